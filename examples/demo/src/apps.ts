@@ -1,0 +1,56 @@
+// The same small application on Express and on Koa, each made its own gateway by Gatehouse.
+import { GatehouseError, type ResolvedConfig } from '@gatehouse/core';
+import { gateway as expressGateway } from '@gatehouse/express';
+import { gateway as koaGateway } from '@gatehouse/koa';
+import Router from '@koa/router';
+import express from 'express';
+import Koa from 'koa';
+
+const OutOfStock = { code: 'GH_DEMO_OUT_OF_STOCK', status: 409, title: 'Out of stock', expose: true };
+
+/** Calls the inventory service, forwarding the request id so both logs correlate. */
+async function stock(config: ResolvedConfig, sku: string, requestId: string): Promise<unknown> {
+  const service = config.services.inventory;
+  const base = service && 'url' in service ? service.url : service?.endpoints[0];
+  const res = await fetch(`${base}/stock/${encodeURIComponent(sku)}`, {
+    headers: { 'x-request-id': requestId },
+    signal: AbortSignal.timeout(2_000),
+  });
+  if (res.status === 404) throw Object.assign(new Error(`No SKU '${sku}'`), { status: 404, expose: true });
+  const body = (await res.json()) as { available: number };
+  if (body.available === 0)
+    throw new GatehouseError(OutOfStock, `'${sku}' is out of stock`, { extensions: { sku } });
+  return body;
+}
+
+export function expressApp(config: ResolvedConfig) {
+  const gw = expressGateway(config);
+  const app = express();
+  app.use(gw.requestId());
+  app.use(gw.admin());
+  app.get('/api/hello', (_req, res) => {
+    res.json({ hello: 'from express' });
+  });
+  app.get('/api/stock/:sku', async (req, res) => {
+    res.json(await stock(gw.core.config, req.params.sku, String(res.getHeader('x-request-id'))));
+  });
+  app.use(gw.errors());
+  return { gw, listener: app };
+}
+
+export function koaApp(config: ResolvedConfig) {
+  const gw = koaGateway(config);
+  const app = new Koa();
+  app.use(gw.errors());
+  app.use(gw.requestId());
+  app.use(gw.admin());
+  const router = new Router();
+  router.get('/api/hello', (ctx) => {
+    ctx.body = { hello: 'from koa' };
+  });
+  router.get('/api/stock/:sku', async (ctx) => {
+    ctx.body = await stock(gw.core.config, ctx.params.sku!, String(ctx.response.get('x-request-id')));
+  });
+  app.use(router.routes());
+  return { gw, listener: app.callback() };
+}

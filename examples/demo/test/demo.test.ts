@@ -1,0 +1,41 @@
+// The demo starts, both gateways answer the same way, and it shuts down cleanly.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startDemo } from '../src/main.js';
+
+describe('demo', () => {
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  beforeAll(async () => {
+    demo = await startDemo({ express: 0, koa: 0, inventory: 0 });
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  for (const side of ['express', 'koa'] as const) {
+    test(`${side}: hello, stock, out-of-stock problem, 404, bad path, health`, async () => {
+      const base = `http://127.0.0.1:${demo.ports[side]}`;
+      const hello = await fetch(`${base}/api/hello`);
+      expect(hello.status).toBe(200);
+      expect(await hello.json()).toEqual({ hello: `from ${side}` });
+      expect(hello.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+      const stock = await fetch(`${base}/api/stock/sku-1`, { headers: { 'x-request-id': 'demo-1' } });
+      expect(await stock.json()).toEqual({ sku: 'sku-1', available: 12, requestId: 'demo-1' });
+
+      const out = await fetch(`${base}/api/stock/sku-2`);
+      expect(out.status).toBe(409);
+      expect(out.headers.get('content-type')).toBe('application/problem+json');
+      expect(await out.json()).toMatchObject({ code: 'GH_DEMO_OUT_OF_STOCK', sku: 'sku-2' });
+
+      const missing = await fetch(`${base}/api/stock/sku-9`);
+      expect(missing.status).toBe(404);
+      expect((await missing.json()).code).toBe('GH_NOT_FOUND');
+
+      const bad = await fetch(`${base}/api/a%2fb`);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).code).toBe('GH_PATH_ENCODED_SLASH');
+
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+    });
+  }
+});

@@ -1,0 +1,25 @@
+// Gatehouse configuration: the typed object API, the same configuration from YAML or JSON files,
+// validated once at start-up with every problem reported, and the JSON Schema for editors.
+
+export { loadConfigFile, parseConfigText, resolveConfig } from './load.js';
+export type {
+  AdminConfig,
+  ClientIpConfig,
+  ClientIpHeader,
+  EndpointsServiceConfig,
+  GatewayConfig,
+  HeadersConfig,
+  PathsConfig,
+  ProblemsConfig,
+  RequestIdConfig,
+  ResolvedConfig,
+  ResolvedRoute,
+  ResolvedService,
+  RouteConfig,
+  ServiceConfig,
+  ShutdownConfig,
+  TrustedProxies,
+  UrlServiceConfig,
+} from './schema.js';
+export { configJsonSchema } from './schema.js';
+export { ConfigError, type ConfigProblem } from './validate.js';

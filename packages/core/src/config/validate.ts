@@ -1,0 +1,479 @@
+// Validation of a configuration value: every problem at once, each with its path and, where
+// possible, a suggestion; the resolved result deeply frozen.
+
+import { z } from 'zod';
+import { ConfigInvalid, GatehouseError } from '../errors.js';
+import {
+  configSchema,
+  defaultGenerateRequestId,
+  FORBIDDEN_NAMES,
+  quote,
+  type ResolvedConfig,
+  routePathProblem,
+} from './schema.js';
+import { didYouMean } from './suggest.js';
+
+/** One thing wrong with a configuration. */
+export interface ConfigProblem {
+  /** Where, as `routes[2].to`, `services.orders.url` or `services["my.svc"]`; '' for the whole file. */
+  path: string;
+  /** What is wrong, and a suggestion when there is one. */
+  message: string;
+  /** Where in the file, when the configuration came from one. Line and column start at 1. */
+  source?: { file: string; line: number; column: number };
+}
+
+/** The configuration is invalid; `problems` lists every problem found, not just the first. */
+export class ConfigError extends GatehouseError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
+    const frozen = Object.freeze(
+      problems.map((p) =>
+        Object.freeze(p.source === undefined ? { ...p } : { ...p, source: Object.freeze({ ...p.source }) }),
+      ),
+    );
+    super(ConfigInvalid.spec, formatProblems(frozen), options);
+    this.name = 'ConfigError';
+    this.problems = frozen;
+  }
+}
+
+function formatProblems(problems: readonly ConfigProblem[]): string {
+  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`;
+  return `Invalid Gatehouse configuration (${count}):${problems.map((p) => `\n  - ${formatProblem(p)}`).join('')}`;
+}
+
+/** `gatehouse.yaml:12:9 routes[2].to: unknown service 'ordrs' — did you mean 'orders'?` */
+export function formatProblem(problem: ConfigProblem): string {
+  const { source, path, message } = problem;
+  const where = source === undefined ? '' : `${source.file}:${source.line}:${source.column} `;
+  return `${where}${path === '' ? '' : `${path}: `}${message}`;
+}
+
+export type Segment = string | number;
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** `['routes', 2, 'to']` → `routes[2].to`; keys that are not identifiers as `["my.svc"]`. */
+export function formatPath(path: readonly Segment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** A problem before it is placed: `at: 'key'` points at the key in a file rather than its value. */
+export interface Finding {
+  path: readonly Segment[];
+  message: string;
+  at?: 'key' | 'value';
+  /** A position known directly (syntax errors), instead of one looked up by path. */
+  position?: { line: number; column: number };
+}
+
+/** Maps a path in the configuration to a line and column of the file it came from. */
+export type Locate = (
+  path: readonly Segment[],
+  at: 'key' | 'value',
+) => { line: number; column: number } | undefined;
+
+export interface ValidateOptions {
+  /** From a file: functions cannot appear, and positions are looked up with `locate`. */
+  file?: string;
+  locate?: Locate;
+  /** Problems already found (duplicate keys, warnings), reported together with the rest. */
+  findings?: readonly Finding[];
+}
+
+const resolvedConfigs = new WeakSet<object>();
+
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(FORBIDDEN_NAMES);
+
+/**
+ * Validates `input` and returns it resolved (defaults filled in, frozen), or throws a
+ * {@link ConfigError} listing every problem.
+ */
+export function validateConfig(input: unknown, options: ValidateOptions = {}): ResolvedConfig {
+  if (typeof input === 'object' && input !== null && resolvedConfigs.has(input))
+    return input as ResolvedConfig;
+  const fromFile = options.file !== undefined;
+  const findings: Finding[] = [...(options.findings ?? [])];
+
+  const root = guard(input, [], { findings, ancestors: new Set(), budget: 100_000 });
+  if (
+    fromFile &&
+    isPlainObject(root) &&
+    isPlainObject(root['requestId']) &&
+    'generate' in root['requestId']
+  ) {
+    findings.push({
+      path: ['requestId', 'generate'],
+      at: 'key',
+      message: 'functions can only be set in code (the object API), not in a configuration file',
+    });
+    delete root['requestId']['generate'];
+  }
+
+  const result = configSchema.safeParse(root);
+  if (!result.success) {
+    for (const issue of result.error.issues) translate(issue, [], configSchema, { root, findings });
+  }
+  crossCheck(root, findings);
+  if (!result.success && findings.length === 0) findings.push({ path: [], message: result.error.message });
+
+  if (findings.length > 0) {
+    throw new ConfigError(placeFindings(findings, input, options));
+  }
+  const { $schema: _ignored, ...data } = result.data!;
+  const resolved: ResolvedConfig = {
+    ...data,
+    requestId: { ...data.requestId, generate: data.requestId.generate ?? defaultGenerateRequestId },
+  };
+  deepFreeze(resolved);
+  resolvedConfigs.add(resolved);
+  return resolved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prototype-pollution guard: a copy of the input without '__proto__', 'constructor', 'prototype'
+// ---------------------------------------------------------------------------------------------
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+interface GuardState {
+  findings: Finding[];
+  ancestors: Set<object>;
+  /** Objects left to copy: shared references could otherwise make the copy exponential. */
+  budget: number;
+}
+
+function guard(value: unknown, path: readonly Segment[], state: GuardState): unknown {
+  // The schema is a few levels deep; deeper input is never copied into the result.
+  if (path.length > 32 || typeof value !== 'object' || value === null || state.ancestors.has(value))
+    return value;
+  if (--state.budget < 0) {
+    if (state.budget === -1)
+      state.findings.push({ path, message: 'too many objects to check (over 100000)' });
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    state.ancestors.add(value);
+    const copy = Array.from(value, (item: unknown, i) => guard(item, [...path, i], state));
+    state.ancestors.delete(value);
+    return copy;
+  }
+  if (!isPlainObject(value)) return value;
+  state.ancestors.add(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      state.findings.push({
+        path: [...path, key],
+        at: 'key',
+        message: `'${key}' is not allowed as a key (it could alter object prototypes)`,
+      });
+      continue;
+    }
+    copy[key] = guard(value[key], [...path, key], state);
+  }
+  state.ancestors.delete(value);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → findings
+// ---------------------------------------------------------------------------------------------
+
+interface TranslateContext {
+  root: unknown;
+  findings: Finding[];
+  /** Key candidates for unknown keys inside a union branch: every branch's keys. */
+  candidates?: readonly string[];
+}
+
+function translate(
+  issue: z.core.$ZodIssue,
+  prefix: readonly Segment[],
+  base: z.core.$ZodType,
+  ctx: TranslateContext,
+) {
+  const relative = issue.path.map(toSegment);
+  const path = [...prefix, ...relative];
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const candidates = ctx.candidates ?? objectKeys(schemaAt(base, relative));
+      for (const key of issue.keys) {
+        ctx.findings.push({
+          path: [...path, key],
+          at: 'key',
+          message: `unknown key${didYouMean(key, candidates)}`,
+        });
+      }
+      return;
+    }
+    case 'invalid_union': {
+      const union = schemaAt(base, relative);
+      if (union instanceof z.ZodUnion) translateUnion(issue, path, union, ctx);
+      else ctx.findings.push({ path, message: issue.message });
+      return;
+    }
+    case 'invalid_key': {
+      for (const keyIssue of issue.issues) ctx.findings.push({ path, at: 'key', message: keyIssue.message });
+      // zod skips the value of a bad key; check it anyway so nothing is left for a second round.
+      const record = schemaAt(base, relative.slice(0, -1));
+      if (record instanceof z.ZodRecord) {
+        const valueSchema = record.valueType as z.ZodType;
+        const checked = valueSchema.safeParse(valueAt(ctx.root, path));
+        if (!checked.success) {
+          for (const sub of checked.error.issues)
+            translate(sub, path, valueSchema, { ...ctx, candidates: undefined });
+        }
+      }
+      return;
+    }
+    default:
+      ctx.findings.push({ path, message: issue.message });
+  }
+}
+
+function translateUnion(
+  issue: z.core.$ZodIssueInvalidUnion,
+  path: readonly Segment[],
+  union: z.ZodUnion,
+  ctx: TranslateContext,
+) {
+  const options = union.options as readonly z.core.$ZodType[];
+  const branches = issue.errors;
+  const input = valueAt(ctx.root, path);
+  const recurse = (index: number, keep: (sub: z.core.$ZodIssue) => boolean = () => true) => {
+    const option = options[index];
+    if (option === undefined) return;
+    const candidates = options.flatMap((o) => objectKeys(o));
+    for (const sub of branches[index] ?? []) {
+      if (keep(sub)) translate(sub, path, option, { ...ctx, candidates });
+    }
+  };
+
+  // A union of objects (a service: 'url' or 'endpoints'): the keys present choose the branch.
+  if (isPlainObject(input) && options.every((o) => o instanceof z.ZodObject)) {
+    const shapes = options.map((o) => objectKeys(o));
+    const present = Object.keys(input);
+    const chosen = shapes.flatMap((keys, i) => (keys.some((k) => present.includes(k)) ? [i] : []));
+    if (chosen.length === 1) return recurse(chosen[0]!);
+    const all = shapes.flat();
+    for (const key of present.filter((k) => !all.includes(k))) {
+      ctx.findings.push({ path: [...path, key], at: 'key', message: `unknown key${didYouMean(key, all)}` });
+    }
+    const names = shapes.map((keys) => keys.map((k) => `'${k}'`).join(' + ')).join(' or ');
+    if (chosen.length === 0) {
+      ctx.findings.push({ path, message: `required: expected ${names}` });
+      return;
+    }
+    ctx.findings.push({ path, message: `set only one of ${names}, not both` });
+    for (const index of chosen)
+      recurse(index, (sub) => sub.code !== 'unrecognized_keys' || sub.path.length > 0);
+    return;
+  }
+
+  // Otherwise the branch whose type the input has; if none (or several), the union's own message.
+  const matching = branches.flatMap((branch, i) =>
+    branch.some(
+      (sub) => sub.path.length === 0 && (sub.code === 'invalid_type' || sub.code === 'invalid_value'),
+    )
+      ? []
+      : [i],
+  );
+  if (matching.length === 1) recurse(matching[0]!);
+  else ctx.findings.push({ path, message: issue.message });
+}
+
+function toSegment(key: PropertyKey): Segment {
+  return typeof key === 'number' ? key : String(key);
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap() as z.core.$ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.core.$ZodType;
+    } else {
+      return current;
+    }
+  }
+}
+
+/** The schema at a path below `schema` (through objects, records and arrays). */
+function schemaAt(schema: z.core.$ZodType, path: readonly Segment[]): z.core.$ZodType | undefined {
+  let current: z.core.$ZodType | undefined = unwrap(schema);
+  for (const segment of path) {
+    if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.core.$ZodType>)[segment];
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.core.$ZodType;
+    else if (current instanceof z.ZodArray) current = current.element as z.core.$ZodType;
+    else return undefined;
+    if (current === undefined) return undefined;
+    current = unwrap(current);
+  }
+  return current;
+}
+
+/** The keys an object schema (or a union of them) allows. */
+function objectKeys(schema: z.core.$ZodType | undefined): string[] {
+  const inner = schema === undefined ? undefined : unwrap(schema);
+  if (inner instanceof z.ZodObject) return Object.keys(inner.shape);
+  if (inner instanceof z.ZodUnion) return (inner.options as readonly z.core.$ZodType[]).flatMap(objectKeys);
+  return [];
+}
+
+function valueAt(root: unknown, path: readonly Segment[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (Array.isArray(current) && typeof segment === 'number') current = current[segment];
+    else if (isPlainObject(current) && Object.hasOwn(current, segment)) current = current[segment];
+    else return undefined;
+  }
+  return current;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks across fields: route targets and duplicate routes
+// ---------------------------------------------------------------------------------------------
+
+function crossCheck(root: unknown, findings: Finding[]) {
+  if (!isPlainObject(root) || !Array.isArray(root['routes'])) return;
+  const services = isPlainObject(root['services']) ? Object.keys(root['services']) : [];
+  const paths = root['paths'];
+  const caseSensitive = isPlainObject(paths) && paths['caseSensitive'] === true;
+  const seen: { key: string; methods: ReadonlySet<string> | undefined; index: number }[] = [];
+
+  root['routes'].forEach((route: unknown, index) => {
+    if (!isPlainObject(route)) return;
+    const { to, path, methods } = route;
+    if (typeof to === 'string' && to !== '' && to !== 'local' && !services.includes(to)) {
+      const none =
+        services.length === 0 ? " (no services are defined; use 'local' for the application itself)" : '';
+      findings.push({
+        path: ['routes', index, 'to'],
+        message: `unknown service ${quote(to)}${didYouMean(to, [...services, 'local'])}${none}`,
+      });
+    }
+    if (typeof path !== 'string' || routePathProblem(path) !== undefined) return;
+    let methodSet: ReadonlySet<string> | undefined;
+    if (methods !== undefined) {
+      if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return;
+      methodSet = new Set(methods);
+    }
+    const key = routeKey(path, caseSensitive);
+    for (const earlier of seen) {
+      if (earlier.key !== key) continue;
+      const shared = overlap(earlier.methods, methodSet);
+      if (shared === undefined) continue;
+      findings.push({
+        path: ['routes', index, 'path'],
+        message: `duplicate route: routes[${earlier.index}] already matches ${quote(path)} for ${shared}`,
+      });
+      break;
+    }
+    seen.push({ key, methods: methodSet, index });
+  });
+}
+
+/** Patterns that match the same requests get the same key: parameter names do not matter. */
+function routeKey(path: string, caseSensitive: boolean): string {
+  const key = path
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? ':' : segment))
+    .join('/');
+  return caseSensitive ? key : key.toLowerCase();
+}
+
+/** The methods two routes share, in words, or undefined when they share none. */
+function overlap(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): string | undefined {
+  if (a === undefined && b === undefined) return 'every method';
+  const shared = a === undefined ? [...b!] : b === undefined ? [...a] : [...a].filter((m) => b.has(m));
+  return shared.length === 0 ? undefined : shared.join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings → problems, in the order of the input (the file's order for files)
+// ---------------------------------------------------------------------------------------------
+
+function placeFindings(
+  findings: readonly Finding[],
+  input: unknown,
+  options: ValidateOptions,
+): ConfigProblem[] {
+  const order = documentOrder(input);
+  const rank = (finding: Finding): number => {
+    for (let n = finding.path.length; n >= 0; n--) {
+      const found = order.get(JSON.stringify(finding.path.slice(0, n)));
+      if (found !== undefined) return found;
+    }
+    return Number.MAX_SAFE_INTEGER;
+  };
+  const unique = new Map<string, Finding>();
+  for (const finding of findings) {
+    const id = JSON.stringify([finding.path, finding.message]);
+    if (!unique.has(id)) unique.set(id, finding);
+  }
+  const placed = [...unique.values()].map((finding, i) => {
+    const problem: ConfigProblem = { path: formatPath(finding.path), message: finding.message };
+    if (options.file !== undefined) {
+      const position = finding.position ?? options.locate?.(finding.path, finding.at ?? 'value');
+      if (position !== undefined) problem.source = { file: options.file, ...position };
+    }
+    return { problem, rank: rank(finding), i };
+  });
+  // The file's order when every problem has a position, otherwise the input's order.
+  if (placed.every(({ problem }) => problem.source !== undefined)) {
+    placed.sort(
+      (x, y) =>
+        x.problem.source!.line - y.problem.source!.line ||
+        x.problem.source!.column - y.problem.source!.column ||
+        x.i - y.i,
+    );
+  } else {
+    placed.sort((x, y) => x.rank - y.rank || x.i - y.i);
+  }
+  return placed.map(({ problem }) => problem);
+}
+
+/** Every path in `input`, numbered in depth-first (document) order. */
+function documentOrder(input: unknown): Map<string, number> {
+  const order = new Map<string, number>();
+  const visited = new Set<object>();
+  const visit = (value: unknown, path: Segment[], depth: number) => {
+    order.set(JSON.stringify(path), order.size);
+    if (depth > 32 || typeof value !== 'object' || value === null || visited.has(value)) return;
+    visited.add(value);
+    if (Array.isArray(value)) {
+      for (const [i, item] of (value as unknown[]).entries()) visit(item, [...path, i], depth + 1);
+    } else if (isPlainObject(value)) {
+      for (const key of Object.keys(value)) {
+        visit(FORBIDDEN_KEYS.has(key) ? undefined : value[key], [...path, key], depth + 1);
+      }
+    }
+  };
+  visit(input, [], 0);
+  return order;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
+}

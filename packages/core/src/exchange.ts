@@ -1,0 +1,250 @@
+// The neutral view of one HTTP exchange, shared by every Gatehouse middleware on a request whichever
+// framework runs it. One object per request; everything else is computed when first asked for.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ProxyTrust } from './client-ip.js';
+import type { HeaderHygiene } from './headers.js';
+import type { Middleware, Outcome } from './middleware.js';
+import { normalizePath, type PathPolicy } from './path.js';
+import type { ProblemOptions } from './problem.js';
+
+/** What an exchange needs from the gateway that created it; compiled once per gateway. */
+export interface ExchangeRuntime {
+  readonly pathPolicy: PathPolicy;
+  readonly proxyTrust: ProxyTrust;
+  readonly headerHygiene: HeaderHygiene;
+  readonly problems: ProblemOptions;
+  /** True while the gateway drains: responses then carry `Connection: close`. */
+  readonly draining: boolean;
+  exchangeStarted(exchange: Exchange): void;
+  exchangeEnded(exchange: Exchange): void;
+  /** Reports an error that is not the client's fault (a failing hook, a 5xx). Never throws. */
+  report(error: unknown, exchange: Exchange | undefined, phase: string): void;
+}
+
+/**
+ * Per-request state that capabilities share: the principal, the matched route, the API version, the
+ * span. Packages add their members by declaration merging:
+ *
+ * @example
+ *   declare module '@gatehouse/core' { interface ExchangeState { principal?: Principal } }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in capability packages
+export interface ExchangeState {}
+
+const kExchange = Symbol.for('gatehouse.exchange');
+type Carrier = { [kExchange]?: Exchange };
+
+/**
+ * One HTTP exchange as Gatehouse sees it. Created by the first Gatehouse middleware on a request and
+ * reused by the rest ({@link exchangeOf}).
+ */
+export class Exchange {
+  /** The raw Node request, for streaming bodies. */
+  readonly req: IncomingMessage;
+  /** The raw Node response, for streaming bodies. Prefer replies and `setHeader`. */
+  readonly res: ServerResponse;
+  readonly runtime: ExchangeRuntime;
+  /** `performance.now()` when the exchange was created. */
+  readonly startTime: number;
+  /** The request id (set by the request-id middleware; '' until then). */
+  requestId = '';
+  /** Why the request is refused before any middleware runs (an invalid path), if it is. */
+  readonly rejection: unknown;
+
+  #path: string;
+  #rawPath: string | undefined;
+  #query: URLSearchParams | undefined;
+  #clientIp: string | undefined;
+  #abort: AbortController | undefined;
+  #state: ExchangeState | undefined;
+  #tracked: Middleware[] | undefined;
+  #writeHead: ServerResponse['writeHead'] | undefined;
+  #finished = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, runtime: ExchangeRuntime) {
+    this.req = req;
+    this.res = res;
+    this.runtime = runtime;
+    this.startTime = performance.now();
+    (req as Carrier)[kExchange] = this;
+    (res as Carrier)[kExchange] = this;
+    // Normalized eagerly: a path that cannot be normalized is refused at the edge, whichever
+    // middleware comes first. The common path costs one scan and no allocation.
+    let path = '/';
+    let rejection: unknown;
+    try {
+      path = normalizePath(this.rawPath, runtime.pathPolicy);
+    } catch (error) {
+      rejection = error;
+    }
+    this.#path = path;
+    this.rejection = rejection;
+    runtime.headerHygiene.stripInbound(req.headers);
+    if (runtime.draining) res.setHeader('connection', 'close');
+    res.on('close', onResponseClose);
+    runtime.exchangeStarted(this);
+  }
+
+  /** The request method, upper case. */
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  /** The request target's path exactly as received (percent-encoded, not normalized). */
+  get rawPath(): string {
+    if (this.#rawPath === undefined) {
+      const url = this.req.url ?? '/';
+      const q = url.indexOf('?');
+      this.#rawPath = q === -1 ? url : url.slice(0, q);
+    }
+    return this.#rawPath;
+  }
+
+  /**
+   * The normalized, decoded path: the one every Gatehouse match and authorization decision uses.
+   * See `normalizePath` for the rules; '/' when the path was rejected.
+   */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The query string, parsed on first use. */
+  get query(): URLSearchParams {
+    if (this.#query === undefined) {
+      const url = this.req.url ?? '';
+      const q = url.indexOf('?');
+      this.#query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    }
+    return this.#query;
+  }
+
+  /** A request header, lower-case name; repeated headers joined with ', '. */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  /** The client address, through the configured trusted proxies only. */
+  get clientIp(): string {
+    this.#clientIp ??= this.runtime.proxyTrust.clientIp(this.req.socket.remoteAddress, this.req.headers);
+    return this.#clientIp;
+  }
+
+  /** 'http' or 'https' as the client used it (X-Forwarded-Proto only from trusted proxies). */
+  get protocol(): 'http' | 'https' {
+    const encrypted = (this.req.socket as { encrypted?: boolean }).encrypted === true;
+    return this.runtime.proxyTrust.protocol(this.req.socket.remoteAddress, encrypted, this.req.headers);
+  }
+
+  /** The host the client asked for (X-Forwarded-Host only from trusted proxies). */
+  get host(): string | undefined {
+    return this.runtime.proxyTrust.host(this.req.socket.remoteAddress, this.req.headers);
+  }
+
+  /** Aborted when the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#finished && !this.res.writableFinished) this.#abort.abort();
+    }
+    return this.#abort.signal;
+  }
+
+  /** Typed per-request state shared between capabilities. */
+  get state(): ExchangeState {
+    this.#state ??= {};
+    return this.#state;
+  }
+
+  /** Sets a response header unless headers are already out; returns whether it was set. */
+  setHeader(name: string, value: string | number | readonly string[]): boolean {
+    if (this.res.headersSent) return false;
+    this.res.setHeader(name, value);
+    return true;
+  }
+
+  /**
+   * Records that a middleware was entered, so that its `onResponse` and `onFinish` run for this
+   * request. Adapters and `compose()` call this; middleware never needs to.
+   */
+  track(mw: Middleware): void {
+    if (mw.onResponse === undefined && mw.onFinish === undefined) return;
+    if (this.#tracked === undefined) this.#tracked = [];
+    this.#tracked.push(mw);
+    if (mw.onResponse !== undefined && this.#writeHead === undefined) {
+      this.#writeHead = this.res.writeHead;
+      this.res.writeHead = writeHeadWithHooks as ServerResponse['writeHead'];
+    }
+  }
+
+  /** @internal Runs `onResponse` hooks once; called from the patched writeHead. */
+  runResponseHooks(status: unknown): ServerResponse['writeHead'] {
+    const original = this.#writeHead!;
+    // Hooks run once; restoring the original makes a second writeHead behave as Node's own.
+    this.res.writeHead = original;
+    if (typeof status === 'number') this.res.statusCode = status;
+    const tracked = this.#tracked!;
+    for (let i = tracked.length - 1; i >= 0; i--) {
+      const mw = tracked[i]!;
+      if (mw.onResponse === undefined) continue;
+      try {
+        mw.onResponse(this);
+      } catch (error) {
+        this.runtime.report(error, this, `${mw.name}.onResponse`);
+      }
+    }
+    return original;
+  }
+
+  /** @internal Runs `onFinish` hooks once; called when the response closes. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const res = this.res;
+    const completed = res.writableFinished;
+    if (!completed) this.#abort?.abort();
+    const tracked = this.#tracked;
+    if (tracked !== undefined) {
+      const outcome: Outcome = {
+        status: res.statusCode,
+        completed,
+        durationMs: performance.now() - this.startTime,
+      };
+      for (let i = tracked.length - 1; i >= 0; i--) {
+        const mw = tracked[i]!;
+        if (mw.onFinish === undefined) continue;
+        try {
+          mw.onFinish(this, outcome);
+        } catch (error) {
+          this.runtime.report(error, this, `${mw.name}.onFinish`);
+        }
+      }
+    }
+    this.runtime.exchangeEnded(this);
+  }
+}
+
+function writeHeadWithHooks(this: ServerResponse, ...args: unknown[]): ServerResponse {
+  const exchange = (this as Carrier)[kExchange];
+  const original = exchange ? exchange.runResponseHooks(args[0]) : this.writeHead;
+  return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
+}
+
+function onResponseClose(this: ServerResponse): void {
+  (this as Carrier)[kExchange]?.finish();
+}
+
+/** The exchange Gatehouse created for this request, if any. */
+export function exchangeOf(reqOrRes: IncomingMessage | ServerResponse): Exchange | undefined {
+  return (reqOrRes as Carrier)[kExchange];
+}
+
+/** The request's exchange, created on first use with the given runtime. */
+export function ensureExchange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runtime: ExchangeRuntime,
+): Exchange {
+  return (req as Carrier)[kExchange] ?? new Exchange(req, res, runtime);
+}

@@ -1,0 +1,255 @@
+// The Gateway: configuration validated once, the compiled per-request runtime, named services, shared
+// state, and the lifecycle (start → ready → draining → closed) with in-flight accounting.
+
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type AdminOptions, admin } from './admin.js';
+import { createProxyTrust, type ProxyTrust } from './client-ip.js';
+import { type GatewayConfig, type ResolvedConfig, resolveConfig } from './config/index.js';
+import { RequestHeadersTooLarge, RequestMalformed, RequestTimeout, statusText } from './errors.js';
+import { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
+import type { Exchange, ExchangeRuntime } from './exchange.js';
+import { createHeaderHygiene, type HeaderHygiene } from './headers.js';
+import type { Middleware } from './middleware.js';
+import type { PathPolicy } from './path.js';
+import { type ProblemOptions, renderProblem } from './problem.js';
+import { type RequestIdOptions, requestId } from './request-id.js';
+
+/** Where a gateway is in its life. */
+export type GatewayState = 'created' | 'starting' | 'ready' | 'draining' | 'closed';
+
+/** Options that are code, not configuration. */
+export interface GatewayOptions {
+  /**
+   * Called for errors that are not the client's fault (a 5xx, a failing hook). Default: one line on
+   * stderr unless someone subscribes to the `gatehouse:error` diagnostics channel.
+   */
+  onError?: (error: unknown, context: { exchange: Exchange | undefined; phase: string }) => void;
+}
+
+/** Options of {@link Gateway.close}. */
+export interface CloseOptions {
+  /** How long in-flight requests may take before their connections are cut. Default: `shutdown.drainTimeoutMs`. */
+  deadlineMs?: number;
+}
+
+type Hook = () => void | Promise<void>;
+
+/**
+ * The framework-neutral gateway. Adapters wrap it (`gateway()` from `@gatehouse/express` or
+ * `@gatehouse/koa`); use it directly only to write a new adapter or a capability package.
+ */
+export class Gateway implements ExchangeRuntime {
+  readonly config: ResolvedConfig;
+  readonly pathPolicy: PathPolicy;
+  readonly proxyTrust: ProxyTrust;
+  readonly headerHygiene: HeaderHygiene;
+  readonly problems: ProblemOptions;
+  /** State shared by the capabilities of this gateway (limiter stores, caches, clients). */
+  readonly shared = new Map<string | symbol, unknown>();
+
+  #state: GatewayState = 'created';
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+  #servers = new Set<Server>();
+  #startHooks: Hook[] = [];
+  #closeHooks: Hook[] = [];
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #onError: GatewayOptions['onError'];
+
+  /** Validates the configuration; throws a `ConfigError` listing every problem. */
+  constructor(config: GatewayConfig | ResolvedConfig = {}, options: GatewayOptions = {}) {
+    this.config = resolveConfig(config);
+    this.pathPolicy = this.config.paths;
+    this.proxyTrust = createProxyTrust(this.config.clientIp);
+    this.headerHygiene = createHeaderHygiene(this.config.headers);
+    this.problems = this.config.problems;
+    this.#onError = options.onError;
+  }
+
+  /** The current state; `/ready` answers 200 only in 'ready'. */
+  get state(): GatewayState {
+    return this.#state;
+  }
+
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  get draining(): boolean {
+    return this.#state === 'draining' || this.#state === 'closed';
+  }
+
+  /** Requests currently being handled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The names of the configured services. */
+  get services(): readonly string[] {
+    return Object.keys(this.config.services);
+  }
+
+  /** Registers work to finish before the gateway is ready (connect a store, resolve services). */
+  onStart(hook: Hook): void {
+    if (this.#state !== 'created')
+      throw new Error(`onStart() after the gateway left 'created' (${this.#state})`);
+    this.#startHooks.push(hook);
+  }
+
+  /** Registers clean-up run after draining, in reverse order of registration. */
+  onClose(hook: Hook): void {
+    this.#closeHooks.push(hook);
+  }
+
+  /** Runs the start hooks once; the gateway is ready when they have all resolved. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#setState('starting');
+    for (const hook of this.#startHooks) await hook();
+    if (this.#state === 'starting') this.#setState('ready');
+  }
+
+  /**
+   * Takes charge of an HTTP server: malformed requests that never reach a framework (bad request
+   * lines, oversized headers, timeouts) get a problem+json answer, and `close()` drains it. Starts the
+   * gateway. Returns the server.
+   */
+  serve<S extends Server>(server: S): S {
+    if (this.#servers.has(server)) return server;
+    this.#servers.add(server);
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      this.#clientError(error, socket),
+    );
+    this.start().catch((error: unknown) => this.report(error, undefined, 'start'));
+    return server;
+  }
+
+  /**
+   * Drains and stops: `/ready` turns 503, new responses carry `Connection: close`, served servers stop
+   * accepting, in-flight requests get until the deadline, then remaining connections are cut and the
+   * close hooks run. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.deadlineMs ?? this.config.shutdown.drainTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(deadlineMs: number): Promise<void> {
+    this.#setState('draining');
+    const closed = [...this.#servers].map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    for (const server of this.#servers) server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([this.#whenIdle(), deadline]);
+    for (const server of this.#servers) server.closeIdleConnections();
+    await Promise.race([Promise.all(closed), deadline]);
+    clearTimeout(timer);
+    for (const server of this.#servers) server.closeAllConnections();
+    for (const hook of [...this.#closeHooks].reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        this.report(error, undefined, 'close');
+      }
+    }
+    this.#setState('closed');
+  }
+
+  /** The request-id middleware, with this gateway's `requestId` configuration as defaults. */
+  requestId(options: RequestIdOptions = {}): Middleware {
+    return requestId({ ...this.config.requestId, ...options });
+  }
+
+  /** `/health` and `/ready` for this gateway. */
+  admin(options: AdminOptions = {}): Middleware {
+    return admin(this, { prefix: this.config.admin.prefix, ...options });
+  }
+
+  exchangeStarted(exchange: Exchange): void {
+    this.#inFlight++;
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ exchange });
+  }
+
+  exchangeEnded(exchange: Exchange): void {
+    this.#inFlight--;
+    if (requestFinishChannel.hasSubscribers) requestFinishChannel.publish({ exchange });
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  report(error: unknown, exchange: Exchange | undefined, phase: string): void {
+    try {
+      if (errorChannel.hasSubscribers) errorChannel.publish({ error, exchange, phase });
+      if (this.#onError) this.#onError(error, { exchange, phase });
+      else if (!errorChannel.hasSubscribers) {
+        const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`gatehouse: error in ${phase}: ${text}\n`);
+      }
+    } catch {
+      // Reporting must never turn into a second failure.
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #setState(state: GatewayState): void {
+    this.#state = state;
+    if (lifecycleChannel.hasSubscribers) lifecycleChannel.publish({ gateway: this, state });
+  }
+
+  // Node answers a request it cannot parse before any framework sees it; answer with a problem
+  // instead of a bare status line, and never write into a response that is already under way.
+  #clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const id = randomUUID();
+    const rendered = renderProblem(clientErrorFor(error), id, this.problems);
+    let head = `HTTP/1.1 ${rendered.status} ${statusText(rendered.status)}\r\n`;
+    for (const name of Object.keys(rendered.headers)) head += `${name}: ${rendered.headers[name]}\r\n`;
+    head += `${this.config.requestId.header}: ${id}\r\nconnection: close\r\n\r\n`;
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
+  }
+}
+
+function clientErrorFor(error: NodeJS.ErrnoException): Error {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new RequestHeadersTooLarge('The request headers exceed the server limit');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return new RequestTimeout('The request was not received in time');
+    default:
+      return new RequestMalformed('The request could not be parsed as HTTP/1.1');
+  }
+}
+
+let fallback: Gateway | undefined;
+
+/** The gateway used by `toExpress(mw)` / `toKoa(mw)` when none is given: defaults, already started. */
+export function defaultGateway(): Gateway {
+  if (fallback === undefined) {
+    fallback = new Gateway({});
+    void fallback.start();
+  }
+  return fallback;
+}

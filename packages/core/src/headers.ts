@@ -1,0 +1,195 @@
+// Header hygiene for everything that forwards: what a client may not claim, and what never crosses a hop.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * Headers that describe one connection, not the message (RFC 9110 §7.6.1, plus `proxy-connection`,
+ * `keep-alive`, and `trailer` and the `proxy-auth*` pair listed by RFC 2616 §13.5.1). Never forwarded;
+ * `te: trailers` included: a forwarder that needs it adds it itself.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Identity and internal headers a client must never be able to set, stripped from every request by
+ * default. A trailing `*` matches by prefix; names compare case-insensitively.
+ */
+export const DEFAULT_STRIPPED_HEADERS: readonly string[] = Object.freeze([
+  'x-gatehouse-*',
+  'x-user-*',
+  'x-forwarded-client-cert',
+  'x-client-cert*',
+  'x-ssl-client-*',
+  'x-remote-user',
+  'remote-user',
+  'x-authenticated-*',
+  'x-principal-*',
+]);
+
+/** Which client-supplied headers to strip. */
+export interface HeaderHygieneOptions {
+  /**
+   * Extra header names to strip; a trailing `*` matches by prefix (`'x-internal-*'`).
+   *
+   * @default []
+   */
+  strip: readonly string[];
+  /**
+   * Whether {@link DEFAULT_STRIPPED_HEADERS} are stripped too.
+   *
+   * @default true
+   */
+  stripDefaults: boolean;
+}
+
+/** Header filters compiled once by {@link createHeaderHygiene}. */
+export interface HeaderHygiene {
+  /** True when the name is on the strip-list (compared case-insensitively). */
+  isStripped(name: string): boolean;
+  /**
+   * Deletes stripped headers from an incoming header object in place and returns how many it removed.
+   * `rawHeaders` is left alone: forward with {@link HeaderHygiene.forward}, which filters again.
+   */
+  stripInbound(headers: IncomingHttpHeaders): number;
+  /**
+   * A new header object (lowercase names, no prototype) for forwarding a request or a response, without
+   * hop-by-hop headers, headers named in `Connection`, stripped headers (requests only), headers whose
+   * name is not a token (so also HTTP/2 pseudo-headers), and values containing CR, LF, NUL or other
+   * characters not allowed in a field value. Of a multi-valued header only the bad lines are dropped.
+   */
+  forward(
+    headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+    direction: 'request' | 'response',
+  ): Record<string, string | string[]>;
+}
+
+// RFC 9110 §5.6.2 tchar.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/** Whether a string is a valid header field name (RFC 9110 §5.1: a non-empty token). */
+export function isHeaderName(name: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a value may be written as a header value: only HTAB, SP, visible ASCII and obs-text
+ * (0x80–0xFF), so never CR, LF or NUL (RFC 9110 §5.5). Characters above 0xFF are refused because Node
+ * writes header values as Latin-1.
+ */
+export function isSafeHeaderValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+function compileStripList(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const alternatives = patterns.map((pattern) => {
+    const prefix = pattern.endsWith('*');
+    const name = prefix ? pattern.slice(0, -1) : pattern;
+    if (!isHeaderName(name)) throw new TypeError(`strip: invalid header name pattern '${pattern}'`);
+    // Token characters that mean something in a regular expression.
+    const escaped = name.toLowerCase().replace(/[.*+^$|`]/g, '\\$&');
+    return prefix ? escaped : `${escaped}$`;
+  });
+  const re = new RegExp(`^(?:${alternatives.join('|')})`, 'i');
+  return (name) => re.test(name);
+}
+
+function connectionTokens(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) connectionTokens(item, into);
+  } else if (typeof value === 'string') {
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') into.add(name);
+    }
+  }
+}
+
+function safeValue(value: unknown): string | string[] | undefined {
+  if (typeof value === 'string') return isSafeHeaderValue(value) ? value : undefined;
+  if (typeof value === 'number') return String(value);
+  if (!Array.isArray(value)) return undefined;
+  const kept: string[] = [];
+  for (const item of value) {
+    const text = typeof item === 'number' ? String(item) : item;
+    if (typeof text === 'string' && isSafeHeaderValue(text)) kept.push(text);
+  }
+  return kept.length === 0 ? undefined : kept;
+}
+
+/**
+ * Compiles the strip-list once (into one case-insensitive test) so per-request filtering is cheap.
+ *
+ * @param options - `strip` defaults to `[]`, `stripDefaults` to true
+ * @throws TypeError for a pattern that is not a header name with an optional trailing `*`
+ * @example
+ *   const hygiene = createHeaderHygiene({ strip: ['x-internal-*'] });
+ *   hygiene.stripInbound(req.headers);
+ *   const upstreamHeaders = hygiene.forward(req.headers, 'request');
+ */
+export function createHeaderHygiene(options: Partial<HeaderHygieneOptions> = {}): HeaderHygiene {
+  const extra = options.strip ?? [];
+  if (!Array.isArray(extra)) throw new TypeError('strip: expected an array of header names');
+  const patterns = (options.stripDefaults ?? true) ? [...DEFAULT_STRIPPED_HEADERS, ...extra] : [...extra];
+  const isStripped = compileStripList(patterns);
+
+  return {
+    isStripped,
+
+    stripInbound(headers) {
+      let removed = 0;
+      for (const name in headers) {
+        if (isStripped(name)) {
+          delete headers[name];
+          removed++;
+        }
+      }
+      return removed;
+    },
+
+    forward(headers, direction) {
+      let named: Set<string> | undefined;
+      for (const name of Object.keys(headers)) {
+        if (name.length === 10 && name.toLowerCase() === 'connection') {
+          named ??= new Set();
+          connectionTokens(headers[name], named);
+        }
+      }
+      // No prototype: a header called '__proto__' must stay a header.
+      const out: Record<string, string | string[]> = Object.create(null);
+      for (const name of Object.keys(headers)) {
+        if (!isHeaderName(name)) continue;
+        const lower = name.toLowerCase();
+        if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+        if (direction === 'request' && isStripped(lower)) continue;
+        const value = safeValue(headers[name]);
+        if (value === undefined) continue;
+        const previous = out[lower];
+        // 'X-A' and 'x-a' both set on an outgoing object: keep every line rather than pick one.
+        out[lower] = previous === undefined ? value : [previous, value].flat();
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+export { type AdminOptions, type AdminTarget, admin } from './admin.js';
+export {
+  createProxyTrust,
+  DEFAULT_PROXY_TRUST,
+  foldMappedIPv4,
+  type ProxyTrust,
+  type ProxyTrustOptions,
+} from './client-ip.js';
+export * from './config/index.js';
+export {
+  AppError,
+  ConfigInvalid,
+  defineError,
+  type ErrorOptions,
+  type ErrorSpec,
+  errorCodes,
+  GatehouseError,
+  type GatehouseErrorClass,
+  InternalError,
+  isGatehouseError,
+  MethodNotAllowed,
+  NotFound,
+  NotReady,
+  PathEncodedSlash,
+  PathInvalid,
+  PathInvalidEncoding,
+  PathNulByte,
+  PathParams,
+  RequestHeadersTooLarge,
+  RequestMalformed,
+  RequestTimeout,
+  statusText,
+} from './errors.js';
+export { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
+export {
+  Exchange,
+  type ExchangeRuntime,
+  type ExchangeState,
+  ensureExchange,
+  exchangeOf,
+} from './exchange.js';
+export { FrameworkGateway } from './facade.js';
+export {
+  type CloseOptions,
+  defaultGateway,
+  Gateway,
+  type GatewayOptions,
+  type GatewayState,
+} from './gateway.js';
+export {
+  createHeaderHygiene,
+  DEFAULT_STRIPPED_HEADERS,
+  type HeaderHygiene,
+  type HeaderHygieneOptions,
+  HOP_BY_HOP,
+  isHeaderName,
+  isSafeHeaderValue,
+} from './headers.js';
+export {
+  compose,
+  HANDLED,
+  isThenable,
+  type Middleware,
+  type Outcome,
+  type Reply,
+  type RequestResult,
+} from './middleware.js';
+export { createPathMatcher, DEFAULT_PATH_POLICY, normalizePath, type PathPolicy } from './path.js';
+export {
+  clearBodyHeaders,
+  type ProblemOptions,
+  type RenderedResponse,
+  renderProblem,
+  renderReply,
+  toGatehouseError,
+  writeRendered,
+} from './problem.js';
+export { type RequestIdOptions, requestId } from './request-id.js';
+export { enter, problem, type Step, unanswered } from './run.js';

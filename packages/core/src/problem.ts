@@ -1,0 +1,146 @@
+// Renders errors and replies into bytes and headers once, in core, so that the Express and the Koa
+// adapter send byte-identical answers: they only copy status, headers and body into their framework.
+import type { ServerResponse } from 'node:http';
+import { AppError, GatehouseError, InternalError, isGatehouseError, NotFound, statusText } from './errors.js';
+import type { Reply } from './middleware.js';
+
+/** A response ready to write: the adapters copy it into their framework unchanged. */
+export interface RenderedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/** Options that shape rendered problems (from the gateway configuration). */
+export interface ProblemOptions {
+  /** Prefix of the `type` URI; the error code is appended. Default `urn:gatehouse:error:`. */
+  typeBase: string;
+}
+
+const DEFAULT_PROBLEM_OPTIONS: ProblemOptions = { typeBase: 'urn:gatehouse:error:' };
+const PROBLEM_TYPE = 'application/problem+json';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const BYTES_TYPE = 'application/octet-stream';
+// Members a problem's extensions may not override (RFC 9457 §3.1 plus ours).
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId']);
+
+/**
+ * Turns anything thrown into a GatehouseError. Errors shaped like http-errors (a numeric `status` or
+ * `statusCode` from 400 to 599, as Koa's ctx.throw, body-parser and Express produce) keep their status;
+ * `expose` is honoured. Anything else is a 500 whose message is never shown.
+ */
+export function toGatehouseError(error: unknown): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+    const status = typeof e.status === 'number' ? e.status : e.statusCode;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) {
+      const expose = typeof e.expose === 'boolean' ? e.expose : status < 500;
+      const spec =
+        status === 404
+          ? NotFound.spec
+          : { code: AppError.spec.code, status, title: statusText(status), expose };
+      const message = typeof e.message === 'string' && e.message !== '' ? e.message : undefined;
+      return new GatehouseError({ ...spec, expose }, message, { cause: error });
+    }
+  }
+  return new InternalError(undefined, { cause: error });
+}
+
+/** Renders an error as an RFC 9457 problem details response. */
+export function renderProblem(
+  error: unknown,
+  requestId?: string,
+  options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS,
+): RenderedResponse {
+  const err = toGatehouseError(error);
+  const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
+  const problem: Record<string, unknown> = {
+    type: options.typeBase + err.code,
+    title: err.title,
+    status,
+    detail: err.detail,
+    code: err.code,
+  };
+  if (requestId) problem.requestId = requestId;
+  if (err.expose && err.extensions) {
+    for (const key of Object.keys(err.extensions)) {
+      if (!RESERVED.has(key) && key !== '__proto__') problem[key] = err.extensions[key];
+    }
+  }
+  const body = Buffer.from(JSON.stringify(problem));
+  const headers: Record<string, string> = {};
+  if (err.headers) {
+    for (const name of Object.keys(err.headers)) headers[name.toLowerCase()] = err.headers[name]!;
+  }
+  headers['content-type'] = PROBLEM_TYPE;
+  headers['content-length'] = String(body.length);
+  headers['cache-control'] = 'no-store';
+  return { status, headers, body };
+}
+
+/** Renders a {@link Reply} from `onRequest`. */
+export function renderReply(reply: Reply): RenderedResponse {
+  const headers: Record<string, string> = {};
+  let contentType: string | undefined;
+  if (reply.headers) {
+    for (const name of Object.keys(reply.headers)) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') continue;
+      if (lower === 'content-type') contentType = reply.headers[name];
+      else headers[lower] = reply.headers[name]!;
+    }
+  }
+  const { body } = reply;
+  let bytes: Buffer;
+  if (body === undefined || body === null) {
+    bytes = Buffer.alloc(0);
+  } else if (typeof body === 'string') {
+    bytes = Buffer.from(body);
+    contentType ??= TEXT_TYPE;
+  } else if (body instanceof Uint8Array) {
+    bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    contentType ??= BYTES_TYPE;
+  } else {
+    bytes = Buffer.from(JSON.stringify(body));
+    contentType ??= JSON_TYPE;
+  }
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  headers['content-length'] = String(bytes.length);
+  return { status: reply.status, headers, body: bytes };
+}
+
+/**
+ * Writes a rendered response on a raw Node response. Used by the Express adapter and for errors that
+ * arrive before any framework runs. If headers are already out, the response cannot become a problem
+ * any more: the connection is destroyed so the client sees a failure, never a truncated success.
+ */
+export function writeRendered(res: ServerResponse, rendered: RenderedResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = rendered.status;
+  for (const name of Object.keys(rendered.headers)) res.setHeader(name, rendered.headers[name]!);
+  res.end(rendered.body);
+}
+
+// Headers that describe a body we are about to replace; anything else already set (a request id,
+// rate-limit headers) stays on the problem response.
+const BODY_HEADERS = [
+  'content-encoding',
+  'content-language',
+  'content-range',
+  'content-disposition',
+  'content-location',
+  'etag',
+  'last-modified',
+  'transfer-encoding',
+];
+
+/** Removes headers that described a body the problem now replaces. */
+export function clearBodyHeaders(res: ServerResponse): void {
+  if (res.headersSent) return;
+  for (const name of BODY_HEADERS) res.removeHeader(name);
+}

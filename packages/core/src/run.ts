@@ -1,0 +1,58 @@
+// The one place a middleware's request phase is run, for both adapters: hook tracking, the edge
+// rejection of invalid paths, async detection, and errors turned into problem details.
+import { isGatehouseError, NotFound } from './errors.js';
+import type { Exchange } from './exchange.js';
+import { HANDLED, isThenable, type Middleware, type RequestResult } from './middleware.js';
+import { type RenderedResponse, renderProblem, renderReply, toGatehouseError } from './problem.js';
+
+/** What an adapter does next: continue (undefined), write a rendered response, or nothing (HANDLED). */
+export type Step = undefined | RenderedResponse | typeof HANDLED;
+
+/**
+ * Runs `mw.onRequest` for an exchange. Never throws and never rejects: an error becomes a rendered
+ * problem. Synchronous middleware return synchronously, so the common path allocates no promise.
+ */
+export function enter(exchange: Exchange, mw: Middleware): Step | Promise<Step> {
+  exchange.track(mw);
+  if (exchange.rejection !== undefined && mw.alwaysRun !== true) {
+    return problem(exchange, exchange.rejection, mw);
+  }
+  if (mw.onRequest === undefined) return afterRequest(exchange, undefined, mw);
+  let result: RequestResult | Promise<RequestResult>;
+  try {
+    result = mw.onRequest(exchange) as RequestResult | Promise<RequestResult>;
+  } catch (error) {
+    return problem(exchange, error, mw);
+  }
+  if (result === undefined && exchange.rejection === undefined) return undefined;
+  if (isThenable<RequestResult>(result)) {
+    return Promise.resolve(result).then(
+      (value) => afterRequest(exchange, value, mw),
+      (error: unknown) => problem(exchange, error, mw),
+    );
+  }
+  return afterRequest(exchange, result, mw);
+}
+
+function afterRequest(exchange: Exchange, result: RequestResult, mw: Middleware): Step {
+  if (result === undefined) {
+    return exchange.rejection === undefined ? undefined : problem(exchange, exchange.rejection, mw);
+  }
+  if (result === HANDLED) return HANDLED;
+  return renderReply(result);
+}
+
+/** Renders an error for this exchange, reporting it first when it is the server's fault. */
+export function problem(exchange: Exchange, error: unknown, mw?: Middleware): RenderedResponse {
+  const err = toGatehouseError(error);
+  // A GatehouseError is an answer chosen on purpose (not ready, upstream down); anything else that
+  // ends in a 5xx is a fault worth reporting.
+  if (err.status >= 500 && !isGatehouseError(error))
+    exchange.runtime.report(error, exchange, mw ? `${mw.name}.onRequest` : 'request');
+  return renderProblem(err, exchange.requestId, exchange.runtime.problems);
+}
+
+/** The 404 problem for a request nothing answered; both adapters' `errors()` send exactly this. */
+export function unanswered(exchange: Exchange): RenderedResponse {
+  return problem(exchange, new NotFound(`No handler for ${exchange.method} ${exchange.path}`));
+}

@@ -1,0 +1,92 @@
+// The Express 5 adapter: translates between Express and the neutral exchange. It decides nothing;
+// every behaviour lives in @gatehouse/core or a capability package.
+import {
+  clearBodyHeaders,
+  defaultGateway,
+  ensureExchange,
+  enter,
+  FrameworkGateway,
+  type Gateway,
+  type GatewayConfig,
+  type GatewayOptions,
+  HANDLED,
+  isThenable,
+  type Middleware,
+  problem,
+  type ResolvedConfig,
+  type Step,
+  unanswered,
+  writeRendered,
+} from '@gatehouse/core';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+
+function write(res: Response, step: Exclude<Step, undefined>): void {
+  if (step !== HANDLED) writeRendered(res, step);
+}
+
+/**
+ * Turns a neutral Gatehouse middleware into Express middleware. Without a gateway it runs with the
+ * default configuration.
+ *
+ * @example
+ *   app.use(toExpress({ name: 'hello', onRequest: (ex) => ({ status: 200, body: { path: ex.path } }) }));
+ */
+export function toExpress(mw: Middleware, gateway: Gateway = defaultGateway()): RequestHandler {
+  return function gatehouse(req: Request, res: Response, next: NextFunction): void {
+    const step = enter(ensureExchange(req, res, gateway), mw);
+    if (step === undefined) {
+      next();
+    } else if (isThenable<Step>(step)) {
+      step.then((value) => (value === undefined ? next() : write(res, value)));
+    } else {
+      write(res, step);
+    }
+  };
+}
+
+/** The gateway object for Express: every method returns Express middleware. */
+export class ExpressGateway extends FrameworkGateway<RequestHandler> {
+  protected wrap(mw: Middleware): RequestHandler {
+    return toExpress(mw, this.core);
+  }
+
+  /**
+   * Renders what the app did not answer (404) and what it threw (an Error, an http-errors error, a
+   * GatehouseError) as problem+json. Mount it LAST: `app.use(gw.errors())`.
+   */
+  errors(): [RequestHandler, ErrorRequestHandler] {
+    const gateway = this.core;
+    const notFound: RequestHandler = (req, res) => {
+      writeRendered(res, unanswered(ensureExchange(req, res, gateway)));
+    };
+    const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+      const exchange = ensureExchange(req, res, gateway);
+      if (res.headersSent) {
+        gateway.report(error, exchange, 'handler');
+        res.destroy();
+        return;
+      }
+      clearBodyHeaders(res);
+      writeRendered(res, problem(exchange, error));
+    };
+    return [notFound, onError];
+  }
+}
+
+/**
+ * Creates the gateway for an Express app. Throws a `ConfigError` listing every configuration problem.
+ *
+ * @example
+ *   const gw = gateway({ requestId: { header: 'x-request-id' } });
+ *   app.use(gw.requestId());
+ *   app.use(gw.admin());
+ *   app.get('/hello', (req, res) => res.json({ hello: 'world' }));
+ *   app.use(gw.errors());
+ *   gw.serve(app.listen(3000));
+ */
+export function gateway(
+  config?: GatewayConfig | ResolvedConfig | Gateway,
+  options?: GatewayOptions,
+): ExpressGateway {
+  return new ExpressGateway(config, options);
+}

@@ -1,0 +1,2 @@
+export type { GatewayConfig, Middleware, ResolvedConfig } from '@gatehouse/core';
+export { gateway, KoaGateway, toKoa } from './koa.js';

@@ -1,0 +1,108 @@
+// The Koa 3 adapter: translates between Koa and the neutral exchange. It decides nothing; every
+// behaviour lives in @gatehouse/core or a capability package.
+import {
+  clearBodyHeaders,
+  defaultGateway,
+  ensureExchange,
+  enter,
+  FrameworkGateway,
+  type Gateway,
+  type GatewayConfig,
+  type GatewayOptions,
+  HANDLED,
+  isThenable,
+  type Middleware,
+  problem,
+  type ResolvedConfig,
+  type Step,
+  unanswered,
+  writeRendered,
+} from '@gatehouse/core';
+import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
+
+function respond(ctx: Context, step: Exclude<Step, undefined>): void {
+  if (step === HANDLED) {
+    ctx.respond = false;
+    return;
+  }
+  try {
+    ctx.status = step.status;
+  } catch {
+    // Koa refuses status codes it has no reason phrase for; write those on the raw response.
+    ctx.respond = false;
+    writeRendered(ctx.res, step);
+    return;
+  }
+  for (const name of Object.keys(step.headers)) ctx.set(name, step.headers[name]!);
+  ctx.body = step.body;
+}
+
+/**
+ * Turns a neutral Gatehouse middleware into Koa middleware. Without a gateway it runs with the
+ * default configuration.
+ *
+ * @example
+ *   app.use(toKoa({ name: 'hello', onRequest: (ex) => ({ status: 200, body: { path: ex.path } }) }));
+ */
+export function toKoa(mw: Middleware, gateway: Gateway = defaultGateway()): KoaMiddleware {
+  return function gatehouse(ctx: Context, next: Next): Promise<void> | undefined {
+    const step = enter(ensureExchange(ctx.req, ctx.res, gateway), mw);
+    if (step === undefined) return next();
+    if (isThenable<Step>(step)) {
+      return Promise.resolve(step).then((value) => (value === undefined ? next() : respond(ctx, value)));
+    }
+    respond(ctx, step);
+    return undefined;
+  };
+}
+
+/** The gateway object for Koa: every method returns Koa middleware. */
+export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
+  protected wrap(mw: Middleware): KoaMiddleware {
+    return toKoa(mw, this.core);
+  }
+
+  /**
+   * Renders what the app did not answer (404) and what it threw (an Error, `ctx.throw()`, a
+   * GatehouseError) as problem+json. Mount it FIRST: `app.use(gw.errors())`.
+   */
+  errors(): KoaMiddleware {
+    const gateway = this.core;
+    return async function gatehouseErrors(ctx: Context, next: Next): Promise<void> {
+      const exchange = ensureExchange(ctx.req, ctx.res, gateway);
+      try {
+        await next();
+      } catch (error) {
+        if (ctx.headerSent) {
+          gateway.report(error, exchange, 'handler');
+          ctx.res.destroy();
+          return;
+        }
+        clearBodyHeaders(ctx.res);
+        respond(ctx, problem(exchange, error));
+        return;
+      }
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false && !ctx.headerSent) {
+        respond(ctx, unanswered(exchange));
+      }
+    };
+  }
+}
+
+/**
+ * Creates the gateway for a Koa app. Throws a `ConfigError` listing every configuration problem.
+ *
+ * @example
+ *   const gw = gateway({});
+ *   app.use(gw.errors());
+ *   app.use(gw.requestId());
+ *   app.use(gw.admin());
+ *   app.use((ctx) => { ctx.body = { hello: 'world' }; });
+ *   gw.serve(app.listen(3000));
+ */
+export function gateway(
+  config?: GatewayConfig | ResolvedConfig | Gateway,
+  options?: GatewayOptions,
+): KoaGateway {
+  return new KoaGateway(config, options);
+}

@@ -1,0 +1,70 @@
+// The phase model on both frameworks: order of onResponse, sync and async answers, streaming, failures.
+import type { Suite } from '../support/conformance.js';
+import { asyncProbe, brokenHookProbe, streamProbe, syncProbe } from '../support/probes.js';
+
+export const phaseSuite: Suite = {
+  name: 'middleware phases',
+  app: {
+    chain: (gw) => [
+      gw.requestId(),
+      gw.use(syncProbe),
+      gw.use(asyncProbe),
+      gw.use(streamProbe, brokenHookProbe),
+    ],
+  },
+  scenarios: [
+    {
+      name: 'onResponse runs in reverse order of entry before the app answer goes out',
+      request: { path: '/hello' },
+      expect: { status: 200, headers: { 'x-phases': 'async,sync' }, body: { hello: 'world' } },
+    },
+    {
+      name: 'a synchronous answer stops the chain; its own onResponse still runs',
+      request: { path: '/probe/sync' },
+      expect: { status: 201, headers: { 'x-phases': 'sync', 'x-answered-by': 'sync' }, body: { sync: true } },
+    },
+    {
+      name: 'an asynchronous text answer',
+      request: { path: '/probe/async' },
+      expect: {
+        status: 200,
+        headers: {
+          'x-phases': 'async,sync',
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': '17',
+        },
+      },
+    },
+    {
+      name: 'a byte answer',
+      request: { path: '/probe/bytes' },
+      expect: { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': '3' } },
+    },
+    {
+      name: 'a rejected promise with a GatehouseError renders that problem',
+      request: { path: '/probe/reject' },
+      expect: { status: 409, problem: 'GH_TEST_REJECTED', headers: { 'x-phases': 'async,sync' } },
+    },
+    {
+      name: 'a synchronous throw of a plain Error is a 500 that reveals nothing',
+      request: { path: '/probe/throw-sync' },
+      expect: { status: 500, problem: 'GH_INTERNAL', absent: ['abc123', 'sync failure'] },
+    },
+    {
+      name: 'a middleware that writes the response itself (HANDLED) streams it unchanged',
+      request: { path: '/probe/stream' },
+      expect: {
+        status: 200,
+        headers: { 'transfer-encoding': 'chunked', 'x-phases': 'async,sync' },
+        body: (_json: unknown, res: { body: Buffer }) => {
+          if (res.body.toString() !== 'chunk-1;chunk-2') throw new Error(`body was ${res.body.toString()}`);
+        },
+      },
+    },
+    {
+      name: 'a throwing onResponse hook does not break the response',
+      request: { path: '/probe/broken-hook' },
+      expect: { status: 404, problem: 'GH_NOT_FOUND' },
+    },
+  ],
+};

@@ -1,0 +1,116 @@
+// The conformance runner: every scenario goes through the Express app and the Koa app built from the
+// same specification, over real sockets; each answer must meet the expectation and both must match.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type AppSpec, FRAMEWORKS, type Framework, type RunningApp, startApp } from './apps.js';
+import { type RawRequest, type RawResponse, request, sendRaw } from './raw-http.js';
+
+export interface Expectation {
+  status: number;
+  /** Expected response headers: exact string, RegExp, or null for "absent". */
+  headers?: Record<string, string | RegExp | null>;
+  /** The exact JSON body, or a function asserting on the parsed body. */
+  body?: unknown;
+  /** A problem+json with this code whose `status` equals the response status. */
+  problem?: string;
+  /** Substrings that must not appear anywhere in the response (secrets, stack frames). */
+  absent?: string[];
+}
+
+export interface Scenario {
+  name: string;
+  /** A request to serialise, or raw bytes (`{port}` is replaced by the server's port). */
+  request: RawRequest | { raw: string | Buffer };
+  expect: Expectation;
+}
+
+export interface Suite {
+  name: string;
+  app: AppSpec;
+  scenarios: Scenario[];
+}
+
+const IGNORED = new Set(['date', 'keep-alive']);
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+function send(app: RunningApp, req: Scenario['request']): Promise<RawResponse> {
+  if ('raw' in req) {
+    const raw =
+      typeof req.raw === 'string'
+        ? Buffer.from(req.raw.replaceAll('{port}', String(app.port)), 'latin1')
+        : req.raw;
+    return sendRaw(app.port, raw);
+  }
+  return request(app.port, req);
+}
+
+/** What must be identical across frameworks: generated ids masked, volatile headers dropped. */
+export function canonical(res: RawResponse): string {
+  const headers = Object.entries(res.headers)
+    .filter(([name]) => !IGNORED.has(name))
+    .flatMap(([name, values]) => values.map((v) => `${name}: ${v}`))
+    .sort();
+  return [`${res.status}`, ...headers, '', res.body.toString('utf8')].join('\n').replace(UUID, '<uuid>');
+}
+
+export function check(res: RawResponse, want: Expectation, label: string): void {
+  const text = res.body.toString('utf8');
+  expect(res.empty, `${label}: the server closed without answering`).toBe(false);
+  expect(res.status, `${label}: status (body: ${text.slice(0, 300)})`).toBe(want.status);
+  for (const [name, value] of Object.entries(want.headers ?? {})) {
+    const got = res.headers[name]?.join(', ');
+    if (value === null) expect(got, `${label}: header ${name} must be absent`).toBeUndefined();
+    else if (value instanceof RegExp) expect(got, `${label}: header ${name}`).toMatch(value);
+    else expect(got, `${label}: header ${name}`).toBe(value);
+  }
+  if (want.problem !== undefined) {
+    expect(res.headers['content-type']?.[0], `${label}: problem content type`).toBe(
+      'application/problem+json',
+    );
+    const body = res.json as Record<string, unknown>;
+    expect(body.code, `${label}: problem code`).toBe(want.problem);
+    expect(body.status, `${label}: problem status`).toBe(want.status);
+    expect(body.type, `${label}: problem type`).toBe(`urn:gatehouse:error:${want.problem}`);
+    expect(typeof body.title, `${label}: problem title`).toBe('string');
+    expect(typeof body.detail, `${label}: problem detail`).toBe('string');
+    expect(text, `${label}: no stack trace`).not.toMatch(/\bat .+:\d+:\d+|node:internal|"stack"/);
+  }
+  if (typeof want.body === 'function')
+    (want.body as (body: unknown, res: RawResponse) => void)(res.json, res);
+  else if (want.body !== undefined) expect(res.json, `${label}: body`).toEqual(want.body);
+  for (const secret of want.absent ?? []) {
+    expect(text.includes(secret), `${label}: '${secret}' leaked in the body`).toBe(false);
+    expect(JSON.stringify(res.headers).includes(secret), `${label}: '${secret}' leaked in a header`).toBe(
+      false,
+    );
+  }
+}
+
+/** Registers a suite: both apps start once, every scenario runs on both and is compared. */
+export function conformance(suite: Suite): void {
+  describe(suite.name, () => {
+    const apps = {} as Record<Framework, RunningApp>;
+    beforeAll(async () => {
+      for (const fw of FRAMEWORKS) apps[fw] = await startApp(fw, suite.app);
+    });
+    afterAll(async () => {
+      await Promise.all(FRAMEWORKS.map((fw) => apps[fw]?.close()));
+    });
+    for (const scenario of suite.scenarios) {
+      test(scenario.name, async () => {
+        const results = {} as Record<Framework, RawResponse>;
+        for (const fw of FRAMEWORKS) {
+          results[fw] = await send(apps[fw], scenario.request);
+          check(results[fw], scenario.expect, fw);
+        }
+        expect(canonical(results.koa), 'Express and Koa answered differently').toBe(
+          canonical(results.express),
+        );
+        // The process survived and still serves.
+        for (const fw of FRAMEWORKS) {
+          const alive = await request(apps[fw].port, { path: '/hello' });
+          expect(alive.status, `${fw} still serves after the scenario`).toBe(200);
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests run against each package's TypeScript source: the `@gatehouse/source` export condition
+// points at src/, so no build is needed between an edit and a test run.
+// Vitest also hands these to Node as --conditions, where they apply to require() in dependencies:
+// list only our own condition ('import' there would give CommonJS code the ESM builds).
+const conditions = ['@gatehouse/source', 'node'];
+
+const project = (name: string, include: string[]) => ({
+  extends: true as const,
+  test: { name, include },
+});
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    projects: [
+      project('core', ['packages/core/src/**/*.test.ts']),
+      project('express', ['packages/express/src/**/*.test.ts']),
+      project('koa', ['packages/koa/src/**/*.test.ts']),
+      project('conformance', ['test/**/*.test.ts']),
+      project('examples', ['examples/*/test/**/*.test.ts']),
+    ],
+  },
+});
