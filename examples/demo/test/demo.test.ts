@@ -29,11 +29,11 @@ describe('demo', () => {
 
       const missing = await fetch(`${base}/api/stock/sku-9`);
       expect(missing.status).toBe(404);
-      expect((await missing.json()).code).toBe('GH_NOT_FOUND');
+      expect(((await missing.json()) as { code: string }).code).toBe('GH_NOT_FOUND');
 
       const bad = await fetch(`${base}/api/a%2fb`);
       expect(bad.status).toBe(400);
-      expect((await bad.json()).code).toBe('GH_PATH_ENCODED_SLASH');
+      expect(((await bad.json()) as { code: string }).code).toBe('GH_PATH_ENCODED_SLASH');
 
       expect((await fetch(`${base}/ready`)).status).toBe(200);
     });
