@@ -37,7 +37,7 @@ describe.each(FRAMEWORKS)('%s events', (framework) => {
     expect(states).toEqual(['starting', 'ready', 'draining', 'closed']);
     expect(started).toEqual(['/hello', '/throw/plain']);
     expect(finished).toEqual(['/hello', '/throw/plain']);
-    expect(errors).toEqual([{ phase: 'request', message: 'secret internals at /srv/app.js:42' }]);
+    expect(errors).toEqual([{ phase: 'handler', message: 'secret internals at /srv/app.js:42' }]);
     // With a subscriber on gatehouse:error the gateway's own onError still runs.
     expect(app.reported).toHaveLength(1);
   });

@@ -67,6 +67,19 @@ describe.each(FRAMEWORKS)('%s lifecycle', (framework) => {
     expect(app.gateway.core.inFlight).toBe(0);
   });
 
+  test('with a readiness grace, /ready turns 503 while new connections are still accepted', async () => {
+    const app = await startApp(framework, { chain: (gw) => [gw.requestId(), gw.admin()] });
+    expect((await request(app.port, { path: '/ready' })).status).toBe(200);
+    const closing = app.gateway.close({ deadlineMs: 1_000, readinessGraceMs: 400 });
+    const during = await request(app.port, { path: '/ready' });
+    expect(during.status).toBe(503);
+    expect(during.json).toMatchObject({ code: 'GH_NOT_READY', detail: 'The gateway is draining' });
+    expect(during.headers.connection).toEqual(['close']);
+    expect((await request(app.port, { path: '/hello' })).status).toBe(200);
+    await closing;
+    await expect(request(app.port, { path: '/ready' })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   test('close() cuts requests still running at the deadline, without a half-written success', async () => {
     const app = await startApp(framework, { chain: (gw) => [gw.requestId()] });
     const started = Date.now();

@@ -68,3 +68,25 @@ export const phaseSuite: Suite = {
     },
   ],
 };
+
+/** The same probes composed into ONE middleware: a refused path still gets its request id. */
+export const composedSuite: Suite = {
+  name: 'composed middleware',
+  app: { chain: (gw) => [gw.use(gw.core.requestId(), syncProbe, asyncProbe)] },
+  scenarios: [
+    {
+      name: 'members run in order inside one mounted middleware',
+      request: { path: '/probe/async' },
+      expect: { status: 200, headers: { 'x-phases': 'async,sync', 'x-request-id': /^[0-9a-f-]{36}$/ } },
+    },
+    {
+      name: 'a refused path still runs the alwaysRun member (request id) and skips the others',
+      request: { path: '/probe/%2e%2e%2fsync' },
+      expect: {
+        status: 400,
+        problem: 'GH_PATH_ENCODED_SLASH',
+        headers: { 'x-request-id': /^[0-9a-f-]{36}$/ },
+      },
+    },
+  ],
+};

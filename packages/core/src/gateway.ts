@@ -32,6 +32,8 @@ export interface GatewayOptions {
 export interface CloseOptions {
   /** How long in-flight requests may take before their connections are cut. Default: `shutdown.drainTimeoutMs`. */
   deadlineMs?: number;
+  /** How long `/ready` answers 503 before servers stop accepting. Default: `shutdown.readinessGraceMs`. */
+  readinessGraceMs?: number;
 }
 
 type Hook = () => void | Promise<void>;
@@ -132,17 +134,23 @@ export class Gateway implements ExchangeRuntime {
   }
 
   /**
-   * Drains and stops: `/ready` turns 503, new responses carry `Connection: close`, served servers stop
-   * accepting, in-flight requests get until the deadline, then remaining connections are cut and the
-   * close hooks run. Idempotent.
+   * Drains and stops: `/ready` turns 503 and new responses carry `Connection: close`; after the
+   * readiness grace (default 0) served servers stop accepting; in-flight requests get until the
+   * deadline, then remaining connections are cut and the close hooks run. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.deadlineMs ?? this.config.shutdown.drainTimeoutMs);
+    const { drainTimeoutMs, readinessGraceMs } = this.config.shutdown;
+    this.#closing ??= this.#close(
+      options.deadlineMs ?? drainTimeoutMs,
+      options.readinessGraceMs ?? readinessGraceMs,
+    );
     return this.#closing;
   }
 
-  async #close(deadlineMs: number): Promise<void> {
+  async #close(deadlineMs: number, graceMs: number): Promise<void> {
     this.#setState('draining');
+    // Still accepting: probes can see /ready turn 503 and take the instance out of rotation.
+    if (graceMs > 0 && this.#servers.size > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
     const closed = [...this.#servers].map(
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );

@@ -71,6 +71,8 @@ export function compose(...middleware: Array<Middleware | readonly Middleware[]>
   }
   return {
     name: `compose(${list.map((mw) => mw.name).join(', ')})`,
+    // The composite runs on a refused request when any member must; runFrom then skips the others.
+    alwaysRun: list.some((mw) => mw.alwaysRun === true),
     onRequest: (exchange) => runFrom(exchange, list, 0),
   };
 }
@@ -84,6 +86,7 @@ function runFrom(
     const mw = list[i]!;
     exchange.track(mw);
     if (mw.onRequest === undefined) continue;
+    if (exchange.rejection !== undefined && mw.alwaysRun !== true) continue;
     const result = mw.onRequest(exchange) as RequestResult | Promise<RequestResult>;
     if (result === undefined) continue;
     if (isThenable<RequestResult>(result)) {

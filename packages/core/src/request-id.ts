@@ -29,8 +29,9 @@ export function requestId(options: RequestIdOptions = {}): Middleware {
   const generate = options.generate ?? randomUUID;
   if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(header))
     throw new TypeError(`requestId: invalid header name '${header}'`);
-  if (!Number.isInteger(maxLength) || maxLength < 1)
-    throw new TypeError('requestId: maxLength must be a positive integer');
+  if (!Number.isInteger(maxLength) || maxLength < 8 || maxLength > 1024) {
+    throw new TypeError(`requestId: maxLength must be an integer from 8 to 1024, got ${maxLength}`);
+  }
   return {
     name: 'requestId',
     alwaysRun: true,

@@ -42,14 +42,22 @@ function afterRequest(exchange: Exchange, result: RequestResult, mw: Middleware)
   return renderReply(result);
 }
 
-/** Renders an error for this exchange, reporting it first when it is the server's fault. */
-export function problem(exchange: Exchange, error: unknown, mw?: Middleware): RenderedResponse {
+/**
+ * Renders an error for this exchange, reporting it first when it is the server's fault. `source` names
+ * where it came from in reports: a middleware, or a phase name such as 'handler'.
+ */
+export function problem(exchange: Exchange, error: unknown, source?: Middleware | string): RenderedResponse {
   const err = toGatehouseError(error);
   // A GatehouseError is an answer chosen on purpose (not ready, upstream down); anything else that
   // ends in a 5xx is a fault worth reporting.
   if (err.status >= 500 && !isGatehouseError(error))
-    exchange.runtime.report(error, exchange, mw ? `${mw.name}.onRequest` : 'request');
+    exchange.runtime.report(error, exchange, phaseOf(source));
   return renderProblem(err, exchange.requestId, exchange.runtime.problems);
+}
+
+function phaseOf(source: Middleware | string | undefined): string {
+  if (source === undefined) return 'request';
+  return typeof source === 'string' ? source : `${source.name}.onRequest`;
 }
 
 /** The 404 problem for a request nothing answered; both adapters' `errors()` send exactly this. */

@@ -26,12 +26,16 @@ function write(res: Response, step: Exclude<Step, undefined>): void {
 
 /**
  * Turns a neutral Gatehouse middleware into Express middleware. Without a gateway it runs with the
- * default configuration.
+ * default configuration; `owner` is the gateway object (or its `core`) whose configuration applies.
  *
  * @example
  *   app.use(toExpress({ name: 'hello', onRequest: (ex) => ({ status: 200, body: { path: ex.path } }) }));
  */
-export function toExpress(mw: Middleware, gateway: Gateway = defaultGateway()): RequestHandler {
+export function toExpress(
+  mw: Middleware,
+  owner: Gateway | { readonly core: Gateway } = defaultGateway(),
+): RequestHandler {
+  const gateway = 'core' in owner ? owner.core : owner;
   return function gatehouse(req: Request, res: Response, next: NextFunction): void {
     const step = enter(ensureExchange(req, res, gateway), mw);
     if (step === undefined) {
@@ -67,7 +71,7 @@ export class ExpressGateway extends FrameworkGateway<RequestHandler> {
         return;
       }
       clearBodyHeaders(res);
-      writeRendered(res, problem(exchange, error));
+      writeRendered(res, problem(exchange, error, 'handler'));
     };
     return [notFound, onError];
   }

@@ -39,12 +39,16 @@ function respond(ctx: Context, step: Exclude<Step, undefined>): void {
 
 /**
  * Turns a neutral Gatehouse middleware into Koa middleware. Without a gateway it runs with the
- * default configuration.
+ * default configuration; `owner` is the gateway object (or its `core`) whose configuration applies.
  *
  * @example
  *   app.use(toKoa({ name: 'hello', onRequest: (ex) => ({ status: 200, body: { path: ex.path } }) }));
  */
-export function toKoa(mw: Middleware, gateway: Gateway = defaultGateway()): KoaMiddleware {
+export function toKoa(
+  mw: Middleware,
+  owner: Gateway | { readonly core: Gateway } = defaultGateway(),
+): KoaMiddleware {
+  const gateway = 'core' in owner ? owner.core : owner;
   return function gatehouse(ctx: Context, next: Next): Promise<void> | undefined {
     const step = enter(ensureExchange(ctx.req, ctx.res, gateway), mw);
     if (step === undefined) return next();
@@ -79,7 +83,7 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
           return;
         }
         clearBodyHeaders(ctx.res);
-        respond(ctx, problem(exchange, error));
+        respond(ctx, problem(exchange, error, 'handler'));
         return;
       }
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false && !ctx.headerSent) {

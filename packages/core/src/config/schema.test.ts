@@ -150,6 +150,7 @@ describe('configJsonSchema', () => {
       'problems.typeBase': 'urn:gatehouse:error:',
       'admin.prefix': '',
       'shutdown.drainTimeoutMs': 10_000,
+      'shutdown.readinessGraceMs': 0,
     });
   });
 

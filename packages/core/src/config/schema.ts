@@ -103,6 +103,11 @@ export interface AdminConfig {
 export interface ShutdownConfig {
   /** How long to wait for in-flight requests, 0–600000 ms. Default `10000`. */
   drainTimeoutMs?: number;
+  /**
+   * How long `/ready` answers 503 while the server still accepts connections, before draining starts,
+   * so load balancers and orchestrators notice and stop sending traffic; 0–600000 ms. Default `0`.
+   */
+  readinessGraceMs?: number;
 }
 
 /** The Gatehouse configuration as users write it, in code or (without functions) in a file. */
@@ -151,7 +156,7 @@ export interface ResolvedConfig {
   };
   readonly problems: { readonly typeBase: string };
   readonly admin: { readonly prefix: string };
-  readonly shutdown: { readonly drainTimeoutMs: number };
+  readonly shutdown: { readonly drainTimeoutMs: number; readonly readinessGraceMs: number };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,6 +647,10 @@ export const configSchema = z.strictObject(
         drainTimeoutMs: int(0, 600_000, 'an integer')
           .default(10_000)
           .meta({ description: 'How long shutdown waits for in-flight requests, in milliseconds.' }),
+        readinessGraceMs: int(0, 600_000, 'an integer').default(0).meta({
+          description:
+            'How long /ready answers 503 while connections are still accepted, before draining starts, in milliseconds.',
+        }),
       },
       'Graceful shutdown.',
     ),

@@ -48,7 +48,7 @@ describe('defaults', () => {
       headers: { strip: [], stripDefaults: true },
       problems: { typeBase: 'urn:gatehouse:error:' },
       admin: { prefix: '' },
-      shutdown: { drainTimeoutMs: 10_000 },
+      shutdown: { drainTimeoutMs: 10_000, readinessGraceMs: 0 },
     });
     expect(requestId).toMatchObject({ header: 'x-request-id', trustIncoming: true, maxLength: 128 });
     expect(requestId.generate()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -462,6 +462,15 @@ describe('routes', () => {
     expect(only({ routes: [{ path: '/a', to: 'orders' }] })).toBe(
       "routes[0].to: unknown service 'orders' (no services are defined; use 'local' for the application itself)",
     );
+  });
+
+  it('suggest only valid service names', () => {
+    const text = lines({
+      services: { Orders: { url: 'http://a' } },
+      routes: [{ path: '/o', to: 'order' }],
+    }).join('\n');
+    expect(text).toContain("unknown service 'order'");
+    expect(text).not.toContain("did you mean 'Orders'");
   });
 
   it('do not report a target twice when its service has a problem of its own', () => {

@@ -356,6 +356,8 @@ function valueAt(root: unknown, path: readonly Segment[]): unknown {
 function crossCheck(root: unknown, findings: Finding[]) {
   if (!isPlainObject(root) || !Array.isArray(root['routes'])) return;
   const services = isPlainObject(root['services']) ? Object.keys(root['services']) : [];
+  // Only valid names are offered as suggestions; an invalid one has its own problem already.
+  const suggestible = services.filter((name) => /^[a-z][a-z0-9-]*$/.test(name) && name !== 'local');
   const paths = root['paths'];
   const caseSensitive = isPlainObject(paths) && paths['caseSensitive'] === true;
   const seen: { key: string; methods: ReadonlySet<string> | undefined; index: number }[] = [];
@@ -368,7 +370,7 @@ function crossCheck(root: unknown, findings: Finding[]) {
         services.length === 0 ? " (no services are defined; use 'local' for the application itself)" : '';
       findings.push({
         path: ['routes', index, 'to'],
-        message: `unknown service ${quote(to)}${didYouMean(to, [...services, 'local'])}${none}`,
+        message: `unknown service ${quote(to)}${didYouMean(to, [...suggestible, 'local'])}${none}`,
       });
     }
     if (typeof path !== 'string' || routePathProblem(path) !== undefined) return;
