@@ -17,7 +17,10 @@ export interface ExchangeRuntime {
   /** True while the gateway drains: responses then carry `Connection: close`. */
   readonly draining: boolean;
   exchangeStarted(exchange: Exchange): void;
+  /** Called when the response closes, for exchanges that watch it (see `Exchange.track`). */
   exchangeEnded(exchange: Exchange): void;
+  /** Whether every exchange must watch for its end (someone listens to `gatehouse:request:finish`). */
+  readonly watchEveryExchange: boolean;
   /** Reports an error that is not the client's fault (a failing hook, a 5xx). Never throws. */
   report(error: unknown, exchange: Exchange | undefined, phase: string): void;
 }
@@ -32,8 +35,12 @@ export interface ExchangeRuntime {
 // biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in capability packages
 export interface ExchangeState {}
 
+// The exchange lives on the request only: every extra property on Node's request and response objects
+// measurably slows Express (bench/RESULTS.md), and the response reaches it through `res.req`.
 const kExchange = Symbol.for('gatehouse.exchange');
 type Carrier = { [kExchange]?: Exchange };
+const exchangeOfResponse = (res: ServerResponse): Exchange | undefined =>
+  (res.req as Carrier | undefined)?.[kExchange];
 
 /**
  * One HTTP exchange as Gatehouse sees it. Created by the first Gatehouse middleware on a request and
@@ -60,6 +67,7 @@ export class Exchange {
   #state: ExchangeState | undefined;
   #tracked: Middleware[] | undefined;
   #writeHead: ServerResponse['writeHead'] | undefined;
+  #watching = false;
   #finished = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, runtime: ExchangeRuntime) {
@@ -68,7 +76,6 @@ export class Exchange {
     this.runtime = runtime;
     this.startTime = performance.now();
     (req as Carrier)[kExchange] = this;
-    (res as Carrier)[kExchange] = this;
     // Normalized eagerly: a path that cannot be normalized is refused at the edge, whichever
     // middleware comes first. The common path costs one scan and no allocation.
     let path = '/';
@@ -80,9 +87,11 @@ export class Exchange {
     }
     this.#path = path;
     this.rejection = rejection;
-    runtime.headerHygiene.stripInbound(req.headers);
+    stripInbound(req, runtime.headerHygiene);
     if (runtime.draining) res.setHeader('connection', 'close');
-    res.on('close', onResponseClose);
+    // The end of the response is watched only when something needs it (onFinish hooks, the signal,
+    // a finish subscriber): a 'close' listener per request is a measurable cost on Express.
+    if (runtime.watchEveryExchange) this.#watch();
     runtime.exchangeStarted(this);
   }
 
@@ -125,6 +134,24 @@ export class Exchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  /**
+   * A request header looked up in `req.rawHeaders` (lower-case `name`), without making Node build
+   * `req.headers`; `undefined` when absent, an array when the client sent it more than once.
+   */
+  rawHeader(name: string): string | string[] | undefined {
+    const raw = this.req.rawHeaders;
+    let found: string | string[] | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const candidate = raw[i]!;
+      if (candidate.length !== name.length || candidate.toLowerCase() !== name) continue;
+      const value = raw[i + 1]!;
+      if (found === undefined) found = value;
+      else if (typeof found === 'string') found = [found, value];
+      else found.push(value);
+    }
+    return found;
+  }
+
   /** The client address, through the configured trusted proxies only. */
   get clientIp(): string {
     this.#clientIp ??= this.runtime.proxyTrust.clientIp(this.req.socket.remoteAddress, this.req.headers);
@@ -146,7 +173,8 @@ export class Exchange {
   get signal(): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController();
-      if (this.#finished && !this.res.writableFinished) this.#abort.abort();
+      if (this.res.closed && !this.res.writableFinished) this.#abort.abort();
+      else this.#watch();
     }
     return this.#abort.signal;
   }
@@ -172,6 +200,7 @@ export class Exchange {
     if (mw.onResponse === undefined && mw.onFinish === undefined) return;
     if (this.#tracked === undefined) this.#tracked = [];
     this.#tracked.push(mw);
+    if (mw.onFinish !== undefined) this.#watch();
     if (mw.onResponse !== undefined && this.#writeHead === undefined) {
       this.#writeHead = this.res.writeHead;
       this.res.writeHead = writeHeadWithHooks as ServerResponse['writeHead'];
@@ -195,6 +224,12 @@ export class Exchange {
       }
     }
     return original;
+  }
+
+  #watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    this.res.once('close', onResponseClose);
   }
 
   /** @internal Runs `onFinish` hooks once; called when the response closes. */
@@ -226,18 +261,35 @@ export class Exchange {
 }
 
 function writeHeadWithHooks(this: ServerResponse, ...args: unknown[]): ServerResponse {
-  const exchange = (this as Carrier)[kExchange];
+  const exchange = exchangeOfResponse(this);
   const original = exchange ? exchange.runResponseHooks(args[0]) : this.writeHead;
   return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
 }
 
 function onResponseClose(this: ServerResponse): void {
-  (this as Carrier)[kExchange]?.finish();
+  exchangeOfResponse(this)?.finish();
 }
 
-/** The exchange Gatehouse created for this request, if any. */
+/** The exchange Gatehouse created for this request (or response), if any. */
 export function exchangeOf(reqOrRes: IncomingMessage | ServerResponse): Exchange | undefined {
-  return (reqOrRes as Carrier)[kExchange];
+  return 'req' in reqOrRes ? exchangeOfResponse(reqOrRes) : (reqOrRes as Carrier)[kExchange];
+}
+
+// Names are checked on rawHeaders, which the parser always builds; req.headers is materialized (and
+// cleaned, with rawHeaders) only when a stripped header is actually present.
+function stripInbound(req: IncomingMessage, hygiene: HeaderHygiene): void {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!hygiene.isStripped(raw[i]!)) continue;
+    hygiene.stripInbound(req.headers);
+    const kept: string[] = [];
+    for (let j = 0; j < raw.length; j += 2) {
+      if (!hygiene.isStripped(raw[j]!)) kept.push(raw[j]!, raw[j + 1]!);
+    }
+    raw.length = 0;
+    raw.push(...kept);
+    return;
+  }
 }
 
 /** The request's exchange, created on first use with the given runtime. */

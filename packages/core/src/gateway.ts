@@ -38,6 +38,8 @@ export interface CloseOptions {
 
 type Hook = () => void | Promise<void>;
 
+const DRAIN_SWEEP_MS = 25;
+
 /**
  * The framework-neutral gateway. Adapters wrap it (`gateway()` from `@gatehouse/express` or
  * `@gatehouse/koa`); use it directly only to write a new adapter or a capability package.
@@ -52,8 +54,6 @@ export class Gateway implements ExchangeRuntime {
   readonly shared = new Map<string | symbol, unknown>();
 
   #state: GatewayState = 'created';
-  #inFlight = 0;
-  #idleWaiters: Array<() => void> = [];
   #servers = new Set<Server>();
   #startHooks: Hook[] = [];
   #closeHooks: Hook[] = [];
@@ -82,11 +82,6 @@ export class Gateway implements ExchangeRuntime {
 
   get draining(): boolean {
     return this.#state === 'draining' || this.#state === 'closed';
-  }
-
-  /** Requests currently being handled. */
-  get inFlight(): number {
-    return this.#inFlight;
   }
 
   /** The names of the configured services. */
@@ -151,19 +146,25 @@ export class Gateway implements ExchangeRuntime {
     this.#setState('draining');
     // Still accepting: probes can see /ready turn 503 and take the instance out of rotation.
     if (graceMs > 0 && this.#servers.size > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
-    const closed = [...this.#servers].map(
-      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    const servers = [...this.#servers];
+    const closed = Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     );
-    for (const server of this.#servers) server.closeIdleConnections();
+    // A connection whose response is still being written is busy; once it goes idle it is closed on
+    // the next sweep. Watching the connections instead of counting requests keeps the request path
+    // free of per-request listeners.
+    const sweep = setInterval(() => {
+      for (const server of servers) server.closeIdleConnections();
+    }, DRAIN_SWEEP_MS);
+    for (const server of servers) server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
     });
-    await Promise.race([this.#whenIdle(), deadline]);
-    for (const server of this.#servers) server.closeIdleConnections();
-    await Promise.race([Promise.all(closed), deadline]);
+    await Promise.race([closed, deadline]);
+    clearInterval(sweep);
     clearTimeout(timer);
-    for (const server of this.#servers) server.closeAllConnections();
+    for (const server of servers) server.closeAllConnections();
     for (const hook of [...this.#closeHooks].reverse()) {
       try {
         await hook();
@@ -185,18 +186,15 @@ export class Gateway implements ExchangeRuntime {
   }
 
   exchangeStarted(exchange: Exchange): void {
-    this.#inFlight++;
     if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ exchange });
   }
 
   exchangeEnded(exchange: Exchange): void {
-    this.#inFlight--;
     if (requestFinishChannel.hasSubscribers) requestFinishChannel.publish({ exchange });
-    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+  }
+
+  get watchEveryExchange(): boolean {
+    return requestFinishChannel.hasSubscribers;
   }
 
   report(error: unknown, exchange: Exchange | undefined, phase: string): void {
@@ -210,11 +208,6 @@ export class Gateway implements ExchangeRuntime {
     } catch {
       // Reporting must never turn into a second failure.
     }
-  }
-
-  #whenIdle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #setState(state: GatewayState): void {

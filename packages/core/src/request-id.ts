@@ -36,7 +36,7 @@ export function requestId(options: RequestIdOptions = {}): Middleware {
     name: 'requestId',
     alwaysRun: true,
     onRequest(exchange) {
-      const incoming = exchange.req.headers[header];
+      const incoming = exchange.rawHeader(header);
       let id: string;
       if (
         trustIncoming &&

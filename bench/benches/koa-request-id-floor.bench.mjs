@@ -1,0 +1,13 @@
+// The floor under koa-request-id: what ANY request id costs this hello-world app (one validated or
+// generated UUID, one more response header), measured by hand-written middleware with no Gatehouse.
+// Read koa-request-id against it: the difference is what Gatehouse's neutral layer adds.
+import { check as requestIdCheck, requests as requestIdRequests } from './koa-request-id.bench.mjs';
+
+export const name = 'koa-request-id-floor';
+export const target = 0.97;
+export const description =
+  'Control: bare koa vs the same app with a hand-written request-id middleware (no Gatehouse).';
+export const baseline = '../servers/koa-bare.mjs';
+export const candidate = '../servers/koa-hand-request-id.mjs';
+export const requests = requestIdRequests;
+export const check = requestIdCheck;
