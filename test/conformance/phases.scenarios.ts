@@ -1,6 +1,6 @@
 // The phase model on both frameworks: order of onResponse, sync and async answers, streaming, failures.
 import type { Suite } from '../support/conformance.js';
-import { asyncProbe, brokenHookProbe, streamProbe, syncProbe } from '../support/probes.js';
+import { asyncProbe, brokenHookProbe, routeProbe, scopeProbe, streamProbe, syncProbe } from '../support/probes.js';
 
 export const phaseSuite: Suite = {
   name: 'middleware phases',
@@ -87,6 +87,44 @@ export const composedSuite: Suite = {
         problem: 'GH_PATH_ENCODED_SLASH',
         headers: { 'x-request-id': /^[0-9a-f-]{36}$/ },
       },
+    },
+  ],
+};
+
+/** What capabilities read from the framework and from each other through the exchange. */
+export const exchangeSuite: Suite = {
+  name: 'exchange: matched route, scopes, problem codes',
+  app: { chain: (gw) => [gw.requestId(), gw.use(routeProbe), gw.use(scopeProbe)] },
+  scenarios: [
+    {
+      name: "the router's route template (not the raw path) is visible to middleware",
+      request: { path: '/view/some/deep/path' },
+      expect: { status: 200, headers: { 'x-matched-route': '/view{/*rest}' } },
+    },
+    {
+      name: 'a scope entered by a middleware is active in the handler',
+      request: { path: '/view' },
+      expect: {
+        status: 200,
+        body: (body: unknown) => {
+          if ((body as { scope: unknown }).scope !== 'scoped GET') throw new Error(`scope was ${JSON.stringify(body)}`);
+        },
+      },
+    },
+    {
+      name: 'an async handler still runs inside the scope',
+      request: { path: '/slow?ms=5' },
+      expect: { status: 200, headers: { 'x-matched-route': '/slow' } },
+    },
+    {
+      name: 'nothing matched: no template, and the problem code is known to middleware',
+      request: { path: '/nowhere' },
+      expect: { status: 404, headers: { 'x-matched-route': '-', 'x-problem-code': 'GH_NOT_FOUND' } },
+    },
+    {
+      name: 'a handler error: its route template and problem code',
+      request: { path: '/throw/http' },
+      expect: { status: 422, headers: { 'x-matched-route': '/throw/http', 'x-problem-code': 'GH_APP_ERROR' } },
     },
   ],
 };

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exchangeOf, type FrameworkGateway, GatehouseError, type GatewayConfig } from '@gatehouse/core';
+import { testScope } from './probes.js';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
 import Router from '@koa/router';
@@ -42,6 +43,7 @@ function view(req: import('node:http').IncomingMessage) {
     protocol: ex?.protocol,
     host: ex?.host,
     query: ex ? Object.fromEntries(ex.query) : undefined,
+    scope: testScope.getStore() ?? null,
     headers: Object.fromEntries(
       Object.entries(req.headers).filter(([n]) => n !== 'host' && n !== 'connection'),
     ),

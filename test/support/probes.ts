@@ -1,4 +1,5 @@
 // Neutral test middleware, written once and mounted on both frameworks, that exercise each phase.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatehouseError, HANDLED, type Middleware } from '@gatehouse/core';
 
@@ -57,5 +58,26 @@ export const brokenHookProbe: Middleware = {
   name: 'brokenHookProbe',
   onResponse(ex) {
     if (ex.path === '/probe/broken-hook') throw new Error('hook exploded');
+  },
+};
+
+/** A store the scope probe enters for the rest of the request; the /view route reports it. */
+export const testScope = new AsyncLocalStorage<string>();
+
+/** Runs the rest of the request inside an AsyncLocalStorage store, as tracing does with OTel context. */
+export const scopeProbe: Middleware = {
+  name: 'scopeProbe',
+  onRequest(ex) {
+    ex.enterScope((fn) => testScope.run(`scoped ${ex.method}`, fn));
+    return undefined;
+  },
+};
+
+/** Reports the framework's matched route template and the problem code in response headers. */
+export const routeProbe: Middleware = {
+  name: 'routeProbe',
+  onResponse(ex) {
+    ex.setHeader('x-matched-route', ex.matchedRoute ?? '-');
+    if (ex.problemCode) ex.setHeader('x-problem-code', ex.problemCode);
   },
 };

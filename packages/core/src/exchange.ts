@@ -35,9 +35,23 @@ export interface ExchangeRuntime {
 // biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in capability packages
 export interface ExchangeState {}
 
+/** What an adapter tells core about its framework; one shared object per framework, no per-request cost. */
+export interface FrameworkInfo {
+  readonly name: string;
+  /** The route template the framework's router matched (`/orders/:id`), never the raw path. */
+  matchedRoute(exchange: Exchange): string | undefined;
+}
+
+/** Runs a continuation inside something (an OpenTelemetry context, an AsyncLocalStorage store). */
+export type Scope = <T>(fn: () => T) => T;
+
+/** A value shared by spans, metrics and log lines (principal id, API version, upstream, …). */
+export type Annotation = string | number | boolean;
+
 // The exchange lives on the request only: every extra property on Node's request and response objects
 // measurably slows Express (bench/RESULTS.md), and the response reaches it through `res.req`.
 const kExchange = Symbol.for('gatehouse.exchange');
+const EMPTY_ANNOTATIONS: ReadonlyMap<string, Annotation> = new Map();
 type Carrier = { [kExchange]?: Exchange };
 const exchangeOfResponse = (res: ServerResponse): Exchange | undefined =>
   (res.req as Carrier | undefined)?.[kExchange];
@@ -58,6 +72,14 @@ export class Exchange {
   requestId = '';
   /** Why the request is refused before any middleware runs (an invalid path), if it is. */
   readonly rejection: unknown;
+  /** The framework that runs this exchange (set by the adapter). */
+  framework: FrameworkInfo | undefined;
+  /** The framework's own per-request object when it has one (Koa's `ctx`), for `framework` to read. */
+  native: unknown;
+  /** The error behind the problem sent for this request, if one was (for spans and logs; never rendered). */
+  failure: unknown;
+  /** The code of the problem sent for this request (`GH_…`), if one was. */
+  problemCode: string | undefined;
 
   #path: string;
   #rawPath: string | undefined;
@@ -69,8 +91,17 @@ export class Exchange {
   #writeHead: ServerResponse['writeHead'] | undefined;
   #watching = false;
   #finished = false;
+  #scope: Scope | undefined;
+  #route: string | undefined;
+  #annotations: Map<string, Annotation> | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, runtime: ExchangeRuntime) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    runtime: ExchangeRuntime,
+    framework?: FrameworkInfo,
+    native?: unknown,
+  ) {
     this.req = req;
     this.res = res;
     this.runtime = runtime;
@@ -87,6 +118,10 @@ export class Exchange {
     }
     this.#path = path;
     this.rejection = rejection;
+    this.framework = framework;
+    this.native = native;
+    this.failure = undefined;
+    this.problemCode = undefined;
     stripInbound(req, runtime.headerHygiene);
     if (runtime.draining) res.setHeader('connection', 'close');
     // The end of the response is watched only when something needs it (onFinish hooks, the signal,
@@ -183,6 +218,43 @@ export class Exchange {
   get state(): ExchangeState {
     this.#state ??= {};
     return this.#state;
+  }
+
+  /**
+   * The route template that matched (`/orders/:id`): set by Gatehouse's own routing, else read from
+   * the framework's router. `undefined` when nothing matched. Never the raw path.
+   */
+  get matchedRoute(): string | undefined {
+    return this.#route ?? this.framework?.matchedRoute(this);
+  }
+
+  set matchedRoute(template: string | undefined) {
+    this.#route = template;
+  }
+
+  /** Records a value for spans, metrics and log lines; later values for a key replace earlier ones. */
+  annotate(key: string, value: Annotation): void {
+    this.#annotations ??= new Map();
+    this.#annotations.set(key, value);
+  }
+
+  /** Everything annotated so far (empty when nothing was). */
+  get annotations(): ReadonlyMap<string, Annotation> {
+    return this.#annotations ?? EMPTY_ANNOTATIONS;
+  }
+
+  /**
+   * Makes the rest of the request run inside `scope` (outermost first when several are set), e.g. an
+   * OpenTelemetry context. Adapters run the framework's continuation through {@link proceed}.
+   */
+  enterScope(scope: Scope): void {
+    const outer = this.#scope;
+    this.#scope = outer === undefined ? scope : <T>(fn: () => T): T => outer(() => scope(fn));
+  }
+
+  /** Runs the continuation of the request inside the scopes entered so far. */
+  proceed<T>(next: () => T): T {
+    return this.#scope === undefined ? next() : this.#scope(next);
   }
 
   /** Sets a response header unless headers are already out; returns whether it was set. */
@@ -292,11 +364,16 @@ function stripInbound(req: IncomingMessage, hygiene: HeaderHygiene): void {
   }
 }
 
-/** The request's exchange, created on first use with the given runtime. */
+/**
+ * The request's exchange, created on first use with the given runtime; adapters pass their framework
+ * (and its per-request object, if any).
+ */
 export function ensureExchange(
   req: IncomingMessage,
   res: ServerResponse,
   runtime: ExchangeRuntime,
+  framework?: FrameworkInfo,
+  native?: unknown,
 ): Exchange {
-  return (req as Carrier)[kExchange] ?? new Exchange(req, res, runtime);
+  return (req as Carrier)[kExchange] ?? new Exchange(req, res, runtime, framework, native);
 }

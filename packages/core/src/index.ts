@@ -33,11 +33,14 @@ export {
 } from './errors.js';
 export { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
 export {
+  type Annotation,
   Exchange,
   type ExchangeRuntime,
   type ExchangeState,
   ensureExchange,
   exchangeOf,
+  type FrameworkInfo,
+  type Scope,
 } from './exchange.js';
 export { FrameworkGateway } from './facade.js';
 export {

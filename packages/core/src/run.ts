@@ -52,6 +52,8 @@ export function problem(exchange: Exchange, error: unknown, source?: Middleware 
   // ends in a 5xx is a fault worth reporting.
   if (err.status >= 500 && !isGatehouseError(error))
     exchange.runtime.report(error, exchange, phaseOf(source));
+  exchange.failure = error;
+  exchange.problemCode = err.code;
   return renderProblem(err, exchange.requestId, exchange.runtime.problems);
 }
 

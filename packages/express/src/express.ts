@@ -4,6 +4,7 @@ import {
   clearBodyHeaders,
   defaultGateway,
   ensureExchange,
+  type FrameworkInfo,
   enter,
   FrameworkGateway,
   type Gateway,
@@ -19,6 +20,18 @@ import {
   writeRendered,
 } from '@gatehouse/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+
+/** How core reads Express: the matched route is the mount path plus the route's own path. */
+const EXPRESS: FrameworkInfo = {
+  name: 'express',
+  matchedRoute(exchange) {
+    const req = exchange.req as Request;
+    const path = (req.route as { path?: unknown } | undefined)?.path;
+    return typeof path === 'string' ? req.baseUrl + path : undefined;
+  },
+};
+
+const exchangeFor = (req: Request, res: Response, gateway: Gateway) => ensureExchange(req, res, gateway, EXPRESS);
 
 function write(res: Response, step: Exclude<Step, undefined>): void {
   if (step !== HANDLED) writeRendered(res, step);
@@ -37,11 +50,12 @@ export function toExpress(
 ): RequestHandler {
   const gateway = 'core' in owner ? owner.core : owner;
   return function gatehouse(req: Request, res: Response, next: NextFunction): void {
-    const step = enter(ensureExchange(req, res, gateway), mw);
+    const exchange = exchangeFor(req, res, gateway);
+    const step = enter(exchange, mw);
     if (step === undefined) {
-      next();
+      exchange.proceed(next);
     } else if (isThenable<Step>(step)) {
-      step.then((value) => (value === undefined ? next() : write(res, value)));
+      step.then((value) => (value === undefined ? exchange.proceed(next) : write(res, value)));
     } else {
       write(res, step);
     }
@@ -61,10 +75,10 @@ export class ExpressGateway extends FrameworkGateway<RequestHandler> {
   errors(): [RequestHandler, ErrorRequestHandler] {
     const gateway = this.core;
     const notFound: RequestHandler = (req, res) => {
-      writeRendered(res, unanswered(ensureExchange(req, res, gateway)));
+      writeRendered(res, unanswered(exchangeFor(req, res, gateway)));
     };
     const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-      const exchange = ensureExchange(req, res, gateway);
+      const exchange = exchangeFor(req, res, gateway);
       if (res.headersSent) {
         gateway.report(error, exchange, 'handler');
         res.destroy();

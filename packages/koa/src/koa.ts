@@ -4,6 +4,7 @@ import {
   clearBodyHeaders,
   defaultGateway,
   ensureExchange,
+  type FrameworkInfo,
   enter,
   FrameworkGateway,
   type Gateway,
@@ -19,6 +20,17 @@ import {
   writeRendered,
 } from '@gatehouse/core';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
+
+/** How core reads Koa: @koa/router records the matched template on the context. */
+const KOA: FrameworkInfo = {
+  name: 'koa',
+  matchedRoute(exchange) {
+    const route = (exchange.native as { _matchedRoute?: unknown } | undefined)?._matchedRoute;
+    return typeof route === 'string' ? route : undefined;
+  },
+};
+
+const exchangeFor = (ctx: Context, gateway: Gateway) => ensureExchange(ctx.req, ctx.res, gateway, KOA, ctx);
 
 function respond(ctx: Context, step: Exclude<Step, undefined>): void {
   if (step === HANDLED) {
@@ -50,10 +62,11 @@ export function toKoa(
 ): KoaMiddleware {
   const gateway = 'core' in owner ? owner.core : owner;
   return function gatehouse(ctx: Context, next: Next): Promise<void> | undefined {
-    const step = enter(ensureExchange(ctx.req, ctx.res, gateway), mw);
-    if (step === undefined) return next();
+    const exchange = exchangeFor(ctx, gateway);
+    const step = enter(exchange, mw);
+    if (step === undefined) return exchange.proceed(next);
     if (isThenable<Step>(step)) {
-      return Promise.resolve(step).then((value) => (value === undefined ? next() : respond(ctx, value)));
+      return Promise.resolve(step).then((value) => (value === undefined ? exchange.proceed(next) : respond(ctx, value)));
     }
     respond(ctx, step);
     return undefined;
@@ -73,7 +86,7 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
   errors(): KoaMiddleware {
     const gateway = this.core;
     const failed = (ctx: Context, error: unknown): void => {
-      const exchange = ensureExchange(ctx.req, ctx.res, gateway);
+      const exchange = exchangeFor(ctx, gateway);
       if (ctx.headerSent) {
         gateway.report(error, exchange, 'handler');
         ctx.res.destroy();
@@ -84,7 +97,7 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
     };
     const answered = (ctx: Context): void => {
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false && !ctx.headerSent) {
-        respond(ctx, unanswered(ensureExchange(ctx.req, ctx.res, gateway)));
+        respond(ctx, unanswered(exchangeFor(ctx, gateway)));
       }
     };
     // A plain function rather than async/await, and the exchange only when an answer needs it: this
