@@ -1,6 +1,13 @@
 // The phase model on both frameworks: order of onResponse, sync and async answers, streaming, failures.
 import type { Suite } from '../support/conformance.js';
-import { asyncProbe, brokenHookProbe, routeProbe, scopeProbe, streamProbe, syncProbe } from '../support/probes.js';
+import {
+  asyncProbe,
+  brokenHookProbe,
+  routeProbe,
+  scopeProbe,
+  streamProbe,
+  syncProbe,
+} from '../support/probes.js';
 
 export const phaseSuite: Suite = {
   name: 'middleware phases',
@@ -107,7 +114,8 @@ export const exchangeSuite: Suite = {
       expect: {
         status: 200,
         body: (body: unknown) => {
-          if ((body as { scope: unknown }).scope !== 'scoped GET') throw new Error(`scope was ${JSON.stringify(body)}`);
+          if ((body as { scope: unknown }).scope !== 'scoped GET')
+            throw new Error(`scope was ${JSON.stringify(body)}`);
         },
       },
     },
@@ -124,7 +132,10 @@ export const exchangeSuite: Suite = {
     {
       name: 'a handler error: its route template and problem code',
       request: { path: '/throw/http' },
-      expect: { status: 422, headers: { 'x-matched-route': '/throw/http', 'x-problem-code': 'GH_APP_ERROR' } },
+      expect: {
+        status: 422,
+        headers: { 'x-matched-route': '/throw/http', 'x-problem-code': 'GH_APP_ERROR' },
+      },
     },
   ],
 };

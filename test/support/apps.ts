@@ -4,12 +4,12 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exchangeOf, type FrameworkGateway, GatehouseError, type GatewayConfig } from '@gatehouse/core';
-import { testScope } from './probes.js';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';
+import { testScope } from './probes.js';
 
 export type Framework = 'express' | 'koa';
 export const FRAMEWORKS: readonly Framework[] = ['express', 'koa'];

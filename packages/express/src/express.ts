@@ -4,9 +4,9 @@ import {
   clearBodyHeaders,
   defaultGateway,
   ensureExchange,
-  type FrameworkInfo,
   enter,
   FrameworkGateway,
+  type FrameworkInfo,
   type Gateway,
   type GatewayConfig,
   type GatewayOptions,
@@ -31,7 +31,8 @@ const EXPRESS: FrameworkInfo = {
   },
 };
 
-const exchangeFor = (req: Request, res: Response, gateway: Gateway) => ensureExchange(req, res, gateway, EXPRESS);
+const exchangeFor = (req: Request, res: Response, gateway: Gateway) =>
+  ensureExchange(req, res, gateway, EXPRESS);
 
 function write(res: Response, step: Exclude<Step, undefined>): void {
   if (step !== HANDLED) writeRendered(res, step);

@@ -4,9 +4,9 @@ import {
   clearBodyHeaders,
   defaultGateway,
   ensureExchange,
-  type FrameworkInfo,
   enter,
   FrameworkGateway,
+  type FrameworkInfo,
   type Gateway,
   type GatewayConfig,
   type GatewayOptions,
@@ -66,7 +66,9 @@ export function toKoa(
     const step = enter(exchange, mw);
     if (step === undefined) return exchange.proceed(next);
     if (isThenable<Step>(step)) {
-      return Promise.resolve(step).then((value) => (value === undefined ? exchange.proceed(next) : respond(ctx, value)));
+      return Promise.resolve(step).then((value) =>
+        value === undefined ? exchange.proceed(next) : respond(ctx, value),
+      );
     }
     respond(ctx, step);
     return undefined;
