@@ -23,6 +23,7 @@ export default defineConfig({
       project('core', ['packages/core/src/**/*.test.ts']),
       project('express', ['packages/express/src/**/*.test.ts']),
       project('koa', ['packages/koa/src/**/*.test.ts']),
+      project('tracing', ['packages/tracing/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

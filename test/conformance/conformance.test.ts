@@ -1,6 +1,23 @@
 // Every request-facing scenario of every capability, on Express and on Koa, compared.
 import { conformance } from '../support/conformance.js';
-import { foundationSuites } from './foundation.scenarios.js';
+import {
+  adminSuite,
+  foundationSuites,
+  pathSuite,
+  problemSuite,
+  requestIdSuite,
+} from './foundation.scenarios.js';
 import { composedSuite, exchangeSuite, phaseSuite } from './phases.scenarios.js';
 
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
+
+// The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
+// must not change a single answer, on either framework.
+for (const suite of [requestIdSuite, problemSuite, pathSuite, adminSuite]) {
+  const chain = suite.app.chain;
+  conformance({
+    ...suite,
+    name: `${suite.name} (behind gw.tracing())`,
+    app: { ...suite.app, chain: (gw) => [gw.tracing({ traceResponseHeader: true }), ...(chain?.(gw) ?? [])] },
+  });
+}

@@ -3,8 +3,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exchangeOf, type FrameworkGateway, GatehouseError, type GatewayConfig } from '@gatehouse/core';
+import { exchangeOf, GatehouseError, type GatewayConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
+import type { FrameworkGateway } from '@gatehouse/gateway';
 import { gateway as koaGateway } from '@gatehouse/koa';
 import Router from '@koa/router';
 import express from 'express';

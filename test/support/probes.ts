@@ -68,7 +68,7 @@ export const testScope = new AsyncLocalStorage<string>();
 export const scopeProbe: Middleware = {
   name: 'scopeProbe',
   onRequest(ex) {
-    ex.enterScope((fn) => testScope.run(`scoped ${ex.method}`, fn));
+    ex.enterScope((fn, exchange) => testScope.run(`scoped ${exchange.method}`, fn));
     return undefined;
   },
 };

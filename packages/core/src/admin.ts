@@ -1,6 +1,7 @@
 // Liveness and readiness endpoints for load balancers and orchestrators.
 import { MethodNotAllowed, NotReady } from './errors.js';
-import type { Middleware } from './middleware.js';
+import type { Exchange } from './exchange.js';
+import type { Middleware, Reply } from './middleware.js';
 import { createPathMatcher, type PathPolicy } from './path.js';
 
 /** What the admin endpoints read from the gateway. */
@@ -9,7 +10,12 @@ export interface AdminTarget {
   readonly ready: boolean;
   /** Matching follows the gateway's case policy. */
   readonly pathPolicy?: Pick<PathPolicy, 'caseSensitive'>;
+  /** Endpoints capabilities add under the prefix (`/metrics`, `/routes`), by lower-case path. */
+  readonly adminEndpoints?: ReadonlyMap<string, AdminEndpoint>;
 }
+
+/** An admin endpoint a capability contributes: answers GET and HEAD. */
+export type AdminEndpoint = (exchange: Exchange) => Reply | Promise<Reply>;
 
 /** Options of {@link admin}. */
 export interface AdminOptions {
@@ -31,17 +37,26 @@ export function admin(target: AdminTarget, options: AdminOptions = {}): Middlewa
   }
   const isHealth = createPathMatcher(`${prefix}/health`, target.pathPolicy);
   const isReady = createPathMatcher(`${prefix}/ready`, target.pathPolicy);
+  const caseSensitive = target.pathPolicy?.caseSensitive ?? false;
+  const extraEndpoint = (path: string): AdminEndpoint | undefined => {
+    const endpoints = target.adminEndpoints;
+    if (endpoints === undefined || endpoints.size === 0 || !path.startsWith(prefix)) return undefined;
+    const rest = path.slice(prefix.length);
+    return endpoints.get(caseSensitive ? rest : rest.toLowerCase());
+  };
   return {
     name: 'admin',
     onRequest(exchange) {
       const path = exchange.path;
       const health = isHealth(path);
-      if (!health && !isReady(path)) return undefined;
+      const endpoint = health ? undefined : extraEndpoint(path);
+      if (!health && endpoint === undefined && !isReady(path)) return undefined;
       const method = exchange.method;
       if (method !== 'GET' && method !== 'HEAD') {
         throw new MethodNotAllowed(`${path} answers GET and HEAD only`, { headers: { allow: 'GET, HEAD' } });
       }
       if (health) return { status: 200, headers: NO_STORE, body: { status: 'ok' } };
+      if (endpoint !== undefined) return endpoint(exchange);
       if (!target.ready) {
         throw new NotReady(`The gateway is ${target.state}`, { headers: { 'retry-after': '1' } });
       }

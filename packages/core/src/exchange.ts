@@ -17,6 +17,11 @@ export interface ExchangeRuntime {
   /** True while the gateway drains: responses then carry `Connection: close`. */
   readonly draining: boolean;
   exchangeStarted(exchange: Exchange): void;
+  /**
+   * Middleware with `alwaysRun` mounted on this gateway, in mount order: a refused request runs all of
+   * them (request ids, tracing, logs) before the refusal is written, wherever they sit in the chain.
+   */
+  readonly alwaysRun: readonly Middleware[];
   /** Called when the response closes, for exchanges that watch it (see `Exchange.track`). */
   exchangeEnded(exchange: Exchange): void;
   /** Whether every exchange must watch for its end (someone listens to `gatehouse:request:finish`). */
@@ -42,8 +47,11 @@ export interface FrameworkInfo {
   matchedRoute(exchange: Exchange): string | undefined;
 }
 
-/** Runs a continuation inside something (an OpenTelemetry context, an AsyncLocalStorage store). */
-export type Scope = <T>(fn: () => T) => T;
+/**
+ * Runs a continuation inside something (an OpenTelemetry context, an AsyncLocalStorage store). It gets
+ * the exchange too, so one shared function can serve every request without a closure per request.
+ */
+export type Scope = <T>(fn: () => T, exchange: Exchange) => T;
 
 /** A value shared by spans, metrics and log lines (principal id, API version, upstream, …). */
 export type Annotation = string | number | boolean;
@@ -94,6 +102,7 @@ export class Exchange {
   #scope: Scope | undefined;
   #route: string | undefined;
   #annotations: Map<string, Annotation> | undefined;
+  #ranOnRefusal: Set<Middleware> | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -249,12 +258,15 @@ export class Exchange {
    */
   enterScope(scope: Scope): void {
     const outer = this.#scope;
-    this.#scope = outer === undefined ? scope : <T>(fn: () => T): T => outer(() => scope(fn));
+    this.#scope =
+      outer === undefined
+        ? scope
+        : <T>(fn: () => T, exchange: Exchange): T => outer(() => scope(fn, exchange), exchange);
   }
 
   /** Runs the continuation of the request inside the scopes entered so far. */
   proceed<T>(next: () => T): T {
-    return this.#scope === undefined ? next() : this.#scope(next);
+    return this.#scope === undefined ? next() : this.#scope(next, this);
   }
 
   /** Sets a response header unless headers are already out; returns whether it was set. */
@@ -277,6 +289,14 @@ export class Exchange {
       this.#writeHead = this.res.writeHead;
       this.res.writeHead = writeHeadWithHooks as ServerResponse['writeHead'];
     }
+  }
+
+  /** @internal For refused requests: whether `mw` already ran, and remember that it has. */
+  ranOnRefusal(mw: Middleware): boolean {
+    this.#ranOnRefusal ??= new Set();
+    if (this.#ranOnRefusal.has(mw)) return true;
+    this.#ranOnRefusal.add(mw);
+    return false;
   }
 
   /** @internal Runs `onResponse` hooks once; called from the patched writeHead. */

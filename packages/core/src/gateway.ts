@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type AdminOptions, admin } from './admin.js';
+import { type AdminEndpoint, type AdminOptions, admin } from './admin.js';
 import { createProxyTrust, type ProxyTrust } from './client-ip.js';
 import { type GatewayConfig, type ResolvedConfig, resolveConfig } from './config/index.js';
 import { RequestHeadersTooLarge, RequestMalformed, RequestTimeout, statusText } from './errors.js';
@@ -54,6 +54,8 @@ export class Gateway implements ExchangeRuntime {
   readonly shared = new Map<string | symbol, unknown>();
 
   #state: GatewayState = 'created';
+  #adminEndpoints = new Map<string, AdminEndpoint>();
+  #alwaysRun: Middleware[] = [];
   #servers = new Set<Server>();
   #startHooks: Hook[] = [];
   #closeHooks: Hook[] = [];
@@ -87,6 +89,37 @@ export class Gateway implements ExchangeRuntime {
   /** The names of the configured services. */
   get services(): readonly string[] {
     return Object.keys(this.config.services);
+  }
+
+  get alwaysRun(): readonly Middleware[] {
+    return this.#alwaysRun;
+  }
+
+  /**
+   * Called by the adapters for every middleware they wrap for this gateway: remembers the `alwaysRun`
+   * ones so a refused request runs them all (see `ExchangeRuntime.alwaysRun`).
+   */
+  mount(mw: Middleware): void {
+    if (mw.alwaysRun === true && !this.#alwaysRun.includes(mw)) this.#alwaysRun.push(mw);
+  }
+
+  /** Endpoints added to `gw.admin()` by capabilities, by path (below the admin prefix). */
+  get adminEndpoints(): ReadonlyMap<string, AdminEndpoint> {
+    return this.#adminEndpoints;
+  }
+
+  /**
+   * Adds a GET/HEAD endpoint to `gw.admin()` under the admin prefix, e.g. `/metrics`. Paths are
+   * unique; `/health` and `/ready` are taken.
+   */
+  addAdminEndpoint(path: string, handler: AdminEndpoint): void {
+    if (!/^\/[a-z0-9/_-]+$/.test(path) || path === '/health' || path === '/ready') {
+      throw new TypeError(`addAdminEndpoint: invalid or reserved path '${path}'`);
+    }
+    const key = this.pathPolicy.caseSensitive ? path : path.toLowerCase();
+    if (this.#adminEndpoints.has(key))
+      throw new TypeError(`addAdminEndpoint: '${path}' is already registered`);
+    this.#adminEndpoints.set(key, handler);
   }
 
   /** Registers work to finish before the gateway is ready (connect a store, resolve services). */

@@ -1,4 +1,4 @@
-export { type AdminOptions, type AdminTarget, admin } from './admin.js';
+export { type AdminEndpoint, type AdminOptions, type AdminTarget, admin } from './admin.js';
 export {
   createProxyTrust,
   DEFAULT_PROXY_TRUST,
@@ -42,7 +42,6 @@ export {
   type FrameworkInfo,
   type Scope,
 } from './exchange.js';
-export { FrameworkGateway } from './facade.js';
 export {
   type CloseOptions,
   defaultGateway,

@@ -13,18 +13,16 @@ export type Step = undefined | RenderedResponse | typeof HANDLED;
  * problem. Synchronous middleware return synchronously, so the common path allocates no promise.
  */
 export function enter(exchange: Exchange, mw: Middleware): Step | Promise<Step> {
+  if (exchange.rejection !== undefined) return refuse(exchange, mw);
   exchange.track(mw);
-  if (exchange.rejection !== undefined && mw.alwaysRun !== true) {
-    return problem(exchange, exchange.rejection, mw);
-  }
-  if (mw.onRequest === undefined) return afterRequest(exchange, undefined, mw);
+  if (mw.onRequest === undefined) return undefined;
   let result: RequestResult | Promise<RequestResult>;
   try {
     result = mw.onRequest(exchange) as RequestResult | Promise<RequestResult>;
   } catch (error) {
     return problem(exchange, error, mw);
   }
-  if (result === undefined && exchange.rejection === undefined) return undefined;
+  if (result === undefined) return undefined;
   if (isThenable<RequestResult>(result)) {
     return Promise.resolve(result).then(
       (value) => afterRequest(exchange, value, mw),
@@ -34,12 +32,45 @@ export function enter(exchange: Exchange, mw: Middleware): Step | Promise<Step> 
   return afterRequest(exchange, result, mw);
 }
 
-function afterRequest(exchange: Exchange, result: RequestResult, mw: Middleware): Step {
-  if (result === undefined) {
-    return exchange.rejection === undefined ? undefined : problem(exchange, exchange.rejection, mw);
-  }
+function afterRequest(_exchange: Exchange, result: RequestResult, _mw: Middleware): Step {
+  if (result === undefined) return undefined;
   if (result === HANDLED) return HANDLED;
   return renderReply(result);
+}
+
+/**
+ * A request refused at the edge (an invalid path): the first Gatehouse middleware it meets runs every
+ * `alwaysRun` middleware of the gateway (this one first if it is one, then the others in mount order,
+ * each once) so the refusal carries a request id and gets a span and a log line, then writes it.
+ * Their answers are ignored: the refusal stands.
+ */
+function refuse(exchange: Exchange, mw: Middleware): Step | Promise<Step> {
+  const pending = mw.alwaysRun === true ? [mw, ...exchange.runtime.alwaysRun] : exchange.runtime.alwaysRun;
+  const run = (from: number): Step | Promise<Step> => {
+    for (let i = from; i < pending.length; i++) {
+      const each = pending[i]!;
+      if (exchange.ranOnRefusal(each)) continue;
+      exchange.track(each);
+      let result: unknown;
+      try {
+        result = each.onRequest?.(exchange);
+      } catch (error) {
+        exchange.runtime.report(error, exchange, `${each.name}.onRequest`);
+      }
+      if (isThenable(result)) {
+        return Promise.resolve(result).then(
+          () => run(i + 1),
+          (error: unknown) => {
+            exchange.runtime.report(error, exchange, `${each.name}.onRequest`);
+            return run(i + 1);
+          },
+        );
+      }
+    }
+    if (mw.alwaysRun !== true) exchange.track(mw);
+    return problem(exchange, exchange.rejection, mw);
+  };
+  return run(0);
 }
 
 /**

@@ -5,7 +5,6 @@ import {
   defaultGateway,
   ensureExchange,
   enter,
-  FrameworkGateway,
   type FrameworkInfo,
   type Gateway,
   type GatewayConfig,
@@ -19,6 +18,7 @@ import {
   unanswered,
   writeRendered,
 } from '@gatehouse/core';
+import { FrameworkGateway } from '@gatehouse/gateway';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** How core reads Express: the matched route is the mount path plus the route's own path. */
@@ -50,6 +50,7 @@ export function toExpress(
   owner: Gateway | { readonly core: Gateway } = defaultGateway(),
 ): RequestHandler {
   const gateway = 'core' in owner ? owner.core : owner;
+  gateway.mount(mw);
   return function gatehouse(req: Request, res: Response, next: NextFunction): void {
     const exchange = exchangeFor(req, res, gateway);
     const step = enter(exchange, mw);

@@ -5,7 +5,6 @@ import {
   defaultGateway,
   ensureExchange,
   enter,
-  FrameworkGateway,
   type FrameworkInfo,
   type Gateway,
   type GatewayConfig,
@@ -19,6 +18,7 @@ import {
   unanswered,
   writeRendered,
 } from '@gatehouse/core';
+import { FrameworkGateway } from '@gatehouse/gateway';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
 
 /** How core reads Koa: @koa/router records the matched template on the context. */
@@ -61,6 +61,7 @@ export function toKoa(
   owner: Gateway | { readonly core: Gateway } = defaultGateway(),
 ): KoaMiddleware {
   const gateway = 'core' in owner ? owner.core : owner;
+  gateway.mount(mw);
   return function gatehouse(ctx: Context, next: Next): Promise<void> | undefined {
     const exchange = exchangeFor(ctx, gateway);
     const step = enter(exchange, mw);

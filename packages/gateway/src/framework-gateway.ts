@@ -1,11 +1,26 @@
 // The shape shared by the framework gateway objects: every capability method is declared once, here,
-// and each adapter supplies only `wrap` (neutral middleware → native middleware).
+// and each adapter supplies only `wrap` (neutral middleware → native middleware). It lives outside
+// core because it depends on every capability package, and core depends on none.
 import type { Server } from 'node:http';
-import type { AdminOptions } from './admin.js';
-import type { GatewayConfig, ResolvedConfig } from './config/index.js';
-import { type CloseOptions, Gateway, type GatewayOptions, type GatewayState } from './gateway.js';
-import { compose, type Middleware } from './middleware.js';
-import type { RequestIdOptions } from './request-id.js';
+import {
+  type AdminOptions,
+  type CloseOptions,
+  compose,
+  Gateway,
+  type GatewayConfig,
+  type GatewayOptions,
+  type GatewayState,
+  type Middleware,
+  type RequestIdOptions,
+  type ResolvedConfig,
+} from '@gatehouse/core';
+import {
+  type AccessLogOptions,
+  accessLog,
+  type Tracing,
+  type TracingOptions,
+  tracingFor,
+} from '@gatehouse/tracing';
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -31,6 +46,25 @@ export abstract class FrameworkGateway<M> {
   /** `GET /health` and `GET /ready` (under `admin.prefix`). */
   admin(options?: AdminOptions): M {
     return this.wrap(this.core.admin(options));
+  }
+
+  /**
+   * Server spans, W3C trace context (and B3 when configured), metrics; the request's OpenTelemetry
+   * context is active for the rest of the request. Mount it FIRST. With `metrics.prometheus`,
+   * `gw.admin()` also serves `/metrics`.
+   */
+  tracing(options?: TracingOptions): M {
+    return this.wrap(tracingFor(this.core, options).middleware());
+  }
+
+  /** This gateway's tracing (client spans and traced `fetch` for outbound calls, metrics). */
+  get tracer(): Tracing {
+    return tracingFor(this.core);
+  }
+
+  /** One structured JSON line per request (pino by default), secrets redacted. */
+  accessLog(options?: AccessLogOptions): M {
+    return this.wrap(accessLog(options));
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

@@ -1,0 +1,1 @@
+export { FrameworkGateway } from './framework-gateway.js';

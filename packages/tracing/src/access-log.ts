@@ -1,0 +1,374 @@
+// Structured access logs: one JSON line per finished request, with secrets redacted before the line
+// reaches the logger.
+import { openSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Annotation, type Exchange, errorChannel, isHeaderName, type Middleware } from '@gatehouse/core';
+import { isSpanContextValid } from '@opentelemetry/api';
+import pino from 'pino';
+import { ANNOTATIONS } from './state.js';
+
+/** Any logger with pino's shape works; pino is the default. */
+export interface AccessLogger {
+  info(obj: object, msg?: string): void;
+}
+
+/** Options of {@link accessLog}. */
+export interface AccessLogOptions {
+  /**
+   * Where lines go. Default: a pino logger writing to `destination`, with pino's own redaction
+   * configured for the redacted headers and annotations as a second line of defence.
+   *
+   * @example accessLog({ logger: app.log })
+   */
+  logger?: AccessLogger;
+  /**
+   * File path (opened for appending when the middleware is created; an error opening it is thrown
+   * then) or file descriptor for the default pino logger; not allowed with `logger`. Default `1`
+   * (stdout). Written asynchronously: call `close()` on shutdown to flush and close it (descriptors 1
+   * and 2 stay open); pino also flushes on a normal process exit.
+   *
+   * @example accessLog({ destination: '/var/log/gateway/access.log' })
+   */
+  destination?: string | number;
+  /**
+   * Request headers logged under `headers` (names are case-insensitive). Default
+   * `['user-agent', 'referer']`. Redacted names are logged as `'[redacted]'`.
+   *
+   * @example accessLog({ headers: ['user-agent', 'x-tenant'] })
+   */
+  headers?: readonly string[];
+  /**
+   * Extra header names or annotation keys whose values are logged as `'[redacted]'` (compared
+   * case-insensitively). Always redacted: authorization, proxy-authorization, cookie, set-cookie,
+   * x-api-key, api-key, x-auth-token. Default `[]`.
+   *
+   * @example accessLog({ redact: ['x-tenant-secret', 'app.customer.email'] })
+   */
+  redact?: readonly string[];
+  /**
+   * Query parameters are never logged raw. Default (undefined): the query is dropped. A list: the
+   * query is logged as an object (repeated parameters as arrays) with every value redacted except
+   * those of the listed parameters; `[]` logs the parameter names only.
+   *
+   * @example accessLog({ queryParameters: ['page', 'limit'] })
+   */
+  queryParameters?: readonly string[];
+  /** Message of each line. Default `'request'`. */
+  message?: string;
+}
+
+/** The access-log middleware; `close()` flushes the default logger's destination. */
+export type AccessLog = Middleware & {
+  /** Flushes and closes the default pino destination (no-op with a custom logger). Idempotent. */
+  close(): Promise<void>;
+};
+
+const REDACTED = '[redacted]';
+const ALWAYS_REDACTED: readonly string[] = Object.freeze([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-auth-token',
+]);
+const DEFAULT_HEADERS: readonly string[] = Object.freeze(['user-agent', 'referer']);
+const OPTION_NAMES = new Set(['logger', 'destination', 'headers', 'redact', 'queryParameters', 'message']);
+
+/**
+ * Body byte counts of one exchange.
+ *
+ * Bytes are counted on the request and response objects, not on the socket: `socket.bytesRead` and
+ * `bytesWritten` deltas include the status line and headers (and chunk framing), are shared by every
+ * request of a keep-alive connection, and cannot be attributed once requests are pipelined.
+ * - out: every chunk handed to `res.write`/`res.end` (wrapped in onRequest), so chunked and streamed
+ *   responses are counted; 0 when no body can be sent (HEAD, 1xx, 204, 304). It is what the
+ *   application wrote: compression added later in the chain is counted compressed, earlier uncompressed.
+ * - in: the declared Content-Length once the request completed (exact: Node's parser enforces it,
+ *   and it holds even if a body parser ran before this middleware); otherwise (chunked uploads,
+ *   aborted uploads) the decoded body bytes Node's parser pushed into the request since onRequest.
+ */
+interface Counters {
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const counters = new WeakMap<Exchange, Counters>();
+
+type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => unknown;
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(
+      chunk,
+      Buffer.isEncoding(encoding as string) ? (encoding as BufferEncoding) : 'utf8',
+    );
+  }
+  return ArrayBuffer.isView(chunk) ? chunk.byteLength : 0;
+}
+
+function countBytes(req: IncomingMessage, res: ServerResponse, count: Counters): void {
+  const push = req.push;
+  req.push = function countedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null) count.bytesIn += byteLength(chunk, encoding);
+    return push.call(this, chunk, encoding);
+  };
+  const write = res.write as unknown as Write;
+  const end = res.end as unknown as Write;
+  // Counting sits on the response's write path: it must never throw into it.
+  (res as unknown as { write: Write }).write = function countedWrite(
+    this: ServerResponse,
+    chunk,
+    encoding,
+    cb,
+  ) {
+    if (!this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
+    return write.call(this, chunk, encoding, cb);
+  };
+  (res as unknown as { end: Write }).end = function countedEnd(this: ServerResponse, chunk, encoding, cb) {
+    if (!this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
+    return end.call(this, chunk, encoding, cb);
+  };
+}
+
+function bytesIn(req: IncomingMessage, count: Counters | undefined): number {
+  if (req.complete) {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && /^\d{1,15}$/.test(declared)) return Number(declared);
+  }
+  return count?.bytesIn ?? 0;
+}
+
+function bytesOut(method: string, status: number, count: Counters | undefined): number {
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return 0;
+  return count?.bytesOut ?? 0;
+}
+
+function fail(option: string, expected: string, got: unknown): never {
+  const shown = typeof got === 'string' ? `'${got}'` : typeof got === 'number' ? String(got) : typeof got;
+  throw new TypeError(`accessLog: options.${option} must be ${expected}, got ${shown}`);
+}
+
+function stringList(
+  option: string,
+  value: unknown,
+  check: (s: string) => boolean,
+  expected: string,
+): string[] {
+  if (!Array.isArray(value)) fail(option, `an array of ${expected}`, value);
+  for (const item of value)
+    if (typeof item !== 'string' || !check(item)) fail(option, `an array of ${expected}`, item);
+  return value as string[];
+}
+
+// Names pino's redaction paths can hold in a quoted bracket; others rely on our own redaction alone.
+const PINO_SAFE = /^[^"'\\[\]\u0000-\u001f\u007f]+$/;
+
+interface Resolved {
+  logger: AccessLogger | undefined;
+  destination: string | number;
+  headers: readonly string[];
+  redacted: ReadonlySet<string>;
+  queryParameters: ReadonlySet<string> | undefined;
+  message: string;
+}
+
+function resolve(options: AccessLogOptions): Resolved {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `accessLog: options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`accessLog: unknown option '${key}'`);
+  }
+  const { logger, destination = 1, message = 'request' } = options;
+  if (logger !== undefined) {
+    if (typeof logger !== 'object' || logger === null || typeof logger.info !== 'function') {
+      fail('logger', 'an object with an info(obj, msg) method', logger);
+    }
+    if (options.destination !== undefined)
+      fail('destination', 'omitted when options.logger is given', destination);
+  }
+  if (typeof destination === 'string') {
+    if (destination.length === 0) fail('destination', 'a file path or a file descriptor', destination);
+  } else if (!Number.isSafeInteger(destination) || destination < 0) {
+    fail('destination', 'a file path or a file descriptor', destination);
+  }
+  if (typeof message !== 'string') fail('message', 'a string', message);
+  const headers = stringList('headers', options.headers ?? DEFAULT_HEADERS, isHeaderName, 'header names');
+  const redact = stringList(
+    'redact',
+    options.redact ?? [],
+    (s) => s.length > 0,
+    'header names or annotation keys',
+  );
+  const queryParameters =
+    options.queryParameters === undefined
+      ? undefined
+      : new Set(stringList('queryParameters', options.queryParameters, () => true, 'strings'));
+  return {
+    logger,
+    destination,
+    headers: [...new Set(headers.map((h) => h.toLowerCase()))],
+    redacted: new Set([...ALWAYS_REDACTED, ...redact.map((r) => r.toLowerCase())]),
+    queryParameters,
+    message,
+  };
+}
+
+/** Reports a failure that has no exchange (the log destination); never throws. */
+function reportDetached(error: unknown): void {
+  try {
+    if (errorChannel.hasSubscribers) errorChannel.publish({ error, exchange: undefined, phase: 'accessLog' });
+    else process.emitWarning(`accessLog: ${error instanceof Error ? error.message : String(error)}`);
+  } catch {
+    // Nothing left to tell.
+  }
+}
+
+function defaultLogger(config: Resolved): { logger: AccessLogger; close(): Promise<void> } {
+  // A path is opened here, synchronously, so that a bad one fails at creation: sonic-boom's own
+  // asynchronous open reports failure late and then throws from pino's exit handler.
+  const dest =
+    typeof config.destination === 'string' ? openSync(config.destination, 'a') : config.destination;
+  const stream = pino.destination({ dest, sync: false });
+  // An unhandled 'error' on the destination would crash the process.
+  stream.on('error', reportDetached);
+  const paths: string[] = [];
+  for (const name of config.redacted) {
+    if (PINO_SAFE.test(name)) paths.push(`headers["${name}"]`, `annotations["${name}"]`);
+  }
+  if (config.redacted.has(ANNOTATIONS.principalId)) paths.push('principal');
+  if (config.redacted.has(ANNOTATIONS.upstream)) paths.push('upstream');
+  const logger = pino({ redact: { paths, censor: REDACTED } }, stream);
+  let closing: Promise<void> | undefined;
+  return {
+    logger,
+    close() {
+      closing ??= new Promise<void>((done) => {
+        stream.once('close', () => done());
+        stream.once('error', () => done());
+        try {
+          stream.end();
+        } catch {
+          done();
+        }
+      });
+      return closing;
+    },
+  };
+}
+
+function queryObject(
+  exchange: Exchange,
+  kept: ReadonlySet<string>,
+): Record<string, string | string[]> | undefined {
+  const url = exchange.req.url ?? '';
+  if (!url.includes('?')) return undefined;
+  // No prototype: a parameter called __proto__ is just a key.
+  const query: Record<string, string | string[]> = Object.create(null);
+  for (const [name, raw] of exchange.query) {
+    const value = kept.has(name) ? raw : REDACTED;
+    const prior = query[name];
+    query[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  return query;
+}
+
+/**
+ * Writes one structured line per request when it ends (completed or not), including requests refused
+ * at the edge. Mount it first so that every request is logged and its bytes are counted.
+ *
+ * Fields: `request_id`, `trace_id`, `span_id` (valid span contexts only), `method`, `path` (raw, no
+ * query), `query` (see `queryParameters`), `route`, `status`, `completed`, `duration_ms`, `bytes_in`,
+ * `bytes_out`, `client_ip`, `principal`, `upstream`, `error_code`, `headers`, `annotations`. An error's
+ * message or stack is never logged; `error_code` names the problem. Absent values are omitted.
+ *
+ * @example
+ *   const log = accessLog({ destination: '/var/log/gateway/access.log', queryParameters: ['page'] });
+ *   app.use(gw.use(log));
+ *   process.on('SIGTERM', () => log.close());
+ */
+export function accessLog(options: AccessLogOptions = {}): AccessLog {
+  const config = resolve(options);
+  const made = config.logger === undefined ? defaultLogger(config) : undefined;
+  const logger = config.logger ?? made!.logger;
+  const { headers, redacted, queryParameters, message } = config;
+  let closed = false;
+
+  const redactedValue = (name: string, value: Annotation): Annotation =>
+    redacted.has(name.toLowerCase()) ? REDACTED : value;
+
+  function line(exchange: Exchange, status: number, completed: boolean, durationMs: number): object {
+    const entry: Record<string, unknown> = {};
+    if (exchange.requestId !== '') entry.request_id = exchange.requestId;
+    const span = exchange.state.span?.spanContext();
+    if (span !== undefined && isSpanContextValid(span)) {
+      entry.trace_id = span.traceId;
+      entry.span_id = span.spanId;
+    }
+    entry.method = exchange.method;
+    entry.path = exchange.rawPath;
+    if (queryParameters !== undefined) {
+      const query = queryObject(exchange, queryParameters);
+      if (query !== undefined) entry.query = query;
+    }
+    const route = exchange.matchedRoute;
+    if (route !== undefined) entry.route = route;
+    entry.status = status;
+    entry.completed = completed;
+    entry.duration_ms = Math.round(durationMs * 1000) / 1000;
+    const count = counters.get(exchange);
+    entry.bytes_in = bytesIn(exchange.req, count);
+    entry.bytes_out = bytesOut(exchange.method, status, count);
+    entry.client_ip = exchange.clientIp;
+    const annotations = exchange.annotations;
+    const principal = annotations.get(ANNOTATIONS.principalId);
+    if (principal !== undefined) entry.principal = redactedValue(ANNOTATIONS.principalId, principal);
+    const upstream = annotations.get(ANNOTATIONS.upstream);
+    if (upstream !== undefined) entry.upstream = redactedValue(ANNOTATIONS.upstream, upstream);
+    if (exchange.problemCode !== undefined) entry.error_code = exchange.problemCode;
+    let logged: Record<string, string> | undefined;
+    for (const name of headers) {
+      const value = exchange.header(name);
+      if (value === undefined) continue;
+      logged ??= {};
+      logged[name] = redacted.has(name) ? REDACTED : value;
+    }
+    if (logged !== undefined) entry.headers = logged;
+    let others: Record<string, Annotation> | undefined;
+    for (const [key, value] of annotations) {
+      if (key === ANNOTATIONS.principalId || key === ANNOTATIONS.upstream) continue;
+      others ??= Object.create(null) as Record<string, Annotation>;
+      others[key] = redactedValue(key, value);
+    }
+    if (others !== undefined) entry.annotations = others;
+    return entry;
+  }
+
+  return {
+    name: 'accessLog',
+    alwaysRun: true,
+    onRequest(exchange) {
+      if (counters.has(exchange)) return undefined;
+      const count: Counters = { bytesIn: 0, bytesOut: 0 };
+      counters.set(exchange, count);
+      countBytes(exchange.req, exchange.res, count);
+      return undefined;
+    },
+    onFinish(exchange, outcome) {
+      if (closed) return;
+      try {
+        logger.info(line(exchange, outcome.status, outcome.completed, outcome.durationMs), message);
+      } catch (error) {
+        exchange.runtime.report(error, exchange, 'accessLog.onFinish');
+      }
+    },
+    close() {
+      closed = true;
+      return made === undefined ? Promise.resolve() : made.close();
+    },
+  };
+}

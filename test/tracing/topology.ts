@@ -1,0 +1,114 @@
+// Two gateways on one framework: a front app whose /call route makes an outbound call (traced with
+// gw.tracer.fetch) to an upstream app. Both are built the same way on Express and on Koa.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exchangeOf, type GatewayConfig } from '@gatehouse/core';
+import { gateway as expressGateway } from '@gatehouse/express';
+import type { FrameworkGateway } from '@gatehouse/gateway';
+import { gateway as koaGateway } from '@gatehouse/koa';
+import type { TracingOptions } from '@gatehouse/tracing';
+import Router from '@koa/router';
+import { trace } from '@opentelemetry/api';
+import express from 'express';
+import Koa from 'koa';
+import type { Framework } from '../support/apps.js';
+
+export interface Topology {
+  front: number;
+  upstream: number;
+  fronts: FrameworkGateway<unknown>;
+  close(): Promise<void>;
+}
+
+/** What a handler sees: the active span (must be the server span) and the trace headers it received. */
+function seen(headers: import('node:http').IncomingHttpHeaders) {
+  const active = trace.getActiveSpan()?.spanContext();
+  return {
+    activeTraceId: active?.traceId ?? null,
+    activeSpanId: active?.spanId ?? null,
+    traceparent: headers.traceparent ?? null,
+    tracestate: headers.tracestate ?? null,
+    baggage: headers.baggage ?? null,
+    b3: headers.b3 ?? null,
+  };
+}
+
+function build(
+  framework: Framework,
+  config: GatewayConfig,
+  options: TracingOptions,
+  upstreamPort: () => number,
+) {
+  const secret = () =>
+    new Error('upstream refused token Bearer abc.def.ghi for eyJhbGciOiJ.eyJzdWIiOiIx.c2ln');
+  if (framework === 'express') {
+    const gw = expressGateway(config, { onError: () => {} });
+    const app = express();
+    app.use(gw.tracing(options));
+    app.use(gw.requestId());
+    app.use(gw.admin());
+    app.get('/seen{/*rest}', (req, res) => {
+      res.json(seen(req.headers));
+    });
+    app.get('/call', async (req, res) => {
+      const exchange = exchangeOf(req);
+      const response = await gw.tracer.fetch(`http://127.0.0.1:${upstreamPort()}/seen/inner`, { exchange });
+      res.json({ front: seen({}), upstream: await response.json() });
+    });
+    app.get('/secret', () => {
+      throw secret();
+    });
+    app.use(gw.errors());
+    return { gw, listener: app };
+  }
+  const gw = koaGateway(config, { onError: () => {} });
+  const app = new Koa();
+  app.use(gw.errors());
+  app.use(gw.tracing(options));
+  app.use(gw.requestId());
+  app.use(gw.admin());
+  const router = new Router();
+  router.get('/seen{/*rest}', (ctx) => {
+    ctx.body = seen(ctx.req.headers);
+  });
+  router.get('/call', async (ctx) => {
+    const exchange = exchangeOf(ctx.req);
+    const response = await gw.tracer.fetch(`http://127.0.0.1:${upstreamPort()}/seen/inner`, { exchange });
+    ctx.body = { front: seen({}), upstream: await response.json() };
+  });
+  router.get('/secret', () => {
+    throw secret();
+  });
+  app.use(router.routes());
+  return { gw, listener: app.callback() };
+}
+
+async function listen(server: Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+export async function startTopology(
+  framework: Framework,
+  options: TracingOptions = {},
+  config: GatewayConfig = {},
+): Promise<Topology> {
+  let upstreamPort = 0;
+  const up = build(framework, config, options, () => upstreamPort);
+  const front = build(framework, config, options, () => upstreamPort);
+  const upServer = up.gw.serve(createServer(up.listener));
+  const frontServer = front.gw.serve(createServer(front.listener));
+  upstreamPort = await listen(upServer);
+  const frontPort = await listen(frontServer);
+  await Promise.all([up.gw.start(), front.gw.start()]);
+  return {
+    front: frontPort,
+    upstream: upstreamPort,
+    fronts: front.gw as FrameworkGateway<unknown>,
+    close: async () => {
+      await Promise.all([up.gw.close({ deadlineMs: 500 }), front.gw.close({ deadlineMs: 500 })]);
+    },
+  };
+}
