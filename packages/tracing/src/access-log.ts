@@ -1,7 +1,7 @@
 // Structured access logs: one JSON line per finished request, with secrets redacted before the line
 // reaches the logger.
 import { openSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { type Annotation, type Exchange, errorChannel, isHeaderName, type Middleware } from '@gatehouse/core';
 import { isSpanContextValid } from '@opentelemetry/api';
 import pino from 'pino';
@@ -82,7 +82,7 @@ const OPTION_NAMES = new Set(['logger', 'destination', 'headers', 'redact', 'que
  * Bytes are counted on the request and response objects, not on the socket: `socket.bytesRead` and
  * `bytesWritten` deltas include the status line and headers (and chunk framing), are shared by every
  * request of a keep-alive connection, and cannot be attributed once requests are pipelined.
- * - out: every chunk handed to `res.write`/`res.end` (wrapped in onRequest), so chunked and streamed
+ * - out: every chunk handed to `res.write`/`res.end` (see installCounting), so chunked and streamed
  *   responses are counted; 0 when no body can be sent (HEAD, 1xx, 204, 304). It is what the
  *   application wrote: compression added later in the chain is counted compressed, earlier uncompressed.
  * - in: the declared Content-Length once the request completed (exact: Node's parser enforces it,
@@ -94,9 +94,12 @@ interface Counters {
   bytesOut: number;
 }
 
-const counters = new WeakMap<Exchange, Counters>();
+// Counters by request and by response. Filled by the prototype wrappers below, only for exchanges an
+// access log watches.
+const counters = new WeakMap<object, Counters>();
 
-type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => unknown;
+type Write = (this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) => unknown;
+type Push = (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) => boolean;
 
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
@@ -108,27 +111,37 @@ function byteLength(chunk: unknown, encoding: unknown): number {
   return ArrayBuffer.isView(chunk) ? chunk.byteLength : 0;
 }
 
-function countBytes(req: IncomingMessage, res: ServerResponse, count: Counters): void {
-  const push = req.push;
-  req.push = function countedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null) count.bytesIn += byteLength(chunk, encoding);
-    return push.call(this, chunk, encoding);
-  };
-  const write = res.write as unknown as Write;
-  const end = res.end as unknown as Write;
+let installed = false;
+
+/**
+ * Wraps `ServerResponse.prototype.write/end` and `IncomingMessage.prototype.push` once per process.
+ * Wrapping them on each request instead adds three own properties to Node's request and response
+ * objects, which measurably slows Express (bench/RESULTS.md); on the prototype the cost for a response
+ * nobody logs is one WeakMap miss per write.
+ */
+function installCounting(): void {
+  if (installed) return;
+  installed = true;
+  const response = ServerResponse.prototype as unknown as { write: Write; end: Write };
+  const write = response.write;
+  const end = response.end;
   // Counting sits on the response's write path: it must never throw into it.
-  (res as unknown as { write: Write }).write = function countedWrite(
-    this: ServerResponse,
-    chunk,
-    encoding,
-    cb,
-  ) {
-    if (!this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
+  response.write = function countedWrite(this: ServerResponse, chunk, encoding, cb) {
+    const count = counters.get(this);
+    if (count !== undefined && !this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
     return write.call(this, chunk, encoding, cb);
   };
-  (res as unknown as { end: Write }).end = function countedEnd(this: ServerResponse, chunk, encoding, cb) {
-    if (!this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
+  response.end = function countedEnd(this: ServerResponse, chunk, encoding, cb) {
+    const count = counters.get(this);
+    if (count !== undefined && !this.writableEnded) count.bytesOut += byteLength(chunk, encoding);
     return end.call(this, chunk, encoding, cb);
+  };
+  const request = IncomingMessage.prototype as unknown as { push: Push };
+  const push = request.push;
+  request.push = function countedPush(this: IncomingMessage, chunk, encoding) {
+    const count = counters.get(this);
+    if (count !== undefined && chunk !== null) count.bytesIn += byteLength(chunk, encoding);
+    return push.call(this, chunk, encoding);
   };
 }
 
@@ -161,9 +174,6 @@ function stringList(
     if (typeof item !== 'string' || !check(item)) fail(option, `an array of ${expected}`, item);
   return value as string[];
 }
-
-// Names pino's redaction paths can hold in a quoted bracket; others rely on our own redaction alone.
-const PINO_SAFE = /^[^"'\\[\]\u0000-\u001f\u007f]+$/;
 
 interface Resolved {
   logger: AccessLogger | undefined;
@@ -228,7 +238,10 @@ function reportDetached(error: unknown): void {
   }
 }
 
-function defaultLogger(config: Resolved): { logger: AccessLogger; close(): Promise<void> } {
+function defaultLogger(config: Pick<Resolved, 'destination'>): {
+  logger: AccessLogger;
+  close(): Promise<void>;
+} {
   // A path is opened here, synchronously, so that a bad one fails at creation: sonic-boom's own
   // asynchronous open reports failure late and then throws from pino's exit handler.
   const dest =
@@ -236,13 +249,9 @@ function defaultLogger(config: Resolved): { logger: AccessLogger; close(): Promi
   const stream = pino.destination({ dest, sync: false });
   // An unhandled 'error' on the destination would crash the process.
   stream.on('error', reportDetached);
-  const paths: string[] = [];
-  for (const name of config.redacted) {
-    if (PINO_SAFE.test(name)) paths.push(`headers["${name}"]`, `annotations["${name}"]`);
-  }
-  if (config.redacted.has(ANNOTATIONS.principalId)) paths.push('principal');
-  if (config.redacted.has(ANNOTATIONS.upstream)) paths.push('upstream');
-  const logger = pino({ redact: { paths, censor: REDACTED } }, stream);
+  // No pino `redact`: every line is built redacted (headers, annotations, query), and pino's
+  // redaction would run again on each line for nothing. A custom logger gets the same redacted lines.
+  const logger = pino({}, stream);
   let closing: Promise<void> | undefined;
   return {
     logger,
@@ -292,6 +301,7 @@ function queryObject(
  *   process.on('SIGTERM', () => log.close());
  */
 export function accessLog(options: AccessLogOptions = {}): AccessLog {
+  installCounting();
   const config = resolve(options);
   const made = config.logger === undefined ? defaultLogger(config) : undefined;
   const logger = config.logger ?? made!.logger;
@@ -320,7 +330,7 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
     entry.status = status;
     entry.completed = completed;
     entry.duration_ms = Math.round(durationMs * 1000) / 1000;
-    const count = counters.get(exchange);
+    const count = counters.get(exchange.res);
     entry.bytes_in = bytesIn(exchange.req, count);
     entry.bytes_out = bytesOut(exchange.method, status, count);
     entry.client_ip = exchange.clientIp;
@@ -352,10 +362,10 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
     name: 'accessLog',
     alwaysRun: true,
     onRequest(exchange) {
-      if (counters.has(exchange)) return undefined;
+      if (counters.has(exchange.res)) return undefined;
       const count: Counters = { bytesIn: 0, bytesOut: 0 };
-      counters.set(exchange, count);
-      countBytes(exchange.req, exchange.res, count);
+      counters.set(exchange.res, count);
+      counters.set(exchange.req, count);
       return undefined;
     },
     onFinish(exchange, outcome) {
