@@ -1,20 +1,11 @@
 // Issue 3: bare koa vs koa + gw.tracing() with no OpenTelemetry SDK registered (a no-op, as OTel intends).
+import { checkHello, helloRequests } from '../lib/hello-requests.mjs';
+
 export const name = 'koa-tracing';
 export const target = 0.95;
 export const description =
   'Bare koa hello-world vs the same app with gw.tracing() with no OpenTelemetry SDK registered (a no-op, as OTel intends).';
 export const baseline = '../servers/koa-bare.mjs';
 export const candidate = '../servers/koa-tracing.mjs';
-export const requests = [
-  { method: 'GET', path: '/hello' },
-  {
-    method: 'GET',
-    path: '/hello',
-    headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
-  },
-];
-
-/** Both sides must serve the route. */
-export function check({ body }) {
-  if (JSON.parse(body).hello !== 'world') throw new Error(`unexpected body ${body}`);
-}
+export const requests = helloRequests;
+export const check = checkHello;
