@@ -214,3 +214,24 @@ describe('forward', () => {
     });
   });
 });
+
+describe('strip-list first-character prefilter', () => {
+  it('keeps matching case-insensitive for default and custom patterns, whatever their first character', () => {
+    const hygiene = createHeaderHygiene({ strip: ['X-Tenant-*', 'tenant', '9-legacy', '~odd'] });
+    for (const name of [
+      'x-tenant-id',
+      'X-TENANT-ID',
+      'Tenant',
+      'TENANT',
+      '9-legacy',
+      '~odd',
+      'X-User-Id',
+      'Remote-User',
+    ]) {
+      expect(hygiene.isStripped(name), name).toBe(true);
+    }
+    for (const name of ['host', 'accept', 'x-request-id', 'tenants', 'é-tenant', '']) {
+      expect(hygiene.isStripped(name), name).toBe(false);
+    }
+  });
+});

@@ -112,7 +112,19 @@ function compileStripList(patterns: readonly string[]): (name: string) => boolea
     return prefix ? escaped : `${escaped}$`;
   });
   const re = new RegExp(`^(?:${alternatives.join('|')})`, 'i');
-  return (name) => re.test(name);
+  // Checked for every header of every request: most names cannot match because of their first
+  // character alone (the defaults all start with x or r), and a table lookup is far cheaper than the
+  // regular expression (measured ~2 % of Express throughput).
+  const first = new Uint8Array(128);
+  for (const pattern of patterns) {
+    const c = pattern.toLowerCase().charCodeAt(0);
+    first[c] = 1;
+    if (c >= 0x61 && c <= 0x7a) first[c - 0x20] = 1;
+  }
+  return (name) => {
+    const c = name.charCodeAt(0);
+    return c < 128 && first[c] === 1 && re.test(name);
+  };
 }
 
 function connectionTokens(value: unknown, into: Set<string>): void {
