@@ -2,17 +2,25 @@
 import { GatehouseError, type ResolvedConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
+import type { Tracing } from '@gatehouse/tracing';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';
 
 const OutOfStock = { code: 'GH_DEMO_OUT_OF_STOCK', status: 409, title: 'Out of stock', expose: true };
 
-/** Calls the inventory service, forwarding the request id so both logs correlate. */
-async function stock(config: ResolvedConfig, sku: string, requestId: string): Promise<unknown> {
-  const service = config.services.inventory;
+/**
+ * Calls the inventory service through the gateway's tracer (a client span and trace headers when an
+ * OpenTelemetry SDK is registered; client metrics either way), forwarding the request id.
+ */
+async function stock(
+  gw: { core: { config: ResolvedConfig }; tracer: Tracing },
+  sku: string,
+  requestId: string,
+) {
+  const service = gw.core.config.services.inventory;
   const base = service && 'url' in service ? service.url : service?.endpoints[0];
-  const res = await fetch(`${base}/stock/${encodeURIComponent(sku)}`, {
+  const res = await gw.tracer.fetch(`${base}/stock/${encodeURIComponent(sku)}`, {
     headers: { 'x-request-id': requestId },
     signal: AbortSignal.timeout(2_000),
   });
@@ -26,13 +34,14 @@ async function stock(config: ResolvedConfig, sku: string, requestId: string): Pr
 export function expressApp(config: ResolvedConfig) {
   const gw = expressGateway(config);
   const app = express();
+  app.use(gw.tracing({ metrics: { prometheus: true } }));
   app.use(gw.requestId());
   app.use(gw.admin());
   app.get('/api/hello', (_req, res) => {
     res.json({ hello: 'from express' });
   });
   app.get('/api/stock/:sku', async (req, res) => {
-    res.json(await stock(gw.core.config, req.params.sku, String(res.getHeader('x-request-id'))));
+    res.json(await stock(gw, req.params.sku, String(res.getHeader('x-request-id'))));
   });
   app.use(gw.errors());
   return { gw, listener: app };
@@ -42,6 +51,7 @@ export function koaApp(config: ResolvedConfig) {
   const gw = koaGateway(config);
   const app = new Koa();
   app.use(gw.errors());
+  app.use(gw.tracing({ metrics: { prometheus: true } }));
   app.use(gw.requestId());
   app.use(gw.admin());
   const router = new Router();
@@ -49,7 +59,7 @@ export function koaApp(config: ResolvedConfig) {
     ctx.body = { hello: 'from koa' };
   });
   router.get('/api/stock/:sku', async (ctx) => {
-    ctx.body = await stock(gw.core.config, ctx.params.sku!, String(ctx.response.get('x-request-id')));
+    ctx.body = await stock(gw, ctx.params.sku!, String(ctx.response.get('x-request-id')));
   });
   app.use(router.routes());
   return { gw, listener: app.callback() };

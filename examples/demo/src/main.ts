@@ -55,6 +55,7 @@ function tryThis(port: number, name: string): string {
     `  curl -i ${base}/api/nope                       # 404 problem+json`,
     `  curl -i ${base}/api/a%2fb                      # 400: encoded slash refused at the edge`,
     `  curl -i ${base}/health  ;  curl -i ${base}/ready`,
+    `  curl -s ${base}/metrics                        # Prometheus: request durations by route, rejections by code`,
   ].join('\n');
 }
 

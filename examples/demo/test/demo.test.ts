@@ -36,6 +36,13 @@ describe('demo', () => {
       expect(((await bad.json()) as { code: string }).code).toBe('GH_PATH_ENCODED_SLASH');
 
       expect((await fetch(`${base}/ready`)).status).toBe(200);
+
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/http_server_request_duration_seconds_count\{[^}]*http_route="\/api\/hello"/);
+      expect(metrics).toMatch(/gatehouse_rejections_total\{gatehouse_error_code="GH_DEMO_OUT_OF_STOCK"\} 1/);
+      expect(metrics).toMatch(
+        /http_client_request_duration_seconds_count\{[^}]*server_address="127\.0\.0\.1"/,
+      );
     });
   }
 });
