@@ -12,6 +12,7 @@ import {
   type UpDownCounter,
 } from '@opentelemetry/api';
 import { createPrometheusRegistry } from './prometheus.js';
+import { KNOWN_METHODS } from './semconv.js';
 
 /** Attributes of one finished server request (OTel HTTP semantic conventions). */
 export interface ServerRequestAttributes {
@@ -88,18 +89,6 @@ export const DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ]);
 
-/** Methods the HTTP semantic conventions know; any other is recorded as `_OTHER`. */
-const KNOWN_METHODS = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-] as const;
 const OTHER_METHOD = '_OTHER';
 const KNOWN_METHOD_SET: ReadonlySet<string> = new Set(KNOWN_METHODS);
 

@@ -25,6 +25,7 @@ import {
   type MetricsOptions,
 } from './metrics.js';
 import './state.js';
+import { KNOWN_METHODS } from './semconv.js';
 
 /** Propagation formats Gatehouse can read and write itself. */
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
@@ -48,17 +49,6 @@ export interface TracingOptions {
   metrics?: MetricsOptions;
 }
 
-const KNOWN_METHODS = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-]);
 const PROPAGATORS = new Set<PropagatorName>(['tracecontext', 'baggage', 'b3', 'b3multi']);
 const TRACER_NAME = '@gatehouse/tracing';
 // Credentials that may sit inside an exception message (a bearer token, a JWT) never reach a span.
