@@ -365,6 +365,17 @@ export class Tracing {
 
 const kTracing = Symbol.for('gatehouse.tracing');
 
+/** Whether two option objects configure the same tracing (a meter provider compares by identity). */
+function sameOptions(a: TracingOptions, b: TracingOptions): boolean {
+  return (
+    a === b ||
+    ((a.propagators ?? []).join() === (b.propagators ?? []).join() &&
+      (a.traceResponseHeader ?? false) === (b.traceResponseHeader ?? false) &&
+      (a.metrics?.prometheus ?? false) === (b.metrics?.prometheus ?? false) &&
+      a.metrics?.meterProvider === b.metrics?.meterProvider)
+  );
+}
+
 /** The scope every traced request runs in: its own OpenTelemetry context. */
 function withTraceContext<T>(fn: () => T, exchange: Exchange): T {
   const ctx = exchange.state.traceContext;
@@ -378,11 +389,7 @@ function withTraceContext<T>(fn: () => T, exchange: Exchange): T {
 export function tracingFor(gateway: Gateway, options?: TracingOptions): Tracing {
   const existing = gateway.shared.get(kTracing) as { tracing: Tracing; options: TracingOptions } | undefined;
   if (existing) {
-    if (
-      options !== undefined &&
-      options !== existing.options &&
-      JSON.stringify(options) !== JSON.stringify(existing.options)
-    ) {
+    if (options !== undefined && !sameOptions(options, existing.options)) {
       throw new TypeError('tracing: this gateway already has tracing with other options');
     }
     return existing.tracing;
