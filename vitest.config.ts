@@ -24,6 +24,7 @@ export default defineConfig({
       project('express', ['packages/express/src/**/*.test.ts']),
       project('koa', ['packages/koa/src/**/*.test.ts']),
       project('tracing', ['packages/tracing/src/**/*.test.ts']),
+      project('auth', ['packages/auth/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { errorCodes } from '@gatehouse/core';
 import '@gatehouse/express';
 import '@gatehouse/koa';
+import '@gatehouse/auth';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

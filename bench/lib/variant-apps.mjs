@@ -1,19 +1,42 @@
 // The hello-world app of the tracing and access-log benchmarks, per framework, with one Gatehouse
-// capability in front: 'tracing' (no SDK), 'tracing-sdk' (SDK registered first) or 'access-log'.
+// capability in front: 'tracing' (no SDK), 'tracing-sdk' (SDK registered first), 'access-log',
+// 'auth-jwt' (JWT bearer tokens, static key, verified-token cache on) or 'auth-api-key'.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehouse/auth';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
 import express from 'express';
 import Koa from 'koa';
+import { API_KEY, AUDIENCE, ISSUER } from './auth-fixture.mjs';
 import { reportListening } from './listening.mjs';
 import { registerSdk } from './otel-sdk.mjs';
 
-const VARIANTS = new Set(['tracing', 'tracing-sdk', 'access-log']);
+const VARIANTS = new Set(['tracing', 'tracing-sdk', 'access-log', 'auth-jwt', 'auth-api-key']);
 
 /** @param {import('@gatehouse/gateway').FrameworkGateway<unknown>} gw @param {string} variant */
 function capability(gw, variant) {
   if (!VARIANTS.has(variant)) throw new Error(`unknown variant ${variant}`);
+  if (variant === 'auth-jwt') {
+    // The benchmark process generated the key pair (auth-fixture.mjs) and passed the public key down.
+    const publicJwk = JSON.parse(process.env.GATEHOUSE_BENCH_JWK ?? 'null');
+    if (publicJwk === null)
+      throw new Error('GATEHOUSE_BENCH_JWK is not set: run this server through bench/run.mjs');
+    return gw.auth({
+      methods: [
+        jwtAuthenticator({
+          keys: [{ key: publicJwk, alg: 'RS256', kid: 'bench-1' }],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+        }),
+      ],
+    });
+  }
+  if (variant === 'auth-api-key') {
+    return gw.auth({
+      methods: [apiKeyAuthenticator({ keys: [{ key: API_KEY, id: 'bench-client', scopes: ['read'] }] })],
+    });
+  }
   if (variant === 'access-log') {
     return gw.accessLog({ destination: join(tmpdir(), `gatehouse-bench-${process.pid}.log`) });
   }

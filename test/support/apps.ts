@@ -2,6 +2,7 @@
 // configuration, the same Gatehouse chain, and the same native test routes written once per framework.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exchangeOf, GatehouseError, type GatewayConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
@@ -19,6 +20,13 @@ export interface AppSpec {
   config?: GatewayConfig;
   /** The Gatehouse chain, in order, from the framework's gateway object. */
   chain?: <M>(gw: FrameworkGateway<M>) => M[];
+  /**
+   * Route-level middleware: each entry mounts `/guarded/<name>` (every method) behind the given
+   * native middleware, answering with the same view as `/view`.
+   */
+  guards?: <M>(gw: FrameworkGateway<M>) => Record<string, M[]>;
+  /** Serve over TLS (node:https) with these options instead of plain HTTP. */
+  tls?: import('node:https').ServerOptions;
 }
 
 export interface RunningApp {
@@ -45,10 +53,19 @@ function view(req: import('node:http').IncomingMessage) {
     host: ex?.host,
     query: ex ? Object.fromEntries(ex.query) : undefined,
     scope: testScope.getStore() ?? null,
+    ...(principalOf(ex) === undefined ? {} : { principal: principalOf(ex) }),
     headers: Object.fromEntries(
       Object.entries(req.headers).filter(([n]) => n !== 'host' && n !== 'connection'),
     ),
   };
+}
+
+// The principal `gw.auth()` put on the exchange, as the app sees it (id, method, scopes, roles).
+function principalOf(ex: ReturnType<typeof exchangeOf>) {
+  const principal = (ex?.state as { principal?: Record<string, unknown> } | undefined)?.principal;
+  if (principal === undefined) return undefined;
+  const { id, method, scopes, roles } = principal;
+  return { id, method, scopes, roles };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +90,14 @@ function buildExpress(spec: AppSpec, reported: RunningApp['reported']) {
   app.get('/view{/*rest}', (req, res) => {
     res.json(view(req));
   });
+  app.post('/view{/*rest}', (req, res) => {
+    res.json(view(req));
+  });
+  for (const [name, guards] of Object.entries(spec.guards?.(gw) ?? {})) {
+    app.all(`/guarded/${name}`, ...guards, (req, res) => {
+      res.json(view(req));
+    });
+  }
   app.get('/slow', async (req, res) => {
     await sleep(slowMs(req.query));
     res.json({ slow: true });
@@ -108,6 +133,14 @@ function buildKoa(spec: AppSpec, reported: RunningApp['reported']) {
   router.get('/view{/*rest}', (ctx) => {
     ctx.body = view(ctx.req);
   });
+  router.post('/view{/*rest}', (ctx) => {
+    ctx.body = view(ctx.req);
+  });
+  for (const [name, guards] of Object.entries(spec.guards?.(gw) ?? {})) {
+    router.all(`/guarded/${name}`, ...guards, (ctx) => {
+      ctx.body = view(ctx.req);
+    });
+  }
   router.get('/slow', async (ctx) => {
     await sleep(slowMs(ctx.query));
     ctx.body = { slow: true };
@@ -132,7 +165,7 @@ function buildKoa(spec: AppSpec, reported: RunningApp['reported']) {
 export async function startApp(framework: Framework, spec: AppSpec): Promise<RunningApp> {
   const reported: RunningApp['reported'] = [];
   const { gw, listener } = framework === 'express' ? buildExpress(spec, reported) : buildKoa(spec, reported);
-  const server = createServer(listener);
+  const server = spec.tls === undefined ? createServer(listener) : createTlsServer(spec.tls, listener);
   gw.serve(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -31,6 +31,8 @@ export interface Suite {
 
 const IGNORED = new Set(['date', 'keep-alive']);
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+// Tokens signed per request (the forwarded identity) carry their own iat and jti.
+const SIGNED_TOKEN = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g;
 
 function send(app: RunningApp, req: Scenario['request']): Promise<RawResponse> {
   if ('raw' in req) {
@@ -43,13 +45,16 @@ function send(app: RunningApp, req: Scenario['request']): Promise<RawResponse> {
   return request(app.port, req);
 }
 
-/** What must be identical across frameworks: generated ids masked, volatile headers dropped. */
+/** What must be identical across frameworks: generated ids and signed tokens masked, volatile headers dropped. */
 export function canonical(res: RawResponse): string {
   const headers = Object.entries(res.headers)
     .filter(([name]) => !IGNORED.has(name))
     .flatMap(([name, values]) => values.map((v) => `${name}: ${v}`))
     .sort();
-  return [`${res.status}`, ...headers, '', res.body.toString('utf8')].join('\n').replace(UUID, '<uuid>');
+  return [`${res.status}`, ...headers, '', res.body.toString('utf8')]
+    .join('\n')
+    .replace(UUID, '<uuid>')
+    .replace(SIGNED_TOKEN, '<jwt>');
 }
 
 export function check(res: RawResponse, want: Expectation, label: string): void {

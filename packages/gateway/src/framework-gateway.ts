@@ -2,6 +2,7 @@
 // and each adapter supplies only `wrap` (neutral middleware → native middleware). It lives outside
 // core because it depends on every capability package, and core depends on none.
 import type { Server } from 'node:http';
+import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
 import {
   type AdminOptions,
   type CloseOptions,
@@ -21,6 +22,8 @@ import {
   type TracingOptions,
   tracingFor,
 } from '@gatehouse/tracing';
+
+const kAuth = Symbol('gatehouse.auth');
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -65,6 +68,30 @@ export abstract class FrameworkGateway<M> {
   /** One structured JSON line per request (pino by default), secrets redacted. */
   accessLog(options?: AccessLogOptions): M {
     return this.wrap(accessLog(options));
+  }
+
+  /**
+   * Authentication and authorization: the configured methods (JWT, API keys, introspection,
+   * passport, mTLS), per-route rules on the normalized path, identity forwarding. Mount it after
+   * tracing and request ids. One per gateway; `gw.authorize()` builds on it.
+   */
+  auth(options: AuthOptions): M {
+    if (this.core.shared.has(kAuth)) throw new TypeError('auth(): this gateway already has auth()');
+    const instance = auth(options);
+    this.core.shared.set(kAuth, instance);
+    this.core.onClose(() => instance.close());
+    return this.wrap(instance);
+  }
+
+  /**
+   * A route-level requirement on the principal `gw.auth()` found (scopes, roles, a predicate).
+   *
+   * @example app.post('/orders', gw.authorize({ scopes: ['orders:write'] }), createOrder)
+   */
+  authorize(requirement: Requirement): M {
+    const instance = this.core.shared.get(kAuth) as Auth | undefined;
+    if (instance === undefined) throw new TypeError('authorize(): call gw.auth() first');
+    return this.wrap(instance.require(requirement));
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

@@ -1,0 +1,474 @@
+// The auth middleware: picks the route's requirement (on the normalized path), authenticates with
+// the configured methods, authorizes, puts the principal on the exchange and forwards it upstream.
+import {
+  type Exchange,
+  errorCodes,
+  GatehouseError,
+  isGatehouseError,
+  isThenable,
+  type Middleware,
+  type RequestResult,
+} from '@gatehouse/core';
+import { type Attributes, type MeterProvider, metrics, type ObservableResult } from '@opentelemetry/api';
+import {
+  AuthFailed,
+  AuthForbidden,
+  AuthRequired,
+  bearerError,
+  type RefusalReason,
+  refusalReason,
+  refuse,
+} from './errors.js';
+import { createForwarder, type ForwardOptions, type IdentityForwarder } from './forward.js';
+import { Problems } from './options.js';
+import type { Authenticator, Principal } from './principal.js';
+import {
+  type AuthRule,
+  type CompiledRule,
+  checkRequirement,
+  compileRules,
+  hasRole,
+  matchRule,
+  missingScopes,
+  type Requirement,
+} from './rules.js';
+
+/** Options of {@link auth}. */
+export interface AuthOptions {
+  /** Authentication methods, tried in order (see `combine`). At least one unless every route is anonymous. */
+  methods: readonly Authenticator[];
+  /**
+   * `'first'`: the first method that finds a credential decides (a presented but invalid credential is
+   * refused, never passed on to the next method). `'all'`: every method must authenticate the request
+   * (e.g. mTLS and a token); the principal comes from the first.
+   * @default 'first'
+   */
+  combine?: 'first' | 'all';
+  /** Per-route requirements on the normalized path; the first matching rule applies. @default [] */
+  rules?: readonly AuthRule[];
+  /**
+   * For requests no rule matches: `'authenticated'` (any valid principal), `'anonymous'` (credentials
+   * optional, verified when present) or `'deny'` (403 for everything not listed: deny by default).
+   * An object gives a full requirement (scopes, roles, …).
+   * @default 'authenticated'
+   */
+  default?: 'authenticated' | 'anonymous' | 'deny' | Requirement;
+  /** `realm` in `WWW-Authenticate` challenges. @default 'gatehouse' */
+  realm?: string;
+  /** Forward the principal to upstreams as a signed token and/or headers. Default: nothing is forwarded. */
+  forward?: ForwardOptions;
+  /** Where outcome counters are reported. Default: the global OpenTelemetry meter provider. */
+  meterProvider?: MeterProvider;
+}
+
+/** Request counts by outcome since start. */
+export interface AuthStats {
+  /** Authenticated requests per method name. */
+  readonly authenticated: Readonly<Record<string, number>>;
+  /** Requests let through without a principal (anonymous routes). */
+  readonly anonymous: number;
+  /** Refused requests per reason. */
+  readonly refused: Readonly<Partial<Record<RefusalReason, number>>>;
+}
+
+/** The auth middleware, plus what the gateway and route-level checks need from it. */
+export interface Auth extends Middleware {
+  /** A route-level middleware enforcing one more requirement on the principal `auth()` found. */
+  require(requirement: Requirement): Middleware;
+  /** Identity headers for a principal, for outbound calls made by hand (empty without `forward`). */
+  identityHeaders(principal: Principal): Promise<Record<string, string>>;
+  /** Counts since start. */
+  stats(): AuthStats;
+  /** Closes every method (timers, connections). */
+  close(): Promise<void>;
+}
+
+interface Resolved {
+  readonly methods: readonly Authenticator[];
+  readonly all: boolean;
+  readonly rules: readonly CompiledRule[];
+  readonly fallback: Requirement;
+  readonly realm: string;
+  readonly forwarder: IdentityForwarder | undefined;
+}
+
+/**
+ * Authentication and authorization as one Gatehouse middleware. Mount it after tracing and request
+ * ids, before rate limiting (which keys on the principal).
+ *
+ * @throws ConfigError listing every problem in the options.
+ * @example
+ *   app.use(gw.auth({
+ *     methods: [jwtAuthenticator({ jwks: { url }, issuer, audience }), apiKeyAuthenticator({ keys })],
+ *     rules: [{ path: '/health', anonymous: true }, { path: '/admin/*', roles: ['admin'] }],
+ *     default: 'authenticated',
+ *   }));
+ */
+export function auth(options: AuthOptions): Auth {
+  const problems = new Problems('auth');
+  const resolved = resolve(problems, options);
+  problems.throwIfAny();
+  const counts = new Counts();
+  observe(options.meterProvider, counts);
+  const { methods, rules, fallback, forwarder } = resolved;
+
+  const refusal = (exchange: Exchange, error: unknown, scheme: string | undefined): unknown =>
+    withChallenge(exchange, error, scheme, resolved, counts);
+
+  const admit = (
+    exchange: Exchange,
+    requirement: Requirement,
+    principal: Principal | undefined,
+  ): RequestResult | Promise<RequestResult> => {
+    if (principal === undefined) {
+      if (requirement.anonymous === true) {
+        counts.anonymous++;
+        return forwarder === undefined ? undefined : voidOf(forwarder.apply(exchange, undefined));
+      }
+      throw refusal(exchange, new AuthRequired('This resource needs authentication'), undefined);
+    }
+    const decided = authorize(principal, requirement, exchange);
+    if (decided === true) return accept(exchange, principal);
+    if (decided === false) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+    return decided.then((allowed) => {
+      if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+      return accept(exchange, principal);
+    });
+  };
+
+  const accept = (exchange: Exchange, principal: Principal): RequestResult | Promise<RequestResult> => {
+    exchange.state.principal = principal;
+    exchange.annotate('gatehouse.principal.id', principal.id);
+    exchange.annotate('gatehouse.auth.method', principal.method);
+    counts.authenticate(principal.method);
+    return forwarder === undefined ? undefined : voidOf(forwarder.apply(exchange, principal));
+  };
+
+  const middleware: Auth = {
+    name: 'auth',
+    onRequest(exchange) {
+      const requirement = matchRule(rules, exchange)?.requirement ?? fallback;
+      if (requirement.deny === true) {
+        throw refusal(
+          exchange,
+          refuse(new AuthForbidden('Access to this resource is denied'), 'forbidden'),
+          undefined,
+        );
+      }
+      let found: Principal | undefined | Promise<Principal | undefined>;
+      try {
+        found = authenticate(exchange, requirement, resolved);
+      } catch (error) {
+        throw refusal(exchange, error, failedScheme(error));
+      }
+      if (!isThenable(found)) return admit(exchange, requirement, found);
+      return found.then(
+        (principal) => admit(exchange, requirement, principal),
+        (error: unknown) => {
+          throw refusal(exchange, error, failedScheme(error));
+        },
+      );
+    },
+    require(requirement) {
+      const check = new Problems('auth.require()');
+      checkRequirement(check, '', requirement);
+      check.throwIfAny();
+      return {
+        name: 'auth.require',
+        onRequest(exchange) {
+          const principal = exchange.state.principal;
+          if (principal === undefined) {
+            if (requirement.anonymous === true) return undefined;
+            throw refusal(exchange, new AuthRequired('This resource needs authentication'), undefined);
+          }
+          if (requirement.deny === true) {
+            throw refusal(
+              exchange,
+              refuse(new AuthForbidden('Access to this resource is denied'), 'forbidden'),
+              undefined,
+            );
+          }
+          const decided = authorize(principal, requirement, exchange);
+          if (decided === true) return undefined;
+          if (decided === false) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+          return decided.then((allowed) => {
+            if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+            return undefined;
+          });
+        },
+      };
+    },
+    identityHeaders(principal) {
+      return forwarder === undefined ? Promise.resolve({}) : forwarder.headersFor(principal);
+    },
+    stats: () => counts.snapshot(),
+    async close() {
+      await Promise.all(methods.map((m) => m.close?.()));
+    },
+  };
+  return middleware;
+}
+
+function resolve(problems: Problems, options: AuthOptions): Resolved {
+  if (typeof options !== 'object' || options === null) {
+    problems.add('', 'options must be an object');
+    return { methods: [], all: false, rules: [], fallback: {}, realm: 'gatehouse', forwarder: undefined };
+  }
+  const methods = Array.isArray(options.methods) ? options.methods : [];
+  if (!Array.isArray(options.methods)) problems.add('methods', 'must be an array of authenticators');
+  const names = new Set<string>();
+  for (const [i, method] of methods.entries()) {
+    if (typeof method !== 'object' || method === null || typeof method.authenticate !== 'function') {
+      problems.add(`methods[${i}]`, 'is not an authenticator (an object with authenticate(exchange))');
+    } else if (names.has(method.name)) {
+      problems.add(`methods[${i}]`, `method name '${method.name}' is used twice`);
+    } else names.add(method.name);
+  }
+  if (options.combine !== undefined && options.combine !== 'first' && options.combine !== 'all') {
+    problems.add('combine', "must be 'first' or 'all'");
+  }
+  const rules = compileRules(problems, options.rules);
+  let fallback: Requirement;
+  const preset = options.default ?? 'authenticated';
+  if (preset === 'authenticated') fallback = {};
+  else if (preset === 'anonymous') fallback = { anonymous: true };
+  else if (preset === 'deny') fallback = { deny: true };
+  else if (typeof preset === 'object' && preset !== null) {
+    checkRequirement(problems, 'default', preset);
+    fallback = preset;
+  } else {
+    problems.add('default', "must be 'authenticated', 'anonymous', 'deny' or a requirement object");
+    fallback = {};
+  }
+  const listed: readonly Requirement[] = Array.isArray(options.rules) ? options.rules : [];
+  const everyRequirement = [fallback, ...listed.filter((r) => typeof r === 'object' && r !== null)];
+  for (const [i, requirement] of [fallback, ...listed].entries()) {
+    if (typeof requirement !== 'object' || requirement === null || !Array.isArray(requirement.methods))
+      continue;
+    for (const name of requirement.methods) {
+      if (!names.has(name)) {
+        problems.add(i === 0 ? 'default.methods' : `rules[${i - 1}].methods`, `unknown method '${name}'`);
+      }
+    }
+  }
+  const needsMethods = everyRequirement.some((r) => r.anonymous !== true && r.deny !== true);
+  if (methods.length === 0 && needsMethods) {
+    problems.add('methods', 'at least one authentication method is needed for routes that are not anonymous');
+  }
+  const realm = options.realm ?? 'gatehouse';
+  if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(realm)) {
+    problems.add('realm', 'must be printable ASCII without quotes or backslashes');
+  }
+  const forwarder = options.forward === undefined ? undefined : createForwarder(problems, options.forward);
+  return { methods, all: options.combine === 'all', rules, fallback, realm, forwarder };
+}
+
+// Runs the methods the requirement allows. Synchronous methods keep the whole path synchronous.
+function authenticate(
+  exchange: Exchange,
+  requirement: Requirement,
+  resolved: Resolved,
+): Principal | undefined | Promise<Principal | undefined> {
+  const methods =
+    requirement.methods === undefined
+      ? resolved.methods
+      : resolved.methods.filter((m) => requirement.methods!.includes(m.name));
+  return resolved.all ? everyMethod(exchange, methods, 0, undefined) : firstMethod(exchange, methods, 0);
+}
+
+function firstMethod(
+  exchange: Exchange,
+  methods: readonly Authenticator[],
+  from: number,
+): Principal | undefined | Promise<Principal | undefined> {
+  for (let i = from; i < methods.length; i++) {
+    const method = methods[i]!;
+    const result = call(method, exchange);
+    if (result === undefined) continue;
+    if (!isThenable(result)) return result;
+    return result.then((principal) => principal ?? firstMethod(exchange, methods, i + 1));
+  }
+  return undefined;
+}
+
+function everyMethod(
+  exchange: Exchange,
+  methods: readonly Authenticator[],
+  from: number,
+  first: Principal | undefined,
+): Principal | undefined | Promise<Principal | undefined> {
+  for (let i = from; i < methods.length; i++) {
+    const result = call(methods[i]!, exchange);
+    if (result === undefined) return undefined;
+    if (!isThenable(result)) {
+      first ??= result;
+      continue;
+    }
+    return result.then((principal) =>
+      principal === undefined ? undefined : everyMethod(exchange, methods, i + 1, first ?? principal),
+    );
+  }
+  return first;
+}
+
+const kScheme = Symbol('gatehouse.auth.scheme');
+
+// Calls one method, tagging what it throws with the method's challenge scheme and turning anything
+// that is not a Gatehouse error (a bug, a library throwing) into a 500 that is reported, not shown.
+function call(
+  method: Authenticator,
+  exchange: Exchange,
+): Principal | undefined | Promise<Principal | undefined> {
+  try {
+    const result = method.authenticate(exchange);
+    if (!isThenable(result)) return remember(method, result);
+    return (result as Promise<Principal | undefined>).then(
+      (principal) => remember(method, principal),
+      (error: unknown) => {
+        throw tag(method, exchange, error);
+      },
+    );
+  } catch (error) {
+    throw tag(method, exchange, error);
+  }
+}
+
+function tag(method: Authenticator, exchange: Exchange, error: unknown): unknown {
+  let err = error;
+  if (!isGatehouseError(err)) {
+    exchange.runtime.report(error, exchange, `auth:${method.name}`);
+    err = refuse(new AuthFailed(`Authentication method '${method.name}' failed`, { cause: error }), 'error');
+  } else if (err.code === AuthFailed.spec.code && err.cause !== undefined) {
+    // A method's own 500 (a passport strategy's error(), a lookup that broke): core reports only
+    // errors that are not Gatehouse errors, so hand the cause to onError / gatehouse:error here.
+    exchange.runtime.report(err.cause, exchange, `auth:${method.name}`);
+  }
+  Object.defineProperty(err, kScheme, { value: method.scheme, configurable: true });
+  return err;
+}
+
+function failedScheme(error: unknown): string | undefined {
+  return (error as { [kScheme]?: string } | null)?.[kScheme];
+}
+
+// The challenge scheme of the method that authenticated each principal (a 403 answers in that scheme).
+const schemes = new WeakMap<Principal, string>();
+
+function remember(method: Authenticator, principal: Principal | undefined): Principal | undefined {
+  if (principal !== undefined && method.scheme !== undefined && typeof principal === 'object') {
+    schemes.set(principal, method.scheme);
+  }
+  return principal;
+}
+
+function schemeOf(principal: Principal): string | undefined {
+  return schemes.get(principal);
+}
+
+function authorize(
+  principal: Principal,
+  requirement: Requirement,
+  exchange: Exchange,
+): boolean | Promise<boolean> {
+  if (missingScopes(principal, requirement).length > 0) return false;
+  if (!hasRole(principal, requirement)) return false;
+  if (requirement.allow === undefined) return true;
+  const allowed = requirement.allow(principal, exchange);
+  return isThenable(allowed) ? Promise.resolve(allowed).then((v) => v === true) : allowed === true;
+}
+
+function forbidden(requirement: Requirement): GatehouseError {
+  const error = new AuthForbidden('The credentials do not grant access to this resource', {
+    extensions: requirement.scopes?.length ? { required_scopes: [...requirement.scopes] } : undefined,
+  });
+  return refuse(error, 'forbidden');
+}
+
+// Rebuilds a refusal with its `WWW-Authenticate` challenge (RFC 6750 §3 for Bearer) and counts it.
+function withChallenge(
+  exchange: Exchange,
+  error: unknown,
+  scheme: string | undefined,
+  resolved: Resolved,
+  counts: Counts,
+): unknown {
+  counts.refuse(refusalReason(error));
+  if (!isGatehouseError(error)) return error;
+  // A refusal answered on this route: forget any identity the client tried to hand upstream.
+  if (resolved.forwarder !== undefined) void resolved.forwarder.apply(exchange, undefined);
+  if (error.status !== 401 && error.status !== 403 && error.status !== 400) return error;
+  if (error.headers?.['www-authenticate'] !== undefined) return error;
+  const realm = `realm="${resolved.realm}"`;
+  let challenge: string | undefined;
+  const code = bearerError(error.code);
+  if (error.status === 401 && code === undefined) {
+    const schemes = [...new Set(resolved.methods.map((m) => m.scheme).filter((s) => s !== undefined))];
+    challenge = schemes.map((s) => `${s} ${realm}`).join(', ');
+  } else if (scheme !== undefined) {
+    const params = [realm];
+    if (code !== undefined && scheme.toLowerCase() === 'bearer') {
+      params.push(`error="${code}"`);
+      const required = (error.extensions?.required_scopes as string[] | undefined) ?? [];
+      if (code === 'insufficient_scope' && required.length > 0) params.push(`scope="${required.join(' ')}"`);
+      else params.push(`error_description="${quotable(error.title)}"`);
+    }
+    challenge = `${scheme} ${params.join(', ')}`;
+  }
+  if (challenge === undefined || challenge === '') return error;
+  const spec = errorCodes().get(error.code);
+  if (spec === undefined) return error;
+  const rebuilt = new GatehouseError(spec, error.message, {
+    headers: { ...error.headers, 'www-authenticate': challenge },
+    extensions: error.extensions,
+    cause: error.cause,
+  });
+  return refuse(rebuilt, refusalReason(error));
+}
+
+// RFC 6750 §3: error_description uses %x20-21 / %x23-5B / %x5D-7E only.
+function quotable(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
+}
+
+function voidOf(result: void | Promise<void>): RequestResult | Promise<RequestResult> {
+  return result === undefined ? undefined : result.then(() => undefined);
+}
+
+class Counts {
+  readonly authenticated = new Map<string, number>();
+  readonly refused = new Map<RefusalReason, number>();
+  anonymous = 0;
+
+  authenticate(method: string): void {
+    this.authenticated.set(method, (this.authenticated.get(method) ?? 0) + 1);
+  }
+
+  refuse(reason: RefusalReason): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
+  snapshot(): AuthStats {
+    return {
+      authenticated: Object.fromEntries(this.authenticated),
+      anonymous: this.anonymous,
+      refused: Object.fromEntries(this.refused),
+    };
+  }
+}
+
+// Outcomes are reported as an observable counter read at collection time, so the request path only
+// increments a number (no attribute object per request).
+function observe(provider: MeterProvider | undefined, counts: Counts): void {
+  const meter = (provider ?? metrics).getMeter('@gatehouse/auth');
+  const counter = meter.createObservableCounter('gatehouse.auth.requests', {
+    description: 'Requests seen by auth(), by outcome (authenticated, anonymous, refused), method and reason',
+    unit: '{request}',
+  });
+  counter.addCallback((result: ObservableResult<Attributes>) => {
+    for (const [method, n] of counts.authenticated)
+      result.observe(n, { outcome: 'authenticated', 'gatehouse.auth.method': method });
+    if (counts.anonymous > 0) result.observe(counts.anonymous, { outcome: 'anonymous' });
+    for (const [reason, n] of counts.refused)
+      result.observe(n, { outcome: 'refused', 'gatehouse.auth.reason': reason });
+  });
+}

@@ -1,0 +1,71 @@
+// Finds an OAuth2 bearer token in a request (RFC 6750 §2.1 header, optionally §2.3 query), shared by
+// every method that accepts bearer tokens (JWT, introspection).
+import type { Exchange } from '@gatehouse/core';
+import { AuthConflict, AuthInvalid, refuse } from './errors.js';
+
+/** Where {@link readBearer} may look for a token besides the `Authorization` header. */
+export interface BearerOptions {
+  /**
+   * Name of a query parameter that may carry the token (RFC 6750 §2.3), e.g. `'access_token'`; `false`
+   * or absent to read the header only. Off by default: tokens in URLs end up in logs and `Referer`s.
+   *
+   * @default false
+   */
+  query?: string | false;
+}
+
+// "bearer" followed by whitespace or the end: the scheme is ours, whatever follows. A tab after it is
+// still our scheme (and then malformed), not some other scheme named "Bearer\t…".
+const BEARER_SCHEME = /^bearer(?=[ \t]|$)/i;
+// RFC 6750 §2.1 b64token (the token68 syntax of RFC 7235).
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+const malformed = () => refuse(new AuthInvalid('Malformed bearer token'), 'malformed');
+const conflict = (detail: string) => refuse(new AuthConflict(detail), 'conflict');
+
+/**
+ * The bearer token a request carries, or `undefined` when it carries none (no `Authorization` header,
+ * or one with another scheme: not this method's credential).
+ *
+ * @throws AuthConflict (`'conflict'`) when `Authorization` was sent more than once, or when the header
+ *   and the query parameter (or the parameter twice) carry different tokens; identical copies count once.
+ * @throws AuthInvalid (`'malformed'`) for `Bearer` with an empty token or one outside the token68 syntax.
+ *
+ * @example
+ *   const token = readBearer(exchange, { query: 'access_token' });
+ */
+export function readBearer(exchange: Exchange, options: BearerOptions = {}): string | undefined {
+  // rawHeader, not header(): Node keeps only the first Authorization in req.headers and silently
+  // drops the rest, which would hide a smuggled second credential.
+  const raw = exchange.rawHeader('authorization');
+  if (raw !== undefined && typeof raw !== 'string') {
+    throw conflict('The Authorization header was sent more than once');
+  }
+  const fromHeader = raw === undefined ? undefined : bearerCredential(raw);
+  const param = options.query;
+  if (param === undefined || param === false) return fromHeader;
+
+  const values = exchange.query.getAll(param);
+  if (values.length === 0) return fromHeader;
+  const fromQuery = values[0]!;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] !== fromQuery) throw conflict('The bearer token query parameter was sent more than once');
+  }
+  if (fromHeader !== undefined && fromHeader !== fromQuery) {
+    throw conflict('Bearer tokens in the Authorization header and the query differ');
+  }
+  if (fromQuery.length === 0 || !TOKEN68.test(fromQuery)) throw malformed();
+  return fromQuery;
+}
+
+/** The token of a `Bearer` Authorization value; undefined for another scheme. */
+function bearerCredential(value: string): string | undefined {
+  if (!BEARER_SCHEME.test(value)) return undefined;
+  let start = 6;
+  while (value.charCodeAt(start) === 32) start++;
+  // No space at all means "Bearer" alone (Node trims trailing whitespace) or "Bearer\t…".
+  if (start === 6) throw malformed();
+  const token = value.slice(start);
+  if (!TOKEN68.test(token)) throw malformed();
+  return token;
+}

@@ -1,0 +1,310 @@
+// Identity forwarding: the principal travels to upstreams as a short-lived signed internal token
+// and/or plain headers, never as anything the client sent. `createIdentityVerifier` is the small
+// piece a service behind the gateway uses to trust the token.
+import type { KeyObject } from 'node:crypto';
+import type { Exchange } from '@gatehouse/core';
+import { type CryptoKey, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AuthInvalid, AuthRequired, refuse } from './errors.js';
+import { type Problems, positiveInt } from './options.js';
+import { type Principal, scopeList } from './principal.js';
+
+/** The default header the internal identity token travels in. */
+export const IDENTITY_HEADER = 'x-gatehouse-identity';
+
+const SIGNING_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'] as const;
+/** An algorithm the identity token can be signed with. */
+export type IdentityAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+type KeyInput = KeyObject | CryptoKey | JWK | Uint8Array;
+
+/** How the principal is forwarded to upstreams. */
+export interface ForwardOptions {
+  /** A signed internal token (a JWT) describing the principal. */
+  token?: {
+    /** Signing key: a secret (`Uint8Array`, at least 32 bytes) for HS*, or a private key (KeyObject / JWK). */
+    key: KeyInput;
+    /** Signing algorithm, pinned; the verifier must be given the same. */
+    alg: IdentityAlgorithm;
+    /** Key id written in the token header, for rotation. */
+    kid?: string;
+    /** Header it travels in. @default 'x-gatehouse-identity' */
+    header?: string;
+    /** Lifetime in seconds. @default 60 */
+    ttlSec?: number;
+    /** `iss` of the token. @default 'gatehouse' */
+    issuer?: string;
+    /** `aud` of the token (the upstreams' shared audience). @default 'gatehouse-upstream' */
+    audience?: string;
+  };
+  /**
+   * Plain headers set from the principal: header name → principal field (`'id'`, `'scopes'`, `'roles'`,
+   * `'tier'`, `'clientId'`, `'method'`; lists are space-separated) or a function. Each named header is
+   * removed from the client's request first, so a client can never supply it.
+   * @example { 'x-user-id': 'id', 'x-user-scopes': 'scopes' }
+   */
+  headers?: Record<string, PrincipalField | ((principal: Principal) => string | undefined)>;
+}
+
+/** A principal field that can be forwarded as a header. */
+export type PrincipalField = 'id' | 'method' | 'scopes' | 'roles' | 'tier' | 'clientId';
+
+const FIELDS: ReadonlySet<string> = new Set(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const HOP_BY_HOP_OR_RESERVED = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'authorization',
+]);
+
+/** Forwards one principal: computes the headers (the token is cached per principal until half its life). */
+export interface IdentityForwarder {
+  /** Header names this forwarder sets (and removes from client requests). */
+  readonly headerNames: readonly string[];
+  /** Sets the identity headers on the request (after removing any client-supplied copies). */
+  apply(exchange: Exchange, principal: Principal | undefined): void | Promise<void>;
+  /** The headers for a principal, for outbound calls made by hand. */
+  headersFor(principal: Principal): Promise<Record<string, string>>;
+}
+
+interface Signed {
+  readonly value: string;
+  readonly refreshAt: number;
+}
+
+/** Validates forwarding options and builds the forwarder. Problems are recorded under `forward`. */
+export function createForwarder(problems: Problems, options: ForwardOptions): IdentityForwarder | undefined {
+  const headerNames: string[] = [];
+  const plain: Array<[string, (p: Principal) => string | undefined]> = [];
+  for (const [name, field] of Object.entries(options.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME.test(lower) || HOP_BY_HOP_OR_RESERVED.has(lower)) {
+      problems.add(
+        `forward.headers[${JSON.stringify(name)}]`,
+        'is not a header name that can carry identity',
+      );
+      continue;
+    }
+    if (typeof field === 'function') plain.push([lower, field]);
+    else if (typeof field === 'string' && FIELDS.has(field)) plain.push([lower, fieldReader(field)]);
+    else {
+      problems.add(
+        `forward.headers[${JSON.stringify(name)}]`,
+        `must be one of ${[...FIELDS].join(', ')} or a function, got ${JSON.stringify(field)}`,
+      );
+      continue;
+    }
+    headerNames.push(lower);
+  }
+  const token = options.token;
+  let sign: ((principal: Principal) => Promise<string>) | undefined;
+  let tokenHeader: string | undefined;
+  if (token !== undefined) {
+    tokenHeader = (token.header ?? IDENTITY_HEADER).toLowerCase();
+    if (!HEADER_NAME.test(tokenHeader)) problems.add('forward.token.header', 'is not a valid header name');
+    if (!SIGNING_ALGORITHMS.includes(token.alg)) {
+      problems.add('forward.token.alg', `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    }
+    if (token.alg?.startsWith('HS') && (!(token.key instanceof Uint8Array) || token.key.byteLength < 32)) {
+      problems.add('forward.token.key', 'an HS* key must be a Uint8Array secret of at least 32 bytes');
+    }
+    if (token.key === undefined || token.key === null) problems.add('forward.token.key', 'is required');
+    const ttlSec = positiveInt(problems, 'forward.token.ttlSec', token.ttlSec, 60);
+    headerNames.push(tokenHeader);
+    sign = signer(token, ttlSec);
+  }
+  if (headerNames.length === 0) return undefined;
+  const cache = new WeakMap<Principal, Signed>();
+  const ttlMs = (token?.ttlSec ?? 60) * 1000;
+
+  const tokenFor = async (principal: Principal): Promise<string> => {
+    const now = Date.now();
+    const cached = cache.get(principal);
+    if (cached !== undefined && cached.refreshAt > now) return cached.value;
+    const value = await sign!(principal);
+    // Principals from a token cache are the same object on every request: reuse the signature for
+    // half its lifetime, so upstreams always receive at least ttl/2 of validity.
+    cache.set(principal, { value, refreshAt: now + ttlMs / 2 });
+    return value;
+  };
+
+  const headersFor = async (principal: Principal): Promise<Record<string, string>> => {
+    const headers: Record<string, string> = {};
+    for (const [name, read] of plain) {
+      const value = read(principal);
+      if (value !== undefined && safeValue(value)) headers[name] = value;
+    }
+    if (sign !== undefined) headers[tokenHeader!] = await tokenFor(principal);
+    return headers;
+  };
+
+  return {
+    headerNames,
+    headersFor,
+    apply(exchange, principal) {
+      const headers = exchange.req.headers;
+      for (const name of headerNames) delete headers[name];
+      if (principal === undefined) return;
+      for (const [name, read] of plain) {
+        const value = read(principal);
+        if (value !== undefined && safeValue(value)) headers[name] = value;
+      }
+      if (sign === undefined) return;
+      const cached = cache.get(principal);
+      if (cached !== undefined && cached.refreshAt > Date.now()) {
+        headers[tokenHeader!] = cached.value;
+        return;
+      }
+      return tokenFor(principal).then((value) => {
+        headers[tokenHeader!] = value;
+      });
+    },
+  };
+}
+
+function fieldReader(field: PrincipalField): (p: Principal) => string | undefined {
+  switch (field) {
+    case 'scopes':
+      return (p) => p.scopes.join(' ');
+    case 'roles':
+      return (p) => p.roles.join(' ');
+    default:
+      return (p) => p[field];
+  }
+}
+
+// Header values must not carry CR, LF or NUL (response splitting on the way upstream).
+function safeValue(value: string): boolean {
+  return typeof value === 'string' && !/[\r\n\0]/.test(value);
+}
+
+function signer(
+  token: NonNullable<ForwardOptions['token']>,
+  ttlSec: number,
+): (p: Principal) => Promise<string> {
+  let key: Promise<KeyObject | CryptoKey | Uint8Array> | undefined;
+  const resolveKey = () => {
+    key ??= isJwk(token.key)
+      ? (importJWK(token.key, token.alg) as Promise<KeyObject | CryptoKey | Uint8Array>)
+      : Promise.resolve(token.key as KeyObject | CryptoKey | Uint8Array);
+    return key;
+  };
+  return async (principal) => {
+    const payload: JWTPayload = {
+      sub: principal.id,
+      gh_method: principal.method,
+      scope: principal.scopes.join(' '),
+      roles: [...principal.roles],
+    };
+    if (principal.tier !== undefined) payload.gh_tier = principal.tier;
+    if (principal.clientId !== undefined) payload.client_id = principal.clientId;
+    const now = Math.floor(Date.now() / 1000);
+    // Never outlive the credential the principal came from.
+    const credentialExp =
+      principal.expiresAt === undefined ? Infinity : Math.floor(principal.expiresAt / 1000);
+    return new SignJWT(payload)
+      .setProtectedHeader({
+        alg: token.alg,
+        typ: 'gatehouse-identity+jwt',
+        ...(token.kid ? { kid: token.kid } : {}),
+      })
+      .setIssuer(token.issuer ?? 'gatehouse')
+      .setAudience(token.audience ?? 'gatehouse-upstream')
+      .setIssuedAt(now)
+      .setExpirationTime(Math.min(now + ttlSec, credentialExp))
+      .setJti(crypto.randomUUID())
+      .sign(await resolveKey());
+  };
+}
+
+function isJwk(value: unknown): value is JWK {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Uint8Array) &&
+    typeof (value as { kty?: unknown }).kty === 'string'
+  );
+}
+
+/** Options of {@link createIdentityVerifier}: the counterpart of `forward.token`. */
+export interface IdentityVerifierOptions {
+  /** The verification key: the same secret (HS*) or the public key matching the gateway's private key. */
+  key: KeyInput;
+  /** The pinned algorithm; tokens signed with any other are refused. */
+  alg: IdentityAlgorithm;
+  /** Expected `iss`. @default 'gatehouse' */
+  issuer?: string;
+  /** Expected `aud`. @default 'gatehouse-upstream' */
+  audience?: string;
+  /** Header read by `fromHeaders`. @default 'x-gatehouse-identity' */
+  header?: string;
+  /** Allowed clock skew in seconds. @default 5 */
+  clockToleranceSec?: number;
+}
+
+/** What a service behind the gateway uses to trust forwarded identities. */
+export interface IdentityVerifier {
+  /** Verifies a token; throws `AuthInvalid` (401) when it is not one the gateway signed, or expired. */
+  verify(token: string): Promise<Principal>;
+  /** Reads the identity header from a Node/Express/Koa header object; `AuthRequired` when absent. */
+  fromHeaders(headers: Record<string, string | string[] | undefined>): Promise<Principal>;
+}
+
+/**
+ * For services behind the gateway: verifies the internal identity token it forwards.
+ *
+ * @example
+ *   const identity = createIdentityVerifier({ key: sharedSecret, alg: 'HS256' });
+ *   app.use(async (req, res, next) => { req.user = await identity.fromHeaders(req.headers); next(); });
+ */
+export function createIdentityVerifier(options: IdentityVerifierOptions): IdentityVerifier {
+  if (!SIGNING_ALGORITHMS.includes(options.alg)) {
+    throw new TypeError(`createIdentityVerifier: alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  }
+  const header = (options.header ?? IDENTITY_HEADER).toLowerCase();
+  let key: Promise<KeyObject | CryptoKey | Uint8Array> | undefined;
+  const resolveKey = () => {
+    key ??= isJwk(options.key)
+      ? (importJWK(options.key, options.alg) as Promise<KeyObject | CryptoKey | Uint8Array>)
+      : Promise.resolve(options.key as KeyObject | CryptoKey | Uint8Array);
+    return key;
+  };
+  const verify = async (token: string): Promise<Principal> => {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
+      throw refuse(new AuthInvalid('Malformed identity token'), 'malformed');
+    }
+    try {
+      const { payload } = await jwtVerify(token, await resolveKey(), {
+        algorithms: [options.alg],
+        issuer: options.issuer ?? 'gatehouse',
+        audience: options.audience ?? 'gatehouse-upstream',
+        typ: 'gatehouse-identity+jwt',
+        clockTolerance: options.clockToleranceSec ?? 5,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return {
+        id: String(payload.sub),
+        method: typeof payload.gh_method === 'string' ? payload.gh_method : 'forwarded',
+        scopes: scopeList(payload.scope),
+        roles: scopeList(payload.roles),
+        ...(typeof payload.gh_tier === 'string' ? { tier: payload.gh_tier } : {}),
+        ...(typeof payload.client_id === 'string' ? { clientId: payload.client_id } : {}),
+        claims: payload,
+        expiresAt: (payload.exp as number) * 1000,
+      };
+    } catch {
+      throw refuse(new AuthInvalid('Identity token is not valid'), 'bad_signature');
+    }
+  };
+  return {
+    verify,
+    fromHeaders(headers) {
+      const value = headers[header];
+      if (Array.isArray(value))
+        return Promise.reject(refuse(new AuthInvalid('Identity header sent twice'), 'conflict'));
+      if (value === undefined || value === '') return Promise.reject(new AuthRequired('No identity token'));
+      return verify(value);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+export {
+  type ApiKeyCacheOptions,
+  type ApiKeyEntry,
+  type ApiKeyOptions,
+  type ApiKeyPrincipal,
+  type ApiKeyRedisClient,
+  apiKeyAuthenticator,
+  hashApiKey,
+} from './api-keys.js';
+export { type Auth, type AuthOptions, type AuthStats, auth } from './auth.js';
+export { type BearerOptions, readBearer } from './bearer.js';
+export {
+  AuthConflict,
+  AuthExpired,
+  AuthFailed,
+  AuthForbidden,
+  AuthInvalid,
+  AuthRequired,
+  AuthUnavailable,
+  bearerError,
+  type RefusalReason,
+  refusalReason,
+  refuse,
+} from './errors.js';
+export {
+  createIdentityVerifier,
+  type ForwardOptions,
+  IDENTITY_HEADER,
+  type IdentityAlgorithm,
+  type IdentityVerifier,
+  type IdentityVerifierOptions,
+  type PrincipalField,
+} from './forward.js';
+export {
+  type IntrospectionCacheOptions,
+  type IntrospectionOptions,
+  introspectionAuthenticator,
+} from './introspection.js';
+export { createJwksCache, type JwksCache, type JwksOptions, type JwksStats } from './jwks.js';
+export { type JwtAuthenticator, type JwtOptions, type JwtStaticKey, jwtAuthenticator } from './jwt.js';
+export {
+  type MtlsIdentity,
+  type MtlsOptions,
+  mtlsAuthenticator,
+  parseSubjectAltName,
+  type SubjectAltNames,
+  spiffeTrustDomain,
+} from './mtls.js';
+export {
+  type CredentialLocation,
+  type PassportOptions,
+  type PassportRequest,
+  type PassportStrategy,
+  passportAuthenticator,
+} from './passport.js';
+export { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
+export type { AuthRule, Requirement } from './rules.js';
