@@ -1,6 +1,6 @@
 // API-key authentication: a key presented in a header or query parameter, found by its SHA-256 digest
 // in inline configuration, a JSON file, a user lookup function or Redis. Plaintext keys are never kept.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Exchange, isHeaderName } from '@gatehouse/core';
 import { LRUCache } from 'lru-cache';
@@ -247,8 +247,9 @@ function presentedKey(
   return fromHeader ?? fromQuery;
 }
 
+// crypto.hash (Node >= 20.12) is the one-shot form: a fraction of createHash's cost for short input.
 function digestOf(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 function unknownKey() {

@@ -34,6 +34,7 @@ beforeAll(async () => {
             ok: value ?? null,
             principal: exchange.state.principal ?? null,
             headers: req.headers,
+            raw: req.rawHeaders,
           }),
         ),
       (error: unknown) => {
@@ -52,6 +53,7 @@ afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
 interface Answer {
   ok?: unknown;
+  raw?: string[];
   principal?: Principal | null;
   error?: string;
   status?: number;
@@ -172,7 +174,8 @@ describe('method combination', () => {
     });
     expect((await run(mw, '/machines/1', { 'x-a': 'alice' })).error).toBe('GH_AUTH_REQUIRED');
     const challenge = (await run(mw, '/machines/1', { 'x-a': 'alice' })).headers['www-authenticate'];
-    expect(challenge).toBe('Bearer realm="gatehouse", ApiKey realm="gatehouse"');
+    // Only the scheme the route accepts is offered.
+    expect(challenge).toBe('ApiKey realm="gatehouse"');
     expect((await run(mw, '/machines/1', { 'x-b': 'robot' })).principal?.id).toBe('robot');
   });
 });
@@ -260,14 +263,16 @@ describe('forwarding', () => {
       default: 'anonymous',
       forward: {
         token: { key: secret, alg: 'HS256' },
-        headers: { 'x-user-id': 'id', 'x-user-tier': 'tier' },
+        headers: { 'x-user-id': 'id', 'x-tier': 'tier' },
       },
     });
-    const first = await run(mw, '/', { 'x-user-tier': 'enterprise' });
+    const first = await run(mw, '/', { 'x-tier': 'enterprise' });
     const second = await run(mw, '/');
     const token = first.headers as unknown as Record<string, string>;
     expect(token['x-user-id']).toBe('alice');
-    expect(token['x-user-tier']).toBe('pro');
+    expect(token['x-tier']).toBe('pro');
+    // The client's copy is gone from rawHeaders too, not only from req.headers.
+    expect(first.raw).not.toContain('enterprise');
     expect(second.headers['x-gatehouse-identity']).toBe(token['x-gatehouse-identity']);
     const verifier = createIdentityVerifier({ key: secret, alg: 'HS256' });
     const verified = await verifier.fromHeaders(first.headers);
@@ -280,10 +285,10 @@ describe('forwarding', () => {
     });
     const anonymous = await run(mw, '/', {
       'x-anon': '1',
-      'x-user-tier': 'enterprise',
+      'x-tier': 'enterprise',
       'x-gatehouse-identity': token['x-gatehouse-identity']!,
     });
-    expect(anonymous.headers['x-user-tier']).toBeUndefined();
+    expect(anonymous.headers['x-tier']).toBeUndefined();
     expect(anonymous.headers['x-gatehouse-identity']).toBeUndefined();
   });
 
@@ -395,5 +400,68 @@ describe('options', () => {
   test('no methods is fine only when every route is anonymous', () => {
     expect(() => auth({ methods: [], default: 'anonymous' })).not.toThrow();
     expect(() => auth({ methods: [] })).toThrow(/at least one authentication method/);
+  });
+});
+
+describe('misspelt options fail at start-up instead of leaving a route open', () => {
+  test.each([
+    [
+      'a rule',
+      () => auth({ methods: [headerMethod('a')], rules: [{ path: '/admin/*', role: ['admin'] } as never] }),
+      'auth.rules[0].role',
+    ],
+    ['the options', () => auth({ methods: [headerMethod('a')], rule: [] } as never), 'auth.rule'],
+    [
+      'the default',
+      () => auth({ methods: [headerMethod('a')], default: { scope: ['x'] } as never }),
+      'auth.default.scope',
+    ],
+    [
+      'forward',
+      () => auth({ methods: [headerMethod('a')], forward: { header: {} } as never }),
+      'auth.forward.header',
+    ],
+    [
+      'require()',
+      () => auth({ methods: [headerMethod('a')] }).require({ role: ['x'] } as never),
+      'auth.require().role',
+    ],
+    [
+      'require() methods',
+      () => auth({ methods: [headerMethod('a')] }).require({ methods: ['b'] }),
+      'auth.require().methods',
+    ],
+  ])('%s', (_label, build, path) => {
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.path)).toContain(path);
+  });
+});
+
+describe('route-level requirements', () => {
+  test('require({ methods }) refuses a principal another method authenticated; deny refuses everyone', async () => {
+    const mw = auth({ methods: [headerMethod('a'), headerMethod('b')], default: 'anonymous' });
+    const onlyB = mw.require({ methods: ['b'] });
+    const deny = mw.require({ deny: true });
+    const through = async (guard: typeof onlyB, headers: Record<string, string>) => {
+      handle = async (exchange) => {
+        await mw.onRequest!(exchange);
+        return guard.onRequest!(exchange);
+      };
+      const r = request({ host: '127.0.0.1', port, path: '/', headers });
+      r.end();
+      const [res] = (await once(r, 'response')) as [import('node:http').IncomingMessage];
+      let text = '';
+      for await (const c of res) text += c;
+      return JSON.parse(text) as Answer;
+    };
+    expect((await through(onlyB, { 'x-a': 'alice' })).error).toBe('GH_AUTH_FORBIDDEN');
+    expect((await through(onlyB, { 'x-b': 'bob' })).principal?.id).toBe('bob');
+    expect((await through(deny, {})).error).toBe('GH_AUTH_FORBIDDEN');
   });
 });

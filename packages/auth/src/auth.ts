@@ -14,13 +14,14 @@ import {
   AuthFailed,
   AuthForbidden,
   AuthRequired,
+  AuthUnavailable,
   bearerError,
   type RefusalReason,
   refusalReason,
   refuse,
 } from './errors.js';
 import { createForwarder, type ForwardOptions, type IdentityForwarder } from './forward.js';
-import { Problems } from './options.js';
+import { Problems, unknownKeys } from './options.js';
 import type { Authenticator, Principal } from './principal.js';
 import {
   type AuthRule,
@@ -112,8 +113,14 @@ export function auth(options: AuthOptions): Auth {
   observe(options.meterProvider, counts);
   const { methods, rules, fallback, forwarder } = resolved;
 
-  const refusal = (exchange: Exchange, error: unknown, scheme: string | undefined): unknown =>
-    withChallenge(exchange, error, scheme, resolved, counts);
+  const refusal = (
+    exchange: Exchange,
+    error: unknown,
+    scheme: string | undefined,
+    requirement?: Requirement,
+  ): unknown => withChallenge(exchange, error, { scheme, requirement }, resolved, counts);
+  const denied = () => refuse(new AuthForbidden('Access to this resource is denied'), 'forbidden');
+  const required = () => new AuthRequired('This resource needs authentication');
 
   const admit = (
     exchange: Exchange,
@@ -125,7 +132,7 @@ export function auth(options: AuthOptions): Auth {
         counts.anonymous++;
         return forwarder === undefined ? undefined : voidOf(forwarder.apply(exchange, undefined));
       }
-      throw refusal(exchange, new AuthRequired('This resource needs authentication'), undefined);
+      throw refusal(exchange, required(), undefined, requirement);
     }
     const decided = authorize(principal, requirement, exchange);
     if (decided === true) return accept(exchange, principal);
@@ -148,13 +155,7 @@ export function auth(options: AuthOptions): Auth {
     name: 'auth',
     onRequest(exchange) {
       const requirement = matchRule(rules, exchange)?.requirement ?? fallback;
-      if (requirement.deny === true) {
-        throw refusal(
-          exchange,
-          refuse(new AuthForbidden('Access to this resource is denied'), 'forbidden'),
-          undefined,
-        );
-      }
+      if (requirement.deny === true) throw refusal(exchange, denied(), undefined);
       let found: Principal | undefined | Promise<Principal | undefined>;
       try {
         found = authenticate(exchange, requirement, resolved);
@@ -172,21 +173,18 @@ export function auth(options: AuthOptions): Auth {
     require(requirement) {
       const check = new Problems('auth.require()');
       checkRequirement(check, '', requirement);
+      for (const name of Array.isArray(requirement?.methods) ? requirement.methods : []) {
+        if (!methods.some((m) => m.name === name)) check.add('methods', `unknown method '${name}'`);
+      }
       check.throwIfAny();
       return {
         name: 'auth.require',
         onRequest(exchange) {
           const principal = exchange.state.principal;
+          if (requirement.deny === true) throw refusal(exchange, denied(), undefined);
           if (principal === undefined) {
             if (requirement.anonymous === true) return undefined;
-            throw refusal(exchange, new AuthRequired('This resource needs authentication'), undefined);
-          }
-          if (requirement.deny === true) {
-            throw refusal(
-              exchange,
-              refuse(new AuthForbidden('Access to this resource is denied'), 'forbidden'),
-              undefined,
-            );
+            throw refusal(exchange, required(), undefined, requirement);
           }
           const decided = authorize(principal, requirement, exchange);
           if (decided === true) return undefined;
@@ -214,6 +212,15 @@ function resolve(problems: Problems, options: AuthOptions): Resolved {
     problems.add('', 'options must be an object');
     return { methods: [], all: false, rules: [], fallback: {}, realm: 'gatehouse', forwarder: undefined };
   }
+  unknownKeys(problems, '', options, [
+    'methods',
+    'combine',
+    'rules',
+    'default',
+    'realm',
+    'forward',
+    'meterProvider',
+  ]);
   const methods = Array.isArray(options.methods) ? options.methods : [];
   if (!Array.isArray(options.methods)) problems.add('methods', 'must be an array of authenticators');
   const names = new Set<string>();
@@ -338,9 +345,12 @@ function tag(method: Authenticator, exchange: Exchange, error: unknown): unknown
   if (!isGatehouseError(err)) {
     exchange.runtime.report(error, exchange, `auth:${method.name}`);
     err = refuse(new AuthFailed(`Authentication method '${method.name}' failed`, { cause: error }), 'error');
-  } else if (err.code === AuthFailed.spec.code && err.cause !== undefined) {
-    // A method's own 500 (a passport strategy's error(), a lookup that broke): core reports only
-    // errors that are not Gatehouse errors, so hand the cause to onError / gatehouse:error here.
+  } else if (
+    (err.code === AuthFailed.spec.code || err.code === AuthUnavailable.spec.code) &&
+    err.cause !== undefined
+  ) {
+    // A method's own 5xx (a passport strategy's error(), Redis or the introspection endpoint down):
+    // core reports only errors that are not Gatehouse errors, so hand the cause to onError here.
     exchange.runtime.report(err.cause, exchange, `auth:${method.name}`);
   }
   Object.defineProperty(err, kScheme, { value: method.scheme, configurable: true });
@@ -351,18 +361,17 @@ function failedScheme(error: unknown): string | undefined {
   return (error as { [kScheme]?: string } | null)?.[kScheme];
 }
 
-// The challenge scheme of the method that authenticated each principal (a 403 answers in that scheme).
-const schemes = new WeakMap<Principal, string>();
+// The method that authenticated each principal: its challenge scheme answers a 403, and a route-level
+// requirement's `methods` is checked against its name.
+const authenticatedBy = new WeakMap<Principal, Authenticator>();
 
 function remember(method: Authenticator, principal: Principal | undefined): Principal | undefined {
-  if (principal !== undefined && method.scheme !== undefined && typeof principal === 'object') {
-    schemes.set(principal, method.scheme);
-  }
+  if (principal !== undefined && typeof principal === 'object') authenticatedBy.set(principal, method);
   return principal;
 }
 
 function schemeOf(principal: Principal): string | undefined {
-  return schemes.get(principal);
+  return authenticatedBy.get(principal)?.scheme;
 }
 
 function authorize(
@@ -370,6 +379,9 @@ function authorize(
   requirement: Requirement,
   exchange: Exchange,
 ): boolean | Promise<boolean> {
+  const only = requirement.methods;
+  if (only !== undefined && !only.includes(authenticatedBy.get(principal)?.name ?? principal.method))
+    return false;
   if (missingScopes(principal, requirement).length > 0) return false;
   if (!hasRole(principal, requirement)) return false;
   if (requirement.allow === undefined) return true;
@@ -388,10 +400,11 @@ function forbidden(requirement: Requirement): GatehouseError {
 function withChallenge(
   exchange: Exchange,
   error: unknown,
-  scheme: string | undefined,
+  context: { scheme: string | undefined; requirement: Requirement | undefined },
   resolved: Resolved,
   counts: Counts,
 ): unknown {
+  const { scheme, requirement } = context;
   counts.refuse(refusalReason(error));
   if (!isGatehouseError(error)) return error;
   // A refusal answered on this route: forget any identity the client tried to hand upstream.
@@ -402,7 +415,11 @@ function withChallenge(
   let challenge: string | undefined;
   const code = bearerError(error.code);
   if (error.status === 401 && code === undefined) {
-    const schemes = [...new Set(resolved.methods.map((m) => m.scheme).filter((s) => s !== undefined))];
+    // Only the schemes the route accepts: a client should not be invited to use a refused method.
+    const only = requirement?.methods;
+    const offered =
+      only === undefined ? resolved.methods : resolved.methods.filter((m) => only.includes(m.name));
+    const schemes = [...new Set(offered.map((m) => m.scheme).filter((s) => s !== undefined))];
     challenge = schemes.map((s) => `${s} ${realm}`).join(', ');
   } else if (scheme !== undefined) {
     const params = [realm];

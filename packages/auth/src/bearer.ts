@@ -35,6 +35,17 @@ const conflict = (detail: string) => refuse(new AuthConflict(detail), 'conflict'
  *   const token = readBearer(exchange, { query: 'access_token' });
  */
 export function readBearer(exchange: Exchange, options: BearerOptions = {}): string | undefined {
+  const token = readBearerUnchecked(exchange, options);
+  if (token !== undefined) checkBearerSyntax(token);
+  return token;
+}
+
+/**
+ * {@link readBearer} without the token68 syntax check, for a caller that first looks the exact token
+ * up in a cache of tokens it verified (a cached token passed the check when it was verified) and calls
+ * {@link checkBearerSyntax} on a miss. Conflicts and empty tokens are still refused here.
+ */
+export function readBearerUnchecked(exchange: Exchange, options: BearerOptions = {}): string | undefined {
   // rawHeader, not header(): Node keeps only the first Authorization in req.headers and silently
   // drops the rest, which would hide a smuggled second credential.
   const raw = exchange.rawHeader('authorization');
@@ -54,7 +65,7 @@ export function readBearer(exchange: Exchange, options: BearerOptions = {}): str
   if (fromHeader !== undefined && fromHeader !== fromQuery) {
     throw conflict('Bearer tokens in the Authorization header and the query differ');
   }
-  if (fromQuery.length === 0 || !TOKEN68.test(fromQuery)) throw malformed();
+  if (fromQuery.length === 0) throw malformed();
   return fromQuery;
 }
 
@@ -66,6 +77,11 @@ function bearerCredential(value: string): string | undefined {
   // No space at all means "Bearer" alone (Node trims trailing whitespace) or "Bearer\t…".
   if (start === 6) throw malformed();
   const token = value.slice(start);
-  if (!TOKEN68.test(token)) throw malformed();
+  if (token.length === 0) throw malformed();
   return token;
+}
+
+/** Throws AuthInvalid (`'malformed'`) unless the token has the token68 syntax of RFC 6750 §2.1. */
+export function checkBearerSyntax(token: string): void {
+  if (!TOKEN68.test(token)) throw malformed();
 }

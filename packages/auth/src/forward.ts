@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Exchange } from '@gatehouse/core';
 import { type CryptoKey, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuthInvalid, AuthRequired, refuse } from './errors.js';
-import { type Problems, positiveInt } from './options.js';
+import { type Problems, positiveInt, unknownKeys } from './options.js';
 import { type Principal, scopeList } from './principal.js';
 
 /** The default header the internal identity token travels in. */
@@ -75,6 +75,18 @@ interface Signed {
 
 /** Validates forwarding options and builds the forwarder. Problems are recorded under `forward`. */
 export function createForwarder(problems: Problems, options: ForwardOptions): IdentityForwarder | undefined {
+  unknownKeys(problems, 'forward', options, ['token', 'headers']);
+  if (options.token !== undefined) {
+    unknownKeys(problems, 'forward.token', options.token, [
+      'key',
+      'alg',
+      'kid',
+      'header',
+      'ttlSec',
+      'issuer',
+      'audience',
+    ]);
+  }
   const headerNames: string[] = [];
   const plain: Array<[string, (p: Principal) => string | undefined]> = [];
   for (const [name, field] of Object.entries(options.headers ?? {})) {
@@ -102,12 +114,30 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
   let tokenHeader: string | undefined;
   if (token !== undefined) {
     tokenHeader = (token.header ?? IDENTITY_HEADER).toLowerCase();
-    if (!HEADER_NAME.test(tokenHeader)) problems.add('forward.token.header', 'is not a valid header name');
+    if (!HEADER_NAME.test(tokenHeader) || HOP_BY_HOP_OR_RESERVED.has(tokenHeader)) {
+      problems.add('forward.token.header', 'is not a header name that can carry identity');
+    } else if (headerNames.includes(tokenHeader)) {
+      problems.add('forward.token.header', `'${tokenHeader}' is also set by forward.headers`);
+    }
     if (!SIGNING_ALGORITHMS.includes(token.alg)) {
       problems.add('forward.token.alg', `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
     }
-    if (token.alg?.startsWith('HS') && (!(token.key instanceof Uint8Array) || token.key.byteLength < 32)) {
-      problems.add('forward.token.key', 'an HS* key must be a Uint8Array secret of at least 32 bytes');
+    // RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+    const minBytes = token.alg === 'HS512' ? 64 : token.alg === 'HS384' ? 48 : 32;
+    if (
+      token.alg?.startsWith('HS') &&
+      (!(token.key instanceof Uint8Array) || token.key.byteLength < minBytes)
+    ) {
+      problems.add(
+        'forward.token.key',
+        `an ${token.alg} key must be a Uint8Array secret of at least ${minBytes} bytes`,
+      );
+    }
+    for (const field of ['kid', 'issuer', 'audience'] as const) {
+      const value = token[field];
+      if (value !== undefined && (typeof value !== 'string' || value.length === 0 || !safeValue(value))) {
+        problems.add(`forward.token.${field}`, 'must be a non-empty string without control characters');
+      }
     }
     if (token.key === undefined || token.key === null) problems.add('forward.token.key', 'is required');
     const ttlSec = positiveInt(problems, 'forward.token.ttlSec', token.ttlSec, 60);
@@ -143,8 +173,14 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
     headerNames,
     headersFor,
     apply(exchange, principal) {
-      const headers = exchange.req.headers;
-      for (const name of headerNames) delete headers[name];
+      const req = exchange.req;
+      const headers = req.headers;
+      for (const name of headerNames) {
+        if (headers[name] === undefined) continue;
+        delete headers[name];
+        // rawHeaders too, so nothing reading them (a proxy, exchange.rawHeader) sees the client's copy.
+        req.rawHeaders = withoutRaw(req.rawHeaders, name);
+      }
       if (principal === undefined) return;
       for (const [name, read] of plain) {
         const value = read(principal);
@@ -161,6 +197,14 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
       });
     },
   };
+}
+
+function withoutRaw(raw: string[], name: string): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== name) kept.push(raw[i]!, raw[i + 1]!);
+  }
+  return kept;
 }
 
 function fieldReader(field: PrincipalField): (p: Principal) => string | undefined {

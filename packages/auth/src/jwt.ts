@@ -21,7 +21,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { type BearerOptions, readBearer } from './bearer.js';
+import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
   isAcceptableKid,
@@ -302,13 +302,16 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
     scheme: 'Bearer',
     jwks,
     authenticate(exchange: Exchange) {
-      const token = readBearer(exchange, bearer);
+      // The syntax check (a regular expression over the whole token) runs only on a cache miss: a
+      // cached token is the exact string that passed it when it was verified.
+      const token = readBearerUnchecked(exchange, bearer);
       if (token === undefined) return undefined;
       if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
       if (cache !== undefined) {
         const hit = cached(token);
         if (hit !== undefined) return hit;
       }
+      checkBearerSyntax(token);
       return verifyShared(token);
     },
     async verify(token: string) {

@@ -2,7 +2,7 @@
 // `requestCert: true`): a SPIFFE ID, a DNS name or a subject CN, decided once per connection.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
-import { Problems } from './options.js';
+import { Problems, unknownKeys } from './options.js';
 import type { Authenticator, Principal } from './principal.js';
 
 /**
@@ -76,6 +76,12 @@ export function mtlsAuthenticator(options: MtlsOptions = {}): Authenticator {
     problems.add('', 'must be an object');
     problems.throwIfAny();
   }
+  unknownKeys(problems, '', options, [
+    'identity',
+    'allowedSpiffeTrustDomains',
+    'allowedIdentities',
+    'dangerouslyAcceptUnauthorized',
+  ]);
   const identity = options.identity;
   if (
     identity !== undefined &&

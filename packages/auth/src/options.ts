@@ -55,3 +55,15 @@ export function nonEmptyString(problems: Problems, path: string, value: unknown)
   problems.add(path, value === undefined ? 'is required' : 'must be a non-empty string');
   return false;
 }
+
+/**
+ * Records every key of `value` that is not in `known`: a misspelt option (`role` for `roles`) must
+ * fail at start-up, never leave a route open.
+ */
+export function unknownKeys(problems: Problems, path: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const at = path === '' ? key : `${path}.${key}`;
+    problems.add(at, `unknown option; expected one of ${known.join(', ')}`);
+  }
+}

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type Exchange, isGatehouseError, isHeaderName, isSafeHeaderValue } from '@gatehouse/core';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt } from './options.js';
+import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
 /**
@@ -134,6 +134,15 @@ export function passportAuthenticator(
   options: PassportOptions = {},
 ): Authenticator {
   const problems = new Problems('auth.passport');
+  if (typeof options === 'object' && options !== null) {
+    unknownKeys(problems, '', options, [
+      'strategyOptions',
+      'toPrincipal',
+      'credentials',
+      'scheme',
+      'timeoutMs',
+    ]);
+  }
   if (
     typeof strategy !== 'object' ||
     strategy === null ||

@@ -2,7 +2,7 @@
 // Paths are matched against the exchange's NORMALIZED path (core), the one the router matches, so
 // `/public/../admin`, `/%61dmin`, `//admin`, `/ADMIN`, `/admin/` and `/admin;x=1` all meet `/admin`'s rule.
 import { createPathMatcher, type Exchange } from '@gatehouse/core';
-import type { Problems } from './options.js';
+import { type Problems, unknownKeys } from './options.js';
 import type { Principal } from './principal.js';
 
 /** What a route requires of the caller. Every listed condition must hold. */
@@ -43,12 +43,21 @@ export interface CompiledRule {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Checks a requirement's fields, recording problems under `path`. */
-export function checkRequirement(problems: Problems, path: string, requirement: Requirement): void {
+const REQUIREMENT_KEYS = ['anonymous', 'deny', 'scopes', 'roles', 'methods', 'allow'] as const;
+const RULE_KEYS = [...REQUIREMENT_KEYS, 'path', 'httpMethods'] as const;
+
+/** Checks a requirement's fields, recording problems under `path`; `rule` also allows the rule keys. */
+export function checkRequirement(
+  problems: Problems,
+  path: string,
+  requirement: Requirement,
+  rule = false,
+): void {
   if (typeof requirement !== 'object' || requirement === null) {
     problems.add(path, 'must be an object');
     return;
   }
+  unknownKeys(problems, path, requirement, rule ? RULE_KEYS : REQUIREMENT_KEYS);
   for (const key of ['scopes', 'roles', 'methods'] as const) {
     const list = requirement[key];
     if (list === undefined) continue;
@@ -80,7 +89,7 @@ export function compileRules(problems: Problems, rules: readonly AuthRule[] | un
   const compiled: CompiledRule[] = [];
   for (const [i, rule] of rules.entries()) {
     const at = `rules[${i}]`;
-    checkRequirement(problems, at, rule);
+    checkRequirement(problems, at, rule, true);
     if (typeof rule !== 'object' || rule === null) continue;
     let insensitive: ((p: string) => boolean) | undefined;
     let sensitive: ((p: string) => boolean) | undefined;
