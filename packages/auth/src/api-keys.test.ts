@@ -3,79 +3,25 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type OutgoingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, Exchange, type GatehouseError, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError } from '@gatehouse/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyOptions, type ApiKeyPrincipal, apiKeyAuthenticator, hashApiKey } from './api-keys.js';
-import { refusalReason } from './errors.js';
-import type { Authenticator, Principal } from './principal.js';
+import { type ProbeServer, refusal, startProbeServer } from './test-probe.js';
 
 // ---------------------------------------------------------------------------------------------------
 // A real HTTP server that runs one authenticator per request and keeps what it returned or threw.
 
-interface Outcome {
-  principal?: Principal | undefined;
-  error?: GatehouseError;
-}
-
-const gateway = new Gateway({});
-const outcomes = new Map<string, Outcome>();
-const authenticators = new Map<string, Authenticator>();
-let port = 0;
-const server = createServer(async (req, res) => {
-  const id = String(req.headers['x-probe']);
-  const exchange = new Exchange(req, res, gateway);
-  try {
-    outcomes.set(id, { principal: await authenticators.get(id)!.authenticate(exchange) });
-  } catch (error) {
-    // Kept whatever it is, so that a crash fails the test's assertions instead of hanging the request.
-    outcomes.set(id, { error: error as GatehouseError });
-  }
-  res.end();
-});
-
+let probeServer: ProbeServer;
+const probe: ProbeServer['probe'] = (auth, init) => probeServer.probe(auth, init);
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  port = (server.address() as AddressInfo).port;
+  probeServer = await startProbeServer();
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-});
-
-/** Sends one request through `auth`; array header values are sent as repeated header lines. */
-async function probe(auth: Authenticator, init: { headers?: OutgoingHttpHeaders; path?: string } = {}) {
-  const id = randomUUID();
-  authenticators.set(id, auth);
-  const req = request({
-    host: '127.0.0.1',
-    port,
-    path: init.path ?? '/',
-    headers: { ...init.headers, 'x-probe': id },
-  });
-  req.end();
-  const [res] = await once(req, 'response');
-  res.resume();
-  await once(res, 'end');
-  authenticators.delete(id);
-  const outcome = outcomes.get(id)!;
-  outcomes.delete(id);
-  return outcome;
-}
-
-function refusal(outcome: Outcome) {
-  expect(outcome.principal).toBeUndefined();
-  expect(outcome.error).toBeDefined();
-  const error = outcome.error!;
-  expect(isGatehouseError(error), String(error)).toBe(true);
-  return { code: error.code, status: error.status, reason: refusalReason(error), message: error.message };
-}
+afterAll(() => probeServer.close());
 
 function configProblems(options: ApiKeyOptions) {
   try {
@@ -474,7 +420,7 @@ describe('options', () => {
       ] as never,
     } as ApiKeyOptions);
     expect(problems).toEqual([
-      'apiKey.hedaer: unknown option',
+      "apiKey.hedaer: unknown option; did you mean 'header'?",
       'apiKey.header: must be a header name or false, got "bad header"',
       'apiKey.maxKeyBytes: must be a positive integer, got 0',
       'apiKey.keys[1]: same key as apiKey.keys[0]',

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Exchange, isHeaderName } from '@gatehouse/core';
 import { LRUCache } from 'lru-cache';
 import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt } from './options.js';
+import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
 /**
@@ -137,9 +137,7 @@ export function apiKeyAuthenticator(options: ApiKeyOptions): Authenticator {
     problems.add('', 'options must be an object');
     problems.throwIfAny();
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) problems.add(name, 'unknown option');
-  }
+  unknownKeys(problems, '', options, [...KNOWN_OPTIONS]);
 
   const header = headerOption(problems, options.header);
   let query: string | undefined;

@@ -227,13 +227,7 @@ function signer(
   token: NonNullable<ForwardOptions['token']>,
   ttlSec: number,
 ): (p: Principal) => Promise<string> {
-  let key: Promise<KeyObject | CryptoKey | Uint8Array> | undefined;
-  const resolveKey = () => {
-    key ??= isJwk(token.key)
-      ? (importJWK(token.key, token.alg) as Promise<KeyObject | CryptoKey | Uint8Array>)
-      : Promise.resolve(token.key as KeyObject | CryptoKey | Uint8Array);
-    return key;
-  };
+  const resolveKey = lazyKey(token.key, token.alg);
   return async (principal) => {
     const payload: JWTPayload = {
       sub: principal.id,
@@ -259,6 +253,17 @@ function signer(
       .setExpirationTime(Math.min(now + ttlSec, credentialExp))
       .setJti(crypto.randomUUID())
       .sign(await resolveKey());
+  };
+}
+
+// A JWK is imported once, on first use; other key forms are used as they are.
+function lazyKey(input: KeyInput, alg: IdentityAlgorithm): () => Promise<KeyObject | CryptoKey | Uint8Array> {
+  let key: Promise<KeyObject | CryptoKey | Uint8Array> | undefined;
+  return () => {
+    key ??= isJwk(input)
+      ? (importJWK(input, alg) as Promise<KeyObject | CryptoKey | Uint8Array>)
+      : Promise.resolve(input as KeyObject | CryptoKey | Uint8Array);
+    return key;
   };
 }
 
@@ -307,13 +312,7 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
     throw new TypeError(`createIdentityVerifier: alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
   }
   const header = (options.header ?? IDENTITY_HEADER).toLowerCase();
-  let key: Promise<KeyObject | CryptoKey | Uint8Array> | undefined;
-  const resolveKey = () => {
-    key ??= isJwk(options.key)
-      ? (importJWK(options.key, options.alg) as Promise<KeyObject | CryptoKey | Uint8Array>)
-      : Promise.resolve(options.key as KeyObject | CryptoKey | Uint8Array);
-    return key;
-  };
+  const resolveKey = lazyKey(options.key, options.alg);
   const verify = async (token: string): Promise<Principal> => {
     if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
       throw refuse(new AuthInvalid('Malformed identity token'), 'malformed');

@@ -3,13 +3,12 @@
 // checking the client authentication and the form body of every call.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, Exchange, type GatehouseError, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError } from '@gatehouse/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { refusalReason } from './errors.js';
 import { type IntrospectionOptions, introspectionAuthenticator } from './introspection.js';
-import type { Authenticator, Principal } from './principal.js';
+import { type ProbeServer, refusal, startProbeServer } from './test-probe.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The introspection endpoint
@@ -98,74 +97,27 @@ function token(behaviour: Behaviour, label = 'tok'): string {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 // ---------------------------------------------------------------------------------------------------
-// The gateway side: a real HTTP server building an Exchange per request
+// The gateway side: a real HTTP server building an Exchange per request (test-probe.ts).
 
-interface Outcome {
-  principal?: Principal | undefined;
-  error?: GatehouseError;
-}
-
-const gateway = new Gateway({});
-const outcomes = new Map<string, Outcome>();
-const authenticators = new Map<string, Authenticator>();
-const app = createServer(async (req, res) => {
-  const id = String(req.headers['x-probe']);
-  const exchange = new Exchange(req, res, gateway);
-  try {
-    outcomes.set(id, { principal: await authenticators.get(id)!.authenticate(exchange) });
-  } catch (error) {
-    // Kept whatever it is, so that a crash fails the test's assertions instead of hanging the request.
-    outcomes.set(id, { error: error as GatehouseError });
-  }
-  res.end();
-});
-let appPort = 0;
+let probeServer: ProbeServer;
+const probe: ProbeServer['probe'] = (auth, init) => probeServer.probe(auth, init);
 
 beforeAll(async () => {
   idp.listen(0, '127.0.0.1');
-  app.listen(0, '127.0.0.1');
-  await Promise.all([once(idp, 'listening'), once(app, 'listening')]);
+  await once(idp, 'listening');
   endpoint = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/introspect`;
-  appPort = (app.address() as AddressInfo).port;
+  probeServer = await startProbeServer();
 });
 afterAll(async () => {
-  for (const server of [idp, app]) {
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
-  }
+  idp.closeAllConnections();
+  await new Promise((done) => idp.close(done));
+  await probeServer.close();
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 
-async function probe(auth: Authenticator, init: { headers?: OutgoingHttpHeaders; path?: string } = {}) {
-  const id = randomUUID();
-  authenticators.set(id, auth);
-  const req = request({
-    host: '127.0.0.1',
-    port: appPort,
-    path: init.path ?? '/',
-    headers: { ...init.headers, 'x-probe': id },
-  });
-  req.end();
-  const [res] = await once(req, 'response');
-  res.resume();
-  await once(res, 'end');
-  authenticators.delete(id);
-  const outcome = outcomes.get(id)!;
-  outcomes.delete(id);
-  return outcome;
-}
-
 const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
-
-function refusal(outcome: Outcome) {
-  expect(outcome.principal).toBeUndefined();
-  expect(outcome.error).toBeDefined();
-  const error = outcome.error!;
-  expect(isGatehouseError(error), String(error)).toBe(true);
-  return { code: error.code, status: error.status, reason: refusalReason(error), message: error.message };
-}
 
 function authenticator(options: Partial<IntrospectionOptions> = {}) {
   return introspectionAuthenticator({
@@ -537,7 +489,7 @@ describe('options', () => {
         extra: true,
       } as IntrospectionOptions),
     ).toEqual([
-      'introspection.extra: unknown option',
+      'introspection.extra: unknown option; expected one of endpoint, clientId, clientSecret, headers, tokenTypeHint, timeoutMs, audience, issuer, cache, query, scopesClaim, rolesClaim, tierClaim, maxTokenBytes, fetch',
       'introspection.endpoint: must be an http or https URL, not ftp:',
       'introspection.headers.content-type: is set by the authenticator',
       'introspection.headers.bad name: is not a valid header name',

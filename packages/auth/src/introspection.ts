@@ -5,8 +5,9 @@ import { isHeaderName, isSafeHeaderValue } from '@gatehouse/core';
 import { LRUCache } from 'lru-cache';
 import { readBearer } from './bearer.js';
 import { AuthExpired, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt } from './options.js';
+import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
+import { readLimited } from './read-limited.js';
 
 /** How introspection answers are remembered. */
 export interface IntrospectionCacheOptions {
@@ -259,7 +260,11 @@ async function introspect(options: Resolved, token: string): Promise<Answer> {
       await response.body?.cancel().catch(() => {});
       throw new IntrospectionFailed(`introspection endpoint answered HTTP ${response.status}`);
     }
-    const text = await readLimited(response, MAX_ANSWER_BYTES);
+    const text = await readLimited(
+      response,
+      MAX_ANSWER_BYTES,
+      () => new IntrospectionFailed(`introspection answer larger than ${MAX_ANSWER_BYTES} bytes`),
+    );
     try {
       json = JSON.parse(text);
     } catch {
@@ -272,25 +277,6 @@ async function introspect(options: Resolved, token: string): Promise<Answer> {
     return { kind: 'unavailable', cause };
   }
   return interpret(options, json);
-}
-
-// Counted while streaming: Content-Length may be absent or wrong.
-async function readLimited(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new IntrospectionFailed(`introspection answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 /** Reads an RFC 7662 answer: active or not, then expiry, issuer, audience and subject. */
@@ -371,9 +357,7 @@ function resolveOptions(options: IntrospectionOptions): Resolved {
     problems.add('', 'options must be an object');
     problems.throwIfAny();
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) problems.add(name, 'unknown option');
-  }
+  unknownKeys(problems, '', options, [...KNOWN_OPTIONS]);
 
   const endpoint = endpointOption(problems, options.endpoint);
   const headers: Record<string, string> = {};

@@ -20,6 +20,7 @@ import {
 } from 'jose';
 import { AuthInvalid, AuthUnavailable, refuse } from './errors.js';
 import { Problems, positiveInt } from './options.js';
+import { readLimited } from './read-limited.js';
 
 /** Options of {@link createJwksCache}. */
 export interface JwksOptions {
@@ -385,31 +386,16 @@ async function download(fetchImpl: typeof fetch, options: ResolvedJwksOptions, s
     await response.body?.cancel().catch(() => {});
     throw new FetchFailed(`response larger than ${options.maxBytes} bytes`);
   }
-  const body = await readLimited(response, options.maxBytes);
+  const body = await readLimited(
+    response,
+    options.maxBytes,
+    () => new FetchFailed(`response larger than ${options.maxBytes} bytes`),
+  );
   try {
     return JSON.parse(body) as unknown;
   } catch {
     throw new FetchFailed('response is not JSON');
   }
-}
-
-// Counted while streaming: Content-Length may be absent (chunked) or wrong.
-async function readLimited(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new FetchFailed(`response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function toKeySet(json: unknown, maxKeys: number): { set: LocalJWKSet; kids: (string | undefined)[] } {

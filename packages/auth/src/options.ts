@@ -64,6 +64,26 @@ export function unknownKeys(problems: Problems, path: string, value: object, kno
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const at = path === '' ? key : `${path}.${key}`;
-    problems.add(at, `unknown option; expected one of ${known.join(', ')}`);
+    const near = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    problems.add(
+      at,
+      near === undefined
+        ? `unknown option; expected one of ${known.join(', ')}`
+        : `unknown option; did you mean '${near}'?`,
+    );
   }
+}
+
+// Levenshtein distance, for did-you-mean suggestions on option names (short strings only).
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
