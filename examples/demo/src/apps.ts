@@ -1,4 +1,5 @@
 // The same small application on Express and on Koa, each made its own gateway by Gatehouse.
+import { type AuthOptions, apiKeyAuthenticator, hashApiKey } from '@gatehouse/auth';
 import { GatehouseError, type ResolvedConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
@@ -6,6 +7,21 @@ import type { Tracing } from '@gatehouse/tracing';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';
+
+/** The demo's API key, printed by `npm run demo`. Real deployments store only `hashApiKey()` digests. */
+export const DEMO_API_KEY = 'gh_demo_localhost_only_4f9c2b';
+
+// Stock needs a key with the stock:read scope; hello stays public.
+const authOptions = (): AuthOptions => ({
+  methods: [
+    apiKeyAuthenticator({
+      keys: [{ hash: hashApiKey(DEMO_API_KEY), id: 'demo-client', scopes: ['stock:read'] }],
+    }),
+  ],
+  rules: [{ path: '/api/stock/*', scopes: ['stock:read'] }],
+  default: 'anonymous',
+  forward: { headers: { 'x-user-id': 'id' } },
+});
 
 const OutOfStock = { code: 'GH_DEMO_OUT_OF_STOCK', status: 409, title: 'Out of stock', expose: true };
 
@@ -37,6 +53,7 @@ export function expressApp(config: ResolvedConfig) {
   app.use(gw.tracing({ metrics: { prometheus: true } }));
   app.use(gw.requestId());
   app.use(gw.admin());
+  app.use(gw.auth(authOptions()));
   app.get('/api/hello', (_req, res) => {
     res.json({ hello: 'from express' });
   });
@@ -54,6 +71,7 @@ export function koaApp(config: ResolvedConfig) {
   app.use(gw.tracing({ metrics: { prometheus: true } }));
   app.use(gw.requestId());
   app.use(gw.admin());
+  app.use(gw.auth(authOptions()));
   const router = new Router();
   router.get('/api/hello', (ctx) => {
     ctx.body = { hello: 'from koa' };

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '@gatehouse/core';
-import { expressApp, koaApp } from './apps.js';
+import { DEMO_API_KEY, expressApp, koaApp } from './apps.js';
 import { createInventoryService } from './inventory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,8 +50,10 @@ function tryThis(port: number, name: string): string {
     `${name} gateway on ${base}`,
     `  curl -i ${base}/api/hello                      # x-request-id generated and echoed`,
     `  curl -i -H 'x-request-id: my-id-1' ${base}/api/hello   # a well-formed id is kept`,
-    `  curl -i ${base}/api/stock/sku-1                # a call to the inventory service`,
-    `  curl -i ${base}/api/stock/sku-2                # 409 problem+json from the app`,
+    `  curl -i ${base}/api/stock/sku-1                # 401 problem+json: stock needs an API key`,
+    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/stock/sku-1   # a call to the inventory service`,
+    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/stock/sku-2   # 409 problem+json from the app`,
+    `  curl -i -H 'x-api-key: wrong' ${base}/api/stock/sku-1             # 401 GH_AUTH_INVALID`,
     `  curl -i ${base}/api/nope                       # 404 problem+json`,
     `  curl -i ${base}/api/a%2fb                      # 400: encoded slash refused at the edge`,
     `  curl -i ${base}/health  ;  curl -i ${base}/ready`,

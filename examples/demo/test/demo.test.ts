@@ -1,5 +1,6 @@
 // The demo starts, both gateways answer the same way, and it shuts down cleanly.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEMO_API_KEY } from '../src/apps.js';
 import { startDemo } from '../src/main.js';
 
 describe('demo', () => {
@@ -19,15 +20,22 @@ describe('demo', () => {
       expect(await hello.json()).toEqual({ hello: `from ${side}` });
       expect(hello.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-      const stock = await fetch(`${base}/api/stock/sku-1`, { headers: { 'x-request-id': 'demo-1' } });
+      const anonymous = await fetch(`${base}/api/stock/sku-1`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('ApiKey realm="gatehouse"');
+      const wrongKey = await fetch(`${base}/api/stock/sku-1`, { headers: { 'x-api-key': 'wrong' } });
+      expect(((await wrongKey.json()) as { code: string }).code).toBe('GH_AUTH_INVALID');
+
+      const key = { 'x-api-key': DEMO_API_KEY };
+      const stock = await fetch(`${base}/api/stock/sku-1`, { headers: { ...key, 'x-request-id': 'demo-1' } });
       expect(await stock.json()).toEqual({ sku: 'sku-1', available: 12, requestId: 'demo-1' });
 
-      const out = await fetch(`${base}/api/stock/sku-2`);
+      const out = await fetch(`${base}/api/stock/sku-2`, { headers: key });
       expect(out.status).toBe(409);
       expect(out.headers.get('content-type')).toBe('application/problem+json');
       expect(await out.json()).toMatchObject({ code: 'GH_DEMO_OUT_OF_STOCK', sku: 'sku-2' });
 
-      const missing = await fetch(`${base}/api/stock/sku-9`);
+      const missing = await fetch(`${base}/api/stock/sku-9`, { headers: key });
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as { code: string }).code).toBe('GH_NOT_FOUND');
 
