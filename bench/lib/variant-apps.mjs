@@ -1,5 +1,5 @@
 // The hello-world app of the tracing and access-log benchmarks, per framework, with one Gatehouse
-// capability in front: 'tracing' (no SDK), 'tracing-sdk' (SDK registered first), 'access-log',
+// capability in front: 'noop' (a middleware that does nothing), 'tracing' (no SDK), 'tracing-sdk' (SDK registered first), 'access-log',
 // 'auth-jwt' (JWT bearer tokens, static key, verified-token cache on) or 'auth-api-key'.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +12,12 @@ import { API_KEY, AUDIENCE, ISSUER } from './auth-fixture.mjs';
 import { reportListening } from './listening.mjs';
 import { registerSdk } from './otel-sdk.mjs';
 
-const VARIANTS = new Set(['tracing', 'tracing-sdk', 'access-log', 'auth-jwt', 'auth-api-key']);
+const VARIANTS = new Set(['noop', 'tracing', 'tracing-sdk', 'access-log', 'auth-jwt', 'auth-api-key']);
 
 /** @param {import('@gatehouse/gateway').FrameworkGateway<unknown>} gw @param {string} variant */
 function capability(gw, variant) {
   if (!VARIANTS.has(variant)) throw new Error(`unknown variant ${variant}`);
+  if (variant === 'noop') return gw.use({ name: 'noop' });
   if (variant === 'auth-jwt') {
     // The benchmark process generated the key pair (auth-fixture.mjs) and passed the public key down.
     const publicJwk = JSON.parse(process.env.GATEHOUSE_BENCH_JWK ?? 'null');

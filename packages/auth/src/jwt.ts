@@ -20,8 +20,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { LRUCache } from 'lru-cache';
 import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
+import { BoundedMap } from './bounded-map.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
   isAcceptableKid,
@@ -481,7 +481,7 @@ interface ResolvedJwtOptions {
   readonly jwks: JwksCache | undefined;
   readonly staticKeys: readonly PreparedKey[];
   readonly verifyOptions: JWTVerifyOptions;
-  readonly cache: LRUCache<string, CacheEntry> | undefined;
+  readonly cache: BoundedMap<string, CacheEntry> | undefined;
   readonly cacheMaxTtlMs: number;
   readonly maxTokenBytes: number;
   readonly bearer: BearerOptions;
@@ -614,7 +614,7 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     jwks: jwksOptions === undefined ? undefined : jwksCacheFrom(jwksOptions),
     staticKeys,
     verifyOptions,
-    cache: cacheOption === false ? undefined : new LRUCache<string, CacheEntry>({ max: cacheMax }),
+    cache: cacheOption === false ? undefined : new BoundedMap<string, CacheEntry>(cacheMax),
     cacheMaxTtlMs,
     maxTokenBytes,
     bearer: { query: typeof query === 'string' ? query : false },
