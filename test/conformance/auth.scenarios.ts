@@ -329,6 +329,23 @@ export const authSuite: Suite = {
     invalidToken('a JWE → 401', jweShaped),
     invalidToken('a token larger than maxTokenBytes → 401', tenKbToken),
     invalidToken('garbage → 401', 'not.a.jwt'),
+    ...[
+      ['"Bearer" without a token', 'Bearer'],
+      ['a token with a space inside', 'Bearer abc def'],
+      ['a token with characters outside token68', 'Bearer abc<script>'],
+      ['a tab after the scheme', 'Bearer\tabc.def.ghi'],
+    ].map(
+      ([label, value]): Scenario => ({
+        name: `${label} → 401 malformed`,
+        request: { path: '/view/x', headers: { authorization: value! } },
+        expect: {
+          status: 401,
+          problem: 'GH_AUTH_INVALID',
+          headers: { 'www-authenticate': /^Bearer realm="gatehouse", error="invalid_token"/ },
+          absent: ['<script>'],
+        },
+      }),
+    ),
     {
       name: 'a 100 KB token exceeds the header limit → 431 before any parsing',
       request: { path: '/view/x', headers: bearer(hugeToken) },
@@ -371,6 +388,8 @@ export const authSuite: Suite = {
       ['differing by case', API_KEY.toUpperCase()],
       ['with inner whitespace', `${API_KEY.slice(0, 6)} ${API_KEY.slice(6)}`],
       ['with one more character', `${API_KEY}x`],
+      ['that is empty', ''],
+      ['longer than maxKeyBytes (256)', 'k'.repeat(300)],
       ['unknown', 'gh_live_0000000000000'],
     ].map(
       ([label, key]): Scenario => ({

@@ -91,6 +91,8 @@ interface Resolved {
   readonly fallback: Requirement;
   readonly realm: string;
   readonly forwarder: IdentityForwarder | undefined;
+  /** The methods of each requirement that restricts them, filtered once at start-up. */
+  readonly restricted: WeakMap<Requirement, readonly Authenticator[]>;
 }
 
 /**
@@ -210,7 +212,15 @@ export function auth(options: AuthOptions): Auth {
 function resolve(problems: Problems, options: AuthOptions): Resolved {
   if (typeof options !== 'object' || options === null) {
     problems.add('', 'options must be an object');
-    return { methods: [], all: false, rules: [], fallback: {}, realm: 'gatehouse', forwarder: undefined };
+    return {
+      methods: [],
+      all: false,
+      rules: [],
+      fallback: {},
+      realm: 'gatehouse',
+      forwarder: undefined,
+      restricted: new WeakMap(),
+    };
   }
   unknownKeys(problems, '', options, [
     'methods',
@@ -267,7 +277,16 @@ function resolve(problems: Problems, options: AuthOptions): Resolved {
     problems.add('realm', 'must be printable ASCII without quotes or backslashes');
   }
   const forwarder = options.forward === undefined ? undefined : createForwarder(problems, options.forward);
-  return { methods, all: options.combine === 'all', rules, fallback, realm, forwarder };
+  const restricted = new WeakMap<Requirement, readonly Authenticator[]>();
+  for (const requirement of [fallback, ...rules.map((r) => r.requirement)]) {
+    const only = requirement.methods;
+    if (only !== undefined)
+      restricted.set(
+        requirement,
+        methods.filter((m) => only.includes(m.name)),
+      );
+  }
+  return { methods, all: options.combine === 'all', rules, fallback, realm, forwarder, restricted };
 }
 
 // Runs the methods the requirement allows. Synchronous methods keep the whole path synchronous.
@@ -276,10 +295,9 @@ function authenticate(
   requirement: Requirement,
   resolved: Resolved,
 ): Principal | undefined | Promise<Principal | undefined> {
+  // Filtered at start-up: a rule's method list is not rebuilt per request.
   const methods =
-    requirement.methods === undefined
-      ? resolved.methods
-      : resolved.methods.filter((m) => requirement.methods!.includes(m.name));
+    requirement.methods === undefined ? resolved.methods : resolved.restricted.get(requirement)!;
   return resolved.all ? everyMethod(exchange, methods, 0, undefined) : firstMethod(exchange, methods, 0);
 }
 

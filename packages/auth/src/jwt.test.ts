@@ -17,7 +17,7 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { refusalReason } from './errors.js';
+import { AuthForbidden, refusalReason } from './errors.js';
 import { type JwtAuthenticator, type JwtOptions, jwtAuthenticator } from './jwt.js';
 
 const ISS = 'https://idp.test/';
@@ -196,6 +196,21 @@ describe('jwtAuthenticator: valid tokens', () => {
     // method and expiresAt always reflect the verification.
     expect(principal.method).toBe('jwt');
     expect(principal.expiresAt).toBeGreaterThan(Date.now());
+  });
+
+  test('toPrincipal: a Gatehouse refusal it throws stands; any other throw is a 500', async () => {
+    const refusing = make({
+      toPrincipal: () => {
+        throw new AuthForbidden('suspended account');
+      },
+    });
+    await expect(refusing.verify(await sign({}))).rejects.toMatchObject({ code: 'GH_AUTH_FORBIDDEN' });
+    const broken = make({
+      toPrincipal: () => {
+        throw new Error('bug');
+      },
+    });
+    await expect(broken.verify(await sign({}))).rejects.toMatchObject({ code: 'GH_AUTH_ERROR' });
   });
 
   test('audience: a token whose aud array contains ours is accepted; any aud with the dangerous option', async () => {

@@ -464,6 +464,8 @@ function toPrincipal(payload: JWTPayload, config: ResolvedJwtOptions): Principal
     try {
       custom = config.toPrincipal(claims);
     } catch (error) {
+      // A refusal chosen on purpose (AuthForbidden, AuthInvalid, …) stands; anything else is a fault.
+      if (isGatehouseError(error)) throw error;
       throw new AuthFailed('toPrincipal failed', { cause: error });
     }
     principal = { ...principal, ...custom, method: 'jwt', expiresAt: principal.expiresAt };
