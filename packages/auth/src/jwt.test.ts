@@ -534,6 +534,23 @@ describe('jwtAuthenticator: verified-token cache', () => {
     expect(getKey).toHaveBeenCalledTimes(3);
   });
 
+  test("a forged token sharing a cached token's signature tail is verified (and refused), never a hit", async () => {
+    const auth = make();
+    const token = await sign({ sub: 'alice' });
+    await auth.verify(token);
+    const [header, , signature] = token.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: 'mallory', exp: 4_000_000_000 })).toString(
+      'base64url',
+    );
+    const forged = `${header}.${forgedPayload}.${signature}`;
+    expect(forged.slice(-32)).toBe(token.slice(-32));
+    expect(await refusal(auth.verify(forged))).toMatchObject({ reason: 'bad_signature' });
+    // The genuine token is still served from the cache.
+    const getKey = vi.spyOn(auth.jwks!, 'getKey');
+    expect((await auth.verify(token)).id).toBe('alice');
+    expect(getKey).not.toHaveBeenCalled();
+  });
+
   test('concurrent verifications of one new token share a single verification', async () => {
     const auth = make();
     const getKey = vi.spyOn(auth.jwks!, 'getKey');

@@ -20,8 +20,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
-import { BoundedMap } from './bounded-map.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
   isAcceptableKid,
@@ -221,7 +221,18 @@ interface PreparedKey {
   readonly kid: string | undefined;
 }
 
+/**
+ * The verified-token cache is keyed by the last characters of the signature, not the whole token:
+ * every request brings a fresh string, and hashing a ~600-character token for a Map lookup cost
+ * ~1.1 µs a request (measured), the tail ~0.2 µs. The tail of a signature is as good as random; the
+ * entry keeps the full token and a hit needs an exact match, so a collision is only a miss.
+ */
+const CACHE_KEY_CHARS = 32;
+const cacheKey = (token: string): string => token.slice(-CACHE_KEY_CHARS);
+
 interface CacheEntry {
+  /** The exact token verified. */
+  readonly token: string;
   readonly principal: Principal;
   /** Epoch ms after which the entry never answers: min(exp, verification time + maxTtlMs). */
   readonly until: number;
@@ -274,7 +285,7 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
       const now = Date.now();
       const until = Math.min(principal.expiresAt!, now + config.cacheMaxTtlMs);
       // A token accepted only thanks to clock tolerance is past its exp: never cached.
-      if (until > now) cache.set(token, { principal, until });
+      if (until > now) cache.set(cacheKey(token), { token, principal, until });
     }
     return principal;
   }
@@ -290,10 +301,12 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
   }
 
   function cached(token: string): Principal | undefined {
-    const entry = cache!.get(token);
-    if (entry === undefined) return undefined;
+    const key = cacheKey(token);
+    const entry = cache!.get(key);
+    // Another token with the same signature tail is a miss (it is verified), never an eviction.
+    if (entry === undefined || entry.token !== token) return undefined;
     if (entry.until > Date.now()) return entry.principal;
-    cache!.delete(token);
+    cache!.delete(key);
     return undefined;
   }
 
@@ -483,7 +496,7 @@ interface ResolvedJwtOptions {
   readonly jwks: JwksCache | undefined;
   readonly staticKeys: readonly PreparedKey[];
   readonly verifyOptions: JWTVerifyOptions;
-  readonly cache: BoundedMap<string, CacheEntry> | undefined;
+  readonly cache: LRUCache<string, CacheEntry> | undefined;
   readonly cacheMaxTtlMs: number;
   readonly maxTokenBytes: number;
   readonly bearer: BearerOptions;
@@ -616,7 +629,7 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     jwks: jwksOptions === undefined ? undefined : jwksCacheFrom(jwksOptions),
     staticKeys,
     verifyOptions,
-    cache: cacheOption === false ? undefined : new BoundedMap<string, CacheEntry>(cacheMax),
+    cache: cacheOption === false ? undefined : new LRUCache<string, CacheEntry>({ max: cacheMax }),
     cacheMaxTtlMs,
     maxTokenBytes,
     bearer: { query: typeof query === 'string' ? query : false },
