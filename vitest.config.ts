@@ -25,6 +25,7 @@ export default defineConfig({
       project('koa', ['packages/koa/src/**/*.test.ts']),
       project('tracing', ['packages/tracing/src/**/*.test.ts']),
       project('auth', ['packages/auth/src/**/*.test.ts']),
+      project('rate-limit', ['packages/rate-limit/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -300,11 +300,11 @@ function trustedValue(value: string, proxies: number): string | undefined {
   return entries[entries.length - 1];
 }
 
-function compileList(entries: readonly unknown[]): BlockList {
+function compileList(entries: readonly unknown[], label = 'trustedProxies'): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
     if (typeof entry !== 'string') {
-      throw new TypeError(`trustedProxies: expected an address, CIDR or range name, got ${typeof entry}`);
+      throw new TypeError(`${label}: expected an address, CIDR or range name, got ${typeof entry}`);
     }
     const named = NAMED_RANGES.get(entry.trim().toLowerCase());
     if (named) {
@@ -313,7 +313,7 @@ function compileList(entries: readonly unknown[]): BlockList {
     }
     const slash = entry.indexOf('/');
     const address = canonicalIp((slash === -1 ? entry : entry.slice(0, slash)).trim());
-    if (address === undefined) throw new TypeError(`trustedProxies: invalid address in '${entry}'`);
+    if (address === undefined) throw new TypeError(`${label}: invalid address in '${entry}'`);
     if (slash === -1) {
       list.addAddress(address, family(address));
       continue;
@@ -324,11 +324,27 @@ function compileList(entries: readonly unknown[]): BlockList {
     const mapped = family(address) === 'ipv4' && entry.slice(0, slash).includes(':');
     if (mapped) prefix = prefix >= 96 ? prefix - 96 : -1;
     if (prefix < 0 || prefix > (family(address) === 'ipv4' ? 32 : 128)) {
-      throw new TypeError(`trustedProxies: invalid prefix length in '${entry}'`);
+      throw new TypeError(`${label}: invalid prefix length in '${entry}'`);
     }
     list.addSubnet(address, prefix, family(address));
   }
   return list;
+}
+
+/**
+ * A matcher for a list of addresses, CIDRs and range names (`'loopback'`, `'private'`, `'linklocal'`,
+ * `'uniquelocal'`), as `trustedProxies` takes them; addresses to check must be canonical (as
+ * `Exchange.clientIp` gives them).
+ *
+ * @throws TypeError naming the bad entry, prefixed with `label`
+ * @example createAddressMatcher(['10.0.0.0/8', 'loopback'], 'exempt.ips')('10.1.2.3'); // true
+ */
+export function createAddressMatcher(
+  entries: readonly string[],
+  label = 'addresses',
+): (address: string) => boolean {
+  const list = compileList(entries, label);
+  return (address) => address !== '' && list.check(address, family(address));
 }
 
 /**

@@ -1,5 +1,6 @@
 export { type AdminEndpoint, type AdminOptions, type AdminTarget, admin } from './admin.js';
 export {
+  createAddressMatcher,
   createProxyTrust,
   DEFAULT_PROXY_TRUST,
   foldMappedIPv4,
@@ -67,6 +68,7 @@ export {
   type Reply,
   type RequestResult,
 } from './middleware.js';
+export { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 export { createPathMatcher, DEFAULT_PATH_POLICY, normalizePath, type PathPolicy } from './path.js';
 export {
   clearBodyHeaders,

@@ -15,6 +15,7 @@ import {
   type RequestIdOptions,
   type ResolvedConfig,
 } from '@gatehouse/core';
+import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehouse/rate-limit';
 import {
   type AccessLogOptions,
   accessLog,
@@ -24,6 +25,7 @@ import {
 } from '@gatehouse/tracing';
 
 const kAuth = Symbol('gatehouse.auth');
+const kRateLimits = Symbol('gatehouse.rateLimits');
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -92,6 +94,36 @@ export abstract class FrameworkGateway<M> {
     const instance = this.core.shared.get(kAuth) as Auth | undefined;
     if (instance === undefined) throw new TypeError('authorize(): call gw.auth() first');
     return this.wrap(instance.require(requirement));
+  }
+
+  /**
+   * Rate limits, quotas, concurrency limits and load shedding (`@gatehouse/rate-limit`). Mount it
+   * after `auth()` when limits key on the principal or its tier; mount more than one (a global limit
+   * and route-level ones) by giving each a distinct `name`. Closed with the gateway.
+   *
+   * @example app.use(gw.rateLimit({ limits: [{ points: 100, duration: '1m' }] }))
+   */
+  rateLimit(options: RateLimitOptions): M {
+    return this.wrap(this.rateLimiter(options));
+  }
+
+  /** Like {@link rateLimit}, returning the neutral middleware with its `stats()`. */
+  rateLimiter(options: RateLimitOptions): RateLimit {
+    let names = this.core.shared.get(kRateLimits) as Set<string> | undefined;
+    const name = options?.name ?? 'default';
+    if (names?.has(name)) {
+      throw new TypeError(
+        `rateLimit(): this gateway already has a limiter named '${name}'; give each rateLimit() its own name`,
+      );
+    }
+    const instance = rateLimit(options);
+    if (names === undefined) {
+      names = new Set();
+      this.core.shared.set(kRateLimits, names);
+    }
+    names.add(name);
+    this.core.onClose(() => instance.close());
+    return instance;
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

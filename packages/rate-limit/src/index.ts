@@ -1,0 +1,35 @@
+export { type Duration, durationMs } from './duration.js';
+export {
+  BulkheadFull,
+  ConcurrencyLimited,
+  OutboundLimited,
+  Overloaded,
+  RateLimited,
+  RateLimitUnavailable,
+} from './errors.js';
+export { apiKeyKey, ipKey, type KeyFunction, type KeyPart, type KeySpec } from './keys.js';
+export type {
+  ConcurrencyOptions,
+  ExemptOptions,
+  LimitWindow,
+  RateLimitOptions,
+  RouteLimit,
+  ShedOptions,
+} from './options.js';
+export {
+  type AcquireOptions,
+  createOutboundLimiter,
+  type OutboundLimiter,
+  type OutboundLimiterOptions,
+  type OutboundLimiterStats,
+} from './outbound.js';
+export { type CalendarPeriod, periodAt } from './periods.js';
+export { type RateLimit, type RateLimitOutcome, type RateLimitStats, rateLimit } from './rate-limit.js';
+export {
+  type Counter,
+  type CounterSpec,
+  type LimiterStore,
+  memoryStore,
+  type RedisStoreOptions,
+  redisStore,
+} from './store.js';
