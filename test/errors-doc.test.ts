@@ -4,6 +4,7 @@ import { errorCodes } from '@gatehouse/core';
 import '@gatehouse/express';
 import '@gatehouse/koa';
 import '@gatehouse/auth';
+import '@gatehouse/rate-limit';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

@@ -1,18 +1,29 @@
 // The hello-world app of the tracing and access-log benchmarks, per framework, with one Gatehouse
 // capability in front: 'noop' (a middleware that does nothing), 'tracing' (no SDK), 'tracing-sdk' (SDK registered first), 'access-log',
-// 'auth-jwt' (JWT bearer tokens, static key, verified-token cache on) or 'auth-api-key'.
+// 'auth-jwt' (JWT bearer tokens, static key, verified-token cache on), 'auth-api-key', or
+// 'rate-limit-memory' / 'rate-limit-redis' (one window keyed by client address, on memory or on Redis).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehouse/auth';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
+import { redisStore } from '@gatehouse/rate-limit';
 import express from 'express';
 import Koa from 'koa';
 import { API_KEY, AUDIENCE, ISSUER } from './auth-fixture.mjs';
 import { reportListening } from './listening.mjs';
 import { registerSdk } from './otel-sdk.mjs';
 
-const VARIANTS = new Set(['noop', 'tracing', 'tracing-sdk', 'access-log', 'auth-jwt', 'auth-api-key']);
+const VARIANTS = new Set([
+  'noop',
+  'tracing',
+  'tracing-sdk',
+  'access-log',
+  'auth-jwt',
+  'auth-api-key',
+  'rate-limit-memory',
+  'rate-limit-redis',
+]);
 
 /** @param {import('@gatehouse/gateway').FrameworkGateway<unknown>} gw @param {string} variant */
 function capability(gw, variant) {
@@ -36,6 +47,18 @@ function capability(gw, variant) {
   if (variant === 'auth-api-key') {
     return gw.auth({
       methods: [apiKeyAuthenticator({ keys: [{ key: API_KEY, id: 'bench-client', scopes: ['read'] }] })],
+    });
+  }
+  if (variant === 'rate-limit-memory' || variant === 'rate-limit-redis') {
+    // A window the load never exhausts: every request takes the admitted path (count, headers).
+    return gw.rateLimit({
+      limits: [{ name: 'api', points: 1_000_000_000, duration: 60 }],
+      key: 'ip',
+      // Each server process counts in its own namespace, so concurrent sessions never share a bucket.
+      prefix: `gatehouse:bench:${process.pid}`,
+      ...(variant === 'rate-limit-redis'
+        ? { store: redisStore({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }) }
+        : {}),
     });
   }
   if (variant === 'access-log') {

@@ -3,6 +3,7 @@ import { type AuthOptions, apiKeyAuthenticator, hashApiKey } from '@gatehouse/au
 import { GatehouseError, type ResolvedConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
 import { gateway as koaGateway } from '@gatehouse/koa';
+import type { RateLimitOptions } from '@gatehouse/rate-limit';
 import type { Tracing } from '@gatehouse/tracing';
 import Router from '@koa/router';
 import express from 'express';
@@ -15,12 +16,30 @@ export const DEMO_API_KEY = 'gh_demo_localhost_only_4f9c2b';
 const authOptions = (): AuthOptions => ({
   methods: [
     apiKeyAuthenticator({
-      keys: [{ hash: hashApiKey(DEMO_API_KEY), id: 'demo-client', scopes: ['stock:read'] }],
+      keys: [{ hash: hashApiKey(DEMO_API_KEY), id: 'demo-client', scopes: ['stock:read'], tier: 'pro' }],
     }),
   ],
   rules: [{ path: '/api/stock/*', scopes: ['stock:read'] }],
   default: 'anonymous',
   forward: { headers: { 'x-user-id': 'id' } },
+});
+
+// Anonymous callers (keyed by address) get the free plan, the demo key the pro plan; health and
+// metrics are never limited.
+const rateLimitOptions = (): RateLimitOptions => ({
+  tiers: {
+    free: [{ name: 'free', points: 10, duration: '1m' }],
+    pro: [
+      { name: 'burst', points: 20, duration: '1s' },
+      { name: 'daily', points: 10_000, per: 'day' },
+    ],
+  },
+  defaultTier: 'free',
+  routes: [
+    { path: '/health', exempt: true },
+    { path: '/ready', exempt: true },
+    { path: '/metrics', exempt: true },
+  ],
 });
 
 const OutOfStock = { code: 'GH_DEMO_OUT_OF_STOCK', status: 409, title: 'Out of stock', expose: true };
@@ -54,6 +73,7 @@ export function expressApp(config: ResolvedConfig) {
   app.use(gw.requestId());
   app.use(gw.admin());
   app.use(gw.auth(authOptions()));
+  app.use(gw.rateLimit(rateLimitOptions()));
   app.get('/api/hello', (_req, res) => {
     res.json({ hello: 'from express' });
   });
@@ -72,6 +92,7 @@ export function koaApp(config: ResolvedConfig) {
   app.use(gw.requestId());
   app.use(gw.admin());
   app.use(gw.auth(authOptions()));
+  app.use(gw.rateLimit(rateLimitOptions()));
   const router = new Router();
   router.get('/api/hello', (ctx) => {
     ctx.body = { hello: 'from koa' };

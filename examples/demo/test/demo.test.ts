@@ -19,6 +19,8 @@ describe('demo', () => {
       expect(hello.status).toBe(200);
       expect(await hello.json()).toEqual({ hello: `from ${side}` });
       expect(hello.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(hello.headers.get('ratelimit-policy')).toBe('"free";q=10;w=60');
+      expect(hello.headers.get('ratelimit')).toBe('"free";r=9;t=60');
 
       const anonymous = await fetch(`${base}/api/stock/sku-1`);
       expect(anonymous.status).toBe(401);
@@ -43,6 +45,20 @@ describe('demo', () => {
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { code: string }).code).toBe('GH_PATH_ENCODED_SLASH');
 
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+
+      // The free plan (10 a minute, keyed by address) is spent by now; the pro key is not limited by it.
+      let limited: Response | undefined;
+      for (let i = 0; i < 12 && limited === undefined; i++) {
+        const res = await fetch(`${base}/api/hello`);
+        if (res.status === 429) limited = res;
+      }
+      expect(limited?.headers.get('content-type')).toBe('application/problem+json');
+      expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await limited?.json()).toMatchObject({ code: 'GH_RATE_LIMITED', policy: 'free' });
+      const pro = await fetch(`${base}/api/hello`, { headers: key });
+      expect(pro.status).toBe(200);
+      expect(pro.headers.get('ratelimit-policy')).toBe('"burst";q=20;w=1, "daily";q=10000;w=86400');
       expect((await fetch(`${base}/ready`)).status).toBe(200);
 
       const metrics = await (await fetch(`${base}/metrics`)).text();

@@ -26,9 +26,11 @@ export {
 export { type CalendarPeriod, periodAt } from './periods.js';
 export { type RateLimit, type RateLimitOutcome, type RateLimitStats, rateLimit } from './rate-limit.js';
 export {
+  type Answer,
   type Counter,
   type CounterSpec,
   type LimiterStore,
+  type MemoryStoreOptions,
   memoryStore,
   type RedisStoreOptions,
   redisStore,

@@ -278,7 +278,7 @@ export function resolve(problems: Problems, options: RateLimitOptions): Resolved
       const spec = {
         keyPrefix: `${prefix}:${name}:${label}:${w.name}`,
         points: w.points,
-        durationSec: w.seconds,
+        durationMs: w.seconds * 1000,
       };
       const valid = isObject(store) && typeof (store as Partial<LimiterStore>).counter === 'function';
       return {

@@ -2,11 +2,10 @@
 // Redis store, from the whole fleet). Callers wait a bounded time for a token and a concurrency slot,
 // then give up with GH_OUTBOUND_LIMITED rather than queueing forever.
 import { Problems, positiveInt, unknownKeys } from '@gatehouse/core';
-import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { durationMs } from './duration.js';
 import { OutboundLimited } from './errors.js';
 import type { LimitWindow } from './options.js';
-import { type Counter, consumeWithInsurance, type LimiterStore, memoryStore, wasRefused } from './store.js';
+import { type Counter, consumeWithInsurance, type LimiterStore, memoryStore } from './store.js';
 
 /** Options of {@link createOutboundLimiter}. */
 export interface OutboundLimiterOptions {
@@ -112,7 +111,7 @@ export function createOutboundLimiter(options: OutboundLimiterOptions = {}): Out
       );
       continue;
     }
-    const spec = { keyPrefix: `${prefix}:outbound:${name}:${w.name ?? i}`, points, durationSec: ms / 1000 };
+    const spec = { keyPrefix: `${prefix}:outbound:${name}:${w.name ?? i}`, points, durationMs: ms };
     windows.push({
       name: w.name ?? `${ms / 1000}s`,
       counter: store.counter(spec),
@@ -181,9 +180,9 @@ export function createOutboundLimiter(options: OutboundLimiterOptions = {}): Out
     });
   };
 
-  const consume = (w: OutboundWindow, key: string, cost: number): Promise<RateLimiterRes | undefined> =>
+  const consume = (w: OutboundWindow, key: string, cost: number) =>
     // A failed store (and insurance) admits: an outbound limiter must not take the service down.
-    consumeWithInsurance(w.counter, w.insurance, { key, cost, options: undefined }, () => {});
+    consumeWithInsurance(w.counter, w.insurance, { key, cost, windowMs: undefined }, () => {});
 
   const sleep = (ms: number, signal: AbortSignal | undefined) =>
     new Promise<void>((resolvePromise, reject) => {
@@ -206,8 +205,8 @@ export function createOutboundLimiter(options: OutboundLimiterOptions = {}): Out
       for (;;) {
         o.signal?.throwIfAborted();
         const answer = await consume(w, key, cost);
-        if (answer === undefined || !wasRefused(answer)) break;
-        const wait = Math.max(answer.msBeforeNext, 1);
+        if (answer === undefined || !answer.refused) break;
+        const wait = Math.max(answer.resetMs, 1);
         if (Date.now() + wait > deadline) refuse(`Outbound limit '${w.name}' reached`, wait);
         await sleep(wait, o.signal);
       }

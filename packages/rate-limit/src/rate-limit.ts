@@ -1,9 +1,14 @@
 // rateLimit(): per-route and per-consumer limits, concurrency limits, a bulkhead and load shedding as
 // one Gatehouse middleware, identical on Express and Koa.
-import type { Exchange, Middleware, Outcome, RequestResult } from '@gatehouse/core';
-import { Problems } from '@gatehouse/core';
+import {
+  type Exchange,
+  isThenable,
+  type Middleware,
+  type Outcome,
+  Problems,
+  type RequestResult,
+} from '@gatehouse/core';
 import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
-import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { BulkheadFull, ConcurrencyLimited, Overloaded, RateLimited, RateLimitUnavailable } from './errors.js';
 import {
   type Policy,
@@ -15,7 +20,7 @@ import {
 } from './options.js';
 import { periodAt } from './periods.js';
 import { type LoadMonitor, monitorLoad } from './shed.js';
-import { consumeWithInsurance, wasRefused } from './store.js';
+import { consumeWithInsurance, type Answer as StoreAnswer } from './store.js';
 
 /** How a request fared, for `stats()`, metrics and the `gatehouse.rate_limit.outcome` annotation. */
 export type RateLimitOutcome =
@@ -45,7 +50,7 @@ export interface RateLimit extends Middleware {
 }
 
 /** What one window said: its counter's answer, or `undefined` when the store (and insurance) failed. */
-type Answer = RateLimiterRes | undefined;
+type Answer = StoreAnswer | undefined;
 
 interface Slot {
   global: boolean;
@@ -91,19 +96,19 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     exchange.runtime.report(error, exchange, `rateLimit:${resolved.name}:store`);
   };
 
-  const consume = (exchange: Exchange, w: Window, key: string, cost: number): Promise<Answer> => {
+  const consume = (exchange: Exchange, w: Window, key: string, cost: number): Answer | Promise<Answer> => {
     let storeKey = key;
-    let opts: { customDuration: number } | undefined;
+    let windowMs: number | undefined;
     if (w.per !== undefined) {
       const now = Date.now();
       const period = periodAt(w.per, now);
       storeKey = `${period.id}:${key}`;
-      opts = { customDuration: Math.max(1, Math.ceil((period.end - now) / 1000)) };
+      windowMs = period.end - now;
     }
     return consumeWithInsurance(
       w.counter,
       w.insurance,
-      { key: storeKey, cost, options: opts },
+      { key: storeKey, cost, windowMs },
       (error, insured) => {
         storeFailed(error, exchange);
         if (insured) counts.insured++;
@@ -161,16 +166,16 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
         failed = true;
         continue;
       }
-      const remaining = answer.remainingPoints;
-      const resetMs = Math.max(answer.msBeforeNext, 0);
-      if (wasRefused(answer) && (limited === undefined || resetMs > retryMs)) {
+      const remaining = answer.remaining;
+      const resetMs = answer.resetMs;
+      if (answer.refused && (limited === undefined || resetMs > retryMs)) {
         limited = w;
         retryMs = resetMs;
       }
       if (ietf) {
         header += `${header === '' ? '' : ', '}"${w.name}";r=${Math.max(remaining, 0)};t=${Math.ceil(resetMs / 1000)}`;
       }
-      if (legacy && (tightest === -1 || remaining < answers[tightest]!.remainingPoints)) {
+      if (legacy && (tightest === -1 || remaining < answers[tightest]!.remaining)) {
         tightest = i;
       }
     }
@@ -183,10 +188,8 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
       const w = windows[tightest]!;
       const answer = answers[tightest]!;
       headers['x-ratelimit-limit'] = String(w.points);
-      headers['x-ratelimit-remaining'] = String(answer.remainingPoints);
-      headers['x-ratelimit-reset'] = String(
-        Math.ceil((Date.now() + Math.max(0, answer.msBeforeNext)) / 1000),
-      );
+      headers['x-ratelimit-remaining'] = String(answer.remaining);
+      headers['x-ratelimit-reset'] = String(Math.ceil((Date.now() + answer.resetMs) / 1000));
     }
     if (limited !== undefined) {
       counts.add('limited', exchange);
@@ -227,14 +230,15 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     const cost = costOf(exchange, scope);
     if (cost === 0) return concurrency === undefined ? counts.add('allowed', exchange) : admit(exchange, key);
     const { windows } = policy;
+    // Memory counters answer synchronously: then so does the whole decision, with no promise.
     if (windows.length === 1) {
-      return consume(exchange, windows[0]!, key, cost).then((answer) =>
-        decide(exchange, policy, key, [answer]),
-      );
+      const answer = consume(exchange, windows[0]!, key, cost);
+      if (!isThenable<Answer>(answer)) return decide(exchange, policy, key, [answer]);
+      return answer.then((settled) => decide(exchange, policy, key, [settled]));
     }
-    return Promise.all(windows.map((w) => consume(exchange, w, key, cost))).then((answers) =>
-      decide(exchange, policy, key, answers),
-    );
+    const answers = windows.map((w) => consume(exchange, w, key, cost));
+    if (!answers.some((a) => isThenable(a))) return decide(exchange, policy, key, answers as Answer[]);
+    return Promise.all(answers).then((settled) => decide(exchange, policy, key, settled));
   };
 
   const middleware: RateLimit = {

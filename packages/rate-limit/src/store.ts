@@ -1,51 +1,148 @@
-// Where counters live. A store makes one rate-limiter-flexible limiter per window; memory is the
-// embedded default, Redis serves fleets (atomic INCR+TTL in one Lua script, so four instances
-// bursting together admit no more than the limit in total).
+// Where counters live. A store makes one counter per window: memory is the embedded default, Redis
+// serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
+// instances bursting together admit no more than the limit in total).
 import { createRequire } from 'node:module';
+import { isThenable } from '@gatehouse/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import {
   type RateLimiterAbstract,
-  RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
   RLWrapperTimeouts,
 } from 'rate-limiter-flexible';
 
-/** The subset of a rate-limiter-flexible limiter Gatehouse uses. */
-export interface Counter {
-  consume(key: string, points: number, options?: { customDuration?: number }): Promise<RateLimiterRes>;
-  get(key: string): Promise<RateLimiterRes | null>;
-  delete(key: string): Promise<boolean>;
-}
-
-/** What a counter needs to know: its namespace, its points, its window in whole seconds. */
-export interface CounterSpec {
-  readonly keyPrefix: string;
-  readonly points: number;
-  readonly durationSec: number;
+/** What a counter says after spending points. */
+export interface Answer {
+  /** Points left in the window (0 when spent). */
+  readonly remaining: number;
+  /** Milliseconds until the window resets. */
+  readonly resetMs: number;
+  /** True when this spend went beyond the window's points: refuse the request. */
+  readonly refused: boolean;
 }
 
 /**
- * A backend for counters. Implement it to put counters elsewhere (any rate-limiter-flexible store
- * fits). `insurance` is the limiter used while the store fails; `degraded` says whether it does now.
+ * One window's counters for every key. `consume` answers synchronously when it can (memory) and with
+ * a promise otherwise (Redis); it throws or rejects only when the store fails.
+ */
+export interface Counter {
+  /**
+   * Spends `points` for `key`. A key's window starts at its first spend and lasts the counter's
+   * duration, or `windowMs` when given (calendar quotas: the time left in the period).
+   */
+  consume(key: string, points: number, windowMs?: number): Answer | Promise<Answer>;
+}
+
+/** What a counter needs to know: its namespace, its points, its window. */
+export interface CounterSpec {
+  readonly keyPrefix: string;
+  readonly points: number;
+  readonly durationMs: number;
+}
+
+/**
+ * A backend for counters; implement it to count elsewhere. `insurance` makes the per-process counter
+ * used while the store fails; `degraded` says whether the store is known to be down right now.
  */
 export interface LimiterStore {
   /** `'memory'`, `'redis'`, or your own. */
   readonly kind: string;
   counter(spec: CounterSpec): Counter;
-  /** A per-process counter used when this store errors; `undefined` for none (then `failure` applies). */
+  /** A per-process counter for when this store errors; `undefined` for none (then `failure` applies). */
   insurance?(spec: CounterSpec): Counter | undefined;
-  /** True when the store is known to be unreachable right now (for stats and spans). */
   degraded?(): boolean;
   close?(): Promise<void>;
 }
 
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Keys each counter keeps at most. Expired windows are swept every `sweepIntervalMs`; beyond this
+   * many live keys the oldest windows are dropped first (a flood of distinct keys costs bounded memory).
+   *
+   * @default 1_000_000
+   */
+  maxKeys?: number;
+  /** @default 30_000 */
+  sweepIntervalMs?: number;
+}
+
+interface Entry {
+  count: number;
+  resetAt: number;
+}
+
+/**
+ * Counts in this process: fixed windows that start at a key's first request, as rate-limiter-flexible's
+ * memory limiter counts. Written here rather than using RateLimiterMemory because that one answers
+ * every call through a promise and arms one timer per key; a synchronous answer keeps an admitted
+ * request free of promise hops (bench/RESULTS.md, issue 5), and one sweep per store bounds memory
+ * without a timer per key.
+ */
+class MemoryCounter implements Counter {
+  readonly entries = new Map<string, Entry>();
+  readonly #points: number;
+  readonly #durationMs: number;
+  readonly #maxKeys: number;
+
+  constructor(points: number, durationMs: number, maxKeys: number) {
+    this.#points = points;
+    this.#durationMs = durationMs;
+    this.#maxKeys = maxKeys;
+  }
+
+  consume(key: string, points: number, windowMs?: number): Answer {
+    const now = Date.now();
+    let entry = this.entries.get(key);
+    if (entry === undefined || entry.resetAt <= now) {
+      if (entry === undefined && this.entries.size >= this.#maxKeys) this.#evict(now);
+      entry = { count: 0, resetAt: now + (windowMs ?? this.#durationMs) };
+      this.entries.set(key, entry);
+    }
+    entry.count += points;
+    const remaining = this.#points - entry.count;
+    return { remaining: Math.max(remaining, 0), resetMs: entry.resetAt - now, refused: remaining < 0 };
+  }
+
+  sweep(now: number): void {
+    for (const [key, entry] of this.entries) if (entry.resetAt <= now) this.entries.delete(key);
+  }
+
+  #evict(now: number): void {
+    this.sweep(now);
+    // Still full: drop the oldest windows (Map iteration follows insertion order).
+    for (const key of this.entries.keys()) {
+      if (this.entries.size < this.#maxKeys) break;
+      this.entries.delete(key);
+    }
+  }
+}
+
 /** The embedded default: counters in this process. */
-export function memoryStore(): LimiterStore {
+export function memoryStore(options: MemoryStoreOptions = {}): LimiterStore {
+  const maxKeys = options.maxKeys ?? 1_000_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
+  const counters: MemoryCounter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const make = (points: number, durationMs: number): MemoryCounter => {
+    const counter = new MemoryCounter(points, durationMs, maxKeys);
+    counters.push(counter);
+    if (timer === undefined) {
+      timer = setInterval(() => {
+        const now = Date.now();
+        for (const c of counters) c.sweep(now);
+      }, sweepIntervalMs);
+      timer.unref();
+    }
+    return counter;
+  };
   return {
     kind: 'memory',
-    counter: ({ keyPrefix, points, durationSec }) =>
-      new RateLimiterMemory({ keyPrefix, points, duration: durationSec }) as unknown as Counter,
+    counter: ({ points, durationMs }) => make(points, durationMs),
+    close: async () => {
+      clearInterval(timer);
+      timer = undefined;
+    },
   };
 }
 
@@ -59,7 +156,7 @@ export interface RedisStoreOptions {
   client?: Redis;
   /**
    * `redis://[user:pass@]host:port[/db]`: Gatehouse creates (and closes) an ioredis client that fails
-   * fast (no offline queue, no per-command retries) and reconnects in the background.
+   * fast (no offline queue, no per-command retries) and reconnects in the background, backing off to 1 s.
    */
   url?: string;
   /** Extra ioredis options for the client made from `url`. */
@@ -86,101 +183,110 @@ export interface RedisStoreOptions {
 }
 
 const requireHere = createRequire(import.meta.url);
+type RedisCtor = new (url: string, options: RedisOptions) => Redis;
 
-/** Counters in Redis (via ioredis), with an in-process insurance limiter for outages. */
+const toAnswer = (res: RateLimiterRes, refused: boolean): Answer => ({
+  remaining: res.remainingPoints,
+  resetMs: Math.max(res.msBeforeNext, 0),
+  refused,
+});
+
+/** Counters in Redis (ioredis, through rate-limiter-flexible), with in-process insurance for outages. */
 export function redisStore(options: RedisStoreOptions): LimiterStore {
+  if (options.client === undefined && typeof options.url !== 'string') {
+    throw new TypeError('redisStore(): give a client or a url');
+  }
   const timeoutMs = options.timeoutMs ?? 100;
   const instances = options.instances ?? 1;
-  const insurance = options.insurance ?? true;
+  if (!Number.isInteger(instances) || instances < 1) {
+    throw new TypeError(`redisStore(): instances must be a positive integer, got ${String(instances)}`);
+  }
   let client: Redis;
   let owned = false;
   if (options.client !== undefined) {
     client = options.client;
   } else {
     // ioredis is an optional peer dependency: loaded only when a Redis store is configured.
-    const IORedis = requireHere('ioredis') as {
-      default?: new (url: string, o: RedisOptions) => Redis;
-    } & (new (
-      url: string,
-      o: RedisOptions,
-    ) => Redis);
-    const Ctor = IORedis.default ?? IORedis;
+    const loaded = requireHere('ioredis') as RedisCtor & { default?: RedisCtor };
+    const Ctor = loaded.default ?? loaded;
     client = new Ctor(options.url!, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
-      // Reconnect forever, backing off to 1 s: recovery needs no restart.
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
       ...options.redisOptions,
     });
-    // Errors surface per command (and are counted); an unhandled 'error' event would crash the process.
+    // Failures surface per command (counted, reported); an unhandled 'error' event would end the process.
     client.on('error', () => {});
     owned = true;
   }
+  const memory = options.insurance === false ? undefined : memoryStore();
   return {
     kind: 'redis',
-    counter: ({ keyPrefix, points, durationSec }) => {
-      const limiter = new RateLimiterRedis({
-        storeClient: client,
-        keyPrefix,
-        points,
-        duration: durationSec,
-        rejectIfRedisNotReady: true,
-      });
-      return new RLWrapperTimeouts({
-        limiter: limiter as unknown as RateLimiterAbstract,
+    counter: ({ keyPrefix, points, durationMs }) => {
+      const limiter = new RLWrapperTimeouts({
+        limiter: new RateLimiterRedis({
+          storeClient: client,
+          keyPrefix,
+          points,
+          duration: Math.ceil(durationMs / 1000),
+          rejectIfRedisNotReady: true,
+        }) as unknown as RateLimiterAbstract,
         timeoutMs,
-      }) as unknown as Counter;
+      });
+      return {
+        consume: (key, cost, windowMs) =>
+          limiter
+            .consume(key, cost, windowMs === undefined ? {} : { customDuration: Math.ceil(windowMs / 1000) })
+            .then(
+              (res) => toAnswer(res, false),
+              (error: unknown) => {
+                if (error instanceof RateLimiterRes) return toAnswer(error, true);
+                throw error;
+              },
+            ),
+      };
     },
-    insurance: insurance
-      ? ({ keyPrefix, points, durationSec }) =>
-          new RateLimiterMemory({
-            keyPrefix,
-            points: Math.ceil(points / instances),
-            duration: durationSec,
-          }) as unknown as Counter
-      : undefined,
+    insurance:
+      memory === undefined
+        ? undefined
+        : (spec) => memory.counter({ ...spec, points: Math.ceil(spec.points / instances) }),
     degraded: () => client.status !== 'ready',
     close: async () => {
+      await memory?.close?.();
       if (owned) client.disconnect();
     },
   };
 }
 
-/** Whether a rejection from a counter means "limit reached" (rather than a store failure). */
-export const isLimitReached = (value: unknown): value is RateLimiterRes => value instanceof RateLimiterRes;
-
-// Answers that refused: a counter rejects with its RateLimiterRes when the limit is reached and
-// resolves with it otherwise. The answer is tagged rather than recomputed from points, because the
-// insurance counter that may have answered has smaller limits than the window.
-const refused = new WeakSet<RateLimiterRes>();
-
 /**
- * Consumes on a counter and, when its store fails, on the insurance counter. Resolves with the
- * answer (see {@link wasRefused}) or `undefined` when both failed; never rejects.
+ * Spends on a counter and, when its store fails, on the insurance counter. Answers `undefined` when
+ * both failed; never throws or rejects. Synchronous when the counters are.
  */
 export function consumeWithInsurance(
   counter: Counter,
   insurance: Counter | undefined,
-  call: { key: string; cost: number; options: { customDuration: number } | undefined },
+  call: { key: string; cost: number; windowMs: number | undefined },
   onStoreError: (error: unknown, insured: boolean) => void,
-): Promise<RateLimiterRes | undefined> {
-  const limitOrFail = (error: unknown): RateLimiterRes | undefined => {
-    if (!isLimitReached(error)) return undefined;
-    refused.add(error);
-    return error;
-  };
-  return counter.consume(call.key, call.cost, call.options).then(undefined, (error: unknown) => {
-    if (isLimitReached(error)) return limitOrFail(error);
+): Answer | undefined | Promise<Answer | undefined> {
+  const fallback = (error: unknown): Answer | undefined | Promise<Answer | undefined> => {
     onStoreError(error, insurance !== undefined);
     if (insurance === undefined) return undefined;
-    return insurance.consume(call.key, call.cost, call.options).then(undefined, (again: unknown) => {
-      if (isLimitReached(again)) return limitOrFail(again);
-      onStoreError(again, false);
-      return undefined;
-    });
-  });
+    try {
+      const answer = insurance.consume(call.key, call.cost, call.windowMs);
+      return isThenable<Answer>(answer) ? Promise.resolve(answer).catch(failed) : answer;
+    } catch (again) {
+      return failed(again);
+    }
+  };
+  const failed = (error: unknown): undefined => {
+    onStoreError(error, false);
+    return undefined;
+  };
+  try {
+    const answer = counter.consume(call.key, call.cost, call.windowMs);
+    return isThenable<Answer>(answer) ? Promise.resolve(answer).catch(fallback) : answer;
+  } catch (error) {
+    return fallback(error);
+  }
 }
-
-/** Whether a counter's answer refused the request (the window's points are spent). */
-export const wasRefused = (answer: RateLimiterRes): boolean => refused.has(answer);

@@ -1,0 +1,79 @@
+import { describe, expect, test, vi } from 'vitest';
+import { consumeWithInsurance, memoryStore } from './store.js';
+
+describe('memoryStore', () => {
+  test('a fixed window per key: answers synchronously, counts beyond the points, resets when it ends', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const counter = memoryStore().counter({ keyPrefix: 'p', points: 2, durationMs: 1000 });
+      expect(counter.consume('a', 1)).toEqual({ remaining: 1, resetMs: 1000, refused: false });
+      vi.advanceTimersByTime(400);
+      expect(counter.consume('a', 1)).toEqual({ remaining: 0, resetMs: 600, refused: false });
+      expect(counter.consume('a', 1)).toEqual({ remaining: 0, resetMs: 600, refused: true });
+      expect(counter.consume('b', 2)).toEqual({ remaining: 0, resetMs: 1000, refused: false });
+      vi.advanceTimersByTime(600);
+      expect(counter.consume('a', 1)).toEqual({ remaining: 1, resetMs: 1000, refused: false });
+      // A calendar quota passes the time left in its period.
+      expect(counter.consume('c', 1, 250)).toEqual({ remaining: 1, resetMs: 250, refused: false });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('expired windows are swept; beyond maxKeys the oldest windows go first', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const store = memoryStore({ maxKeys: 3, sweepIntervalMs: 1000 });
+      const counter = store.counter({ keyPrefix: 'p', points: 5, durationMs: 500 }) as unknown as {
+        consume(key: string, points: number): unknown;
+        entries: Map<string, unknown>;
+      };
+      for (const key of ['a', 'b', 'c']) counter.consume(key, 1);
+      counter.consume('d', 1);
+      expect([...counter.entries.keys()]).toEqual(['b', 'c', 'd']);
+      vi.advanceTimersByTime(1000);
+      expect(counter.entries.size).toBe(0);
+      await store.close?.();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('consumeWithInsurance', () => {
+  const failing = { consume: () => Promise.reject(new Error('down')) };
+  const throwing = {
+    consume: () => {
+      throw new Error('down');
+    },
+  };
+
+  test('a failing store hands the decision to the insurance counter, reporting the failure', async () => {
+    const errors: boolean[] = [];
+    const insurance = memoryStore().counter({ keyPrefix: 'i', points: 1, durationMs: 60_000 });
+    const call = { key: 'k', cost: 1, windowMs: undefined };
+    expect(
+      await consumeWithInsurance(failing, insurance, call, (_e, insured) => errors.push(insured)),
+    ).toMatchObject({
+      refused: false,
+    });
+    expect(
+      consumeWithInsurance(throwing, insurance, call, (_e, insured) => errors.push(insured)),
+    ).toMatchObject({
+      refused: true,
+    });
+    expect(errors).toEqual([true, true]);
+  });
+
+  test('without insurance (or when it fails too) the answer is undefined; it never throws', async () => {
+    const errors: boolean[] = [];
+    const call = { key: 'k', cost: 1, windowMs: undefined };
+    expect(
+      await consumeWithInsurance(failing, undefined, call, (_e, insured) => errors.push(insured)),
+    ).toBeUndefined();
+    expect(
+      await consumeWithInsurance(failing, throwing, call, (_e, insured) => errors.push(insured)),
+    ).toBeUndefined();
+    expect(errors).toEqual([false, true, false]);
+  });
+});
