@@ -111,9 +111,10 @@ export function createOutboundLimiter(options: OutboundLimiterOptions = {}): Out
       );
       continue;
     }
-    const spec = { keyPrefix: `${prefix}:outbound:${name}:${w.name ?? i}`, points, durationMs: ms };
+    const windowName = w.name ?? `${ms / 1000}s`;
+    const spec = { keyPrefix: `${prefix}:outbound:${name}:${windowName}`, points, durationMs: ms };
     windows.push({
-      name: w.name ?? `${ms / 1000}s`,
+      name: windowName,
       counter: store.counter(spec),
       insurance: store.insurance?.(spec),
     });

@@ -253,7 +253,6 @@ function flakyStore(insurance: boolean) {
     insurance: insurance
       ? (spec) => memory.counter({ ...spec, points: Math.ceil(spec.points / 2) })
       : undefined,
-    degraded: () => state.down,
   };
   return { store, state };
 }

@@ -40,6 +40,8 @@ export interface RateLimitStats {
   readonly storeErrors: number;
   /** Requests holding a global slot right now. */
   readonly inFlight: number;
+  /** Whether the store says it is failing right now (Redis disconnected or timing out). */
+  readonly storeDegraded: boolean;
 }
 
 /** The middleware `rateLimit()` returns, with its counters. */
@@ -134,7 +136,7 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     }
   };
 
-  const admit = (exchange: Exchange, key: string): undefined => {
+  const admit = (exchange: Exchange, key: string, outcome: RateLimitOutcome = 'allowed'): undefined => {
     if (concurrency !== undefined && concurrency.perKey !== Number.POSITIVE_INFINITY) {
       const n = inFlightByKey.get(key) ?? 0;
       if (n >= concurrency.perKey) {
@@ -148,7 +150,7 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
       if (slot !== undefined) slot.key = key;
       else slots.set(exchange, { global: false, key });
     }
-    counts.add('allowed', exchange);
+    counts.add(outcome, exchange);
     return undefined;
   };
 
@@ -207,18 +209,12 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     }
     for (const name in headers) exchange.setHeader(name, headers[name]!);
     if (failed) {
-      counts.add('failed_open', exchange);
-      return concurrency === undefined ? undefined : admitSlotOnly(exchange, key);
+      // Admitted on a failed store: it still takes its concurrency slot.
+      return concurrency === undefined
+        ? counts.add('failed_open', exchange)
+        : admit(exchange, key, 'failed_open');
     }
     return concurrency === undefined ? counts.add('allowed', exchange) : admit(exchange, key);
-  };
-
-  // A request admitted on a failed store still holds its concurrency slot.
-  const admitSlotOnly = (exchange: Exchange, key: string): undefined => {
-    const before = counts.outcomes.allowed;
-    admit(exchange, key);
-    counts.outcomes.allowed = before;
-    return undefined;
   };
 
   const limit = (exchange: Exchange, scope: Scope): RequestResult | Promise<RequestResult> => {
@@ -245,6 +241,20 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     name: `rateLimit(${resolved.name})`,
     onRequest(exchange) {
       if (exempt !== undefined && isExempt(exchange, exempt)) return counts.add('exempt', exchange);
+      let scope: Scope = top;
+      if (routes.length > 0) {
+        const path = exchange.path;
+        const sensitive = exchange.runtime.pathPolicy.caseSensitive;
+        for (const route of routes) {
+          if (route.methods !== undefined && !route.methods.has(exchange.method)) continue;
+          if (sensitive ? route.sensitive(path) : route.insensitive(path)) {
+            scope = route;
+            break;
+          }
+        }
+        // Exempt routes (health checks) skip shedding and the bulkhead too.
+        if (scope.exempt) return counts.add('exempt', exchange);
+      }
       if (monitor?.overloaded === true) {
         counts.add('shed', exchange);
         throw new Overloaded('The server is overloaded; retry shortly', {
@@ -261,19 +271,6 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
         inFlight++;
         slots.set(exchange, { global: true, key: undefined });
       }
-      let scope: Scope = top;
-      if (routes.length > 0) {
-        const path = exchange.path;
-        const sensitive = exchange.runtime.pathPolicy.caseSensitive;
-        for (const route of routes) {
-          if (route.methods !== undefined && !route.methods.has(exchange.method)) continue;
-          if (sensitive ? route.sensitive(path) : route.insensitive(path)) {
-            scope = route;
-            break;
-          }
-        }
-        if (scope.exempt) return counts.add('exempt', exchange);
-      }
       return limit(exchange, scope);
     },
     stats: () => ({
@@ -281,6 +278,7 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
       insured: counts.insured,
       storeErrors: counts.storeErrors,
       inFlight,
+      storeDegraded: store.degraded?.() ?? false,
     }),
     async close() {
       monitor?.stop();

@@ -42,7 +42,7 @@ export interface CounterSpec {
 
 /**
  * A backend for counters; implement it to count elsewhere. `insurance` makes the per-process counter
- * used while the store fails; `degraded` says whether the store is known to be down right now.
+ * used while the store fails.
  */
 export interface LimiterStore {
   /** `'memory'`, `'redis'`, or your own. */
@@ -50,6 +50,7 @@ export interface LimiterStore {
   counter(spec: CounterSpec): Counter;
   /** A per-process counter for when this store errors; `undefined` for none (then `failure` applies). */
   insurance?(spec: CounterSpec): Counter | undefined;
+  /** True while the store is known to be failing (disconnected, or a command failed within the last second). */
   degraded?(): boolean;
   close?(): Promise<void>;
 }
@@ -221,6 +222,8 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
     owned = true;
   }
   const memory = options.insurance === false ? undefined : memoryStore();
+  // A hung Redis keeps its connection 'ready': recent command failures count as degraded too.
+  let lastFailure = Number.NEGATIVE_INFINITY;
   return {
     kind: 'redis',
     counter: ({ keyPrefix, points, durationMs }) => {
@@ -242,6 +245,7 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
               (res) => toAnswer(res, false),
               (error: unknown) => {
                 if (error instanceof RateLimiterRes) return toAnswer(error, true);
+                lastFailure = Date.now();
                 throw error;
               },
             ),
@@ -251,7 +255,7 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
       memory === undefined
         ? undefined
         : (spec) => memory.counter({ ...spec, points: Math.ceil(spec.points / instances) }),
-    degraded: () => client.status !== 'ready',
+    degraded: () => client.status !== 'ready' || Date.now() - lastFailure < 1000,
     close: async () => {
       await memory?.close?.();
       if (owned) client.disconnect();
