@@ -124,7 +124,12 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   const inFlightByKey = new Map<string, number>();
   let inFlight = 0;
 
+  // Exchanges whose response already closed: a store answer arriving after the client left must not
+  // take a per-key slot that no onFinish would ever give back.
+  const finished = new WeakSet<Exchange>();
+
   const release = (exchange: Exchange): void => {
+    finished.add(exchange);
     const slot = slots.get(exchange);
     if (slot === undefined) return;
     slots.delete(exchange);
@@ -137,7 +142,11 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   };
 
   const admit = (exchange: Exchange, key: string, outcome: RateLimitOutcome = 'allowed'): undefined => {
-    if (concurrency !== undefined && concurrency.perKey !== Number.POSITIVE_INFINITY) {
+    if (
+      concurrency !== undefined &&
+      concurrency.perKey !== Number.POSITIVE_INFINITY &&
+      !finished.has(exchange)
+    ) {
       const n = inFlightByKey.get(key) ?? 0;
       if (n >= concurrency.perKey) {
         counts.add('concurrency', exchange);
@@ -206,6 +215,16 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
       throw new RateLimitUnavailable('The rate-limit store is unavailable', {
         headers: { 'retry-after': '1' },
       });
+    }
+    if (header !== '') {
+      // Another limiter on this request (app-level and route-level) already reported: both fields are
+      // lists, so its policies and ours are sent together.
+      const before = exchange.res.getHeader('ratelimit');
+      if (typeof before === 'string') {
+        headers.ratelimit = `${before}, ${headers.ratelimit}`;
+        headers['ratelimit-policy'] =
+          `${exchange.res.getHeader('ratelimit-policy')}, ${headers['ratelimit-policy']}`;
+      }
     }
     for (const name in headers) exchange.setHeader(name, headers[name]!);
     if (failed) {
