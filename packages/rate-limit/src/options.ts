@@ -162,6 +162,8 @@ export interface ShedOptions {
 /** A compiled window: its counters and how it renders in headers. */
 export interface Window {
   readonly name: string;
+  /** The start of this window's `RateLimit` item, up to the remaining points: `"name";r=`. */
+  readonly item: string;
   readonly points: number;
   /** Whole seconds, for the `w` parameter and for rolling windows' store TTL. */
   readonly seconds: number;
@@ -498,6 +500,7 @@ function compilePolicy(
     if (problems.count > before) continue;
     names.add(name as string);
     compiled.push({
+      item: `"${name as string}";r=`,
       name: name as string,
       points,
       seconds,

@@ -177,33 +177,18 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
         failed = true;
         continue;
       }
-      const remaining = answer.remaining;
       const resetMs = answer.resetMs;
       if (answer.refused && (limited === undefined || resetMs > retryMs)) {
         limited = w;
         retryMs = resetMs;
       }
-      if (ietf) {
-        header += `${header === '' ? '' : ', '}"${w.name}";r=${Math.max(remaining, 0)};t=${Math.ceil(resetMs / 1000)}`;
-      }
-      if (legacy && (tightest === -1 || remaining < answers[tightest]!.remaining)) {
-        tightest = i;
-      }
-    }
-    const headers: Record<string, string> = {};
-    if (header !== '') {
-      headers['ratelimit-policy'] = policy.policyHeader;
-      headers.ratelimit = header;
-    }
-    if (tightest !== -1) {
-      const w = windows[tightest]!;
-      const answer = answers[tightest]!;
-      headers['x-ratelimit-limit'] = String(w.points);
-      headers['x-ratelimit-remaining'] = String(answer.remaining);
-      headers['x-ratelimit-reset'] = String(Math.ceil((Date.now() + answer.resetMs) / 1000));
+      if (ietf)
+        header += `${header === '' ? '' : ', '}${w.item}${answer.remaining};t=${Math.ceil(resetMs / 1000)}`;
+      if (legacy && (tightest === -1 || answer.remaining < answers[tightest]!.remaining)) tightest = i;
     }
     if (limited !== undefined) {
       counts.add('limited', exchange);
+      const headers = fields(policy, header, tightest, answers);
       headers['retry-after'] = String(Math.max(1, Math.ceil(retryMs / 1000)));
       throw new RateLimited(`Rate limit '${limited.name}' reached`, {
         headers,
@@ -216,17 +201,27 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
         headers: { 'retry-after': '1' },
       });
     }
+    // Admitted: the fields go straight onto the response (no object on the hot path).
     if (header !== '') {
-      // Another limiter on this request (app-level and route-level) already reported: both fields are
-      // lists, so its policies and ours are sent together.
-      const before = exchange.res.getHeader('ratelimit');
+      const res = exchange.res;
+      const before = res.getHeader('ratelimit');
       if (typeof before === 'string') {
-        headers.ratelimit = `${before}, ${headers.ratelimit}`;
-        headers['ratelimit-policy'] =
-          `${exchange.res.getHeader('ratelimit-policy')}, ${headers['ratelimit-policy']}`;
+        // Another limiter on this request (app-level and route-level) already reported: both fields
+        // are lists, so its items and ours are sent together.
+        exchange.setHeader(
+          'ratelimit-policy',
+          `${res.getHeader('ratelimit-policy')}, ${policy.policyHeader}`,
+        );
+        exchange.setHeader('ratelimit', `${before}, ${header}`);
+      } else {
+        exchange.setHeader('ratelimit-policy', policy.policyHeader);
+        exchange.setHeader('ratelimit', header);
       }
     }
-    for (const name in headers) exchange.setHeader(name, headers[name]!);
+    if (tightest !== -1) {
+      const legacyFields = fields(policy, '', tightest, answers);
+      for (const name in legacyFields) exchange.setHeader(name, legacyFields[name]!);
+    }
     if (failed) {
       // Admitted on a failed store: it still takes its concurrency slot.
       return concurrency === undefined
@@ -308,6 +303,27 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     (middleware as { onFinish?: (exchange: Exchange, outcome: Outcome) => void }).onFinish = release;
   }
   return middleware;
+}
+
+/** The IETF fields (when `header` is given) and the legacy ones (for window `tightest`), as an object. */
+function fields(
+  policy: Policy,
+  header: string,
+  tightest: number,
+  answers: readonly (StoreAnswer | undefined)[],
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (header !== '') {
+    headers['ratelimit-policy'] = policy.policyHeader;
+    headers.ratelimit = header;
+  }
+  if (tightest !== -1) {
+    const answer = answers[tightest]!;
+    headers['x-ratelimit-limit'] = String(policy.windows[tightest]!.points);
+    headers['x-ratelimit-remaining'] = String(answer.remaining);
+    headers['x-ratelimit-reset'] = String(Math.ceil((Date.now() + answer.resetMs) / 1000));
+  }
+  return headers;
 }
 
 function isExempt(exchange: Exchange, exempt: (exchange: Exchange) => boolean): boolean {
