@@ -26,6 +26,8 @@ export default defineConfig({
       project('tracing', ['packages/tracing/src/**/*.test.ts']),
       project('auth', ['packages/auth/src/**/*.test.ts']),
       project('rate-limit', ['packages/rate-limit/src/**/*.test.ts']),
+      project('discovery', ['packages/discovery/src/**/*.test.ts']),
+      project('client', ['packages/client/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -5,6 +5,7 @@ import '@gatehouse/express';
 import '@gatehouse/koa';
 import '@gatehouse/auth';
 import '@gatehouse/rate-limit';
+import '@gatehouse/client';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

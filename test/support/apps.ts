@@ -68,6 +68,20 @@ function principalOf(ex: ReturnType<typeof exchangeOf>) {
   return { id, method, scopes, roles };
 }
 
+/**
+ * Calls the configured service through `gw.client(service)` with the request's query string and
+ * relays its status and JSON body: how an application handler uses the mesh client.
+ */
+async function relay(
+  gw: { client(name: string): import('@gatehouse/client').Client },
+  service: string,
+  url: string,
+) {
+  const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+  const answer = await gw.client(service).request({ path: `/echo${query}` });
+  return { status: answer.statusCode, body: (await answer.body.json()) as unknown };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const slowMs = (query: unknown) => Math.min(Number((query as { ms?: string }).ms ?? 200) || 200, 10_000);
 const httpError = () => Object.assign(new Error('The widget is bent'), { status: 422, expose: true });
@@ -101,6 +115,10 @@ function buildExpress(spec: AppSpec, reported: RunningApp['reported']) {
   app.get('/slow', async (req, res) => {
     await sleep(slowMs(req.query));
     res.json({ slow: true });
+  });
+  app.get('/upstream/:service', async (req, res) => {
+    const answer = await relay(gw, req.params.service, req.url);
+    res.status(answer.status).json(answer.body);
   });
   app.get('/throw/plain', () => {
     throw plainError();
@@ -144,6 +162,11 @@ function buildKoa(spec: AppSpec, reported: RunningApp['reported']) {
   router.get('/slow', async (ctx) => {
     await sleep(slowMs(ctx.query));
     ctx.body = { slow: true };
+  });
+  router.get('/upstream/:service', async (ctx) => {
+    const answer = await relay(gw, ctx.params.service!, ctx.url);
+    ctx.status = answer.status;
+    ctx.body = answer.body;
   });
   router.get('/throw/plain', () => {
     throw plainError();

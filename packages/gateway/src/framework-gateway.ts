@@ -3,6 +3,7 @@
 // core because it depends on every capability package, and core depends on none.
 import type { Server } from 'node:http';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
+import { type Client, type ClientOptions, createClient, type DeadlineOptions, deadline } from '@gatehouse/client';
 import {
   type AdminOptions,
   type CloseOptions,
@@ -26,6 +27,7 @@ import {
 
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
+const kClients = Symbol('gatehouse.clients');
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -124,6 +126,49 @@ export abstract class FrameworkGateway<M> {
     names.add(name);
     this.core.onClose(() => instance.close());
     return instance;
+  }
+
+  /**
+   * The mesh-aware client for a service named in the configuration (`services.orders`): its
+   * endpoints from there (or from `options.resolver`), spans and trace headers from this gateway's
+   * tracing. One client per name, made on first use, closed with the gateway; `options` apply on
+   * first use only.
+   *
+   * @example const res = await gw.client('orders').request({ path: `/orders/${id}` })
+   */
+  client(name: string, options: Omit<ClientOptions, 'name'> = {}): Client {
+    let clients = this.core.shared.get(kClients) as Map<string, Client> | undefined;
+    const existing = clients?.get(name);
+    if (existing !== undefined) return existing;
+    const service = this.core.config.services[name];
+    if (service === undefined && options.resolver === undefined && options.endpoints === undefined) {
+      const known = Object.keys(this.core.config.services);
+      throw new TypeError(
+        `client(): no service '${name}' in the configuration${known.length > 0 ? ` (services: ${known.join(', ')})` : ''}`,
+      );
+    }
+    const endpoints =
+      options.resolver !== undefined || options.endpoints !== undefined || service === undefined
+        ? options.endpoints
+        : 'url' in service
+          ? [service.url]
+          : service.endpoints;
+    const client = createClient({ tracer: tracingFor(this.core), ...options, endpoints, name });
+    if (clients === undefined) {
+      clients = new Map();
+      this.core.shared.set(kClients, clients);
+    }
+    clients.set(name, client);
+    this.core.onClose(() => client.close());
+    return client;
+  }
+
+  /**
+   * Honours an incoming deadline (`x-deadline-ms`): the rest of the request, and every
+   * `gw.client()` call made within it, runs within the caller's remaining budget.
+   */
+  deadline(options?: DeadlineOptions): M {
+    return this.wrap(deadline(options));
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

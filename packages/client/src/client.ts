@@ -1,0 +1,1016 @@
+// createClient(): the mesh-aware outbound client. One call goes: bulkhead → service breaker →
+// attempts (balancer pick among eligible endpoints → endpoint breaker → undici pool, per-try timeout),
+// with retries for retriable failures under the retry budget, optional hedging, and outlier ejection
+// fed by every answer.
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
+import { isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { type Endpoint, type Resolver, staticResolver } from '@gatehouse/discovery';
+import {
+  type Attributes,
+  context,
+  type MeterProvider,
+  metrics,
+  type ObservableResult,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import {
+  BrokenCircuitError,
+  type BulkheadPolicy,
+  BulkheadRejectedError,
+  bulkhead as cockatielBulkhead,
+} from 'cockatiel';
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
+import { RetryBudget, type RetryBudgetOptions } from './budget.js';
+import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
+import {
+  type BreakerOptions,
+  createBreaker,
+  EndpointState,
+  eligible,
+  isServerFailure,
+  type OutlierOptions,
+} from './endpoints.js';
+import {
+  CircuitOpen,
+  ClientBulkheadFull,
+  RetryBudgetExhausted,
+  UpstreamBadResponse,
+  UpstreamTimeout,
+  UpstreamTlsError,
+  UpstreamUnavailable,
+} from './errors.js';
+import { type HealthCheckOptions, startHealthChecks } from './health.js';
+
+/** Timeouts, in milliseconds. */
+export interface TimeoutOptions {
+  /** TCP (and TLS) connect. @default 1_000 */
+  connectMs?: number;
+  /** One attempt, until the response headers arrive. @default 5_000 */
+  perTryMs?: number;
+  /** The whole call, all attempts and backoff included; tightened by an incoming deadline. @default 15_000 */
+  totalMs?: number;
+  /** Longest pause between two chunks of a response body. @default 30_000 */
+  bodyMs?: number;
+}
+
+/** Retry settings. */
+export interface RetryOptions {
+  /** Attempts in all, the first included (1 disables retries). @default 3 */
+  maxAttempts?: number;
+  /** Response statuses worth another attempt on another endpoint. @default [502, 503, 504] */
+  statuses?: readonly number[];
+  /**
+   * Retry non-idempotent methods (POST, PATCH) too. Connect failures are retried for every method
+   * regardless: the request never left.
+   *
+   * @default false
+   */
+  nonIdempotent?: boolean;
+  /** Exponential backoff with full jitter: a random delay up to `baseMs × 2^(n−1)`, capped at `maxMs`. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** The retry budget shared by every call of this client; `false` disables it (not recommended). */
+  budget?: RetryBudgetOptions | false;
+}
+
+/** Client TLS (mTLS) settings. */
+export interface TlsOptions {
+  /** CA bundle (PEM) trusted for upstream certificates; default: Node's. */
+  ca?: string | Buffer;
+  /** Client certificate and key (PEM) for mTLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** The same as files, re-read when they change (certificate rotation without restart). */
+  files?: { ca?: string; cert?: string; key?: string };
+  /** How often watched files are checked. @default 1_000 */
+  watchIntervalMs?: number;
+  /** SNI server name. @default the endpoint's host */
+  servername?: string;
+  /**
+   * The identity the server's certificate must carry, instead of the endpoint's host name: DNS
+   * names (`orders.internal`) and/or URI SANs (`spiffe://prod.example/ns/shop/sa/orders`). A
+   * certificate without one of them fails closed (`GH_UPSTREAM_TLS`).
+   */
+  identity?: { dns?: readonly string[]; uri?: readonly string[] };
+}
+
+/** How the client reports spans; `gw.client()` passes the gateway's tracing. */
+export interface ClientTracer {
+  startClientSpan(request: { method: string; url: URL; headers?: Record<string, string> }): {
+    readonly headers: Record<string, string>;
+    end(result: { status: number } | { error: unknown }): void;
+  };
+}
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** The service's name, for errors, spans and metrics. */
+  name: string;
+  /** Where the endpoints come from: a resolver from `@gatehouse/discovery`, or a static list. */
+  resolver?: Resolver;
+  /** A static list of base URLs (`http://10.0.0.1:8080`) instead of a resolver. */
+  endpoints?: readonly string[];
+  /** `'p2c'` (least request, the default), `'round-robin'`, `'ewma'`, `'ring-hash'`, or your own. */
+  balancer?: BalancerName | Balancer;
+  /** This process's zone: endpoints in it are preferred while any is eligible. */
+  zone?: string;
+  /** Connections per endpoint. @default 64 */
+  connections?: number;
+  timeouts?: TimeoutOptions;
+  retry?: RetryOptions;
+  /** Circuit breakers per endpoint and for the whole service; `false` turns one off. */
+  breaker?: { endpoint?: BreakerOptions | false; service?: BreakerOptions | false };
+  /** Calls in flight at once and calls waiting for a slot (beyond: `GH_CLIENT_BULKHEAD_FULL`). */
+  bulkhead?: { maxConcurrent: number; maxPending?: number };
+  /**
+   * Hedging for idempotent calls: when the first attempt has not answered after `delayMs`, send a
+   * second one to another endpoint and take the first answer. Hedges are capped at `maxPercent` of
+   * calls (and spend the retry budget).
+   */
+  hedge?: { delayMs: number; maxPercent?: number };
+  /** Passive outlier ejection; `false` turns it off. */
+  outlier?: OutlierOptions | false;
+  /** Active HTTP health checks. */
+  healthCheck?: HealthCheckOptions;
+  tls?: TlsOptions;
+  /** The header carrying the remaining deadline to the callee; `false` to send none. @default 'x-deadline-ms' */
+  deadlineHeader?: string | false;
+  /** Spans for calls; default: the global OpenTelemetry tracer, trace context injected either way. */
+  tracer?: ClientTracer;
+  /** Where client metrics go. @default the global meter provider */
+  meterProvider?: MeterProvider;
+}
+
+/** One call. */
+export interface CallOptions {
+  /** @default 'GET' */
+  method?: string;
+  /** Path and query (`/orders/42?expand=lines`), relative to the endpoint. */
+  path: string;
+  headers?: Record<string, string | string[]>;
+  /** A string or bytes can be retried; a stream cannot (a call with a stream body is tried once). */
+  body?: string | Uint8Array | NodeJS.ReadableStream | null;
+  signal?: AbortSignal;
+  /** Overrides `timeouts.totalMs` for this call (an incoming deadline still tightens it). */
+  timeoutMs?: number;
+  /** Treat this call as idempotent (or not) whatever its method. */
+  idempotent?: boolean;
+  /** The key for `'ring-hash'` balancing (a user id, a cart id). */
+  hashKey?: string;
+}
+
+/** The answer: undici's response, plus where it came from. Consume or dump the body. */
+export interface CallResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Dispatcher.ResponseData['body'];
+  /** The endpoint that answered. */
+  readonly endpoint: Endpoint;
+  /** Attempts made (1 when the first answered), hedges included. */
+  readonly attempts: number;
+}
+
+/** Counters of one client, for tests and diagnostics. */
+export interface ClientStats {
+  readonly requests: number;
+  readonly retries: number;
+  readonly hedges: number;
+  readonly budgetExhausted: number;
+  readonly panics: number;
+  readonly endpoints: ReadonlyArray<{
+    id: string;
+    inflight: number;
+    latencyMs: number;
+    healthy: boolean;
+    ejected: boolean;
+    ejections: number;
+    circuit: 'closed' | 'open' | 'half-open' | 'isolated' | 'none';
+    requests: number;
+    failures: number;
+  }>;
+}
+
+/** The mesh-aware client. */
+export interface Client {
+  readonly name: string;
+  /** One call, with every policy applied. */
+  request(options: CallOptions): Promise<CallResponse>;
+  /** A fetch-like call: `path` relative to the service; the body is buffered for retries. */
+  fetch(path: string, init?: RequestInit & { hashKey?: string; timeoutMs?: number }): Promise<Response>;
+  stats(): ClientStats;
+  /** Re-reads `tls.files` now (they are also watched); new connections use the new certificates. */
+  reloadTls(): void;
+  /** Stops health checks and watches, then closes every pool once its calls finish. */
+  close(): Promise<void>;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
+const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_|ERR_OSSL_)/;
+
+/** How an attempt went wrong, for retry decisions, ejection and the error the caller gets. */
+type Failure =
+  | { kind: 'connect'; error: unknown }
+  | { kind: 'reset'; error: unknown }
+  | { kind: 'timeout'; error: unknown }
+  | { kind: 'tls'; error: unknown }
+  | { kind: 'circuit'; error: unknown }
+  | { kind: 'aborted'; error: unknown }
+  | { kind: 'other'; error: unknown };
+
+const codeOf = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string') return code;
+  const cause = (error as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof cause === 'string' ? cause : undefined;
+};
+
+class PerTryTimeout extends Error {
+  constructor() {
+    super('per-try timeout');
+    this.name = 'PerTryTimeout';
+  }
+}
+
+function classify(error: unknown, callerSignal: AbortSignal | undefined): Failure {
+  if (error instanceof BrokenCircuitError) return { kind: 'circuit', error };
+  if (callerSignal?.aborted === true) return { kind: 'aborted', error: callerSignal.reason ?? error };
+  if (error instanceof PerTryTimeout) return { kind: 'timeout', error };
+  const code = codeOf(error);
+  if (code === undefined) return { kind: 'other', error };
+  if (CONNECT_CODES.has(code)) return { kind: 'connect', error };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', error };
+  if (TLS_CODES.test(code)) return { kind: 'tls', error };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
+    return { kind: 'reset', error };
+  }
+  return { kind: 'other', error };
+}
+
+function resolveOptions(options: ClientOptions) {
+  const problems = new Problems(`client(${typeof options?.name === 'string' ? options.name : '?'})`);
+  if (typeof options !== 'object' || options === null) {
+    problems.add('', 'must be an options object');
+    problems.throwIfAny();
+  }
+  unknownKeys(problems, '', options, [
+    'name',
+    'resolver',
+    'endpoints',
+    'balancer',
+    'zone',
+    'connections',
+    'timeouts',
+    'retry',
+    'breaker',
+    'bulkhead',
+    'hedge',
+    'outlier',
+    'healthCheck',
+    'tls',
+    'deadlineHeader',
+    'tracer',
+    'meterProvider',
+  ]);
+  if (typeof options.name !== 'string' || options.name === '') problems.add('name', 'is required');
+  if ((options.resolver === undefined) === (options.endpoints === undefined)) {
+    problems.add('', "give exactly one of 'resolver' or 'endpoints'");
+  }
+  const t = options.timeouts ?? {};
+  unknownKeys(problems, 'timeouts', t, ['connectMs', 'perTryMs', 'totalMs', 'bodyMs']);
+  const timeouts = {
+    connectMs: positiveInt(problems, 'timeouts.connectMs', t.connectMs, 1_000),
+    perTryMs: positiveInt(problems, 'timeouts.perTryMs', t.perTryMs, 5_000),
+    totalMs: positiveInt(problems, 'timeouts.totalMs', t.totalMs, 15_000),
+    bodyMs: positiveInt(problems, 'timeouts.bodyMs', t.bodyMs, 30_000),
+  };
+  const r = options.retry ?? {};
+  unknownKeys(problems, 'retry', r, ['maxAttempts', 'statuses', 'nonIdempotent', 'backoff', 'budget']);
+  const retry = {
+    maxAttempts: positiveInt(problems, 'retry.maxAttempts', r.maxAttempts, 3),
+    statuses: new Set(r.statuses ?? [502, 503, 504]),
+    nonIdempotent: r.nonIdempotent === true,
+    baseMs: positiveInt(problems, 'retry.backoff.baseMs', r.backoff?.baseMs, 25),
+    maxMs: positiveInt(problems, 'retry.backoff.maxMs', r.backoff?.maxMs, 1_000),
+  };
+  for (const [i, s] of (r.statuses ?? []).entries()) {
+    if (!Number.isInteger(s) || s < 400 || s > 599)
+      problems.add(`retry.statuses[${i}]`, 'must be a 4xx or 5xx status');
+  }
+  if (r.budget !== undefined && r.budget !== false) {
+    unknownKeys(problems, 'retry.budget', r.budget, ['ratio', 'minPerSecond', 'ttlMs']);
+    const { ratio, minPerSecond } = r.budget;
+    if (ratio !== undefined && !(ratio >= 0 && ratio <= 10))
+      problems.add('retry.budget.ratio', 'must be a number from 0 to 10');
+    if (minPerSecond !== undefined && !(minPerSecond >= 0))
+      problems.add('retry.budget.minPerSecond', 'must be ≥ 0');
+  }
+  if (options.bulkhead !== undefined) {
+    positiveInt(problems, 'bulkhead.maxConcurrent', options.bulkhead.maxConcurrent ?? null, 1);
+    if (
+      options.bulkhead.maxPending !== undefined &&
+      !(Number.isInteger(options.bulkhead.maxPending) && options.bulkhead.maxPending >= 0)
+    ) {
+      problems.add('bulkhead.maxPending', 'must be a non-negative integer');
+    }
+  }
+  if (options.hedge !== undefined) {
+    positiveInt(problems, 'hedge.delayMs', options.hedge.delayMs ?? null, 1);
+    const p = options.hedge.maxPercent;
+    if (p !== undefined && !(p > 0 && p <= 100))
+      problems.add('hedge.maxPercent', 'must be a percentage from 0 (excluded) to 100');
+  }
+  const o = options.outlier === false ? undefined : (options.outlier ?? {});
+  if (o !== undefined) {
+    unknownKeys(problems, 'outlier', o, [
+      'consecutiveFailures',
+      'baseEjectionMs',
+      'maxEjectionMs',
+      'maxEjectionPercent',
+    ]);
+    const p = o.maxEjectionPercent;
+    if (p !== undefined && !(p >= 0 && p <= 100))
+      problems.add('outlier.maxEjectionPercent', 'must be a percentage from 0 to 100');
+  }
+  const outlier =
+    o === undefined
+      ? undefined
+      : {
+          consecutiveFailures: positiveInt(problems, 'outlier.consecutiveFailures', o.consecutiveFailures, 5),
+          baseEjectionMs: positiveInt(problems, 'outlier.baseEjectionMs', o.baseEjectionMs, 10_000),
+          maxEjectionMs: positiveInt(problems, 'outlier.maxEjectionMs', o.maxEjectionMs, 300_000),
+          maxEjectionPercent: o.maxEjectionPercent ?? 50,
+        };
+  const balancer =
+    typeof options.balancer === 'object' && options.balancer !== null
+      ? options.balancer
+      : ['p2c', 'round-robin', 'ewma', 'ring-hash'].includes(options.balancer ?? 'p2c')
+        ? balancerNamed((options.balancer ?? 'p2c') as BalancerName)
+        : (problems.add(
+            'balancer',
+            `must be 'p2c', 'round-robin', 'ewma', 'ring-hash' or a Balancer, got ${JSON.stringify(options.balancer)}`,
+          ),
+          balancerNamed('p2c'));
+  const connections = positiveInt(problems, 'connections', options.connections, 64);
+  problems.throwIfAny();
+  return { timeouts, retry, outlier, balancer, connections };
+}
+
+/**
+ * Creates a client for one service.
+ *
+ * @throws ConfigError listing every problem in the options.
+ * @example
+ *   const orders = createClient({ name: 'orders', resolver: dnsResolver({ name: '_http._tcp.orders.svc', type: 'SRV' }) });
+ *   const res = await orders.request({ path: '/orders/42' });
+ *   const order = await res.body.json();
+ */
+export function createClient(options: ClientOptions): Client {
+  const { timeouts, retry, outlier, balancer, connections } = resolveOptions(options);
+  const name = options.name;
+  const resolver = options.resolver ?? staticResolver(options.endpoints as string[]);
+  const deadlineHeader =
+    options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? DEADLINE_HEADER).toLowerCase();
+  const budget =
+    retry.maxAttempts > 1 && options.retry?.budget !== false
+      ? new RetryBudget(options.retry?.budget || {})
+      : undefined;
+  const hedgeBudget =
+    options.hedge === undefined
+      ? undefined
+      : new RetryBudget({ ratio: (options.hedge.maxPercent ?? 10) / 100, minPerSecond: 0 });
+  const endpointBreaker = options.breaker?.endpoint === false ? undefined : (options.breaker?.endpoint ?? {});
+  const serviceBreaker =
+    options.breaker?.service === false || options.breaker?.service === undefined
+      ? undefined
+      : createBreaker(options.breaker.service);
+  const bulkheadPolicy: BulkheadPolicy | undefined =
+    options.bulkhead === undefined
+      ? undefined
+      : cockatielBulkhead(options.bulkhead.maxConcurrent, options.bulkhead.maxPending ?? 0);
+  const tracer = options.tracer ?? defaultTracer(name);
+  const counts = { requests: 0, retries: 0, hedges: 0, panics: 0 };
+
+  // TLS material, re-read from files on change; pools made after a reload use it.
+  let tlsMaterial = loadTls(options.tls);
+  const connectOptions = (endpoint: Endpoint) => {
+    const tls = options.tls;
+    const base: Record<string, unknown> = { timeout: timeouts.connectMs };
+    if (tls === undefined && endpoint.hostname === undefined) return base;
+    // SNI: the configured name, else the DNS name the address came from (an SRV target).
+    const servername = tls?.servername ?? endpoint.hostname;
+    if (tls === undefined) return { ...base, servername };
+    return {
+      ...base,
+      ...tlsMaterial,
+      ...(servername === undefined ? {} : { servername }),
+      ...(tls.identity === undefined ? {} : { checkServerIdentity: identityCheck(tls.identity) }),
+    };
+  };
+  const makePool = (state: EndpointState) =>
+    new Pool(state.origin, {
+      connections,
+      connect: connectOptions(state.endpoint) as Pool.Options['connect'],
+      headersTimeout: timeouts.perTryMs,
+      bodyTimeout: timeouts.bodyMs,
+      keepAliveTimeout: 30_000,
+    });
+
+  const states = new Map<string, EndpointState>();
+  let all: EndpointState[] = [];
+  const sync = (endpoints: readonly Endpoint[]) => {
+    const next = new Map<string, EndpointState>();
+    for (const endpoint of endpoints) {
+      const existing = states.get(endpoint.id);
+      if (existing !== undefined && sameEndpoint(existing.endpoint, endpoint))
+        next.set(endpoint.id, existing);
+      else next.set(endpoint.id, new EndpointState(endpoint, makePool, endpointBreaker));
+    }
+    for (const [id, state] of states) {
+      if (next.get(id) === state) continue;
+      // Gone from discovery: no new calls; calls in flight finish, then the pool closes.
+      state.removed = true;
+      void state.pool.close().catch(() => {});
+    }
+    states.clear();
+    for (const [id, state] of next) states.set(id, state);
+    all = [...next.values()];
+  };
+  sync(resolver.current());
+  const unsubscribe = resolver.subscribe(sync);
+  const health =
+    options.healthCheck === undefined ? undefined : startHealthChecks(() => all, options.healthCheck);
+  observe(
+    options.meterProvider,
+    name,
+    () => all,
+    counts,
+    () => budget?.exhausted ?? 0,
+  );
+
+  const reloadTls = () => {
+    tlsMaterial = loadTls(options.tls);
+    for (const state of all) {
+      const old = state.pool;
+      state.pool = makePool(state);
+      void old.close().catch(() => {});
+    }
+  };
+  const files = options.tls?.files;
+  const watched =
+    files === undefined ? [] : [files.ca, files.cert, files.key].filter((f): f is string => f !== undefined);
+  const onFileChange = () => {
+    try {
+      reloadTls();
+    } catch {
+      // A half-written file: keep the previous material; the next change retries.
+    }
+  };
+  for (const file of watched)
+    watchFile(file, { interval: options.tls?.watchIntervalMs ?? 1_000, persistent: false }, onFileChange);
+
+  const pick = (tried: ReadonlySet<EndpointState>, key: string | undefined): EndpointState | undefined => {
+    const now = performance.now();
+    const { candidates, panic } = eligible(all, now, options.zone);
+    if (panic) counts.panics++;
+    if (candidates.length === 0) return undefined;
+    const fresh = tried.size === 0 ? candidates : candidates.filter((c) => !tried.has(c));
+    return balancer.pick(fresh.length > 0 ? fresh : candidates, key);
+  };
+
+  const recordFailure = (state: EndpointState, now: number) => {
+    state.counts.failures++;
+    if (outlier === undefined) return;
+    state.failures++;
+    if (state.failures < outlier.consecutiveFailures || state.ejectedUntil > now) return;
+    const live = all.filter((s) => !s.removed);
+    const ejected = live.filter((s) => s.ejectedUntil > now).length;
+    if (((ejected + 1) * 100) / live.length > outlier.maxEjectionPercent) return;
+    state.ejections++;
+    state.counts.ejections++;
+    state.ejectedUntil = now + Math.min(outlier.baseEjectionMs * state.ejections, outlier.maxEjectionMs);
+    state.failures = 0;
+  };
+  const recordSuccess = (state: EndpointState) => {
+    state.failures = 0;
+  };
+  const latencyClock = new WeakMap<EndpointState, { at: number }>();
+
+  /** One attempt on one endpoint. Resolves with the response or a classified failure; never rejects. */
+  const attempt = async (
+    state: EndpointState,
+    call: CallOptions,
+    deadlineAt: number,
+    signal: AbortSignal,
+  ): Promise<{ response: Dispatcher.ResponseData } | { failure: Failure }> => {
+    const perTry = Math.max(1, Math.min(timeouts.perTryMs, deadlineAt - performance.now()));
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new PerTryTimeout()), perTry);
+    const method = (call.method ?? 'GET').toUpperCase();
+    const span = tracer.startClientSpan({ method, url: new URL(call.path, state.origin), headers: {} });
+    const headers: Record<string, string | string[]> = { ...call.headers, ...span.headers };
+    if (deadlineHeader !== undefined)
+      headers[deadlineHeader] = String(Math.max(1, Math.floor(deadlineAt - performance.now())));
+    const started = performance.now();
+    state.inflight++;
+    state.counts.requests++;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      state.inflight--;
+    };
+    const send = () =>
+      state.pool.request({
+        origin: state.origin,
+        path: call.path,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: call.body as Dispatcher.DispatchOptions['body'],
+        signal: controller.signal,
+        headersTimeout: perTry,
+      });
+    try {
+      const response =
+        state.breaker === undefined
+          ? await send()
+          : await state.breaker
+              .execute(async () => {
+                const res = await send();
+                // The breaker counts a 5xx as a failure: reject inside, resolve outside.
+                if (isServerFailure(res.statusCode)) throw new ServerFailure(res);
+                return res;
+              })
+              .catch((error: unknown) => {
+                if (error instanceof ServerFailure) return error.response;
+                throw error;
+              });
+      const now = performance.now();
+      let clock = latencyClock.get(state);
+      if (clock === undefined) latencyClock.set(state, (clock = { at: now }));
+      state.observeLatency(now - started, now, clock);
+      if (isServerFailure(response.statusCode)) recordFailure(state, now);
+      else recordSuccess(state);
+      span.end({ status: response.statusCode });
+      response.body.once('close', done);
+      response.body.once('error', done);
+      return { response: response as Dispatcher.ResponseData };
+    } catch (error) {
+      done();
+      const failure = classify(error, signal);
+      if (failure.kind === 'connect' || failure.kind === 'reset' || failure.kind === 'timeout') {
+        recordFailure(state, performance.now());
+      }
+      span.end({ error: failure.error });
+      return { failure };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  const backoff = (n: number) => Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (n - 1));
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        signal.removeEventListener('abort', finish);
+        clearTimeout(timer);
+        resolve();
+      }
+      signal.addEventListener('abort', finish, { once: true });
+    });
+
+  /** Every attempt of one call, retries and a hedge included. */
+  const attempts = async (
+    call: CallOptions,
+    deadlineAt: number,
+    signal: AbortSignal,
+  ): Promise<CallResponse> => {
+    const method = (call.method ?? 'GET').toUpperCase();
+    const idempotent = call.idempotent ?? IDEMPOTENT.has(method);
+    const replayable =
+      call.body === undefined ||
+      call.body === null ||
+      typeof call.body === 'string' ||
+      call.body instanceof Uint8Array;
+    const tried = new Set<EndpointState>();
+    budget?.request();
+    hedgeBudget?.request();
+    let last: Failure | undefined;
+    let made = 0;
+    for (let n = 1; ; n++) {
+      const state = pick(tried, call.hashKey);
+      if (state === undefined) {
+        throw new UpstreamUnavailable(`No endpoint of '${name}' is available`, { cause: last?.error });
+      }
+      tried.add(state);
+      let outcome:
+        | { response: Dispatcher.ResponseData; state: EndpointState }
+        | { failure: Failure; state: EndpointState };
+      if (n === 1 && options.hedge !== undefined && idempotent && replayable) {
+        outcome = await hedged(state, call, deadlineAt, signal, tried, () => made++);
+      } else {
+        made++;
+        outcome = { ...(await attempt(state, call, deadlineAt, signal)), state };
+      }
+      const canRetry = (connectFailure: boolean) =>
+        n < retry.maxAttempts &&
+        replayable &&
+        (idempotent || retry.nonIdempotent || connectFailure) &&
+        deadlineAt - performance.now() > 1;
+      if ('response' in outcome) {
+        const { response } = outcome;
+        if (!retry.statuses.has(response.statusCode) || !canRetry(false)) {
+          return { ...response, endpoint: outcome.state.endpoint, attempts: made };
+        }
+        if (budget !== undefined && !budget.tryRetry()) {
+          return { ...response, endpoint: outcome.state.endpoint, attempts: made };
+        }
+        await response.body.dump().catch(() => {});
+        last = { kind: 'other', error: new Error(`status ${response.statusCode}`) };
+      } else {
+        const { failure } = outcome;
+        last = failure;
+        if (failure.kind === 'aborted') throw failure.error;
+        if (failure.kind === 'tls')
+          throw new UpstreamTlsError(`TLS to '${name}' failed`, { cause: failure.error });
+        if (deadlineAt - performance.now() <= 1)
+          throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: failure.error });
+        const retriable =
+          failure.kind === 'connect' ||
+          failure.kind === 'circuit' ||
+          failure.kind === 'reset' ||
+          failure.kind === 'timeout';
+        // A call refused by an open endpoint circuit never reached it: try another without spending budget.
+        if (failure.kind === 'circuit' && n < retry.maxAttempts + all.length) continue;
+        if (!retriable || !canRetry(failure.kind === 'connect')) throw finalError(failure);
+        if (budget !== undefined && !budget.tryRetry()) {
+          throw new RetryBudgetExhausted(`'${name}' is failing and its retry budget is spent`, {
+            cause: failure.error,
+          });
+        }
+      }
+      counts.retries++;
+      outcome.state.counts.retries++;
+      await sleep(backoff(n), signal);
+      if (signal.aborted) {
+        const reason = signal.reason;
+        if (reason instanceof DeadlineReached)
+          throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: last.error });
+        throw reason;
+      }
+    }
+  };
+
+  const finalError = (failure: Failure) => {
+    switch (failure.kind) {
+      case 'timeout':
+        return new UpstreamTimeout(`'${name}' did not answer in time`, { cause: failure.error });
+      case 'connect':
+        return new UpstreamUnavailable(`'${name}' refused the connection`, { cause: failure.error });
+      case 'circuit':
+        return new CircuitOpen(`Every endpoint of '${name}' has its circuit open`, { cause: failure.error });
+      case 'reset':
+        return new UpstreamBadResponse(`'${name}' closed the connection before answering`, {
+          cause: failure.error,
+        });
+      default:
+        return isGatehouseError(failure.error)
+          ? failure.error
+          : new UpstreamBadResponse(`'${name}' failed`, { cause: failure.error });
+    }
+  };
+
+  /** The first attempt, with a hedge on another endpoint if it is slow; the first good answer wins. */
+  const hedged = (
+    first: EndpointState,
+    call: CallOptions,
+    deadlineAt: number,
+    signal: AbortSignal,
+    tried: Set<EndpointState>,
+    count: () => void,
+  ): Promise<
+    { response: Dispatcher.ResponseData; state: EndpointState } | { failure: Failure; state: EndpointState }
+  > =>
+    new Promise((resolve) => {
+      const controllers: AbortController[] = [];
+      let pending = 0;
+      let settled = false;
+      let lastFailure: { failure: Failure; state: EndpointState } | undefined;
+      const launch = (state: EndpointState) => {
+        const local = new AbortController();
+        controllers.push(local);
+        const onAbort = () => local.abort(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending++;
+        count();
+        void attempt(state, call, deadlineAt, local.signal).then((result) => {
+          signal.removeEventListener('abort', onAbort);
+          pending--;
+          if (settled) {
+            if ('response' in result) void result.response.body.dump().catch(() => {});
+            return;
+          }
+          const good = 'response' in result && !retry.statuses.has(result.response.statusCode);
+          if (good || pending === 0) {
+            settled = true;
+            clearTimeout(timer);
+            for (const c of controllers) if (c !== local) c.abort(new Error('hedge lost'));
+            resolve('response' in result ? { ...result, state } : (lastFailure ?? { ...result, state }));
+          } else if (!('response' in result)) {
+            lastFailure = { ...result, state };
+          } else {
+            void result.response.body.dump().catch(() => {});
+          }
+        });
+      };
+      launch(first);
+      const timer = setTimeout(() => {
+        if (settled || hedgeBudget === undefined || !hedgeBudget.tryRetry()) return;
+        const second = pick(tried, call.hashKey);
+        if (second === undefined || tried.has(second)) return;
+        tried.add(second);
+        counts.hedges++;
+        launch(second);
+      }, options.hedge!.delayMs);
+    });
+
+  const run = async (call: CallOptions): Promise<CallResponse> => {
+    counts.requests++;
+    const now = performance.now();
+    const inherited = currentDeadline();
+    let totalMs = call.timeoutMs ?? timeouts.totalMs;
+    if (inherited !== undefined) totalMs = Math.min(totalMs, inherited - now);
+    if (totalMs <= 0) throw new UpstreamTimeout(`No time left to call '${name}'`);
+    const deadlineAt = now + totalMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DeadlineReached()), totalMs);
+    const onAbort = () => controller.abort(call.signal!.reason);
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+    if (call.signal?.aborted) controller.abort(call.signal.reason);
+    try {
+      return await attempts(call, deadlineAt, controller.signal);
+    } catch (error) {
+      if (controller.signal.reason instanceof DeadlineReached && !isGatehouseError(error)) {
+        throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', onAbort);
+    }
+  };
+
+  const guarded = (call: CallOptions): Promise<CallResponse> => {
+    let task = () => run(call);
+    if (serviceBreaker !== undefined) {
+      const inner = task;
+      task = () =>
+        serviceBreaker
+          .execute(async () => {
+            const res = await inner();
+            if (isServerFailure(res.statusCode)) throw new ServerFailure(res);
+            return res;
+          })
+          .catch((error: unknown) => {
+            if (error instanceof ServerFailure) return error.response as CallResponse;
+            if (error instanceof BrokenCircuitError)
+              throw new CircuitOpen(`The circuit to '${name}' is open`, { cause: error });
+            throw error;
+          });
+    }
+    if (bulkheadPolicy === undefined) return task();
+    return bulkheadPolicy.execute(task).catch((error: unknown) => {
+      if (error instanceof BulkheadRejectedError)
+        throw new ClientBulkheadFull(`Too many calls to '${name}' at once`, { cause: error });
+      throw error;
+    });
+  };
+
+  return {
+    name,
+    request: guarded,
+    async fetch(path, init = {}) {
+      const headers: Record<string, string> = {};
+      new Headers(init.headers).forEach((value, key) => {
+        headers[key] = value;
+      });
+      let body: string | Uint8Array | undefined;
+      if (init.body !== undefined && init.body !== null)
+        body = new Uint8Array(await new Response(init.body).arrayBuffer());
+      const res = await guarded({
+        path,
+        method: init.method,
+        headers,
+        body,
+        signal: init.signal ?? undefined,
+        hashKey: init.hashKey,
+        timeoutMs: init.timeoutMs,
+      });
+      const out = new Headers();
+      for (const [key, value] of Object.entries(res.headers)) {
+        if (value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) out.append(key, v);
+      }
+      const empty = res.statusCode === 204 || res.statusCode === 304 || init.method?.toUpperCase() === 'HEAD';
+      if (empty) await res.body.dump();
+      return new Response(empty ? null : (res.body as unknown as ReadableStream), {
+        status: res.statusCode,
+        headers: out,
+      });
+    },
+    stats: () => ({
+      requests: counts.requests,
+      retries: counts.retries,
+      hedges: counts.hedges,
+      budgetExhausted: budget?.exhausted ?? 0,
+      panics: counts.panics,
+      endpoints: all.map((s) => ({
+        id: s.id,
+        inflight: s.inflight,
+        latencyMs: s.latencyMs,
+        healthy: s.healthy,
+        ejected: s.ejectedUntil > performance.now(),
+        ejections: s.ejections,
+        circuit: s.breaker === undefined ? 'none' : CIRCUIT_NAMES[s.breaker.state]!,
+        requests: s.counts.requests,
+        failures: s.counts.failures,
+      })),
+    }),
+    reloadTls,
+    async close() {
+      unsubscribe();
+      health?.stop();
+      for (const file of watched) unwatchFile(file, onFileChange);
+      await Promise.all(all.map((s) => s.pool.close().catch(() => {})));
+      if (options.resolver === undefined) await resolver.close();
+    },
+  };
+}
+
+const CIRCUIT_NAMES = ['closed', 'open', 'half-open', 'isolated'] as const;
+
+class ServerFailure extends Error {
+  readonly response: Dispatcher.ResponseData | CallResponse;
+  constructor(response: Dispatcher.ResponseData | CallResponse) {
+    super(`upstream answered ${response.statusCode}`);
+    this.response = response;
+  }
+}
+
+class DeadlineReached extends Error {
+  constructor() {
+    super('deadline reached');
+    this.name = 'DeadlineReached';
+  }
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return (
+    a.protocol === b.protocol &&
+    a.host === b.host &&
+    a.port === b.port &&
+    a.weight === b.weight &&
+    a.priority === b.priority &&
+    a.zone === b.zone &&
+    a.hostname === b.hostname
+  );
+}
+
+function loadTls(tls: TlsOptions | undefined): Record<string, string | Buffer> {
+  if (tls === undefined) return {};
+  const out: Record<string, string | Buffer> = {};
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const file = tls.files?.[key];
+    const value = file !== undefined ? readFileSync(file) : tls[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** The server's certificate must carry one of the expected DNS names or URI SANs; nothing else passes. */
+function identityCheck(identity: NonNullable<TlsOptions['identity']>) {
+  return (_host: string, cert: PeerCertificate): Error | undefined => {
+    const sans = (cert.subjectaltname ?? '').split(', ');
+    for (const uri of identity.uri ?? []) if (sans.includes(`URI:${uri}`)) return undefined;
+    for (const dns of identity.dns ?? [])
+      if (tlsCheckServerIdentity(dns, cert) === undefined) return undefined;
+    const error = new Error(
+      `certificate identity ${cert.subjectaltname ?? '(none)'} matches none of ${[...(identity.uri ?? []), ...(identity.dns ?? [])].join(', ')}`,
+    );
+    (error as { code?: string }).code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+    return error;
+  };
+}
+
+function defaultTracer(service: string): ClientTracer {
+  const tracer = trace.getTracer('@gatehouse/client');
+  return {
+    startClientSpan({ method, url }) {
+      const span = tracer.startSpan(
+        method,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'http.request.method': method,
+            'server.address': url.hostname,
+            'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+            'url.full': `${url.origin}${url.pathname}`,
+            'gatehouse.upstream': service,
+          },
+        },
+        context.active(),
+      );
+      const headers: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), headers);
+      return {
+        headers,
+        end(result) {
+          if ('status' in result) {
+            span.setAttribute('http.response.status_code', result.status);
+            if (result.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          } else {
+            const error = result.error as { name?: string; code?: string };
+            span.setAttribute('error.type', error?.code ?? error?.name ?? 'Error');
+            span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+          span.end();
+        },
+      };
+    },
+  };
+}
+
+// Per-endpoint counters read at collection time: the call path only increments numbers.
+function observe(
+  provider: MeterProvider | undefined,
+  service: string,
+  endpoints: () => readonly EndpointState[],
+  counts: { retries: number; hedges: number; panics: number },
+  exhausted: () => number,
+): void {
+  const meter = (provider ?? metrics).getMeter('@gatehouse/client');
+  const requests = meter.createObservableCounter('gatehouse.client.requests', {
+    description: 'Attempts sent to each endpoint, and how many failed (5xx, refused, reset, timed out)',
+    unit: '{request}',
+  });
+  const ejections = meter.createObservableCounter('gatehouse.client.ejections', {
+    description: 'Outlier ejections per endpoint',
+    unit: '{ejection}',
+  });
+  const circuit = meter.createObservableGauge('gatehouse.client.circuit_open', {
+    description: '1 while an endpoint circuit is open (or half-open), else 0',
+  });
+  const retries = meter.createObservableCounter('gatehouse.client.retries', {
+    description: 'Retries and hedges made, and retries refused by the retry budget',
+    unit: '{retry}',
+  });
+  requests.addCallback((result: ObservableResult<Attributes>) => {
+    for (const s of endpoints()) {
+      result.observe(s.counts.requests, {
+        'gatehouse.upstream': service,
+        'gatehouse.endpoint': s.id,
+        outcome: 'sent',
+      });
+      result.observe(s.counts.failures, {
+        'gatehouse.upstream': service,
+        'gatehouse.endpoint': s.id,
+        outcome: 'failed',
+      });
+    }
+  });
+  ejections.addCallback((result) => {
+    for (const s of endpoints())
+      result.observe(s.counts.ejections, { 'gatehouse.upstream': service, 'gatehouse.endpoint': s.id });
+  });
+  circuit.addCallback((result) => {
+    for (const s of endpoints()) {
+      if (s.breaker === undefined) continue;
+      result.observe(s.breaker.state === 0 ? 0 : 1, {
+        'gatehouse.upstream': service,
+        'gatehouse.endpoint': s.id,
+      });
+    }
+  });
+  retries.addCallback((result) => {
+    result.observe(counts.retries, { 'gatehouse.upstream': service, kind: 'retry' });
+    result.observe(counts.hedges, { 'gatehouse.upstream': service, kind: 'hedge' });
+    result.observe(exhausted(), { 'gatehouse.upstream': service, kind: 'budget_exhausted' });
+  });
+}

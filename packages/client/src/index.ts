@@ -1,0 +1,41 @@
+export {
+  type Balanced,
+  type Balancer,
+  type BalancerName,
+  balancerNamed,
+  ewma,
+  p2c,
+  ringHash,
+  roundRobin,
+} from './balancer.js';
+export { RetryBudget, type RetryBudgetOptions } from './budget.js';
+export {
+  type CallOptions,
+  type CallResponse,
+  type Client,
+  type ClientOptions,
+  type ClientStats,
+  type ClientTracer,
+  createClient,
+  type RetryOptions,
+  type TimeoutOptions,
+  type TlsOptions,
+} from './client.js';
+export {
+  currentDeadline,
+  DEADLINE_HEADER,
+  type DeadlineOptions,
+  deadline,
+  withDeadline,
+} from './deadline.js';
+export type { BreakerOptions, OutlierOptions } from './endpoints.js';
+export {
+  CircuitOpen,
+  ClientBulkheadFull,
+  RetryBudgetExhausted,
+  UpstreamBadResponse,
+  UpstreamTimeout,
+  UpstreamTlsError,
+  UpstreamUnavailable,
+} from './errors.js';
+export type { HealthCheckOptions } from './health.js';

@@ -1,0 +1,101 @@
+// The etcd client that discovery makes when given `hosts` instead of a client: etcd3 (an optional peer
+// dependency, loaded only here) with fault handling tuned for recovery within seconds of etcd's return
+// rather than etcd3's defaults (a 5 s open breaker, watch reconnects backing off to 30 s).
+import { createRequire } from 'node:module';
+import type { Problems } from '@gatehouse/core';
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  type IBackoff,
+  noop,
+  retry,
+} from 'cockatiel';
+import type { Etcd3, Namespace } from 'etcd3';
+
+/** Options shared by etcdResolver and registerWithEtcd for reaching etcd. */
+export interface EtcdConnectionOptions {
+  /**
+   * An etcd3 client (or a namespace of one) to use; it stays open when discovery closes. Give this
+   * or `hosts`.
+   */
+  client?: Namespace;
+  /**
+   * etcd endpoints (`'http://127.0.0.1:2379'`) for a client that discovery makes and closes. Needs
+   * the `etcd3` package installed. Give this or `client`.
+   */
+  hosts?: string | readonly string[];
+}
+
+/** Checks that exactly one of `client` and `hosts` is given, and that etcd3 can be loaded for `hosts`. */
+export function checkConnection(problems: Problems, options: EtcdConnectionOptions): string[] {
+  const { client, hosts } = options;
+  if ((client === undefined) === (hosts === undefined)) {
+    problems.add('', 'give exactly one of `client` (an etcd3 client) and `hosts`');
+    return [];
+  }
+  if (client !== undefined) {
+    if (typeof client !== 'object' || client === null || typeof (client as Namespace).watch !== 'function') {
+      problems.add('client', 'must be an etcd3 client (new Etcd3(…)) or a namespace of one');
+    }
+    return [];
+  }
+  const list = typeof hosts === 'string' ? [hosts] : Array.isArray(hosts) ? [...hosts] : [];
+  if (list.length === 0)
+    problems.add('hosts', 'must be a URL or a non-empty array of URLs (`http://127.0.0.1:2379`)');
+  list.forEach((host, i) => {
+    if (typeof host !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(host)) {
+      problems.add(
+        typeof hosts === 'string' ? 'hosts' : `hosts[${i}]`,
+        `must be http(s)://host:port, got ${JSON.stringify(host)}`,
+      );
+    }
+  });
+  try {
+    createRequire(import.meta.url).resolve('etcd3');
+  } catch {
+    problems.add('hosts', 'needs the etcd3 package: npm install etcd3');
+  }
+  return list;
+}
+
+/** Makes a client for `hosts`. */
+export async function createEtcdClient(
+  hosts: readonly string[],
+  options: { timeoutMs: number; retryInitialMs: number; retryMaxMs: number },
+): Promise<Etcd3> {
+  const { Etcd3, isRecoverableError } = await import('etcd3');
+  return new Etcd3({
+    hosts: [...hosts],
+    dialTimeout: options.timeoutMs,
+    // HTTP/2 pings find a connection whose peer vanished without a reset (a partition, a dead host),
+    // which would otherwise leave a watch looking healthy forever. etcd allows one every 5 s.
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    },
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: Math.min(1_000, options.retryMaxMs),
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      // Retrying once per other member is useful in a cluster; with one member, discovery's own
+      // backoff is the retry.
+      global:
+        hosts.length > 1 ? retry(handleWhen(isRecoverableError), { maxAttempts: hosts.length - 1 }) : noop,
+      // etcd3 declares IBackoff but calls .next() on it, i.e. uses it as the factory cockatiel 3 makes.
+      watchBackoff: new ExponentialBackoff({
+        initialDelay: options.retryInitialMs,
+        maxDelay: options.retryMaxMs,
+      }) as unknown as IBackoff<unknown>,
+    },
+  });
+}
+
+/** A deadline `ms` from now, as gRPC call options. */
+export function deadline(ms: number): { deadline: Date } {
+  return { deadline: new Date(Date.now() + ms) };
+}

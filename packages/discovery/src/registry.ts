@@ -1,0 +1,111 @@
+// An in-process registry: the monolith's own handlers (or a test's fake upstreams) register under a
+// service name, and resolvers over that name see registrations come and go at once.
+import { Problems } from '@gatehouse/core';
+import { BaseResolver } from './base.js';
+import type { Endpoint, Resolver } from './endpoint.js';
+import { type EndpointSpec, readEndpoint, sortedById } from './endpoints.js';
+
+/** A registry made by {@link createRegistry}. */
+export interface Registry {
+  /**
+   * Adds `endpoint` to `service` (replacing a registration with the same id) and returns the
+   * function that removes it again; calling that function twice, or after the registration was
+   * replaced, does nothing.
+   *
+   * @throws ConfigError (`GH_CONFIG_INVALID`) when the service name or the endpoint is invalid.
+   */
+  register(service: string, endpoint: EndpointSpec): () => void;
+  /** A resolver over `service`, current at once (empty until something registers). */
+  resolver(service: string): Resolver;
+  /** The endpoints registered for `service` now. */
+  endpoints(service: string): readonly Endpoint[];
+}
+
+class RegistryResolver extends BaseResolver {
+  readonly #detach: () => void;
+
+  constructor(name: string, endpoints: Iterable<Endpoint>, attach: (view: RegistryResolver) => () => void) {
+    super(name);
+    this.update(endpoints);
+    this.settle();
+    this.#detach = attach(this);
+  }
+
+  update(endpoints: Iterable<Endpoint>): void {
+    this.publish(endpoints);
+    this.succeeded();
+  }
+
+  protected async stop(): Promise<void> {
+    this.#detach();
+  }
+}
+
+/**
+ * Creates an in-process registry.
+ *
+ * @example
+ *   const registry = createRegistry();
+ *   const deregister = registry.register('orders', 'http://127.0.0.1:3001');
+ *   const orders = registry.resolver('orders'); // orders.current() → [{ id: '127.0.0.1:3001', … }]
+ *   deregister(); // subscribers of `orders` are told
+ */
+export function createRegistry(): Registry {
+  // service → id → the registration (an object, so a replaced registration's deregister is inert)
+  const services = new Map<string, Map<string, { endpoint: Endpoint }>>();
+  const views = new Map<string, Set<RegistryResolver>>();
+
+  const listOf = (service: string): Endpoint[] =>
+    [...(services.get(service)?.values() ?? [])].map((entry) => entry.endpoint);
+  const changed = (service: string) => {
+    const list = listOf(service);
+    for (const view of views.get(service) ?? []) view.update(list);
+  };
+  const checkService = (problems: Problems, service: unknown) => {
+    if (typeof service !== 'string' || service === '') problems.add('service', 'must be a non-empty string');
+  };
+
+  return {
+    register(service, spec) {
+      const problems = new Problems('registry.register');
+      checkService(problems, service);
+      const endpoint = readEndpoint(spec, problems, 'endpoint');
+      problems.throwIfAny();
+      const entry = { endpoint: endpoint! };
+      let entries = services.get(service);
+      if (entries === undefined) {
+        entries = new Map();
+        services.set(service, entries);
+      }
+      entries.set(entry.endpoint.id, entry);
+      changed(service);
+      return () => {
+        const current = services.get(service);
+        if (current?.get(entry.endpoint.id) !== entry) return;
+        current.delete(entry.endpoint.id);
+        if (current.size === 0) services.delete(service);
+        changed(service);
+      };
+    },
+    resolver(service) {
+      const problems = new Problems('registry.resolver');
+      checkService(problems, service);
+      problems.throwIfAny();
+      return new RegistryResolver(`registry:${service}`, listOf(service), (view) => {
+        let set = views.get(service);
+        if (set === undefined) {
+          set = new Set();
+          views.set(service, set);
+        }
+        set.add(view);
+        return () => {
+          set.delete(view);
+          if (set.size === 0) views.delete(service);
+        };
+      });
+    },
+    endpoints(service) {
+      return sortedById(listOf(service));
+    },
+  };
+}

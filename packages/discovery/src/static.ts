@@ -1,0 +1,64 @@
+// A fixed list of endpoints, for configuration that names its upstreams and for tests. It never
+// changes, so it is ready at once and never stale.
+import { Problems, unknownKeys } from '@gatehouse/core';
+import { BaseResolver } from './base.js';
+import type { Endpoint, Resolver } from './endpoint.js';
+import { type EndpointSpec, readEndpoint } from './endpoints.js';
+
+/** Options of {@link staticResolver}. */
+export interface StaticResolverOptions {
+  /** For diagnostics. @default `'static:'` + the first endpoint's id (and `+N` for the others) */
+  name?: string;
+}
+
+class StaticResolver extends BaseResolver {
+  constructor(name: string, endpoints: readonly Endpoint[]) {
+    super(name);
+    this.publish(endpoints);
+    this.succeeded();
+    this.settle();
+  }
+
+  protected async stop(): Promise<void> {}
+}
+
+/**
+ * A resolver over a fixed list: URLs (`'http://10.0.0.1:8080'`, `'https://api.internal'`) or objects
+ * (`{ host, port, protocol?, weight?, priority?, zone?, metadata?, id? }`).
+ *
+ * @throws ConfigError (`GH_CONFIG_INVALID`) listing every invalid or duplicate endpoint.
+ * @example staticResolver(['http://10.0.0.1:8080', { host: '10.0.0.2', port: 8080, weight: 2 }])
+ */
+export function staticResolver(
+  endpoints: readonly EndpointSpec[],
+  options: StaticResolverOptions = {},
+): Resolver {
+  const problems = new Problems('staticResolver');
+  const list: Endpoint[] = [];
+  if (!Array.isArray(endpoints) || endpoints.length === 0) {
+    problems.add('endpoints', 'must be a non-empty array of URLs or { host, port } objects');
+  } else {
+    const seen = new Set<string>();
+    endpoints.forEach((spec, i) => {
+      const endpoint = readEndpoint(spec, problems, `endpoints[${i}]`);
+      if (endpoint === undefined) return;
+      if (seen.has(endpoint.id)) {
+        problems.add(`endpoints[${i}]`, `duplicates endpoint '${endpoint.id}'`);
+        return;
+      }
+      seen.add(endpoint.id);
+      list.push(endpoint);
+    });
+  }
+  if (typeof options !== 'object' || options === null) {
+    problems.add('options', 'must be an object');
+  } else {
+    unknownKeys(problems, 'options', options, ['name']);
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+      problems.add('options.name', 'must be a non-empty string');
+    }
+  }
+  problems.throwIfAny();
+  const name = options.name ?? `static:${list[0]!.id}${list.length > 1 ? `+${list.length - 1}` : ''}`;
+  return new StaticResolver(name, list);
+}
