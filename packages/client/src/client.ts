@@ -24,7 +24,7 @@ import {
   bulkhead as cockatielBulkhead,
 } from 'cockatiel';
 import type { Dispatcher } from 'undici';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
@@ -354,16 +354,18 @@ function resolveOptions(options: ClientOptions) {
           maxEjectionMs: positiveInt(problems, 'outlier.maxEjectionMs', o.maxEjectionMs, 300_000),
           maxEjectionPercent: o.maxEjectionPercent ?? 50,
         };
-  const balancer =
-    typeof options.balancer === 'object' && options.balancer !== null
-      ? options.balancer
-      : ['p2c', 'round-robin', 'ewma', 'ring-hash'].includes(options.balancer ?? 'p2c')
-        ? balancerNamed((options.balancer ?? 'p2c') as BalancerName)
-        : (problems.add(
-            'balancer',
-            `must be 'p2c', 'round-robin', 'ewma', 'ring-hash' or a Balancer, got ${JSON.stringify(options.balancer)}`,
-          ),
-          balancerNamed('p2c'));
+  let balancer: Balancer;
+  if (typeof options.balancer === 'object' && options.balancer !== null) {
+    balancer = options.balancer;
+  } else if (['p2c', 'round-robin', 'ewma', 'ring-hash'].includes(options.balancer ?? 'p2c')) {
+    balancer = balancerNamed((options.balancer ?? 'p2c') as BalancerName);
+  } else {
+    problems.add(
+      'balancer',
+      `must be 'p2c', 'round-robin', 'ewma', 'ring-hash' or a Balancer, got ${JSON.stringify(options.balancer)}`,
+    );
+    balancer = balancerNamed('p2c');
+  }
   const connections = positiveInt(problems, 'connections', options.connections, 64);
   problems.throwIfAny();
   return { timeouts, retry, outlier, balancer, connections };
@@ -423,7 +425,7 @@ export function createClient(options: ClientOptions): Client {
   const makePool = (state: EndpointState) =>
     new Pool(state.origin, {
       connections,
-      connect: connectOptions(state.endpoint) as Pool.Options['connect'],
+      connect: preciseConnector(connectOptions(state.endpoint), timeouts.connectMs),
       headersTimeout: timeouts.perTryMs,
       bodyTimeout: timeouts.bodyMs,
       keepAliveTimeout: 30_000,
@@ -507,7 +509,6 @@ export function createClient(options: ClientOptions): Client {
   const recordSuccess = (state: EndpointState) => {
     state.failures = 0;
   };
-  const latencyClock = new WeakMap<EndpointState, { at: number }>();
 
   /** One attempt on one endpoint. Resolves with the response or a classified failure; never rejects. */
   const attempt = async (
@@ -523,7 +524,11 @@ export function createClient(options: ClientOptions): Client {
     const timer = setTimeout(() => controller.abort(new PerTryTimeout()), perTry);
     const method = (call.method ?? 'GET').toUpperCase();
     const span = tracer.startClientSpan({ method, url: new URL(call.path, state.origin), headers: {} });
-    const headers: Record<string, string | string[]> = { ...call.headers, ...span.headers };
+    // Header names compared case-insensitively: a caller's `Traceparent` or `X-Deadline-Ms` must not
+    // travel next to the ones set here.
+    const headers: Record<string, string | string[]> = {};
+    for (const name in call.headers) headers[name.toLowerCase()] = call.headers[name]!;
+    for (const name in span.headers) headers[name.toLowerCase()] = span.headers[name]!;
     if (deadlineHeader !== undefined)
       headers[deadlineHeader] = String(Math.max(1, Math.floor(deadlineAt - performance.now())));
     const started = performance.now();
@@ -561,9 +566,7 @@ export function createClient(options: ClientOptions): Client {
                 throw error;
               });
       const now = performance.now();
-      let clock = latencyClock.get(state);
-      if (clock === undefined) latencyClock.set(state, (clock = { at: now }));
-      state.observeLatency(now - started, now, clock);
+      state.observeLatency(now - started, now);
       if (isServerFailure(response.statusCode)) recordFailure(state, now);
       else recordSuccess(state);
       span.end({ status: response.statusCode });
@@ -742,7 +745,9 @@ export function createClient(options: ClientOptions): Client {
       };
       launch(first);
       const timer = setTimeout(() => {
+        // A hedge is capped by maxPercent and, being extra load, spends the retry budget too.
         if (settled || hedgeBudget === undefined || !hedgeBudget.tryRetry()) return;
+        if (budget !== undefined && !budget.tryRetry()) return;
         const second = pick(tried, call.hashKey);
         if (second === undefined || tried.has(second)) return;
         tried.add(second);
@@ -865,6 +870,36 @@ export function createClient(options: ClientOptions): Client {
 }
 
 const CIRCUIT_NAMES = ['closed', 'open', 'half-open', 'isolated'] as const;
+
+/**
+ * undici's connector with a connect timeout on its own timer: undici's timeouts tick on a coarse
+ * shared clock (about half a second), and a 150 ms connect timeout must fail over in 150 ms, not 1 s.
+ * undici's own timeout stays as a backstop that destroys a socket that never connects.
+ */
+function preciseConnector(options: Record<string, unknown>, timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ ...options, timeout: timeoutMs + 1_000 } as buildConnector.BuildOptions);
+  return (opts, callback) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      const error = Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), {
+        code: 'UND_ERR_CONNECT_TIMEOUT',
+      });
+      callback(error, null);
+    }, timeoutMs);
+    connect(opts, (error, socket) => {
+      clearTimeout(timer);
+      if (settled) {
+        socket?.destroy();
+        return;
+      }
+      settled = true;
+      if (error !== null) callback(error, null);
+      else callback(null, socket!);
+    });
+  };
+}
 
 class ServerFailure extends Error {
   readonly response: Dispatcher.ResponseData | CallResponse;

@@ -8,6 +8,7 @@ import {
   circuitBreaker,
   ExponentialBackoff,
   handleAll,
+  noJitterGenerator,
   SamplingBreaker,
 } from 'cockatiel';
 import type { Pool } from 'undici';
@@ -62,10 +63,12 @@ export function createBreaker(options: BreakerOptions): CircuitBreakerPolicy {
       : new ConsecutiveBreaker(options.threshold ?? 5);
   return circuitBreaker(handleAll, {
     breaker,
+    // No jitter: the n-th consecutive opening lasts exactly halfOpenAfterMs × 2^(n−1) (capped), which
+    // EndpointState mirrors to know when a probe may go.
     halfOpenAfter: new ExponentialBackoff({
+      generator: noJitterGenerator,
       initialDelay: options.halfOpenAfterMs ?? 5_000,
       maxDelay: options.maxHalfOpenAfterMs ?? 60_000,
-      exponent: 2,
     }),
   });
 }
@@ -82,7 +85,13 @@ export class EndpointState implements Balanced {
   pool: Pool;
   readonly breaker: CircuitBreakerPolicy | undefined;
   inflight = 0;
-  latencyMs = 0;
+  #latencyMs = 0;
+  #latencyAt = 0;
+  /** Consecutive openings of the breaker and when the last began (Date.now()), to time the probe. */
+  #opens = 0;
+  #openedAt = 0;
+  readonly #halfOpenAfterMs: number;
+  readonly #maxHalfOpenAfterMs: number;
   /** Active health: false after `unhealthyThreshold` failed probes, true again after `healthyThreshold`. */
   healthy = true;
   probeStreak = 0;
@@ -100,21 +109,51 @@ export class EndpointState implements Balanced {
     this.origin = `${endpoint.protocol}//${host}:${endpoint.port}`;
     this.pool = pool(this);
     this.breaker = breaker === undefined ? undefined : createBreaker(breaker);
+    this.#halfOpenAfterMs = breaker?.halfOpenAfterMs ?? 5_000;
+    this.#maxHalfOpenAfterMs = breaker?.maxHalfOpenAfterMs ?? 60_000;
+    this.breaker?.onStateChange((state) => {
+      if (state === CircuitState.Open) {
+        this.#opens++;
+        this.#openedAt = Date.now();
+      } else if (state === CircuitState.Closed) {
+        this.#opens = 0;
+      }
+    });
   }
 
-  /** Peak-sensitive EWMA: a slow response counts at once, a fast one decays the estimate (τ = 1 s). */
-  observeLatency(ms: number, now: number, last: { at: number }): void {
-    if (this.latencyMs === 0 || ms > this.latencyMs) {
-      this.latencyMs = ms;
+  /**
+   * Smoothed latency in ms, decaying towards 0 while the endpoint gets no answers (τ = 10 s), so one
+   * slow answer does not keep an endpoint out of rotation for ever.
+   */
+  get latencyMs(): number {
+    if (this.#latencyMs === 0) return 0;
+    return this.#latencyMs * Math.exp(-(performance.now() - this.#latencyAt) / 10_000);
+  }
+
+  /** Peak-sensitive EWMA: a slow response counts at once, fast ones pull the estimate down (τ = 1 s). */
+  observeLatency(ms: number, now: number): void {
+    const current = this.latencyMs;
+    if (current === 0 || ms > current) {
+      this.#latencyMs = ms;
     } else {
-      const w = Math.exp(-(now - last.at) / 1000);
-      this.latencyMs = this.latencyMs * w + ms * (1 - w);
+      const w = Math.exp(-(now - this.#latencyAt) / 1000);
+      this.#latencyMs = current * w + ms * (1 - w);
     }
-    last.at = now;
+    this.#latencyAt = now;
   }
 
+  /**
+   * True while the breaker keeps calls away: open and its delay not yet over, or half-open with its
+   * single probe in flight. Once the delay is over the endpoint is eligible again, so that a call can
+   * carry the probe (cockatiel moves to half-open only inside execute()).
+   */
   get circuitOpen(): boolean {
-    return this.breaker !== undefined && this.breaker.state === CircuitState.Open;
+    if (this.breaker === undefined) return false;
+    const state = this.breaker.state;
+    if (state === CircuitState.HalfOpen) return true;
+    if (state !== CircuitState.Open) return false;
+    const delay = Math.min(this.#maxHalfOpenAfterMs, this.#halfOpenAfterMs * 2 ** (this.#opens - 1));
+    return Date.now() - this.#openedAt < delay;
   }
 }
 
