@@ -2,6 +2,7 @@
 // attempts (balancer pick among eligible endpoints → endpoint breaker → undici pool, per-try timeout),
 // with retries for retriable failures under the retry budget, optional hedging, and outlier ejection
 // fed by every answer.
+import { EventEmitter } from 'node:events';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import { isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
@@ -99,9 +100,12 @@ export interface TlsOptions {
   identity?: { dns?: readonly string[]; uri?: readonly string[] };
 }
 
-/** How the client reports spans; `gw.client()` passes the gateway's tracing. */
+/**
+ * How the client reports spans; `gw.client()` passes the gateway's tracing. The target comes as
+ * `origin` and `path` so that a tracer that records nothing never pays for parsing a URL.
+ */
 export interface ClientTracer {
-  startClientSpan(request: { method: string; url: URL; headers?: Record<string, string> }): {
+  startClientSpan(request: { method: string; origin: string; path: string }): {
     readonly headers: Record<string, string>;
     end(result: { status: number } | { error: unknown }): void;
   };
@@ -221,6 +225,11 @@ const CONNECT_CODES = new Set([
 ]);
 const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_|ERR_OSSL_)/;
 
+/** What one attempt came to, on which endpoint. */
+type Outcome =
+  | { response: Dispatcher.ResponseData; state: EndpointState }
+  | { failure: Failure; state: EndpointState };
+
 /** How an attempt went wrong, for retry decisions, ejection and the error the caller gets. */
 type Failure =
   | { kind: 'connect'; error: unknown }
@@ -245,10 +254,56 @@ class PerTryTimeout extends Error {
   }
 }
 
-function classify(error: unknown, callerSignal: AbortSignal | undefined): Failure {
+/**
+ * Cancellation of a call and its attempts on plain callbacks. Not an AbortSignal: an AbortSignal per
+ * attempt handed to undici costs about 20 µs (EventTarget listeners); undici accepts an EventEmitter
+ * as its signal, and one emitter per attempt costs next to nothing (bench/RESULTS.md, issue 6).
+ */
+class Cancel {
+  aborted = false;
+  reason: unknown;
+  #listeners: ((reason: unknown) => void)[] | undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners !== undefined) for (const listener of listeners) listener(reason);
+  }
+
+  /** Calls `listener` on abort (at once if already aborted); returns the function that removes it. */
+  on(listener: (reason: unknown) => void): () => void {
+    if (this.aborted) {
+      listener(this.reason);
+      return () => {};
+    }
+    this.#listeners ??= [];
+    this.#listeners.push(listener);
+    return () => {
+      const list = this.#listeners;
+      if (list === undefined) return;
+      const at = list.indexOf(listener);
+      if (at !== -1) list.splice(at, 1);
+    };
+  }
+
+  /** A child cancelled with this one (and on its own). */
+  child(): Cancel {
+    const child = new Cancel();
+    const off = this.on((reason) => child.abort(reason));
+    child.on(off);
+    return child;
+  }
+}
+
+const PER_TRY = new PerTryTimeout();
+
+function classify(error: unknown, why: unknown): Failure {
   if (error instanceof BrokenCircuitError) return { kind: 'circuit', error };
-  if (callerSignal?.aborted === true) return { kind: 'aborted', error: callerSignal.reason ?? error };
-  if (error instanceof PerTryTimeout) return { kind: 'timeout', error };
+  if (why === PER_TRY) return { kind: 'timeout', error: new PerTryTimeout() };
+  if (why !== undefined) return { kind: 'aborted', error: why };
   const code = codeOf(error);
   if (code === undefined) return { kind: 'other', error };
   if (CONNECT_CODES.has(code)) return { kind: 'connect', error };
@@ -431,6 +486,13 @@ export function createClient(options: ClientOptions): Client {
       keepAliveTimeout: 30_000,
     });
 
+  // Which endpoints are eligible is recomputed when something changes (discovery, an ejection, a
+  // breaker), and at least every 100 ms for what changes with time (ejections and health).
+  let version = 0;
+  const changed = () => {
+    version++;
+  };
+  let eligibleCache: { version: number; until: number; result: ReturnType<typeof eligible> } | undefined;
   const states = new Map<string, EndpointState>();
   let all: EndpointState[] = [];
   const sync = (endpoints: readonly Endpoint[]) => {
@@ -439,7 +501,11 @@ export function createClient(options: ClientOptions): Client {
       const existing = states.get(endpoint.id);
       if (existing !== undefined && sameEndpoint(existing.endpoint, endpoint))
         next.set(endpoint.id, existing);
-      else next.set(endpoint.id, new EndpointState(endpoint, makePool, endpointBreaker));
+      else {
+        const state = new EndpointState(endpoint, makePool, endpointBreaker);
+        state.breaker?.onStateChange(changed);
+        next.set(endpoint.id, state);
+      }
     }
     for (const [id, state] of states) {
       if (next.get(id) === state) continue;
@@ -450,11 +516,14 @@ export function createClient(options: ClientOptions): Client {
     states.clear();
     for (const [id, state] of next) states.set(id, state);
     all = [...next.values()];
+    changed();
   };
   sync(resolver.current());
   const unsubscribe = resolver.subscribe(sync);
   const health =
-    options.healthCheck === undefined ? undefined : startHealthChecks(() => all, options.healthCheck);
+    options.healthCheck === undefined
+      ? undefined
+      : startHealthChecks(() => all, options.healthCheck, changed);
   observe(
     options.meterProvider,
     name,
@@ -486,7 +555,10 @@ export function createClient(options: ClientOptions): Client {
 
   const pick = (tried: ReadonlySet<EndpointState>, key: string | undefined): EndpointState | undefined => {
     const now = performance.now();
-    const { candidates, panic } = eligible(all, now, options.zone);
+    if (eligibleCache === undefined || eligibleCache.version !== version || eligibleCache.until < now) {
+      eligibleCache = { version, until: now + 100, result: eligible(all, now, options.zone) };
+    }
+    const { candidates, panic } = eligibleCache.result;
     if (panic) counts.panics++;
     if (candidates.length === 0) return undefined;
     const fresh = tried.size === 0 ? candidates : candidates.filter((c) => !tried.has(c));
@@ -504,6 +576,7 @@ export function createClient(options: ClientOptions): Client {
     state.ejections++;
     state.counts.ejections++;
     state.ejectedUntil = now + Math.min(outlier.baseEjectionMs * state.ejections, outlier.maxEjectionMs);
+    changed();
     state.failures = 0;
   };
   const recordSuccess = (state: EndpointState) => {
@@ -515,15 +588,20 @@ export function createClient(options: ClientOptions): Client {
     state: EndpointState,
     call: CallOptions,
     deadlineAt: number,
-    signal: AbortSignal,
-  ): Promise<{ response: Dispatcher.ResponseData } | { failure: Failure }> => {
+    cancel: Cancel,
+  ): Promise<Outcome> => {
     const perTry = Math.max(1, Math.min(timeouts.perTryMs, deadlineAt - performance.now()));
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new PerTryTimeout()), perTry);
+    const signal = new EventEmitter();
+    let why: unknown;
+    const stop = (reason: unknown) => {
+      if (why !== undefined) return;
+      why = reason;
+      signal.emit('abort');
+    };
+    const off = cancel.on(stop);
+    const timer = setTimeout(stop, perTry, PER_TRY);
     const method = (call.method ?? 'GET').toUpperCase();
-    const span = tracer.startClientSpan({ method, url: new URL(call.path, state.origin), headers: {} });
+    const span = tracer.startClientSpan({ method, origin: state.origin, path: call.path });
     // Header names compared case-insensitively: a caller's `Traceparent` or `X-Deadline-Ms` must not
     // travel next to the ones set here.
     const headers: Record<string, string | string[]> = {};
@@ -547,7 +625,7 @@ export function createClient(options: ClientOptions): Client {
         method: method as Dispatcher.HttpMethod,
         headers,
         body: call.body as Dispatcher.DispatchOptions['body'],
-        signal: controller.signal,
+        signal,
         headersTimeout: perTry,
       });
     try {
@@ -570,41 +648,37 @@ export function createClient(options: ClientOptions): Client {
       if (isServerFailure(response.statusCode)) recordFailure(state, now);
       else recordSuccess(state);
       span.end({ status: response.statusCode });
+      // 'close' follows the end of the body and its destruction (an error, an abort) alike.
       response.body.once('close', done);
-      response.body.once('error', done);
-      return { response: response as Dispatcher.ResponseData };
+      return { response: response as Dispatcher.ResponseData, state };
     } catch (error) {
       done();
-      const failure = classify(error, signal);
+      const failure = classify(error, why);
       if (failure.kind === 'connect' || failure.kind === 'reset' || failure.kind === 'timeout') {
         recordFailure(state, performance.now());
       }
       span.end({ error: failure.error });
-      return { failure };
+      return { failure, state };
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      off();
     }
   };
 
   const backoff = (n: number) => Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (n - 1));
-  const sleep = (ms: number, signal: AbortSignal) =>
+  const sleep = (ms: number, cancel: Cancel) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(finish, ms);
+      const off = cancel.on(finish);
       function finish() {
-        signal.removeEventListener('abort', finish);
+        off();
         clearTimeout(timer);
         resolve();
       }
-      signal.addEventListener('abort', finish, { once: true });
     });
 
   /** Every attempt of one call, retries and a hedge included. */
-  const attempts = async (
-    call: CallOptions,
-    deadlineAt: number,
-    signal: AbortSignal,
-  ): Promise<CallResponse> => {
+  const attempts = async (call: CallOptions, deadlineAt: number, cancel: Cancel): Promise<CallResponse> => {
     const method = (call.method ?? 'GET').toUpperCase();
     const idempotent = call.idempotent ?? IDEMPOTENT.has(method);
     const replayable =
@@ -627,10 +701,10 @@ export function createClient(options: ClientOptions): Client {
         | { response: Dispatcher.ResponseData; state: EndpointState }
         | { failure: Failure; state: EndpointState };
       if (n === 1 && options.hedge !== undefined && idempotent && replayable) {
-        outcome = await hedged(state, call, deadlineAt, signal, tried, () => made++);
+        outcome = await hedged(state, call, deadlineAt, cancel, tried, () => made++);
       } else {
         made++;
-        outcome = { ...(await attempt(state, call, deadlineAt, signal)), state };
+        outcome = await attempt(state, call, deadlineAt, cancel);
       }
       const canRetry = (connectFailure: boolean) =>
         n < retry.maxAttempts &&
@@ -639,11 +713,13 @@ export function createClient(options: ClientOptions): Client {
         deadlineAt - performance.now() > 1;
       if ('response' in outcome) {
         const { response } = outcome;
-        if (!retry.statuses.has(response.statusCode) || !canRetry(false)) {
-          return { ...response, endpoint: outcome.state.endpoint, attempts: made };
-        }
-        if (budget !== undefined && !budget.tryRetry()) {
-          return { ...response, endpoint: outcome.state.endpoint, attempts: made };
+        if (
+          !retry.statuses.has(response.statusCode) ||
+          !canRetry(false) ||
+          (budget !== undefined && !budget.tryRetry())
+        ) {
+          // undici's answer is a plain object made for this call: it becomes the call's answer.
+          return Object.assign(response, { endpoint: outcome.state.endpoint, attempts: made });
         }
         await response.body.dump().catch(() => {});
         last = { kind: 'other', error: new Error(`status ${response.statusCode}`) };
@@ -671,9 +747,9 @@ export function createClient(options: ClientOptions): Client {
       }
       counts.retries++;
       outcome.state.counts.retries++;
-      await sleep(backoff(n), signal);
-      if (signal.aborted) {
-        const reason = signal.reason;
+      await sleep(backoff(n), cancel);
+      if (cancel.aborted) {
+        const reason = cancel.reason;
         if (reason instanceof DeadlineReached)
           throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: last.error });
         throw reason;
@@ -705,26 +781,23 @@ export function createClient(options: ClientOptions): Client {
     first: EndpointState,
     call: CallOptions,
     deadlineAt: number,
-    signal: AbortSignal,
+    cancel: Cancel,
     tried: Set<EndpointState>,
     count: () => void,
   ): Promise<
     { response: Dispatcher.ResponseData; state: EndpointState } | { failure: Failure; state: EndpointState }
   > =>
     new Promise((resolve) => {
-      const controllers: AbortController[] = [];
+      const racers: Cancel[] = [];
       let pending = 0;
       let settled = false;
       let lastFailure: { failure: Failure; state: EndpointState } | undefined;
       const launch = (state: EndpointState) => {
-        const local = new AbortController();
-        controllers.push(local);
-        const onAbort = () => local.abort(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
+        const local = cancel.child();
+        racers.push(local);
         pending++;
         count();
-        void attempt(state, call, deadlineAt, local.signal).then((result) => {
-          signal.removeEventListener('abort', onAbort);
+        void attempt(state, call, deadlineAt, local).then((result) => {
           pending--;
           if (settled) {
             if ('response' in result) void result.response.body.dump().catch(() => {});
@@ -734,7 +807,7 @@ export function createClient(options: ClientOptions): Client {
           if (good || pending === 0) {
             settled = true;
             clearTimeout(timer);
-            for (const c of controllers) if (c !== local) c.abort(new Error('hedge lost'));
+            for (const racer of racers) if (racer !== local) racer.abort(new Error('hedge lost'));
             resolve('response' in result ? { ...result, state } : (lastFailure ?? { ...result, state }));
           } else if (!('response' in result)) {
             lastFailure = { ...result, state };
@@ -764,21 +837,25 @@ export function createClient(options: ClientOptions): Client {
     if (inherited !== undefined) totalMs = Math.min(totalMs, inherited - now);
     if (totalMs <= 0) throw new UpstreamTimeout(`No time left to call '${name}'`);
     const deadlineAt = now + totalMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DeadlineReached()), totalMs);
-    const onAbort = () => controller.abort(call.signal!.reason);
-    call.signal?.addEventListener('abort', onAbort, { once: true });
-    if (call.signal?.aborted) controller.abort(call.signal.reason);
+    const cancel = new Cancel();
+    const timer = setTimeout(() => cancel.abort(new DeadlineReached()), totalMs);
+    // The caller's AbortSignal is listened to only when there is one (EventTarget listeners cost).
+    const callerSignal = call.signal;
+    const onAbort = () => cancel.abort(callerSignal!.reason);
+    if (callerSignal !== undefined) {
+      if (callerSignal.aborted) cancel.abort(callerSignal.reason);
+      else callerSignal.addEventListener('abort', onAbort, { once: true });
+    }
     try {
-      return await attempts(call, deadlineAt, controller.signal);
+      return await attempts(call, deadlineAt, cancel);
     } catch (error) {
-      if (controller.signal.reason instanceof DeadlineReached && !isGatehouseError(error)) {
+      if (cancel.reason instanceof DeadlineReached && !isGatehouseError(error)) {
         throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: error });
       }
       throw error;
     } finally {
       clearTimeout(timer);
-      call.signal?.removeEventListener('abort', onAbort);
+      callerSignal?.removeEventListener('abort', onAbort);
     }
   };
 
@@ -957,21 +1034,18 @@ function identityCheck(identity: NonNullable<TlsOptions['identity']>) {
 function defaultTracer(service: string): ClientTracer {
   const tracer = trace.getTracer('@gatehouse/client');
   return {
-    startClientSpan({ method, url }) {
-      const span = tracer.startSpan(
-        method,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: {
-            'http.request.method': method,
-            'server.address': url.hostname,
-            'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-            'url.full': `${url.origin}${url.pathname}`,
-            'gatehouse.upstream': service,
-          },
-        },
-        context.active(),
-      );
+    startClientSpan({ method, origin, path }) {
+      const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, context.active());
+      if (span.isRecording()) {
+        const url = new URL(path, origin);
+        span.setAttributes({
+          'http.request.method': method,
+          'server.address': url.hostname,
+          'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+          'url.full': `${url.origin}${url.pathname}`,
+          'gatehouse.upstream': service,
+        });
+      }
       const headers: Record<string, string> = {};
       propagation.inject(trace.setSpan(context.active(), span), headers);
       return {

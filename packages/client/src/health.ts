@@ -24,6 +24,7 @@ export interface HealthCheckOptions {
 export function startHealthChecks(
   endpoints: () => readonly EndpointState[],
   options: HealthCheckOptions,
+  changed: () => void,
 ): { stop(): void } {
   const intervalMs = options.intervalMs ?? 10_000;
   const timeoutMs = options.timeoutMs ?? 1_000;
@@ -56,8 +57,14 @@ export function startHealthChecks(
     // The streak counts in one direction: positive while passing, negative while failing.
     if (ok) state.probeStreak = state.probeStreak > 0 ? state.probeStreak + 1 : 1;
     else state.probeStreak = state.probeStreak < 0 ? state.probeStreak - 1 : -1;
-    if (!state.healthy && state.probeStreak >= healthyThreshold) state.healthy = true;
-    if (state.healthy && -state.probeStreak >= unhealthyThreshold) state.healthy = false;
+    if (!state.healthy && state.probeStreak >= healthyThreshold) {
+      state.healthy = true;
+      changed();
+    }
+    if (state.healthy && -state.probeStreak >= unhealthyThreshold) {
+      state.healthy = false;
+      changed();
+    }
   };
 
   const tick = () => {

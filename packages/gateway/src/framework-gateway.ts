@@ -153,7 +153,16 @@ export abstract class FrameworkGateway<M> {
         : 'url' in service
           ? [service.url]
           : service.endpoints;
-    const client = createClient({ tracer: tracingFor(this.core), ...options, endpoints, name });
+    const tracing = tracingFor(this.core);
+    const client = createClient({
+      tracer: {
+        startClientSpan: ({ method, origin, path }) =>
+          tracing.startClientSpan({ method, url: new URL(path, origin) }),
+      },
+      ...options,
+      endpoints,
+      name,
+    });
     if (clients === undefined) {
       clients = new Map();
       this.core.shared.set(kClients, clients);
