@@ -1086,6 +1086,14 @@ function observe(
   const circuit = meter.createObservableGauge('gatehouse.client.circuit_open', {
     description: '1 while an endpoint circuit is open (or half-open), else 0',
   });
+  const latency = meter.createObservableGauge('gatehouse.client.latency', {
+    description: "Each endpoint's smoothed (peak-EWMA) response latency, as the balancer sees it",
+    unit: 'ms',
+  });
+  const inflight = meter.createObservableGauge('gatehouse.client.inflight', {
+    description: 'Calls in flight to each endpoint',
+    unit: '{request}',
+  });
   const retries = meter.createObservableCounter('gatehouse.client.retries', {
     description: 'Retries and hedges made, and retries refused by the retry budget',
     unit: '{retry}',
@@ -1116,6 +1124,15 @@ function observe(
         'gatehouse.endpoint': s.id,
       });
     }
+  });
+  latency.addCallback((result) => {
+    for (const s of endpoints()) {
+      result.observe(s.latencyMs, { 'gatehouse.upstream': service, 'gatehouse.endpoint': s.id });
+    }
+  });
+  inflight.addCallback((result) => {
+    for (const s of endpoints())
+      result.observe(s.inflight, { 'gatehouse.upstream': service, 'gatehouse.endpoint': s.id });
   });
   retries.addCallback((result) => {
     result.observe(counts.retries, { 'gatehouse.upstream': service, kind: 'retry' });

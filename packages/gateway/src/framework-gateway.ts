@@ -3,7 +3,13 @@
 // core because it depends on every capability package, and core depends on none.
 import type { Server } from 'node:http';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
-import { type Client, type ClientOptions, createClient, type DeadlineOptions, deadline } from '@gatehouse/client';
+import {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type DeadlineOptions,
+  deadline,
+} from '@gatehouse/client';
 import {
   type AdminOptions,
   type CloseOptions,
