@@ -629,20 +629,7 @@ export function createClient(options: ClientOptions): Client {
         headersTimeout: perTry,
       });
     try {
-      const response =
-        state.breaker === undefined
-          ? await send()
-          : await state.breaker
-              .execute(async () => {
-                const res = await send();
-                // The breaker counts a 5xx as a failure: reject inside, resolve outside.
-                if (isServerFailure(res.statusCode)) throw new ServerFailure(res);
-                return res;
-              })
-              .catch((error: unknown) => {
-                if (error instanceof ServerFailure) return error.response;
-                throw error;
-              });
+      const response = state.breaker === undefined ? await send() : await state.breaker.execute(send);
       const now = performance.now();
       state.observeLatency(now - started, now);
       if (isServerFailure(response.statusCode)) recordFailure(state, now);
@@ -864,18 +851,11 @@ export function createClient(options: ClientOptions): Client {
     if (serviceBreaker !== undefined) {
       const inner = task;
       task = () =>
-        serviceBreaker
-          .execute(async () => {
-            const res = await inner();
-            if (isServerFailure(res.statusCode)) throw new ServerFailure(res);
-            return res;
-          })
-          .catch((error: unknown) => {
-            if (error instanceof ServerFailure) return error.response as CallResponse;
-            if (error instanceof BrokenCircuitError)
-              throw new CircuitOpen(`The circuit to '${name}' is open`, { cause: error });
-            throw error;
-          });
+        serviceBreaker.execute(inner).catch((error: unknown) => {
+          if (error instanceof BrokenCircuitError)
+            throw new CircuitOpen(`The circuit to '${name}' is open`, { cause: error });
+          throw error;
+        });
     }
     if (bulkheadPolicy === undefined) return task();
     return bulkheadPolicy.execute(task).catch((error: unknown) => {
@@ -976,14 +956,6 @@ function preciseConnector(options: Record<string, unknown>, timeoutMs: number): 
       else callback(null, socket!);
     });
   };
-}
-
-class ServerFailure extends Error {
-  readonly response: Dispatcher.ResponseData | CallResponse;
-  constructor(response: Dispatcher.ResponseData | CallResponse) {
-    super(`upstream answered ${response.statusCode}`);
-    this.response = response;
-  }
 }
 
 class DeadlineReached extends Error {

@@ -61,7 +61,11 @@ export function createBreaker(options: BreakerOptions): CircuitBreakerPolicy {
           minimumRps: options.minimumRps ?? 5,
         })
       : new ConsecutiveBreaker(options.threshold ?? 5);
-  return circuitBreaker(handleAll, {
+  // Errors and 5xx answers both count as failures: the answer is judged as a result, with no throw.
+  const failures = handleAll.orWhenResult((result) =>
+    isServerFailure((result as { statusCode?: number } | undefined)?.statusCode ?? 0),
+  );
+  return circuitBreaker(failures, {
     breaker,
     // No jitter: the n-th consecutive opening lasts exactly halfOpenAfterMs × 2^(n−1) (capped), which
     // EndpointState mirrors to know when a probe may go.

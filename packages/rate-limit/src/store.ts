@@ -214,6 +214,8 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
+      // ioredis times its own commands: no wrapper timer per call (RLWrapperTimeouts) is needed.
+      commandTimeout: timeoutMs,
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
       ...options.redisOptions,
     });
@@ -227,16 +229,17 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
   return {
     kind: 'redis',
     counter: ({ keyPrefix, points, durationMs }) => {
-      const limiter = new RLWrapperTimeouts({
-        limiter: new RateLimiterRedis({
-          storeClient: client,
-          keyPrefix,
-          points,
-          duration: Math.ceil(durationMs / 1000),
-          rejectIfRedisNotReady: true,
-        }) as unknown as RateLimiterAbstract,
-        timeoutMs,
+      const redis = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix,
+        points,
+        duration: Math.ceil(durationMs / 1000),
+        rejectIfRedisNotReady: true,
       });
+      // A client we made times out its own commands; one we were given may not, so wrap it.
+      const limiter = owned
+        ? redis
+        : new RLWrapperTimeouts({ limiter: redis as unknown as RateLimiterAbstract, timeoutMs });
       return {
         consume: (key, cost, windowMs) =>
           limiter
