@@ -22,21 +22,23 @@ export interface Balancer {
 /** The built-in balancers. */
 export type BalancerName = 'p2c' | 'round-robin' | 'ewma' | 'ring-hash';
 
+/** Two distinct random candidates; the one with the lower cost wins. */
+function twoChoices<T extends Balanced>(candidates: readonly T[], cost: (c: Balanced) => number): T {
+  const n = candidates.length;
+  if (n === 1) return candidates[0]!;
+  const i = Math.floor(Math.random() * n);
+  let j = Math.floor(Math.random() * (n - 1));
+  if (j >= i) j++;
+  const a = candidates[i]!;
+  const b = candidates[j]!;
+  return cost(a) <= cost(b) ? a : b;
+}
+
+const load = (c: Balanced) => c.inflight / c.weight;
+
 /** Two random candidates, keep the one with fewer calls in flight per unit of weight. */
 export function p2c(): Balancer {
-  return {
-    name: 'p2c',
-    pick(candidates) {
-      const n = candidates.length;
-      if (n === 1) return candidates[0]!;
-      const i = Math.floor(Math.random() * n);
-      let j = Math.floor(Math.random() * (n - 1));
-      if (j >= i) j++;
-      const a = candidates[i]!;
-      const b = candidates[j]!;
-      return a.inflight / a.weight <= b.inflight / b.weight ? a : b;
-    },
-  };
+  return { name: 'p2c', pick: (candidates) => twoChoices(candidates, load) };
 }
 
 /** Smooth weighted round robin (each endpoint gets its weight's share, interleaved). */
@@ -72,19 +74,7 @@ export function roundRobin(): Balancer {
 /** Power of two choices on expected latency: smoothed latency × (calls in flight + 1) / weight. */
 export function ewma(): Balancer {
   const cost = (c: Balanced) => ((c.latencyMs || 1) * (c.inflight + 1)) / c.weight;
-  return {
-    name: 'ewma',
-    pick(candidates) {
-      const n = candidates.length;
-      if (n === 1) return candidates[0]!;
-      const i = Math.floor(Math.random() * n);
-      let j = Math.floor(Math.random() * (n - 1));
-      if (j >= i) j++;
-      const a = candidates[i]!;
-      const b = candidates[j]!;
-      return cost(a) <= cost(b) ? a : b;
-    },
-  };
+  return { name: 'ewma', pick: (candidates) => twoChoices(candidates, cost) };
 }
 
 const hash32 = (text: string): number => createHash('md5').update(text).digest().readUInt32BE(0);

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import { isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
-import { type Endpoint, type Resolver, staticResolver } from '@gatehouse/discovery';
+import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehouse/discovery';
 import {
   type Attributes,
   context,
@@ -963,18 +963,6 @@ class DeadlineReached extends Error {
     super('deadline reached');
     this.name = 'DeadlineReached';
   }
-}
-
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return (
-    a.protocol === b.protocol &&
-    a.host === b.host &&
-    a.port === b.port &&
-    a.weight === b.weight &&
-    a.priority === b.priority &&
-    a.zone === b.zone &&
-    a.hostname === b.hostname
-  );
 }
 
 function loadTls(tls: TlsOptions | undefined): Record<string, string | Buffer> {

@@ -5,6 +5,7 @@ export {
   type EndpointSpec,
   parseEndpoint,
   preferredEndpoints,
+  sameEndpoint,
 } from './endpoints.js';
 export {
   DiscoveryClosed,
