@@ -734,12 +734,10 @@ export function createClient(options: ClientOptions): Client {
       }
       counts.retries++;
       outcome.state.counts.retries++;
-      await sleep(backoff(n), cancel);
-      if (cancel.aborted) {
-        const reason = cancel.reason;
-        if (reason instanceof DeadlineReached)
-          throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: last.error });
-        throw reason;
+      await sleep(Math.min(backoff(n), Math.max(0, deadlineAt - performance.now())), cancel);
+      if (cancel.aborted) throw cancel.reason;
+      if (deadlineAt - performance.now() <= 1) {
+        throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: last.error });
       }
     }
   };
@@ -824,8 +822,9 @@ export function createClient(options: ClientOptions): Client {
     if (inherited !== undefined) totalMs = Math.min(totalMs, inherited - now);
     if (totalMs <= 0) throw new UpstreamTimeout(`No time left to call '${name}'`);
     const deadlineAt = now + totalMs;
+    // No timer for the whole call: each attempt's timer is cut to the time left, and backoff never
+    // sleeps past the deadline, so the deadline holds with one timer per attempt.
     const cancel = new Cancel();
-    const timer = setTimeout(() => cancel.abort(new DeadlineReached()), totalMs);
     // The caller's AbortSignal is listened to only when there is one (EventTarget listeners cost).
     const callerSignal = call.signal;
     const onAbort = () => cancel.abort(callerSignal!.reason);
@@ -835,13 +834,7 @@ export function createClient(options: ClientOptions): Client {
     }
     try {
       return await attempts(call, deadlineAt, cancel);
-    } catch (error) {
-      if (cancel.reason instanceof DeadlineReached && !isGatehouseError(error)) {
-        throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: error });
-      }
-      throw error;
     } finally {
-      clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onAbort);
     }
   };
@@ -958,13 +951,6 @@ function preciseConnector(options: Record<string, unknown>, timeoutMs: number): 
   };
 }
 
-class DeadlineReached extends Error {
-  constructor() {
-    super('deadline reached');
-    this.name = 'DeadlineReached';
-  }
-}
-
 function loadTls(tls: TlsOptions | undefined): Record<string, string | Buffer> {
   if (tls === undefined) return {};
   const out: Record<string, string | Buffer> = {};
@@ -1007,7 +993,9 @@ function defaultTracer(service: string): ClientTracer {
         });
       }
       const headers: Record<string, string> = {};
-      propagation.inject(trace.setSpan(context.active(), span), headers);
+      // A span nobody records has the parent's ids: pass the active context on as it is.
+      const active = context.active();
+      propagation.inject(span.isRecording() ? trace.setSpan(active, span) : active, headers);
       return {
         headers,
         end(result) {
