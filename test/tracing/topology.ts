@@ -34,6 +34,11 @@ function seen(headers: import('node:http').IncomingHttpHeaders) {
   };
 }
 
+/** The same outbound call through the mesh client (`gw.client()`), which the gateway's tracing traces. */
+function mesh(gw: FrameworkGateway<unknown>, port: number) {
+  return gw.client('upstream', { endpoints: [`http://127.0.0.1:${port}`] }).request({ path: '/seen/inner' });
+}
+
 function build(
   framework: Framework,
   config: GatewayConfig,
@@ -56,6 +61,10 @@ function build(
       const response = await gw.tracer.fetch(`http://127.0.0.1:${upstreamPort()}/seen/inner`, { exchange });
       res.json({ front: seen({}), upstream: await response.json() });
     });
+    app.get('/mesh', async (_req, res) => {
+      const answer = await mesh(gw, upstreamPort());
+      res.json({ front: seen({}), upstream: await answer.body.json() });
+    });
     app.get('/secret', () => {
       throw secret();
     });
@@ -76,6 +85,10 @@ function build(
     const exchange = exchangeOf(ctx.req);
     const response = await gw.tracer.fetch(`http://127.0.0.1:${upstreamPort()}/seen/inner`, { exchange });
     ctx.body = { front: seen({}), upstream: await response.json() };
+  });
+  router.get('/mesh', async (ctx) => {
+    const answer = await mesh(gw, upstreamPort());
+    ctx.body = { front: seen({}), upstream: await answer.body.json() };
   });
   router.get('/secret', () => {
     throw secret();

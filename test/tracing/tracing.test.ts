@@ -51,6 +51,25 @@ describe.each(FRAMEWORKS)('%s with the OpenTelemetry SDK', (framework) => {
   });
   afterAll(() => topo?.close());
 
+  test('gateway → gw.client() call → upstream: the mesh client is traced like any outbound call', async () => {
+    const res = await request(topo.front, { path: '/mesh', headers: { traceparent: valid } });
+    expect(res.status).toBe(200);
+    const list = await spans(3);
+    expect(list).toHaveLength(3);
+    const frontServer = servers(list).find((s) => s.attributes['url.path'] === '/mesh')!;
+    const upstreamServer = servers(list).find((s) => s.attributes['url.path'] === '/seen/inner')!;
+    const client = list.find((s) => s.kind === SpanKind.CLIENT)!;
+    for (const span of list) expect(span.spanContext().traceId).toBe(TRACE);
+    expect(parentOf(client)).toBe(frontServer.spanContext().spanId);
+    expect(parentOf(upstreamServer)).toBe(client.spanContext().spanId);
+    expect(client.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.response.status_code': 200,
+    });
+    const body = res.json as { upstream: { traceparent: string } };
+    expect(body.upstream.traceparent).toBe(`00-${TRACE}-${client.spanContext().spanId}-01`);
+  });
+
   test('gateway → outbound call → upstream: one trace, each span the child of the one before', async () => {
     const res = await request(topo.front, {
       path: '/call',
