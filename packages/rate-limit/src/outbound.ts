@@ -62,6 +62,8 @@ interface OutboundWindow {
   readonly insurance: Counter | undefined;
 }
 
+const ignore = (): void => {};
+
 interface Waiter {
   grant(): void;
 }
@@ -183,7 +185,7 @@ export function createOutboundLimiter(options: OutboundLimiterOptions = {}): Out
 
   const consume = (w: OutboundWindow, key: string, cost: number) =>
     // A failed store (and insurance) admits: an outbound limiter must not take the service down.
-    consumeWithInsurance(w.counter, w.insurance, { key, cost, windowMs: undefined }, () => {});
+    consumeWithInsurance(w, { key, cost, windowMs: undefined }, ignore);
 
   const sleep = (ms: number, signal: AbortSignal | undefined) =>
     new Promise<void>((resolvePromise, reject) => {

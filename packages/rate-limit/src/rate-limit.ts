@@ -20,7 +20,7 @@ import {
 } from './options.js';
 import { periodAt } from './periods.js';
 import { type LoadMonitor, monitorLoad } from './shed.js';
-import { consumeWithInsurance, type Answer as StoreAnswer } from './store.js';
+import { consumeWithInsurance, type Answer as StoreAnswer, type StoreErrorHandler } from './store.js';
 
 /** How a request fared, for `stats()`, metrics and the `gatehouse.rate_limit.outcome` annotation. */
 export type RateLimitOutcome =
@@ -98,24 +98,29 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
     exchange.runtime.report(error, exchange, `rateLimit:${resolved.name}:store`);
   };
 
+  // Store failures are reported through one handler made here, with the exchange as its context:
+  // nothing is allocated for it per request.
+  const report: StoreErrorHandler = (error, insured, context) => {
+    storeFailed(error, context as Exchange);
+    if (insured) counts.insured++;
+  };
+  // The current period of each calendar window, recomputed only when it ends.
+  const periods = new Map<Window, { id: string; end: number }>();
+
   const consume = (exchange: Exchange, w: Window, key: string, cost: number): Answer | Promise<Answer> => {
     let storeKey = key;
     let windowMs: number | undefined;
     if (w.per !== undefined) {
       const now = Date.now();
-      const period = periodAt(w.per, now);
+      let period = periods.get(w);
+      if (period === undefined || now >= period.end) {
+        period = periodAt(w.per, now);
+        periods.set(w, period);
+      }
       storeKey = `${period.id}:${key}`;
       windowMs = period.end - now;
     }
-    return consumeWithInsurance(
-      w.counter,
-      w.insurance,
-      { key: storeKey, cost, windowMs },
-      (error, insured) => {
-        storeFailed(error, exchange);
-        if (insured) counts.insured++;
-      },
-    );
+    return consumeWithInsurance(w, { key: storeKey, cost, windowMs, context: exchange }, report);
   };
 
   // In-flight bookkeeping (only when `concurrency` is set): per-exchange slots in a WeakMap, so several

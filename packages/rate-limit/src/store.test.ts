@@ -53,12 +53,16 @@ describe('consumeWithInsurance', () => {
     const insurance = memoryStore().counter({ keyPrefix: 'i', points: 1, durationMs: 60_000 });
     const call = { key: 'k', cost: 1, windowMs: undefined };
     expect(
-      await consumeWithInsurance(failing, insurance, call, (_e, insured) => errors.push(insured)),
+      await consumeWithInsurance({ counter: failing, insurance: insurance }, call, (_e, insured) =>
+        errors.push(insured),
+      ),
     ).toMatchObject({
       refused: false,
     });
     expect(
-      consumeWithInsurance(throwing, insurance, call, (_e, insured) => errors.push(insured)),
+      consumeWithInsurance({ counter: throwing, insurance: insurance }, call, (_e, insured) =>
+        errors.push(insured),
+      ),
     ).toMatchObject({
       refused: true,
     });
@@ -69,11 +73,24 @@ describe('consumeWithInsurance', () => {
     const errors: boolean[] = [];
     const call = { key: 'k', cost: 1, windowMs: undefined };
     expect(
-      await consumeWithInsurance(failing, undefined, call, (_e, insured) => errors.push(insured)),
+      await consumeWithInsurance({ counter: failing, insurance: undefined }, call, (_e, insured) =>
+        errors.push(insured),
+      ),
     ).toBeUndefined();
     expect(
-      await consumeWithInsurance(failing, throwing, call, (_e, insured) => errors.push(insured)),
+      await consumeWithInsurance({ counter: failing, insurance: throwing }, call, (_e, insured) =>
+        errors.push(insured),
+      ),
     ).toBeUndefined();
     expect(errors).toEqual([false, true, false]);
+  });
+
+  test('the failure handler gets the spend context back (the exchange, in the middleware)', async () => {
+    const contexts: unknown[] = [];
+    const call = { key: 'k', cost: 1, windowMs: undefined, context: 'request-42' };
+    await consumeWithInsurance({ counter: failing, insurance: undefined }, call, (_e, _i, context) =>
+      contexts.push(context),
+    );
+    expect(contexts).toEqual(['request-42']);
   });
 });

@@ -266,34 +266,58 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
   };
 }
 
+/** A window's counters: its own, and the insurance one used while its store fails. */
+export interface Insured {
+  readonly counter: Counter;
+  readonly insurance: Counter | undefined;
+}
+
+/** One spend: what to count, and a context handed back to the error handler (the exchange). */
+export interface Spend {
+  readonly key: string;
+  readonly cost: number;
+  readonly windowMs: number | undefined;
+  readonly context?: unknown;
+}
+
+/** Told of each store failure, and whether the insurance counter then decided. */
+export type StoreErrorHandler = (error: unknown, insured: boolean, context: unknown) => void;
+
 /**
  * Spends on a counter and, when its store fails, on the insurance counter. Answers `undefined` when
- * both failed; never throws or rejects. Synchronous when the counters are.
+ * both failed; never throws or rejects. Synchronous when the counters are, and then allocates nothing
+ * beyond the answer (the failure path builds what it needs only when it runs).
  */
 export function consumeWithInsurance(
-  counter: Counter,
-  insurance: Counter | undefined,
-  call: { key: string; cost: number; windowMs: number | undefined },
-  onStoreError: (error: unknown, insured: boolean) => void,
+  window: Insured,
+  spend: Spend,
+  report: StoreErrorHandler,
 ): Answer | undefined | Promise<Answer | undefined> {
-  const fallback = (error: unknown): Answer | undefined | Promise<Answer | undefined> => {
-    onStoreError(error, insurance !== undefined);
-    if (insurance === undefined) return undefined;
-    try {
-      const answer = insurance.consume(call.key, call.cost, call.windowMs);
-      return isThenable<Answer>(answer) ? Promise.resolve(answer).catch(failed) : answer;
-    } catch (again) {
-      return failed(again);
-    }
-  };
-  const failed = (error: unknown): undefined => {
-    onStoreError(error, false);
+  let answer: Answer | Promise<Answer>;
+  try {
+    answer = window.counter.consume(spend.key, spend.cost, spend.windowMs);
+  } catch (error) {
+    return insure(error, { window, spend, report });
+  }
+  if (!isThenable<Answer>(answer)) return answer;
+  return Promise.resolve(answer).catch((error: unknown) => insure(error, { window, spend, report }));
+}
+
+function insure(
+  error: unknown,
+  { window, spend, report }: { window: Insured; spend: Spend; report: StoreErrorHandler },
+): Answer | undefined | Promise<Answer | undefined> {
+  const insurance = window.insurance;
+  report(error, insurance !== undefined, spend.context);
+  if (insurance === undefined) return undefined;
+  const failed = (again: unknown): undefined => {
+    report(again, false, spend.context);
     return undefined;
   };
   try {
-    const answer = counter.consume(call.key, call.cost, call.windowMs);
-    return isThenable<Answer>(answer) ? Promise.resolve(answer).catch(fallback) : answer;
-  } catch (error) {
-    return fallback(error);
+    const answer = insurance.consume(spend.key, spend.cost, spend.windowMs);
+    return isThenable<Answer>(answer) ? Promise.resolve(answer).catch(failed) : answer;
+  } catch (again) {
+    return failed(again);
   }
 }
