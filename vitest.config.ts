@@ -28,6 +28,7 @@ export default defineConfig({
       project('rate-limit', ['packages/rate-limit/src/**/*.test.ts']),
       project('discovery', ['packages/discovery/src/**/*.test.ts']),
       project('client', ['packages/client/src/**/*.test.ts']),
+      project('routes', ['packages/routes/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -6,6 +6,7 @@ import '@gatehouse/koa';
 import '@gatehouse/auth';
 import '@gatehouse/rate-limit';
 import '@gatehouse/client';
+import '@gatehouse/routes';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

@@ -182,18 +182,27 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
         req.rawHeaders = withoutRaw(req.rawHeaders, name);
       }
       if (principal === undefined) return;
+      // Also on the exchange: a forwarder's hygiene strips identity-looking names (x-gatehouse-*,
+      // x-user-*) from the request headers, and adds these back afterwards.
+      const forward: Record<string, string> = {};
+      exchange.state.forwardHeaders = forward;
       for (const [name, read] of plain) {
         const value = read(principal);
-        if (value !== undefined && safeValue(value)) headers[name] = value;
+        if (value !== undefined && safeValue(value)) {
+          headers[name] = value;
+          forward[name] = value;
+        }
       }
       if (sign === undefined) return;
       const cached = cache.get(principal);
       if (cached !== undefined && cached.refreshAt > Date.now()) {
         headers[tokenHeader!] = cached.value;
+        forward[tokenHeader!] = cached.value;
         return;
       }
       return tokenFor(principal).then((value) => {
         headers[tokenHeader!] = value;
+        forward[tokenHeader!] = value;
       });
     },
   };

@@ -158,10 +158,12 @@ export interface CallOptions {
   path: string;
   headers?: Record<string, string | string[]>;
   /** A string or bytes can be retried; a stream cannot (a call with a stream body is tried once). */
-  body?: string | Uint8Array | NodeJS.ReadableStream | null;
+  body?: string | Uint8Array | NodeJS.ReadableStream | AsyncIterable<Uint8Array> | null;
   signal?: AbortSignal;
   /** Overrides `timeouts.totalMs` for this call (an incoming deadline still tightens it). */
   timeoutMs?: number;
+  /** Overrides `timeouts.bodyMs` for this call (a server-sent event stream may idle longer). */
+  bodyTimeoutMs?: number;
   /** Treat this call as idempotent (or not) whatever its method. */
   idempotent?: boolean;
   /** The key for `'ring-hash'` balancing (a user id, a cart id). */
@@ -199,11 +201,37 @@ export interface ClientStats {
   }>;
 }
 
+/** A protocol upgrade (WebSocket) through the client. */
+export interface UpgradeOptions {
+  /** Path and query, relative to the endpoint. */
+  path: string;
+  /** The protocol asked for (`websocket`): sent as `Upgrade`, with `Connection: upgrade`. */
+  protocol: string;
+  /** Other request headers (no hop-by-hop headers: `Connection` and `Upgrade` are set from `protocol`). */
+  headers?: Record<string, string | string[]>;
+  signal?: AbortSignal;
+  /** The key for `'ring-hash'` balancing. */
+  hashKey?: string;
+}
+
+/** An accepted upgrade: the service's 101 headers and the raw connection, now the caller's to use. */
+export interface UpgradeResponse {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly socket: import('node:stream').Duplex;
+  readonly endpoint: Endpoint;
+}
+
 /** The mesh-aware client. */
 export interface Client {
   readonly name: string;
   /** One call, with every policy applied. */
   request(options: CallOptions): Promise<CallResponse>;
+  /**
+   * A protocol upgrade on one endpoint picked by the balancer (breakers and ejection apply; an upgrade
+   * is never retried). Rejects with `GH_UPSTREAM_*` errors like `request`, and `GH_UPSTREAM_BAD_RESPONSE`
+   * when the service answers anything but 101.
+   */
+  upgrade(options: UpgradeOptions): Promise<UpgradeResponse>;
   /** A fetch-like call: `path` relative to the service; the body is buffered for retries. */
   fetch(path: string, init?: RequestInit & { hashKey?: string; timeoutMs?: number }): Promise<Response>;
   stats(): ClientStats;
@@ -627,6 +655,7 @@ export function createClient(options: ClientOptions): Client {
         body: call.body as Dispatcher.DispatchOptions['body'],
         signal,
         headersTimeout: perTry,
+        ...(call.bodyTimeoutMs === undefined ? {} : { bodyTimeout: call.bodyTimeoutMs }),
       });
     try {
       const response = state.breaker === undefined ? await send() : await state.breaker.execute(send);
@@ -858,9 +887,50 @@ export function createClient(options: ClientOptions): Client {
     });
   };
 
+  const upgrade = async (call: UpgradeOptions): Promise<UpgradeResponse> => {
+    counts.requests++;
+    const state = pick(new Set(), call.hashKey);
+    if (state === undefined) throw new UpstreamUnavailable(`No endpoint of '${name}' is available`);
+    const span = tracer.startClientSpan({ method: 'GET', origin: state.origin, path: call.path });
+    const headers: Record<string, string | string[]> = {};
+    for (const key in call.headers) headers[key.toLowerCase()] = call.headers[key]!;
+    for (const key in span.headers) headers[key.toLowerCase()] = span.headers[key]!;
+    const started = performance.now();
+    state.counts.requests++;
+    try {
+      const send = () =>
+        state.pool.upgrade({
+          path: call.path,
+          method: 'GET',
+          protocol: call.protocol,
+          headers,
+          signal: call.signal,
+        });
+      const result = state.breaker === undefined ? await send() : await state.breaker.execute(send);
+      const now = performance.now();
+      state.observeLatency(now - started, now);
+      recordSuccess(state);
+      span.end({ status: 101 });
+      return { headers: result.headers, socket: result.socket, endpoint: state.endpoint };
+    } catch (error) {
+      const failure = classify(error, call.signal?.aborted ? call.signal.reason : undefined);
+      if (failure.kind === 'connect' || failure.kind === 'reset' || failure.kind === 'timeout') {
+        recordFailure(state, performance.now());
+      }
+      span.end({ error: failure.error });
+      if (failure.kind === 'aborted') throw failure.error;
+      if (failure.kind === 'tls') throw new UpstreamTlsError(`TLS to '${name}' failed`, { cause: error });
+      const final = finalError(failure);
+      if (failure.kind === 'other' && !isGatehouseError(failure.error))
+        throw new UpstreamBadResponse(`'${name}' refused the upgrade`, { cause: error });
+      throw final;
+    }
+  };
+
   return {
     name,
     request: guarded,
+    upgrade,
     async fetch(path, init = {}) {
       const headers: Record<string, string> = {};
       new Headers(init.headers).forEach((value, key) => {

@@ -20,6 +20,8 @@ export {
   type RetryOptions,
   type TimeoutOptions,
   type TlsOptions,
+  type UpgradeOptions,
+  type UpgradeResponse,
 } from './client.js';
 export {
   currentDeadline,

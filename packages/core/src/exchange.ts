@@ -37,8 +37,13 @@ export interface ExchangeRuntime {
  * @example
  *   declare module '@gatehouse/core' { interface ExchangeState { principal?: Principal } }
  */
-// biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in capability packages
-export interface ExchangeState {}
+export interface ExchangeState {
+  /**
+   * Headers capabilities want on every request forwarded upstream (auth's identity token and
+   * headers). Forwarders add them after header hygiene, which strips any client-sent copy.
+   */
+  forwardHeaders?: Record<string, string>;
+}
 
 /** What an adapter tells core about its framework; one shared object per framework, no per-request cost. */
 export interface FrameworkInfo {

@@ -59,6 +59,7 @@ export class Gateway implements ExchangeRuntime {
   #servers = new Set<Server>();
   #startHooks: Hook[] = [];
   #closeHooks: Hook[] = [];
+  #serveHooks: ((server: Server) => void)[] = [];
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #onError: GatewayOptions['onError'];
@@ -134,6 +135,20 @@ export class Gateway implements ExchangeRuntime {
     this.#closeHooks.push(hook);
   }
 
+  /**
+   * Calls `hook` with every server this gateway serves: now for those already served, later for each
+   * new one (capabilities that listen on the server itself, such as WebSocket upgrades).
+   */
+  onServe(hook: (server: Server) => void): void {
+    this.#serveHooks.push(hook);
+    for (const server of this.#servers) hook(server);
+  }
+
+  /** The servers handed to {@link serve}, still open. */
+  get servers(): readonly Server[] {
+    return [...this.#servers];
+  }
+
   /** Runs the start hooks once; the gateway is ready when they have all resolved. */
   start(): Promise<void> {
     this.#starting ??= this.#start();
@@ -157,6 +172,7 @@ export class Gateway implements ExchangeRuntime {
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
       this.#clientError(error, socket),
     );
+    for (const hook of this.#serveHooks) hook(server);
     this.start().catch((error: unknown) => this.report(error, undefined, 'start'));
     return server;
   }

@@ -1,7 +1,7 @@
 // The shape shared by the framework gateway objects: every capability method is declared once, here,
 // and each adapter supplies only `wrap` (neutral middleware → native middleware). It lives outside
 // core because it depends on every capability package, and core depends on none.
-import type { Server } from 'node:http';
+import { type Server, ServerResponse } from 'node:http';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
 import {
   type Client,
@@ -14,6 +14,7 @@ import {
   type AdminOptions,
   type CloseOptions,
   compose,
+  ensureExchange,
   Gateway,
   type GatewayConfig,
   type GatewayOptions,
@@ -23,6 +24,13 @@ import {
   type ResolvedConfig,
 } from '@gatehouse/core';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehouse/rate-limit';
+import {
+  type RouteSpec,
+  Routes,
+  type RoutesOptions,
+  UpgradeNotRouted,
+  writeSocketProblem,
+} from '@gatehouse/routes';
 import {
   type AccessLogOptions,
   accessLog,
@@ -34,6 +42,7 @@ import {
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
 const kClients = Symbol('gatehouse.clients');
+const kRoutes = Symbol('gatehouse.routes');
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -184,6 +193,100 @@ export abstract class FrameworkGateway<M> {
    */
   deadline(options?: DeadlineOptions): M {
     return this.wrap(deadline(options));
+  }
+
+  /**
+   * Proxying and the migration controller (`@gatehouse/routes`): the route table from `options`
+   * (`table`, `file`, `etcd`) or, without one, the configuration's `routes`. Mount it before the
+   * application's routes and body parsers: matched requests in `remote` mode never reach them; `local`
+   * ones continue to them. Adds `/routes` and `/migration` to `gw.admin()`; passes WebSocket upgrades
+   * on `websocket: true` routes (authenticated by `gw.auth()` when there is one).
+   *
+   * @example app.use(gw.routes({ file: 'routes.yaml' }))
+   */
+  routes(options: RoutesOptions = {}): M {
+    return this.wrap(this.router(options));
+  }
+
+  /**
+   * One route in code, as its own middleware (`gw.routes({ table: [spec] })`).
+   *
+   * @example app.use(gw.route({ name: 'orders', path: '/orders/*', service: 'orders', mode: 'shadow' }))
+   */
+  route(spec: RouteSpec): M {
+    return this.routes({ name: spec.name ?? spec.path, table: [spec] });
+  }
+
+  /** Like {@link routes}, returning the controller itself (`setMode`, `reload`, reports, events). */
+  router(options: RoutesOptions = {}): Routes {
+    const core = this.core;
+    const clients = () => (core.shared.get(kClients) as Map<string, Client> | undefined) ?? new Map();
+    const fromConfig =
+      options.table === undefined &&
+      options.file === undefined &&
+      options.etcd === undefined &&
+      options.source === undefined &&
+      core.config.routes.length > 0;
+    const instance = new Routes(
+      fromConfig
+        ? {
+            ...options,
+            table: core.config.routes.map((r) => ({
+              path: r.path,
+              ...(r.methods === undefined ? {} : { methods: r.methods }),
+              ...(r.to === 'local' ? { mode: 'local' as const } : { service: r.to, mode: 'remote' as const }),
+            })),
+          }
+        : options,
+      {
+        core,
+        clientFor: (name) => this.client(name),
+        get services() {
+          return new Set([...Object.keys(core.config.services), ...clients().keys()]);
+        },
+        upgradeGuards: () => {
+          const guard = core.shared.get(kAuth) as Auth | undefined;
+          return guard === undefined ? [] : [guard];
+        },
+      },
+    );
+    let list = core.shared.get(kRoutes) as Routes[] | undefined;
+    if (list === undefined) {
+      const all: Routes[] = [];
+      list = all;
+      core.shared.set(kRoutes, all);
+      core.addAdminEndpoint('/routes', () => ({
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: { controllers: all.map((r) => r.describe()) },
+      }));
+      core.addAdminEndpoint('/migration', () => ({
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: { routes: all.flatMap((r) => r.migration()) },
+      }));
+      core.onServe((server) => {
+        server.on('upgrade', (req, socket, head) => {
+          for (const routes of all) if (routes.handleUpgrade(req, socket, head)) return;
+          // Node sends every Upgrade request to 'upgrade' listeners once there is one: answer those no
+          // route takes, unless the application listens too.
+          if (server.listenerCount('upgrade') === 1) {
+            const exchange = ensureExchange(req, new ServerResponse(req), core);
+            writeSocketProblem(
+              socket,
+              exchange,
+              new UpgradeNotRouted(`No WebSocket route for ${exchange.path}`),
+            );
+          }
+        });
+      });
+    }
+    list.push(instance);
+    instance.observe();
+    if (core.state === 'created') core.onStart(() => instance.start());
+    else instance.start().catch((error: unknown) => core.report(error, undefined, 'routes.start'));
+    core.onClose(() => instance.close());
+    return instance;
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

@@ -1,0 +1,1093 @@
+// The migration controller: matches requests against the route table and serves each matched one in
+// its route's mode (local, shadow, split, fallback, remote), keeps per-side windows, compares shadow
+// answers, enforces gates, and swaps in new tables atomically.
+import { timingSafeEqual } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { CallResponse, Client } from '@gatehouse/client';
+import {
+  ConfigError,
+  type Exchange,
+  ensureExchange,
+  type Gateway,
+  HANDLED,
+  isGatehouseError,
+  isThenable,
+  type Middleware,
+  type RenderedResponse,
+  type Reply,
+  type RequestResult,
+  renderProblem,
+  renderReply,
+  statusText,
+} from '@gatehouse/core';
+import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
+import { Agent, request as undiciRequest } from 'undici';
+import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
+import { captureResponse, readCapped } from './capture.js';
+import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
+import { RouteBodyConsumed, UpgradeNotRouted } from './errors.js';
+import { type ResponseContext, requestHeaders, responseHeaders, upstreamPath } from './forward.js';
+import { etcdSource, fileSource, type TableDocument, type TableSource } from './source.js';
+import {
+  type CompiledRoute,
+  compileTable,
+  type FallbackReason,
+  type HostPattern,
+  hostMatches,
+  MODES,
+  type Mode,
+  parseHostPattern,
+  type RouteSpec,
+  type RouteTable,
+} from './table.js';
+import { DiffWindow, type SideSnapshot, SideWindow } from './window.js';
+
+/** Who may force a side with the override header. */
+export interface OverrideOptions {
+  /** The request header testers send, with `local` or `remote`. @default 'gatehouse-route' */
+  header?: string;
+  /** Scopes the principal (from `gw.auth()`) must all hold. @default ['gatehouse:route-override'] */
+  scopes?: readonly string[];
+  /** Roles the principal must all hold. @default [] */
+  roles?: readonly string[];
+  /** Decides instead of scopes and roles. */
+  allow?: (exchange: Exchange) => boolean;
+}
+
+/** Options of `gw.routes()`. Give at most one of `table`, `file`, `etcd` and `source`. */
+export interface RoutesOptions {
+  /** Names this controller in events and admin output. @default 'routes' */
+  name?: string;
+  /** The table in code. */
+  table?: RouteTable | readonly RouteSpec[];
+  /** A YAML or JSON file holding the table, watched for changes. */
+  file?: string;
+  /** How the file is watched. */
+  watch?: { intervalMs?: number; debounceMs?: number };
+  /** An etcd key holding the table (YAML or JSON), watched. */
+  etcd?: {
+    hosts: string | string[];
+    key: string;
+    dialTimeoutMs?: number;
+    auth?: { username: string; password: string };
+  };
+  /** Any other source of table documents. */
+  source?: TableSource;
+  /** The per-request override header for testers; `false` turns it off. */
+  override?: OverrideOptions | false;
+  /** How often gates are evaluated, in ms. @default 1_000 */
+  gateIntervalMs?: number;
+}
+
+/** What the controller needs from the gateway around it. */
+export interface RoutesContext {
+  readonly core: Gateway;
+  /** The mesh client for a service name. */
+  clientFor(service: string): Client;
+  /** Service names routes may use. */
+  readonly services: ReadonlySet<string>;
+  /** Middleware run on upgrade requests before they are passed through (the gateway's auth). */
+  upgradeGuards(): readonly Middleware[];
+}
+
+/** A mode change: by the table, by `setMode()`, or by a gate. */
+export interface ModeChange {
+  readonly at: string;
+  readonly route: string;
+  readonly from: { mode: Mode; weight: number };
+  readonly to: { mode: Mode; weight: number };
+  readonly by: 'table' | 'api' | 'gate';
+  /** For gates: which threshold, what was observed, and the limit. */
+  readonly reason?: string;
+  readonly observed?: number;
+  readonly threshold?: number;
+}
+
+/** A table that was refused; the old one stays. */
+export interface Rejection {
+  readonly at: string;
+  readonly origin: string;
+  readonly problems: readonly { path: string; message: string }[];
+}
+
+/** One side of a route as `/migration` shows it. */
+export interface SideReport extends SideSnapshot {
+  /** Requests since the controller started (not windowed). */
+  readonly total: number;
+}
+
+/** A route as `/migration` shows it. */
+export interface MigrationReport {
+  readonly name: string;
+  readonly mode: Mode;
+  readonly weight: number;
+  readonly service: string | undefined;
+  /** Observed share of requests (within the window) that each side answered. */
+  readonly share: { local: number; remote: number };
+  readonly local: SideReport;
+  readonly remote: SideReport;
+  readonly diff: DiffStats & { window: { compared: number; different: number; rate: number } };
+  readonly shadow: { inflight: number; skipped: Readonly<Record<string, number>> };
+  readonly fallbacks: Readonly<Record<string, number>>;
+  readonly overrides: { honoured: number; denied: number };
+  readonly gates: CompiledRoute['gates'];
+  readonly changes: readonly ModeChange[];
+  readonly latest: readonly DiffRecord[];
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const SAMPLE_HEADER = 'gatehouse-noise-sample';
+const demoteChannel = channel('gatehouse:routes:demote');
+const reloadChannel = channel('gatehouse:routes:reload');
+
+/** Run-time state of one route, kept across reloads while the route keeps its name. */
+class RouteState {
+  route: CompiledRoute;
+  mode: Mode;
+  weight: number;
+  local: SideWindow;
+  remote: SideWindow;
+  diffs: DiffWindow;
+  differ: Differ;
+  diffKey: string;
+  shadowInflight = 0;
+  readonly skipped: Record<string, number> = Object.create(null);
+  readonly fallbacks: Record<string, number> = Object.create(null);
+  readonly overrides = { honoured: 0, denied: 0 };
+  readonly changes: ModeChange[] = [];
+  /** Remote-side answers from shadow copies, equal and different, for metrics. */
+  readonly compared = { equal: 0, different: 0 };
+
+  constructor(route: CompiledRoute) {
+    this.route = route;
+    this.mode = route.mode;
+    this.weight = route.weight;
+    this.local = new SideWindow(route.gates.windowMs);
+    this.remote = new SideWindow(route.gates.windowMs);
+    this.diffs = new DiffWindow(route.gates.windowMs);
+    this.differ = createDiffer(route.diff);
+    this.diffKey = JSON.stringify(route.diff);
+  }
+
+  /** Takes a new compiled route of the same name; keeps run-time changes unless the table changed them. */
+  update(route: CompiledRoute): ModeChange | undefined {
+    const previous = this.route;
+    this.route = route;
+    if (route.gates.windowMs !== previous.gates.windowMs) {
+      this.local = new SideWindow(route.gates.windowMs);
+      this.remote = new SideWindow(route.gates.windowMs);
+      this.diffs = new DiffWindow(route.gates.windowMs);
+    }
+    const diffKey = JSON.stringify(route.diff);
+    if (diffKey !== this.diffKey) {
+      this.differ = createDiffer(route.diff);
+      this.diffKey = diffKey;
+    }
+    if (route.fingerprint === previous.fingerprint) return undefined;
+    return this.change({ mode: route.mode, weight: route.weight }, 'table');
+  }
+
+  change(
+    to: { mode: Mode; weight: number },
+    by: ModeChange['by'],
+    detail: Partial<ModeChange> = {},
+  ): ModeChange {
+    const event: ModeChange = {
+      at: new Date().toISOString(),
+      route: this.route.name,
+      from: { mode: this.mode, weight: this.weight },
+      to,
+      by,
+      ...detail,
+    };
+    this.mode = to.mode;
+    this.weight = to.weight;
+    // The next stage is judged on its own traffic.
+    this.local.clear();
+    this.remote.clear();
+    this.diffs.clear();
+    this.changes.unshift(event);
+    if (this.changes.length > 20) this.changes.length = 20;
+    return event;
+  }
+}
+
+/** 32-bit FNV-1a: a stable, well-spread bucket for sticky splits. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+type Principal = { id: string; scopes: readonly string[]; roles: readonly string[] };
+const principalOf = (exchange: Exchange) => (exchange.state as { principal?: Principal }).principal;
+
+/** Which fallback reason an upstream failure is, if it is one. */
+function reasonOf(error: unknown): FallbackReason | undefined {
+  if (!isGatehouseError(error)) return undefined;
+  switch (error.code) {
+    case 'GH_UPSTREAM_UNAVAILABLE':
+    case 'GH_CLIENT_BULKHEAD_FULL':
+    case 'GH_RETRY_BUDGET_EXHAUSTED':
+      return 'connect';
+    case 'GH_UPSTREAM_TIMEOUT':
+      return 'timeout';
+    case 'GH_CIRCUIT_OPEN':
+      return 'circuit';
+    case 'GH_UPSTREAM_BAD_RESPONSE':
+    case 'GH_UPSTREAM_TLS':
+      return '5xx';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The routes controller: a neutral middleware (mount it before the application's handlers and body
+ * parsers) with the run-time API (`setMode`, `reload`, reports, events).
+ *
+ * Events: `'change'` ({@link ModeChange}, including gate demotions), `'demote'` (gate demotions
+ * only), `'reload'` ({ origin, revision, routes }), `'reject'` ({@link Rejection}).
+ */
+export class Routes extends EventEmitter implements Middleware {
+  readonly name: string;
+  readonly #context: RoutesContext;
+  readonly #source: TableSource | undefined;
+  readonly #override: (Required<Omit<OverrideOptions, 'allow'>> & Pick<OverrideOptions, 'allow'>) | undefined;
+  readonly #gateIntervalMs: number;
+  #states: RouteState[] = [];
+  #byName = new Map<string, RouteState>();
+  #origin = 'code';
+  #revision = 0;
+  #rejection: Rejection | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #sampleSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
+  #agent: Agent | undefined;
+  #keepPercent: boolean;
+
+  constructor(options: RoutesOptions, context: RoutesContext) {
+    super();
+    this.name = options.name ?? 'routes';
+    this.#context = context;
+    this.#keepPercent = context.core.pathPolicy.encodedSlashes === 'keep';
+    this.#gateIntervalMs = options.gateIntervalMs ?? 1_000;
+    const given = [options.table, options.file, options.etcd, options.source].filter((x) => x !== undefined);
+    if (given.length > 1)
+      throw new TypeError(`${this.name}: give at most one of table, file, etcd and source`);
+    this.#source =
+      options.source ??
+      (options.file !== undefined
+        ? fileSource(options.file, options.watch)
+        : options.etcd !== undefined
+          ? etcdSource(options.etcd)
+          : undefined);
+    const o = options.override;
+    this.#override =
+      o === false
+        ? undefined
+        : {
+            header: (o?.header ?? 'gatehouse-route').toLowerCase(),
+            scopes: o?.scopes ?? ['gatehouse:route-override'],
+            roles: o?.roles ?? [],
+            allow: o?.allow,
+          };
+    if (options.table !== undefined) this.#apply(compileTable(options.table, this.#tableContext()), 'code');
+  }
+
+  #tableContext() {
+    return { services: this.#context.services, pathPolicy: this.#context.core.pathPolicy };
+  }
+
+  /** Loads the first table from the source (failing loudly when it cannot) and starts watching. */
+  async start(): Promise<void> {
+    if (this.#source !== undefined) {
+      const first = await this.#source.start({
+        onDocument: (doc) => this.#fromSource(doc),
+        onError: (error) => this.#reject(this.#source!.origin, [{ path: '', message: error.message }]),
+      });
+      let compiled: CompiledRoute[];
+      try {
+        compiled = compileTable(first.value, this.#tableContext());
+      } catch (error) {
+        // The source names itself in every problem, so a start-up failure says which file or key.
+        if (error instanceof ConfigError)
+          throw new ConfigError(
+            error.problems.map((p) => ({ ...p, message: `${p.message} (in ${first.origin})` })),
+          );
+        throw error;
+      }
+      this.#apply(compiled, first.origin);
+    }
+    this.#timer = setInterval(() => this.evaluateGates(), this.#gateIntervalMs);
+    this.#timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#source?.close();
+    await this.#agent?.close();
+  }
+
+  #fromSource(doc: TableDocument): void {
+    try {
+      this.reload(doc.value, doc.origin);
+    } catch {
+      // reload() reported it.
+    }
+  }
+
+  /**
+   * Validates and applies a new table atomically: requests see the old table or the new one, never a
+   * mix. Routes keep their windows, comparisons and run-time mode changes while the table leaves
+   * their mode and weight as they were. An invalid table throws a `ConfigError`, emits `'reject'`
+   * and leaves the current table in place.
+   */
+  reload(input: unknown, origin = 'code'): void {
+    let compiled: CompiledRoute[];
+    try {
+      compiled = compileTable(input, this.#tableContext());
+    } catch (error) {
+      const problems =
+        error instanceof ConfigError ? error.problems : [{ path: '', message: (error as Error).message }];
+      this.#reject(origin, problems);
+      throw error;
+    }
+    this.#apply(compiled, origin);
+  }
+
+  #reject(origin: string, problems: Rejection['problems']): void {
+    const rejection: Rejection = { at: new Date().toISOString(), origin, problems };
+    this.#rejection = rejection;
+    this.#context.core.report(
+      new Error(
+        `${this.name}: rejected the route table from ${origin}, keeping the current one: ${problems
+          .map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`)
+          .join('; ')}`,
+      ),
+      undefined,
+      'routes.reload',
+    );
+    this.emit('reject', rejection);
+  }
+
+  #apply(compiled: CompiledRoute[], origin: string): void {
+    const next: RouteState[] = [];
+    const byName = new Map<string, RouteState>();
+    const changes: ModeChange[] = [];
+    for (const route of compiled) {
+      const existing = this.#byName.get(route.name);
+      let state: RouteState;
+      if (existing === undefined) state = new RouteState(route);
+      else {
+        state = existing;
+        const change = state.update(route);
+        if (change !== undefined) changes.push(change);
+      }
+      next.push(state);
+      byName.set(route.name, state);
+    }
+    // Clients are made before the swap, so a table naming a service never fails on a request.
+    for (const state of next)
+      if (state.route.service !== undefined) this.#context.clientFor(state.route.service);
+    this.#states = next;
+    this.#byName = byName;
+    this.#origin = origin;
+    this.#revision++;
+    this.#rejection = undefined;
+    const info = { origin, revision: this.#revision, routes: next.length };
+    if (reloadChannel.hasSubscribers) reloadChannel.publish({ controller: this, ...info });
+    this.emit('reload', info);
+    for (const change of changes) this.emit('change', change);
+  }
+
+  /**
+   * Switches a route's mode (and split weight) at run time, until the table changes that route's
+   * mode or weight. Throws a TypeError for an unknown route or mode, or a mode the route cannot take.
+   */
+  setMode(name: string, mode: Mode, weight?: number): ModeChange {
+    const state = this.#byName.get(name);
+    if (state === undefined) throw new TypeError(`setMode(): no route named '${name}'`);
+    if (!MODES.includes(mode)) throw new TypeError(`setMode(): mode must be one of ${MODES.join(', ')}`);
+    if (mode !== 'local' && state.route.service === undefined)
+      throw new TypeError(`setMode(): route '${name}' has no service, so it can only be local`);
+    if (weight !== undefined && !(typeof weight === 'number' && weight >= 0 && weight <= 100))
+      throw new TypeError('setMode(): weight must be a percentage from 0 to 100');
+    const change = state.change({ mode, weight: weight ?? state.weight }, 'api');
+    this.emit('change', change);
+    return change;
+  }
+
+  /** Evaluates every route's gates now (also done every `gateIntervalMs`); returns the demotions. */
+  evaluateGates(now = Date.now()): ModeChange[] {
+    const demoted: ModeChange[] = [];
+    for (const state of this.#states) {
+      const breach = this.#breach(state, now);
+      if (breach === undefined) continue;
+      const at = MODES.indexOf(state.mode);
+      const to = { mode: MODES[at - 1]!, weight: state.weight };
+      const change = state.change(to, 'gate', breach);
+      demoted.push(change);
+      if (demoteChannel.hasSubscribers) demoteChannel.publish({ controller: this, change });
+      this.emit('change', change);
+      this.emit('demote', change);
+    }
+    return demoted;
+  }
+
+  #breach(state: RouteState, now: number): Pick<ModeChange, 'reason' | 'observed' | 'threshold'> | undefined {
+    const g = state.route.gates;
+    if (state.mode === 'local') return undefined;
+    if (g.maxDiffRate !== undefined && state.mode === 'shadow') {
+      const d = state.diffs.snapshot(now);
+      if (d.compared >= g.minRequests && d.rate > g.maxDiffRate)
+        return { reason: 'diff-rate', observed: d.rate, threshold: g.maxDiffRate };
+    }
+    const remote = state.remote.snapshot(now);
+    if (remote.requests < g.minRequests) return undefined;
+    const local = state.local.snapshot(now);
+    if (local.requests >= g.minRequests) {
+      const delta = remote.errorRate - local.errorRate;
+      if (g.maxErrorRateDelta !== undefined && delta > g.maxErrorRateDelta)
+        return { reason: 'error-rate-delta', observed: delta, threshold: g.maxErrorRateDelta };
+      const p99 = remote.p99Ms - local.p99Ms;
+      if (g.maxP99DeltaMs !== undefined && p99 > g.maxP99DeltaMs)
+        return { reason: 'p99-delta', observed: p99, threshold: g.maxP99DeltaMs };
+    }
+    if (g.maxErrorRate !== undefined && remote.errorRate > g.maxErrorRate)
+      return { reason: 'error-rate', observed: remote.errorRate, threshold: g.maxErrorRate };
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The request path
+  // ------------------------------------------------------------------------------------------
+
+  #match(exchange: Exchange): RouteState | undefined {
+    const states = this.#states;
+    const method = exchange.method;
+    let path: string | undefined;
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i]!;
+      const route = state.route;
+      if (route.methods !== undefined && !route.methods.has(method)) continue;
+      path ??= exchange.path;
+      if (!route.matchPath(path)) continue;
+      if (route.hosts !== undefined) {
+        const host = exchange.host;
+        if (host === undefined || !route.hosts.some((pattern) => hostMatches(pattern, host))) continue;
+      }
+      if (route.headers.length > 0 && !route.headers.every(([n, v]) => matches(exchange.header(n), v)))
+        continue;
+      if (route.query.length > 0) {
+        const query = exchange.query;
+        if (!route.query.every(([n, v]) => matches(query.get(n) ?? undefined, v))) continue;
+      }
+      return state;
+    }
+    return undefined;
+  }
+
+  onRequest(exchange: Exchange): RequestResult | Promise<RequestResult> {
+    if (this.#states.length === 0) return undefined;
+    if (this.#isSample(exchange)) return undefined;
+    const state = this.#match(exchange);
+    if (state === undefined) return undefined;
+    const route = state.route;
+    exchange.annotate('gatehouse.route', route.name);
+    exchange.annotate('gatehouse.migration.mode', state.mode);
+    const forced = this.#forced(exchange, state);
+    if (forced !== undefined)
+      return forced === 'local' ? this.#local(exchange, state) : this.#remote(exchange, state, false);
+    switch (state.mode) {
+      case 'local':
+        return this.#local(exchange, state);
+      case 'remote':
+        return this.#remote(exchange, state, false);
+      case 'fallback':
+        return this.#remote(exchange, state, true);
+      case 'split':
+        return this.#side(exchange, state) === 'remote'
+          ? this.#remote(exchange, state, false)
+          : this.#local(exchange, state);
+      case 'shadow':
+        return this.#shadow(exchange, state);
+    }
+  }
+
+  #isSample(exchange: Exchange): boolean {
+    const value = exchange.req.headers[SAMPLE_HEADER];
+    if (value === undefined) return false;
+    delete exchange.req.headers[SAMPLE_HEADER];
+    const given = Buffer.from(String(value));
+    const secret = Buffer.from(this.#sampleSecret);
+    return given.length === secret.length && timingSafeEqual(given, secret);
+  }
+
+  #forced(exchange: Exchange, state: RouteState): 'local' | 'remote' | undefined {
+    const o = this.#override;
+    if (o === undefined) return undefined;
+    const value = exchange.req.headers[o.header];
+    if (value === undefined) return undefined;
+    if (value !== 'local' && value !== 'remote') return undefined;
+    if (value === 'remote' && state.route.service === undefined) return undefined;
+    let allowed: boolean;
+    if (o.allow !== undefined) {
+      try {
+        allowed = o.allow(exchange) === true;
+      } catch (error) {
+        exchange.runtime.report(error, exchange, `${this.name}.override`);
+        allowed = false;
+      }
+    } else {
+      const principal = principalOf(exchange);
+      allowed =
+        principal !== undefined &&
+        o.scopes.every((s) => principal.scopes.includes(s)) &&
+        o.roles.every((r) => principal.roles.includes(r));
+    }
+    if (!allowed) {
+      state.overrides.denied++;
+      exchange.annotate('gatehouse.migration.override', 'denied');
+      return undefined;
+    }
+    state.overrides.honoured++;
+    exchange.annotate('gatehouse.migration.override', value);
+    return value;
+  }
+
+  /** The side of a split this caller is on: the same caller stays on the same side for a weight. */
+  #side(exchange: Exchange, state: RouteState): 'local' | 'remote' {
+    if (state.weight <= 0) return 'local';
+    if (state.weight >= 100) return 'remote';
+    const sticky = state.route.sticky;
+    let key: string | undefined;
+    if (sticky === 'principal') key = principalOf(exchange)?.id;
+    else if (sticky !== 'ip') {
+      key =
+        'cookie' in sticky
+          ? cookieValue(exchange.header('cookie'), sticky.cookie)
+          : exchange.header(sticky.header);
+    }
+    key ??= `ip:${exchange.clientIp}`;
+    // Buckets 0..9999 against the weight in hundredths of a percent: raising the weight only ever moves
+    // callers from local to remote.
+    const bucket = fnv1a(`${state.route.name}\u0000${key}`) % 10_000;
+    return bucket < state.weight * 100 ? 'remote' : 'local';
+  }
+
+  #local(exchange: Exchange, state: RouteState): undefined {
+    exchange.annotate('gatehouse.migration.side', 'local');
+    const started = performance.now();
+    const res = exchange.res;
+    res.once('close', () => {
+      state.local.record(performance.now() - started, res.statusCode >= 500 || !res.writableFinished);
+    });
+    return undefined;
+  }
+
+  #remote(exchange: Exchange, state: RouteState, fallback: boolean): RequestResult | Promise<RequestResult> {
+    const req = exchange.req;
+    if (hasBody(req) && (req.readableEnded || (req as { _body?: unknown })._body === true)) {
+      throw new RouteBodyConsumed(
+        `The body of this request was read before route '${state.route.name}': mount gw.routes() before body parsers`,
+      );
+    }
+    if (fallback && hasBody(req)) {
+      return peekBody(req, state.route.maxReplayBytes).then((peeked) =>
+        this.#call(exchange, state, peeked, true),
+      );
+    }
+    return this.#call(exchange, state, undefined, fallback);
+  }
+
+  async #call(
+    exchange: Exchange,
+    state: RouteState,
+    peeked: PeekedBody | undefined,
+    fallback: boolean,
+  ): Promise<RequestResult> {
+    const route = state.route;
+    const req = exchange.req;
+    exchange.annotate('gatehouse.migration.side', 'remote');
+    exchange.annotate('gatehouse.upstream', route.service!);
+    exchange.matchedRoute = route.spec.path;
+    const client = this.#context.clientFor(route.service!);
+    const headers = requestHeaders(exchange, route);
+    if (this.#override !== undefined) delete headers[this.#override.header];
+    const body = peeked !== undefined ? upstreamBody(req, peeked) : hasBody(req) ? req : undefined;
+    const replayable = peeked === undefined || peeked.complete;
+    const started = performance.now();
+    let response: CallResponse;
+    try {
+      response = await client.request({
+        method: exchange.method,
+        path: upstreamPath(exchange, route, this.#keepPercent),
+        headers,
+        body,
+        signal: exchange.signal,
+        timeoutMs: route.timeoutMs,
+        bodyTimeoutMs: route.bodyTimeoutMs,
+      });
+    } catch (error) {
+      state.remote.record(performance.now() - started, true);
+      const reason = reasonOf(error);
+      if (
+        fallback &&
+        replayable &&
+        reason !== undefined &&
+        route.fallbackOn.has(reason) &&
+        !exchange.res.headersSent
+      ) {
+        return this.#fallBack(exchange, state, peeked, reason);
+      }
+      throw error;
+    }
+    if (fallback && replayable && response.statusCode >= 500 && route.fallbackOn.has('5xx')) {
+      state.remote.record(performance.now() - started, true);
+      response.body.dump().catch(() => {});
+      return this.#fallBack(exchange, state, peeked, '5xx');
+    }
+    this.#respond(exchange, state, response, started);
+    return HANDLED;
+  }
+
+  #fallBack(
+    exchange: Exchange,
+    state: RouteState,
+    peeked: PeekedBody | undefined,
+    reason: FallbackReason,
+  ): undefined {
+    if (peeked !== undefined) restoreBody(exchange.req, peeked);
+    state.fallbacks[reason] = (state.fallbacks[reason] ?? 0) + 1;
+    exchange.annotate('gatehouse.migration.fallback', reason);
+    exchange.matchedRoute = undefined;
+    return this.#local(exchange, state);
+  }
+
+  #respond(exchange: Exchange, state: RouteState, response: CallResponse, started: number): void {
+    const res = exchange.res;
+    const route = state.route;
+    const status = response.statusCode;
+    const headers = responseHeaders(response.headers, exchange, route, () =>
+      this.#responseContext(exchange, route, response),
+    );
+    try {
+      res.writeHead(status, headers);
+    } catch (error) {
+      // A status Node refuses (below 100 or above 999): nothing was written yet.
+      response.body.destroy();
+      exchange.runtime.report(error, exchange, `${this.name}.respond`);
+      res.destroy();
+      state.remote.record(performance.now() - started, true);
+      return;
+    }
+    if (exchange.method === 'HEAD' || status === 204 || status === 304) {
+      response.body.dump().catch(() => {});
+      res.end();
+      state.remote.record(performance.now() - started, status >= 500);
+      return;
+    }
+    const type = headers['content-type'];
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
+    // A body that breaks off (the service resets, a body timeout) destroys the client's response too:
+    // it sees an incomplete message, never a complete-looking one.
+    pipeline(response.body, res, (error) => {
+      state.remote.record(performance.now() - started, error !== undefined || status >= 500);
+    });
+  }
+
+  #responseContext(exchange: Exchange, route: CompiledRoute, response: CallResponse): ResponseContext {
+    const host = exchange.host;
+    const endpoint = response.endpoint;
+    const internal: HostPattern[] = [...route.internalHosts];
+    for (const name of [endpoint.host, endpoint.hostname]) {
+      if (name === undefined) continue;
+      const pattern = parseHostPattern(name.includes(':') ? `[${name}]` : name);
+      if (pattern !== undefined) internal.push(pattern);
+    }
+    return {
+      publicOrigin: host === undefined ? undefined : `${exchange.protocol}://${host}`,
+      publicHostname:
+        host === undefined
+          ? undefined
+          : host.startsWith('[')
+            ? host.slice(0, host.indexOf(']') + 1)
+            : host.replace(/:\d+$/, ''),
+      internal,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Shadow
+  // ------------------------------------------------------------------------------------------
+
+  #shadow(exchange: Exchange, state: RouteState): RequestResult | Promise<RequestResult> {
+    const spec = state.route.shadow;
+    const skip = (reason: string) => {
+      state.skipped[reason] = (state.skipped[reason] ?? 0) + 1;
+      return this.#local(exchange, state);
+    };
+    if (!IDEMPOTENT.has(exchange.method) && !spec.nonIdempotent) return skip('method');
+    if (spec.sampleRate < 1 && Math.random() >= spec.sampleRate) return skip('sampled-out');
+    if (state.shadowInflight >= spec.maxConcurrent) return skip('concurrency');
+    state.shadowInflight++;
+    const req = exchange.req;
+    if (!hasBody(req)) {
+      this.#prepareShadow(exchange, state, undefined);
+      return this.#local(exchange, state);
+    }
+    return peekBody(req, spec.maxBodyBytes).then(
+      (peeked) => {
+        restoreBody(req, peeked);
+        if (!peeked.complete) {
+          state.shadowInflight--;
+          return skip('body-too-large');
+        }
+        this.#prepareShadow(exchange, state, peeked.bytes);
+        return this.#local(exchange, state);
+      },
+      () => {
+        // The client went away mid-body: no copy; the application sees the same broken request.
+        state.shadowInflight--;
+        return skip('client-aborted');
+      },
+    );
+  }
+
+  /** Captures the local answer; the copy is sent once the client has its response, never before. */
+  #prepareShadow(exchange: Exchange, state: RouteState, body: Buffer | undefined): void {
+    const route = state.route;
+    const res = exchange.res;
+    const sampleLocal = captureResponse(res, route.shadow.maxBodyBytes);
+    const method = exchange.method;
+    const headers = requestHeaders(exchange, route);
+    if (this.#override !== undefined) delete headers[this.#override.header];
+    const path = upstreamPath(exchange, route, this.#keepPercent);
+    const learn =
+      (method === 'GET' || method === 'HEAD') &&
+      route.shadow.noiseSampleRate > 0 &&
+      Math.random() < route.shadow.noiseSampleRate;
+    const original = learn
+      ? { url: exchange.req.url ?? '/', headers: { ...exchange.req.headers } }
+      : undefined;
+    const request = { method, path: exchange.path, requestId: exchange.requestId || undefined };
+    res.once('close', () => {
+      const local = res.writableFinished ? sampleLocal() : undefined;
+      setImmediate(() => {
+        this.#runShadow(state, route, { method, path, headers, body }, local, request, original).finally(
+          () => {
+            state.shadowInflight--;
+          },
+        );
+      });
+    });
+  }
+
+  async #runShadow(
+    state: RouteState,
+    route: CompiledRoute,
+    call: {
+      method: string;
+      path: string;
+      headers: Record<string, string | string[]>;
+      body: Buffer | undefined;
+    },
+    local: ResponseSample | undefined,
+    request: { method: string; path: string; requestId: string | undefined },
+    original: { url: string; headers: NodeJS.Dict<string | string[]> } | undefined,
+  ): Promise<void> {
+    if (local === undefined) {
+      state.skipped['local-incomplete'] = (state.skipped['local-incomplete'] ?? 0) + 1;
+      return;
+    }
+    const started = performance.now();
+    let remote: ResponseSample;
+    try {
+      const response = await this.#context.clientFor(route.service!).request({
+        ...call,
+        timeoutMs: route.timeoutMs,
+        // A copy is never worth a retry: it would add load for a comparison.
+        idempotent: false,
+      });
+      const read = await readCapped(response.body, route.shadow.maxBodyBytes);
+      remote = { status: response.statusCode, headers: response.headers, ...read };
+    } catch (error) {
+      const status = isGatehouseError(error) ? error.status : 502;
+      remote = { status, headers: {}, body: undefined };
+    }
+    state.remote.record(performance.now() - started, remote.status >= 500);
+    if (original !== undefined) {
+      const second = await this.#sampleLocal(request.method, original, route.shadow.maxBodyBytes);
+      if (second !== undefined) state.differ.learn(local, second);
+    }
+    const result = state.differ.compare(local, remote, request);
+    if (result.skipped !== undefined) {
+      state.skipped[result.skipped] = (state.skipped[result.skipped] ?? 0) + 1;
+      return;
+    }
+    state.diffs.record(!result.equal);
+    if (result.equal) state.compared.equal++;
+    else state.compared.different++;
+  }
+
+  /** A second local answer to the same request, over loopback, marked so it is served locally only. */
+  async #sampleLocal(
+    method: string,
+    original: { url: string; headers: NodeJS.Dict<string | string[]> },
+    cap: number,
+  ): Promise<ResponseSample | undefined> {
+    const server = this.#context.core.servers.find((s) => s.listening);
+    const address = server?.address();
+    if (
+      address === undefined ||
+      address === null ||
+      typeof address === 'string' ||
+      !original.url.startsWith('/')
+    )
+      return undefined;
+    const host =
+      address.address === '::' || address.address === '0.0.0.0'
+        ? '127.0.0.1'
+        : address.family === 'IPv6'
+          ? `[${address.address}]`
+          : address.address;
+    const headers = this.#context.core.headerHygiene.forward(original.headers, 'request');
+    delete headers.host;
+    headers[SAMPLE_HEADER] = this.#sampleSecret;
+    this.#agent ??= new Agent({ connections: 4, keepAliveTimeout: 5_000 });
+    try {
+      const response = await undiciRequest(`http://${host}:${address.port}${original.url}`, {
+        method: method as 'GET',
+        headers,
+        dispatcher: this.#agent,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      const read = await readCapped(response.body, cap);
+      return { status: response.statusCode, headers: response.headers, ...read };
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Upgrades (WebSocket)
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Passes an `Upgrade` request through when a route with `websocket: true` sends it to its service;
+   * returns false when no such route takes it (another listener, or the application, may).
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const core = this.#context.core;
+    const exchange = ensureExchange(req, new ServerResponse(req), core);
+    if (exchange.rejection !== undefined) {
+      writeSocketProblem(socket, exchange, exchange.rejection);
+      return true;
+    }
+    const state = this.#match(exchange);
+    if (state === undefined || !state.route.websocket || state.route.service === undefined) return false;
+    const forced = this.#forced(exchange, state);
+    const side =
+      forced ??
+      (state.mode === 'remote' || state.mode === 'fallback'
+        ? 'remote'
+        : state.mode === 'split'
+          ? this.#side(exchange, state)
+          : 'local');
+    if (side === 'local') return false;
+    void this.#upgrade(exchange, state, socket, head).catch((error: unknown) =>
+      writeSocketProblem(socket, exchange, error),
+    );
+    return true;
+  }
+
+  async #upgrade(exchange: Exchange, state: RouteState, socket: Duplex, head: Buffer): Promise<void> {
+    for (const guard of this.#context.upgradeGuards()) {
+      let result = guard.onRequest?.(exchange);
+      if (isThenable<RequestResult>(result)) result = await result;
+      if (result !== undefined && result !== HANDLED) {
+        writeSocket(socket, renderReply(result as Reply));
+        return;
+      }
+    }
+    const route = state.route;
+    const headers = requestHeaders(exchange, route);
+    if (this.#override !== undefined) delete headers[this.#override.header];
+    const controller = new AbortController();
+    const onClose = () => controller.abort();
+    socket.once('close', onClose);
+    const started = performance.now();
+    let upstream: Awaited<ReturnType<Client['upgrade']>>;
+    try {
+      upstream = await this.#context.clientFor(route.service!).upgrade({
+        path: upstreamPath(exchange, route, this.#keepPercent),
+        protocol: String(exchange.req.headers.upgrade ?? 'websocket'),
+        headers,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      state.remote.record(performance.now() - started, true);
+      throw error;
+    } finally {
+      socket.off('close', onClose);
+    }
+    state.remote.record(performance.now() - started, false);
+    const out = exchange.runtime.headerHygiene.forward(upstream.headers, 'response');
+    let text = 'HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\n';
+    text += `upgrade: ${String(upstream.headers.upgrade ?? exchange.req.headers.upgrade ?? 'websocket')}\r\n`;
+    for (const [name, value] of Object.entries(out)) {
+      for (const line of Array.isArray(value) ? value : [value]) text += `${name}: ${line}\r\n`;
+    }
+    socket.write(`${text}\r\n`);
+    if (head.length > 0) upstream.socket.write(head);
+    const both = () => {
+      socket.destroy();
+      upstream.socket.destroy();
+    };
+    socket.on('error', both).on('close', both);
+    upstream.socket.on('error', both).on('close', both);
+    socket.pipe(upstream.socket);
+    upstream.socket.pipe(socket);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reports
+  // ------------------------------------------------------------------------------------------
+
+  /** The table as `/routes` shows it. */
+  describe(): {
+    name: string;
+    origin: string;
+    revision: number;
+    rejection: Rejection | undefined;
+    routes: object[];
+  } {
+    return {
+      name: this.name,
+      origin: this.#origin,
+      revision: this.#revision,
+      rejection: this.#rejection,
+      routes: this.#states.map((state) => {
+        const spec = state.route.spec;
+        return {
+          name: state.route.name,
+          path: spec.path,
+          methods: spec.methods ?? null,
+          host: spec.host ?? null,
+          service: state.route.service ?? null,
+          mode: state.mode,
+          weight: state.weight,
+          table: { mode: state.route.mode, weight: state.route.weight },
+          sticky: state.route.sticky,
+          websocket: state.route.websocket,
+        };
+      }),
+    };
+  }
+
+  /** Per route: mode, traffic share, requests, error rate and latency per side, diffs, changes. */
+  migration(now = Date.now()): MigrationReport[] {
+    return this.#states.map((state) => {
+      const local = state.local.snapshot(now);
+      const remote = state.remote.snapshot(now);
+      // Shadow copies are not traffic the service served: its share is of answers clients got.
+      const served = state.mode === 'shadow' ? 0 : remote.requests;
+      const total = local.requests + served;
+      return {
+        name: state.route.name,
+        mode: state.mode,
+        weight: state.weight,
+        service: state.route.service,
+        share: {
+          local: total === 0 ? 0 : local.requests / total,
+          remote: total === 0 ? 0 : served / total,
+        },
+        local: { ...local, total: state.local.total },
+        remote: { ...remote, total: state.remote.total },
+        diff: { ...state.differ.stats(), window: state.diffs.snapshot(now) },
+        shadow: { inflight: state.shadowInflight, skipped: { ...state.skipped } },
+        fallbacks: { ...state.fallbacks },
+        overrides: { ...state.overrides },
+        gates: state.route.gates,
+        changes: [...state.changes],
+        latest: state.differ.latest(),
+      };
+    });
+  }
+
+  /** Counters for the OTel metrics API (observed at collection time; the request path only counts). */
+  observe(meterName = '@gatehouse/routes'): void {
+    const meter = metrics.getMeter(meterName);
+    const requests = meter.createObservableCounter('gatehouse.migration.requests', {
+      description: 'Requests answered per route and side (local, remote, shadow copies), and how many failed',
+      unit: '{request}',
+    });
+    const comparisons = meter.createObservableCounter('gatehouse.shadow.comparisons', {
+      description: 'Shadow comparisons per route: equal or different',
+      unit: '{comparison}',
+    });
+    requests.addCallback((result: ObservableResult<Attributes>) => {
+      for (const state of this.#states) {
+        const route = state.route.name;
+        result.observe(state.local.total, { 'gatehouse.route': route, side: 'local', outcome: 'all' });
+        result.observe(state.local.totalErrors, {
+          'gatehouse.route': route,
+          side: 'local',
+          outcome: 'error',
+        });
+        result.observe(state.remote.total, { 'gatehouse.route': route, side: 'remote', outcome: 'all' });
+        result.observe(state.remote.totalErrors, {
+          'gatehouse.route': route,
+          side: 'remote',
+          outcome: 'error',
+        });
+      }
+    });
+    comparisons.addCallback((result) => {
+      for (const state of this.#states) {
+        result.observe(state.compared.equal, { 'gatehouse.route': state.route.name, result: 'equal' });
+        result.observe(state.compared.different, {
+          'gatehouse.route': state.route.name,
+          result: 'different',
+        });
+      }
+    });
+  }
+}
+
+function matches(actual: string | undefined, wanted: string | true): boolean {
+  return wanted === true ? actual !== undefined : actual === wanted;
+}
+
+/** A problem+json answer written on a raw socket (an upgrade request has no ServerResponse). */
+export function writeSocketProblem(socket: Duplex, exchange: Exchange, error: unknown): void {
+  const id = exchange.requestId || crypto.randomUUID();
+  writeSocket(socket, renderProblem(error, id, exchange.runtime.problems));
+}
+
+function writeSocket(socket: Duplex, rendered: RenderedResponse): void {
+  if (!socket.writable || socket.destroyed) return;
+  let head = `HTTP/1.1 ${rendered.status} ${statusText(rendered.status)}\r\n`;
+  for (const name of Object.keys(rendered.headers)) head += `${name}: ${rendered.headers[name]}\r\n`;
+  head += `content-length: ${rendered.body.length}\r\nconnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
+}
+
+export { UpgradeNotRouted };

@@ -1,0 +1,200 @@
+// What crosses the hop, both ways: the upstream path (from the normalized path, never the raw target),
+// request headers (hygiene, X-Forwarded-*, Forwarded, identity, route changes) and response headers
+// (hygiene, Location and Set-Cookie rewritten to the public host, route changes).
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import type { Exchange } from '@gatehouse/core';
+import { type CompiledRoute, type HostPattern, hostMatches } from './table.js';
+
+// RFC 3986 pchar, minus '%' (escaped separately): what may appear unescaped in a path segment.
+const PCHAR = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") {
+  PCHAR[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * The path sent upstream: the normalized path (the one routing and authorization decided on), with the
+ * route's prefix rewrite, escaped again for the wire. A `%` that the path policy kept (`%2F`, `%5C`,
+ * `%25` with `encodedSlashes: 'keep'`) stays as it is; every other byte outside pchar is escaped.
+ * The query is passed on as received. It always starts with a single `/`, so no request target (an
+ * absolute URI, `//host@x`) can name another host.
+ */
+export function upstreamPath(exchange: Exchange, route: CompiledRoute, keepPercent: boolean): string {
+  let path = exchange.path;
+  const rewrite = route.rewrite;
+  if (rewrite?.fromMatch(path)) {
+    const rest = path.slice(rewrite.from === '/' ? 0 : rewrite.from.length);
+    path = rewrite.to === '/' ? rest || '/' : `${rewrite.to}${rest}`;
+  }
+  let out = '';
+  let plainFrom = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 128 && (PCHAR[c] === 1 || (c === 0x25 && keepPercent))) continue;
+    out += path.slice(plainFrom, i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < path.length) {
+      out += encodeURIComponent(path.slice(i, i + 2));
+      i++;
+    } else {
+      out += c < 128 ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : encodeURIComponent(path[i]!);
+    }
+    plainFrom = i + 1;
+  }
+  if (plainFrom < path.length) out += path.slice(plainFrom);
+  if (!out.startsWith('/')) out = `/${out}`;
+  const url = exchange.req.url ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? out : out + url.slice(q);
+}
+
+/** An address as a `Forwarded` node: IPv6 quoted in brackets (RFC 7239 §6). */
+function forwardedNode(address: string): string {
+  return isIP(address) === 6 ? `"[${address}]"` : address === '' ? 'unknown' : address;
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
+ * The forwarding chain: the client (as core's trusted-proxy rules found it), any trusted proxies the
+ * request passed (the entries of the incoming X-Forwarded-For after the client's), then the peer.
+ * Entries a client wrote itself (left of its own address) never travel on.
+ */
+function chain(exchange: Exchange): string[] {
+  const peer = (exchange.req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const client = exchange.clientIp;
+  if (client === peer || client === '') return [peer];
+  const incoming = exchange.header('x-forwarded-for');
+  const hops = incoming === undefined ? [] : incoming.split(',').map((s) => s.trim());
+  const at = hops.lastIndexOf(client);
+  const trusted = at === -1 ? [] : hops.slice(at + 1).filter((h) => isIP(h) !== 0);
+  return [client, ...trusted, peer];
+}
+
+/**
+ * The headers of the forwarded request: core's hygiene (hop-by-hop, `Connection`-named, stripped
+ * identity headers and bad values all removed), fresh `X-Forwarded-For/Proto/Host` and `Forwarded`,
+ * the identity headers a capability (auth) set for upstreams, then the route's own changes.
+ */
+export function requestHeaders(exchange: Exchange, route: CompiledRoute): Record<string, string | string[]> {
+  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request');
+  delete headers['x-forwarded-for'];
+  delete headers['x-forwarded-proto'];
+  delete headers['x-forwarded-host'];
+  delete headers['x-real-ip'];
+  delete headers.forwarded;
+  // The upstream is addressed by its own name; the public host travels in X-Forwarded-Host.
+  delete headers.host;
+  const hops = chain(exchange);
+  const proto = exchange.protocol;
+  const host = exchange.host;
+  headers['x-forwarded-for'] = hops.join(', ');
+  headers['x-forwarded-proto'] = proto;
+  if (host !== undefined) headers['x-forwarded-host'] = host;
+  const elements = hops.map((hop) => `for=${forwardedNode(hop)}`);
+  elements[elements.length - 1] +=
+    `;proto=${proto}${host === undefined ? '' : `;host=${quoteIfNeeded(host)}`}`;
+  headers.forwarded = elements.join(', ');
+  const identity = exchange.state.forwardHeaders;
+  if (identity !== undefined) for (const name in identity) headers[name] = identity[name]!;
+  for (const name of route.requestRemove) delete headers[name];
+  for (const [name, value] of route.requestSet) headers[name] = value;
+  return headers;
+}
+
+/** What the response rewrite needs to know about where the request came from and went. */
+export interface ResponseContext {
+  /** `https://api.example.com` as the client used it, when the host is known. */
+  readonly publicOrigin: string | undefined;
+  readonly publicHostname: string | undefined;
+  /** Hosts that mean "the service itself": its endpoints and the route's `internalHosts`. */
+  readonly internal: readonly HostPattern[];
+}
+
+const isInternal = (patterns: readonly HostPattern[], host: string) =>
+  patterns.some((pattern) => hostMatches(pattern, host));
+
+/** The inverse of the route's rewrite, for paths the service names (`/api/v2/orders/1` → `/orders/1`). */
+function publicPath(route: CompiledRoute, path: string): string {
+  const rewrite = route.rewrite;
+  if (rewrite === undefined) return path;
+  if (path === rewrite.to || path.startsWith(rewrite.to === '/' ? '/' : `${rewrite.to}/`)) {
+    const rest = path.slice(rewrite.to === '/' ? 0 : rewrite.to.length);
+    return rewrite.from === '/' ? rest || '/' : `${rewrite.from}${rest}`;
+  }
+  return path;
+}
+
+/** `Location` naming the service rewritten to the public origin (relative when the host is unknown). */
+export function rewriteLocation(value: string, route: CompiledRoute, context: ResponseContext): string {
+  if (value.startsWith('/') && !value.startsWith('//')) return publicPath(route, value);
+  let url: URL;
+  try {
+    url = new URL(value.startsWith('//') ? `http:${value}` : value);
+  } catch {
+    return value;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !isInternal(context.internal, url.host))
+    return value;
+  const path = publicPath(route, url.pathname) + url.search + url.hash;
+  return context.publicOrigin === undefined ? path : context.publicOrigin + path;
+}
+
+/** A `Set-Cookie` whose `Domain` names the service gets the public host; its `Path` is mapped back. */
+export function rewriteSetCookie(value: string, route: CompiledRoute, context: ResponseContext): string {
+  const parts = value.split(';');
+  let changed = false;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const attr = part.slice(eq + 1).trim();
+    if (key === 'domain') {
+      const domain = attr.replace(/^\./, '');
+      if (
+        isInternal(context.internal, domain) ||
+        context.internal.some((p) => p.host === domain.toLowerCase())
+      ) {
+        // Without a known public host the cookie becomes host-only, which is always safe.
+        parts[i] = context.publicHostname === undefined ? '' : ` Domain=${context.publicHostname}`;
+        changed = true;
+      }
+    } else if (key === 'path' && route.rewrite !== undefined) {
+      const mapped = publicPath(route, attr);
+      if (mapped !== attr) {
+        parts[i] = ` Path=${mapped}`;
+        changed = true;
+      }
+    }
+  }
+  return changed ? parts.filter((part) => part !== '').join(';') : value;
+}
+
+/** The headers of the response sent to the client, from the service's. */
+export function responseHeaders(
+  upstream: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
+  exchange: Exchange,
+  route: CompiledRoute,
+  contextOf: () => ResponseContext,
+): Record<string, string | string[]> {
+  const headers = exchange.runtime.headerHygiene.forward(upstream, 'response');
+  const location = headers.location;
+  const cookies = headers['set-cookie'];
+  if (location === undefined && cookies === undefined) {
+    for (const name of route.responseRemove) delete headers[name];
+    for (const [name, value] of route.responseSet) headers[name] = value;
+    return headers;
+  }
+  const context = contextOf();
+  if (typeof location === 'string') headers.location = rewriteLocation(location, route, context);
+  if (cookies !== undefined) {
+    headers['set-cookie'] = (Array.isArray(cookies) ? cookies : [cookies]).map((c) =>
+      rewriteSetCookie(c, route, context),
+    );
+  }
+  for (const name of route.responseRemove) delete headers[name];
+  for (const [name, value] of route.responseSet) headers[name] = value;
+  return headers;
+}

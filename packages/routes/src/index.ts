@@ -1,0 +1,43 @@
+export { hasBody, type PeekedBody, peekBody, restoreBody } from './body.js';
+export {
+  type MigrationReport,
+  type ModeChange,
+  type OverrideOptions,
+  type Rejection,
+  Routes,
+  type RoutesContext,
+  type RoutesOptions,
+  type SideReport,
+  writeSocketProblem,
+} from './controller.js';
+export {
+  createDiffer,
+  type Differ,
+  type Difference,
+  type DiffOptions,
+  type DiffRecord,
+  type DiffStats,
+  type ResponseSample,
+} from './diff.js';
+export { RouteBodyConsumed, UpgradeNotRouted } from './errors.js';
+export {
+  etcdSource,
+  fileSource,
+  parseTableText,
+  SourceError,
+  type TableDocument,
+  type TableSource,
+} from './source.js';
+export {
+  compileTable,
+  type FallbackReason,
+  type GateSpec,
+  hostMatches,
+  MODES,
+  type Mode,
+  parseHostPattern,
+  type RouteSpec,
+  type RouteTable,
+  type ShadowSpec,
+  type Sticky,
+} from './table.js';

@@ -1,0 +1,216 @@
+// The same monolith on Express and on Koa with `gw.routes()` in front of its own handlers, and real
+// node:http upstreams standing in for the extracted services. Local and remote handlers answer in the
+// same shape (`side` tells which answered), so tests can see who served a request and what reached it.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exchangeOf, type GatewayConfig } from '@gatehouse/core';
+import { gateway as expressGateway } from '@gatehouse/express';
+import type { FrameworkGateway } from '@gatehouse/gateway';
+import { gateway as koaGateway } from '@gatehouse/koa';
+import type { Routes, RoutesOptions } from '@gatehouse/routes';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import express from 'express';
+import Koa from 'koa';
+
+export type Framework = 'express' | 'koa';
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa'];
+
+/** What an upstream received. */
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+  body: string;
+}
+
+export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+/** A real service on a free loopback port; `handler` may be swapped at any time. */
+export interface Upstream {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly received: Received[];
+  handler: UpstreamHandler;
+  close(): Promise<void>;
+}
+
+/** The default service: echoes what reached it as JSON, as the local handlers do. */
+export const echo: UpstreamHandler = (req, res, body) => {
+  const text = body.toString('utf8');
+  let parsed: unknown = text === '' ? null : text;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ side: 'remote', method: req.method, url: req.url, body: parsed }));
+};
+
+export async function startUpstream(handler: UpstreamHandler = echo): Promise<Upstream> {
+  const received: Received[] = [];
+  const upstream = {
+    received,
+    handler,
+  } as Upstream & { handler: UpstreamHandler };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: body.toString('utf8'),
+      });
+      upstream.handler(req, res, body);
+    });
+    req.on('error', () => {});
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  Object.assign(upstream, {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+  return upstream;
+}
+
+export interface RoutesAppSpec {
+  config?: GatewayConfig;
+  /** Gatehouse middleware mounted before the routes (request ids, auth, …). */
+  before?: <M>(gw: FrameworkGateway<M>) => M[];
+  /** The routes controller options. */
+  routes: RoutesOptions | ((gw: FrameworkGateway<unknown>) => RoutesOptions);
+}
+
+export interface RoutesApp {
+  framework: Framework;
+  port: number;
+  url: string;
+  server: Server;
+  gateway: FrameworkGateway<unknown>;
+  routes: Routes;
+  reported: Array<{ error: unknown; phase: string }>;
+  /** Requests the local handlers answered. */
+  local: Array<{ method: string; path: string; body: unknown }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+/** What a local handler answers: the same shape as the echo service, `side: 'local'`. */
+function localAnswer(req: IncomingMessage, body: unknown) {
+  return { side: 'local', method: req.method, url: req.url, body: body ?? null };
+}
+
+/** Data for noise tests: `id` is stable, `at` and `nonce` differ on every call. */
+const item = (id: string) => ({ id, name: `item ${id}`, at: Date.now() + counter, nonce: `n${++counter}` });
+
+export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec): Promise<RoutesApp> {
+  const reported: RoutesApp['reported'] = [];
+  const local: RoutesApp['local'] = [];
+  const onError = (error: unknown, { phase }: { phase: string }) => reported.push({ error, phase });
+  let gw: FrameworkGateway<unknown>;
+  let routes: Routes;
+  let listener: (req: IncomingMessage, res: ServerResponse) => void;
+  if (framework === 'express') {
+    const g = expressGateway(spec.config ?? {}, { onError });
+    gw = g as FrameworkGateway<unknown>;
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    for (const mw of spec.before?.(g) ?? []) app.use(mw);
+    routes = g.router(typeof spec.routes === 'function' ? spec.routes(gw) : spec.routes);
+    app.use(g.use(routes));
+    // The body parser comes after the routes, as the routes README asks.
+    app.use(express.json({ limit: '20mb' }));
+    app.use(express.text({ type: 'text/*', limit: '20mb' }));
+    app.get('/items/:id', (req, res) => {
+      local.push({ method: req.method, path: req.path, body: null });
+      res.json(item(req.params.id));
+    });
+    app.get('/redirect', (_req, res) => {
+      res.redirect(302, '/orders/1');
+    });
+    app.all('/{*rest}', (req, res) => {
+      local.push({ method: req.method, path: req.path, body: req.body ?? null });
+      if (req.path.startsWith('/fail')) {
+        res.status(500).json({ side: 'local', error: 'local failure' });
+        return;
+      }
+      res.json(localAnswer(req, req.body));
+    });
+    app.use(g.errors());
+    listener = app;
+  } else {
+    const g = koaGateway(spec.config ?? {}, { onError });
+    gw = g as FrameworkGateway<unknown>;
+    const app = new Koa();
+    app.silent = true;
+    app.use(g.errors());
+    for (const mw of spec.before?.(g) ?? []) app.use(mw);
+    routes = g.router(typeof spec.routes === 'function' ? spec.routes(gw) : spec.routes);
+    app.use(g.use(routes));
+    app.use(bodyParser({ enableTypes: ['json', 'text'], jsonLimit: '20mb', textLimit: '20mb' }));
+    const router = new Router();
+    router.get('/items/:id', (ctx) => {
+      local.push({ method: ctx.method, path: ctx.path, body: null });
+      ctx.body = item(ctx.params.id!);
+    });
+    router.get('/redirect', (ctx) => {
+      ctx.status = 302;
+      ctx.redirect('/orders/1');
+    });
+    router.all('/{*rest}', (ctx) => {
+      const body = (ctx.request as { body?: unknown }).body;
+      const parsed =
+        body === undefined ||
+        (typeof body === 'object' && body !== null && Object.keys(body).length === 0 && !ctx.request.length)
+          ? null
+          : body;
+      local.push({ method: ctx.method, path: ctx.path, body: parsed });
+      if (ctx.path.startsWith('/fail')) {
+        ctx.status = 500;
+        ctx.body = { side: 'local', error: 'local failure' };
+        return;
+      }
+      ctx.body = localAnswer(ctx.req, parsed);
+    });
+    app.use(router.routes());
+    listener = app.callback();
+  }
+  const server = createServer(listener);
+  gw.serve(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  await gw.start();
+  const port = (server.address() as AddressInfo).port;
+  return {
+    framework,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    server,
+    gateway: gw,
+    routes,
+    reported,
+    local,
+    close: () => gw.close({ deadlineMs: 1_000 }),
+  };
+}
+
+/** The exchange's annotations for a request the app served (for tests that look inside). */
+export const annotationsOf = (req: IncomingMessage) => Object.fromEntries(exchangeOf(req)?.annotations ?? []);
