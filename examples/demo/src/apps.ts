@@ -8,6 +8,16 @@ import type { Tracing } from '@gatehouse/tracing';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';
+import { orderView } from './orders.js';
+
+/** The route table file: `orders` moves to the orders service (edit it while the demo runs). */
+const routesOptions = (file: string) => ({ file, watch: { intervalMs: 500 } });
+
+function orderOf(id: string) {
+  const order = orderView(id);
+  if (order === undefined) throw Object.assign(new Error(`No order '${id}'`), { status: 404, expose: true });
+  return order;
+}
 
 /** The demo's API key, printed by `npm run demo`. Real deployments store only `hashApiKey()` digests. */
 export const DEMO_API_KEY = 'gh_demo_localhost_only_4f9c2b';
@@ -39,6 +49,8 @@ const rateLimitOptions = (): RateLimitOptions => ({
     { path: '/health', exempt: true },
     { path: '/ready', exempt: true },
     { path: '/metrics', exempt: true },
+    { path: '/routes', exempt: true },
+    { path: '/migration', exempt: true },
   ],
 });
 
@@ -66,7 +78,7 @@ async function stock(
   return body;
 }
 
-export function expressApp(config: ResolvedConfig) {
+export function expressApp(config: ResolvedConfig, routesFile: string) {
   const gw = expressGateway(config);
   const app = express();
   app.use(gw.tracing({ metrics: { prometheus: true } }));
@@ -74,6 +86,10 @@ export function expressApp(config: ResolvedConfig) {
   app.use(gw.admin());
   app.use(gw.auth(authOptions()));
   app.use(gw.rateLimit(rateLimitOptions()));
+  app.use(gw.routes(routesOptions(routesFile)));
+  app.get('/api/orders/:id', (req, res) => {
+    res.json(orderOf(req.params.id));
+  });
   app.get('/api/hello', (_req, res) => {
     res.json({ hello: 'from express' });
   });
@@ -84,7 +100,7 @@ export function expressApp(config: ResolvedConfig) {
   return { gw, listener: app };
 }
 
-export function koaApp(config: ResolvedConfig) {
+export function koaApp(config: ResolvedConfig, routesFile: string) {
   const gw = koaGateway(config);
   const app = new Koa();
   app.use(gw.errors());
@@ -93,7 +109,11 @@ export function koaApp(config: ResolvedConfig) {
   app.use(gw.admin());
   app.use(gw.auth(authOptions()));
   app.use(gw.rateLimit(rateLimitOptions()));
+  app.use(gw.routes(routesOptions(routesFile)));
   const router = new Router();
+  router.get('/api/orders/:id', (ctx) => {
+    ctx.body = orderOf(ctx.params.id!);
+  });
   router.get('/api/hello', (ctx) => {
     ctx.body = { hello: 'from koa' };
   });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '@gatehouse/core';
 import { DEMO_API_KEY, expressApp, koaApp } from './apps.js';
 import { createInventoryService } from './inventory.js';
+import { createOrdersService } from './orders.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -23,23 +24,33 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-export async function startDemo(ports = { express: 3000, koa: 3001, inventory: 4101 }) {
+export async function startDemo(ports = { express: 3000, koa: 3001, inventory: 4101, orders: 4102 }) {
   const inventory = createInventoryService();
   const inventoryPort = await listen(inventory, ports.inventory);
+  const orders = createOrdersService();
+  const ordersPort = await listen(orders, ports.orders);
   const file = await loadConfigFile(join(here, '..', 'gatehouse.yaml'));
-  const config = { ...file, services: { inventory: { url: `http://127.0.0.1:${inventoryPort}` } } };
-  const ex = expressApp(config);
-  const ko = koaApp(config);
+  const config = {
+    ...file,
+    services: {
+      inventory: { url: `http://127.0.0.1:${inventoryPort}` },
+      orders: { url: `http://127.0.0.1:${ordersPort}` },
+    },
+  };
+  const routesFile = join(here, '..', 'routes.yaml');
+  const ex = expressApp(config, routesFile);
+  const ko = koaApp(config, routesFile);
   const expressServer = ex.gw.serve(createServer(ex.listener));
   const koaServer = ko.gw.serve(createServer(ko.listener));
   const expressPort = await listen(expressServer, ports.express);
   const koaPort = await listen(koaServer, ports.koa);
   await Promise.all([ex.gw.start(), ko.gw.start()]);
   return {
-    ports: { express: expressPort, koa: koaPort, inventory: inventoryPort },
+    ports: { express: expressPort, koa: koaPort, inventory: inventoryPort, orders: ordersPort },
     async close() {
       await Promise.all([ex.gw.close(), ko.gw.close()]);
       inventory.close();
+      orders.close();
     },
   };
 }
@@ -61,6 +72,10 @@ function tryThis(port: number, name: string): string {
     `  curl -i ${base}/api/a%2fb                      # 400: encoded slash refused at the edge`,
     `  curl -i ${base}/health  ;  curl -i ${base}/ready`,
     `  curl -s ${base}/metrics                        # Prometheus: request durations by route, rejections by code`,
+    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/1   # the monolith answers; a shadow copy goes to the orders service`,
+    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/3   # the service computes this total differently`,
+    `  curl -s ${base}/migration                      # per route: mode, traffic per side, diff rate, latest differences (updatedAt learned as noise)`,
+    `  curl -s ${base}/routes                         # the route table; edit examples/demo/routes.yaml (mode: split / fallback / remote) and save`,
   ].join('\n');
 }
 
@@ -72,7 +87,7 @@ if (isMain) {
   console.log();
   console.log(tryThis(demo.ports.koa, 'Koa'));
   console.log(
-    `\ninventory service on http://127.0.0.1:${demo.ports.inventory}\nCtrl-C drains in-flight requests and stops.\n`,
+    `\ninventory service on http://127.0.0.1:${demo.ports.inventory}, orders service on http://127.0.0.1:${demo.ports.orders}\nCtrl-C drains in-flight requests and stops.\n`,
   );
   const stop = async () => {
     console.log('\ndraining…');

@@ -6,7 +6,7 @@ import { startDemo } from '../src/main.js';
 describe('demo', () => {
   let demo: Awaited<ReturnType<typeof startDemo>>;
   beforeAll(async () => {
-    demo = await startDemo({ express: 0, koa: 0, inventory: 0 });
+    demo = await startDemo({ express: 0, koa: 0, inventory: 0, orders: 0 });
   });
   afterAll(async () => {
     await demo?.close();
@@ -67,6 +67,45 @@ describe('demo', () => {
       expect(metrics).toMatch(
         /http_client_request_duration_seconds_count\{[^}]*server_address="127\.0\.0\.1"/,
       );
+    });
+
+    test(`${side}: orders are shadowed to the orders service and compared, updatedAt learned as noise`, async () => {
+      const base = `http://127.0.0.1:${demo.ports[side]}`;
+      const key = { 'x-api-key': DEMO_API_KEY };
+      for (const id of ['1', '2', '3']) {
+        const res = await fetch(`${base}/api/orders/${id}`, { headers: key });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ id, status: expect.any(String) });
+      }
+      type Report = {
+        routes: Array<{ name: string; mode: string; diff: Record<string, unknown>; latest: unknown[] }>;
+      };
+      let report: Report | undefined;
+      for (let i = 0; i < 100; i++) {
+        report = (await (await fetch(`${base}/migration`)).json()) as Report;
+        if (report.routes[0]?.diff.compared === 3) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const orders = report!.routes[0]!;
+      expect(orders).toMatchObject({
+        name: 'orders',
+        mode: 'shadow',
+        diff: { compared: 3, equal: 2, different: 1 },
+      });
+      expect(orders.diff.fields).toEqual({ '/total': 1 });
+      expect(orders.diff.noise).toHaveProperty('/updatedAt');
+      expect(orders.latest[0]).toMatchObject({
+        path: '/api/orders/3',
+        differences: [{ path: '/total', local: 99, remote: 89.1 }],
+      });
+      const table = (await (await fetch(`${base}/routes`)).json()) as {
+        controllers: Array<{ routes: unknown[] }>;
+      };
+      expect(table.controllers[0]!.routes[0]).toMatchObject({
+        name: 'orders',
+        service: 'orders',
+        mode: 'shadow',
+      });
     });
   }
 });
