@@ -24,7 +24,7 @@ import {
   renderReply,
   statusText,
 } from '@gatehouse/core';
-import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
+import { type Attributes, context, metrics, type ObservableResult } from '@opentelemetry/api';
 import { Agent, request as undiciRequest } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
 import { captureResponse, readCapped } from './capture.js';
@@ -787,14 +787,18 @@ export class Routes extends EventEmitter implements Middleware {
       ? { url: exchange.req.url ?? '/', headers: { ...exchange.req.headers } }
       : undefined;
     const request = { method, path: exchange.path, requestId: exchange.requestId || undefined };
+    // The copy's client span is a child of this request's span, though it starts after the response.
+    const active = context.active();
     res.once('close', () => {
       const local = res.writableFinished ? sampleLocal() : undefined;
       setImmediate(() => {
-        this.#runShadow(state, route, { method, path, headers, body }, local, request, original).finally(
-          () => {
+        context
+          .with(active, () =>
+            this.#runShadow(state, route, { method, path, headers, body }, local, request, original),
+          )
+          .finally(() => {
             state.shadowInflight--;
-          },
-        );
+          });
       });
     });
   }
