@@ -228,6 +228,7 @@ abstract class BaseSource implements TableSource {
       this.follow();
       return { value, origin: this.origin, revision: ++this.#revision };
     } catch (error) {
+      this.#handlers = undefined;
       await this.release();
       throw error instanceof SourceError
         ? error
@@ -355,7 +356,7 @@ class FileSource extends BaseSource {
   protected follow(): void {
     // Polling sees every kind of replacement, since it stats the path (through symlinks) afresh:
     // in-place writes, rename-replace by editors, and Kubernetes' swap of a ConfigMap's ..data link.
-    
+    watchFile(this.#path, { interval: this.#intervalMs }, this.#onStat);
     this.#watching = true;
     // Watching the directory (not the file, whose inode a rename replaces) is the fast path. Any event
     // in it may be the one: a ConfigMap swap renames '..data', not the file.
