@@ -1,7 +1,9 @@
 // The shape shared by the framework gateway objects: every capability method is declared once, here,
 // and each adapter supplies only `wrap` (neutral middleware → native middleware). It lives outside
 // core because it depends on every capability package, and core depends on none.
-import { type Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
 import {
   type Client,
@@ -14,7 +16,6 @@ import {
   type AdminOptions,
   type CloseOptions,
   compose,
-  ensureExchange,
   Gateway,
   type GatewayConfig,
   type GatewayOptions,
@@ -24,13 +25,7 @@ import {
   type ResolvedConfig,
 } from '@gatehouse/core';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehouse/rate-limit';
-import {
-  type RouteSpec,
-  Routes,
-  type RoutesOptions,
-  UpgradeNotRouted,
-  writeSocketProblem,
-} from '@gatehouse/routes';
+import { type RouteSpec, Routes, type RoutesOptions } from '@gatehouse/routes';
 import {
   type AccessLogOptions,
   accessLog,
@@ -43,6 +38,18 @@ const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
 const kClients = Symbol('gatehouse.clients');
 const kRoutes = Symbol('gatehouse.routes');
+const kUpgrades = Symbol('gatehouse.upgrades');
+
+/** Serves an Upgrade request no route took through the server's request handler, on its socket. */
+function serveAsRequest(server: Server, req: IncomingMessage, res: ServerResponse, socket: Duplex): void {
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  server.emit('request', req, res);
+}
 
 /**
  * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
@@ -227,6 +234,41 @@ export abstract class FrameworkGateway<M> {
       options.etcd === undefined &&
       options.source === undefined &&
       core.config.routes.length > 0;
+    let list = core.shared.get(kRoutes) as Routes[] | undefined;
+    if (list === undefined) {
+      const all: Routes[] = [];
+      list = all;
+      core.shared.set(kRoutes, all);
+      core.addAdminEndpoint('/routes', () => ({
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: { controllers: all.map((r) => r.describe()) },
+      }));
+      core.addAdminEndpoint('/migration', () => ({
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: { routes: all.flatMap((r) => r.migration()) },
+      }));
+      let listening = false;
+      const upgradesWanted = () => {
+        if (listening) return;
+        listening = true;
+        core.onServe((server) => {
+          server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+            const res = new ServerResponse(req);
+            for (const routes of all) if (routes.handleUpgrade(req, socket, head, res)) return;
+            // The application's own upgrade listener (a WebSocket server) takes the rest.
+            if (server.listenerCount('upgrade') > 1) return;
+            // Node hands every Upgrade request to 'upgrade' listeners once there is one; one no route
+            // takes (h2c from `curl --http2`, a WebSocket to a local route) is served as the plain
+            // HTTP/1.1 request it also is (RFC 9110 §7.8 lets a server ignore Upgrade), then the
+            // connection closes.
+            serveAsRequest(server, req, res, socket);
+          });
+        });
+      };
+      core.shared.set(kUpgrades, upgradesWanted);
+    }
     const instance = new Routes(
       fromConfig
         ? {
@@ -248,39 +290,9 @@ export abstract class FrameworkGateway<M> {
           const guard = core.shared.get(kAuth) as Auth | undefined;
           return guard === undefined ? [] : [guard];
         },
+        upgradesWanted: () => (core.shared.get(kUpgrades) as () => void)(),
       },
     );
-    let list = core.shared.get(kRoutes) as Routes[] | undefined;
-    if (list === undefined) {
-      const all: Routes[] = [];
-      list = all;
-      core.shared.set(kRoutes, all);
-      core.addAdminEndpoint('/routes', () => ({
-        status: 200,
-        headers: { 'cache-control': 'no-store' },
-        body: { controllers: all.map((r) => r.describe()) },
-      }));
-      core.addAdminEndpoint('/migration', () => ({
-        status: 200,
-        headers: { 'cache-control': 'no-store' },
-        body: { routes: all.flatMap((r) => r.migration()) },
-      }));
-      core.onServe((server) => {
-        server.on('upgrade', (req, socket, head) => {
-          for (const routes of all) if (routes.handleUpgrade(req, socket, head)) return;
-          // Node sends every Upgrade request to 'upgrade' listeners once there is one: answer those no
-          // route takes, unless the application listens too.
-          if (server.listenerCount('upgrade') === 1) {
-            const exchange = ensureExchange(req, new ServerResponse(req), core);
-            writeSocketProblem(
-              socket,
-              exchange,
-              new UpgradeNotRouted(`No WebSocket route for ${exchange.path}`),
-            );
-          }
-        });
-      });
-    }
     list.push(instance);
     instance.observe();
     if (core.state === 'created') core.onStart(() => instance.start());

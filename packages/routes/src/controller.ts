@@ -29,7 +29,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
 import { captureResponse, readCapped } from './capture.js';
 import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
-import { RouteBodyConsumed, UpgradeNotRouted } from './errors.js';
+import { RouteBodyConsumed } from './errors.js';
 import { type ResponseContext, requestHeaders, responseHeaders, upstreamPath } from './forward.js';
 import { etcdSource, fileSource, type TableDocument, type TableSource } from './source.js';
 import {
@@ -92,6 +92,8 @@ export interface RoutesContext {
   readonly services: ReadonlySet<string>;
   /** Middleware run on upgrade requests before they are passed through (the gateway's auth). */
   upgradeGuards(): readonly Middleware[];
+  /** Called when a table with a `websocket: true` route is applied (the gateway then listens for upgrades). */
+  upgradesWanted?(): void;
 }
 
 /** A mode change: by the table, by `setMode()`, or by a gate. */
@@ -410,6 +412,7 @@ export class Routes extends EventEmitter implements Middleware {
     this.#origin = origin;
     this.#revision++;
     this.#rejection = undefined;
+    if (next.some((state) => state.route.websocket)) this.#context.upgradesWanted?.();
     const info = { origin, revision: this.#revision, routes: next.length };
     if (reloadChannel.hasSubscribers) reloadChannel.publish({ controller: this, ...info });
     this.emit('reload', info);
@@ -898,9 +901,14 @@ export class Routes extends EventEmitter implements Middleware {
    * Passes an `Upgrade` request through when a route with `websocket: true` sends it to its service;
    * returns false when no such route takes it (another listener, or the application, may).
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    res: ServerResponse = new ServerResponse(req),
+  ): boolean {
     const core = this.#context.core;
-    const exchange = ensureExchange(req, new ServerResponse(req), core);
+    const exchange = ensureExchange(req, res, core);
     if (exchange.rejection !== undefined) {
       writeSocketProblem(socket, exchange, exchange.rejection);
       return true;
@@ -1093,5 +1101,3 @@ function writeSocket(socket: Duplex, rendered: RenderedResponse): void {
   head += `content-length: ${rendered.body.length}\r\nconnection: close\r\n\r\n`;
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
 }
-
-export { UpgradeNotRouted };

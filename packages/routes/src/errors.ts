@@ -12,13 +12,3 @@ export const RouteBodyConsumed = defineError(
   500,
   'Request body already consumed before the route',
 );
-
-/** An `Upgrade` request (WebSocket) on a route that does not pass upgrades through. 404. */
-export const UpgradeNotRouted = defineError(
-  'GH_UPGRADE_NOT_ROUTED',
-  404,
-  'No route for this upgrade request',
-  {
-    expose: true,
-  },
-);

@@ -19,7 +19,7 @@ export {
   type DiffStats,
   type ResponseSample,
 } from './diff.js';
-export { RouteBodyConsumed, UpgradeNotRouted } from './errors.js';
+export { RouteBodyConsumed } from './errors.js';
 export {
   etcdSource,
   fileSource,
