@@ -26,7 +26,10 @@ export function hasBody(req: IncomingMessage): boolean {
  * the client goes away or the body fails.
  */
 export function peekBody(req: IncomingMessage, limit: number): Promise<PeekedBody> {
-  if (!hasBody(req) || req.readableEnded) return Promise.resolve({ bytes: Buffer.alloc(0), complete: true });
+  // An empty body that has already arrived: listening for 'readable' would end the stream (Node reads
+  // 0 bytes and emits 'end'), and the application must still see it end.
+  if (!hasBody(req) || req.readableEnded || (req.complete && req.readableLength === 0))
+    return Promise.resolve({ bytes: Buffer.alloc(0), complete: true });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -55,6 +58,7 @@ export function peekBody(req: IncomingMessage, limit: number): Promise<PeekedBod
     };
     const onError = (error: Error) => {
       req.off('readable', onReadable);
+      req.off('error', onError);
       req.off('close', onClose);
       reject(error);
     };

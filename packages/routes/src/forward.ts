@@ -6,10 +6,20 @@ import { isIP } from 'node:net';
 import type { Exchange } from '@gatehouse/core';
 import { type CompiledRoute, type HostPattern, hostMatches } from './table.js';
 
-// RFC 3986 pchar, minus '%' (escaped separately): what may appear unescaped in a path segment.
+// RFC 3986 pchar, minus '%' (escaped separately) and ';' (escaped unless the path policy keeps
+// `;params`): a ';' that was data here must not become path parameters that servers such as Tomcat
+// and Spring strip (`/admin;x` served as `/admin`, a path authorization never saw).
 const PCHAR = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") {
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@/") {
   PCHAR[c.charCodeAt(0)] = 1;
+}
+const SEMICOLON = 0x3b;
+
+/** Applies a prefix rewrite: `/orders/1` with `{ from: '/orders', to: '/api' }` → `/api/1`. */
+function swapPrefix(path: string, from: string, to: string): string {
+  const rest = from === '/' ? path : path.slice(from.length);
+  if (rest === '' || rest === '/') return to;
+  return to === '/' ? rest : `${to}${rest}`;
 }
 
 /**
@@ -22,15 +32,14 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 export function upstreamPath(exchange: Exchange, route: CompiledRoute, keepPercent: boolean): string {
   let path = exchange.path;
   const rewrite = route.rewrite;
-  if (rewrite?.fromMatch(path)) {
-    const rest = path.slice(rewrite.from === '/' ? 0 : rewrite.from.length);
-    path = rewrite.to === '/' ? rest || '/' : `${rewrite.to}${rest}`;
-  }
+  if (rewrite?.fromMatch(path)) path = swapPrefix(path, rewrite.from, rewrite.to);
+  const keepParams = exchange.runtime.pathPolicy.pathParams === 'keep';
   let out = '';
   let plainFrom = 0;
   for (let i = 0; i < path.length; i++) {
     const c = path.charCodeAt(i);
-    if (c < 128 && (PCHAR[c] === 1 || (c === 0x25 && keepPercent))) continue;
+    if (c < 128 && (PCHAR[c] === 1 || (c === 0x25 && keepPercent) || (c === SEMICOLON && keepParams)))
+      continue;
     out += path.slice(plainFrom, i);
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < path.length) {
       out += encodeURIComponent(path.slice(i, i + 2));
@@ -41,7 +50,8 @@ export function upstreamPath(exchange: Exchange, route: CompiledRoute, keepPerce
     plainFrom = i + 1;
   }
   if (plainFrom < path.length) out += path.slice(plainFrom);
-  if (!out.startsWith('/')) out = `/${out}`;
+  // One leading '/', whatever the path policy merged: '//host/x' would read as an authority.
+  if (out.charCodeAt(1) === 0x2f || !out.startsWith('/')) out = `/${out.replace(/^\/+/, '')}`;
   const url = exchange.req.url ?? '';
   const q = url.indexOf('?');
   return q === -1 ? out : out + url.slice(q);
@@ -86,6 +96,8 @@ export function requestHeaders(exchange: Exchange, route: CompiledRoute): Record
   delete headers.forwarded;
   // The upstream is addressed by its own name; the public host travels in X-Forwarded-Host.
   delete headers.host;
+  // Node already answered `Expect: 100-continue` to the client; this hop sends the body at once.
+  delete headers.expect;
   const hops = chain(exchange);
   const proto = exchange.protocol;
   const host = exchange.host;
@@ -120,22 +132,32 @@ function publicPath(route: CompiledRoute, path: string): string {
   const rewrite = route.rewrite;
   if (rewrite === undefined) return path;
   if (path === rewrite.to || path.startsWith(rewrite.to === '/' ? '/' : `${rewrite.to}/`)) {
-    const rest = path.slice(rewrite.to === '/' ? 0 : rewrite.to.length);
-    return rewrite.from === '/' ? rest || '/' : `${rewrite.from}${rest}`;
+    return swapPrefix(path, rewrite.to, rewrite.from);
   }
   return path;
 }
 
+/** {@link publicPath} on a path that may carry a query or fragment. */
+function publicReference(route: CompiledRoute, reference: string): string {
+  const end = reference.search(/[?#]/);
+  return end === -1
+    ? publicPath(route, reference)
+    : publicPath(route, reference.slice(0, end)) + reference.slice(end);
+}
+
 /** `Location` naming the service rewritten to the public origin (relative when the host is unknown). */
 export function rewriteLocation(value: string, route: CompiledRoute, context: ResponseContext): string {
-  if (value.startsWith('/') && !value.startsWith('//')) return publicPath(route, value);
+  if (value.startsWith('/') && !value.startsWith('//')) return publicReference(route, value);
   let url: URL;
   try {
     url = new URL(value.startsWith('//') ? `http:${value}` : value);
   } catch {
     return value;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !isInternal(context.internal, url.host))
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return value;
+  // URL drops a default port: `internal:80` in the configuration must still match `http://internal:80/`.
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  if (!isInternal(context.internal, url.host) && !isInternal(context.internal, `${url.hostname}:${port}`))
     return value;
   const path = publicPath(route, url.pathname) + url.search + url.hash;
   return context.publicOrigin === undefined ? path : context.publicOrigin + path;

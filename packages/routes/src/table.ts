@@ -1,8 +1,10 @@
 // The route table: what users write (in code, a YAML/JSON file or an etcd key), and its validation
 // into a compiled table with a path to every problem. Everything here runs once per table; the
 // request path only reads what this compiled.
+import { isIP } from 'node:net';
 import {
   createPathMatcher,
+  HOP_BY_HOP,
   isHeaderName,
   isSafeHeaderValue,
   type PathPolicy,
@@ -203,7 +205,7 @@ const SPEC_KEYS = [
   'websocket',
 ];
 // Headers a route may never set or remove: they describe the connection or the message framing.
-const FRAMING = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+const FRAMING = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect']);
 
 /** Parses `host`, `host:port`, `[v6]:port` or `*.suffix[:port]`; undefined when invalid. */
 export function parseHostPattern(text: string): HostPattern | undefined {
@@ -217,6 +219,8 @@ export function parseHostPattern(text: string): HostPattern | undefined {
     const rest = host.slice(end + 1);
     if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return undefined;
     port = rest === '' ? undefined : rest.slice(1);
+    if (port !== undefined && Number(port) > 65_535) return undefined;
+    if (isIP(host.slice(1, end)) !== 6) return undefined;
     host = host.slice(0, end + 1);
     return { wildcard: false, host, port };
   }
@@ -224,7 +228,7 @@ export function parseHostPattern(text: string): HostPattern | undefined {
   if (colon !== -1) {
     port = host.slice(colon + 1);
     host = host.slice(0, colon);
-    if (!/^\d{1,5}$/.test(port)) return undefined;
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) return undefined;
   }
   const wildcard = host.startsWith('*.');
   if (wildcard) host = host.slice(2);
@@ -330,6 +334,8 @@ function headerChanges(
   }
   for (const [i, name] of stringList(problems, `${path}.remove`, value.remove).entries()) {
     if (!isHeaderName(name)) problems.add(`${path}.remove[${i}]`, 'is not a valid header name');
+    else if (FRAMING.has(name.toLowerCase()))
+      problems.add(`${path}.remove[${i}]`, 'cannot be removed by a route');
     else remove.add(name.toLowerCase());
   }
   return { set, remove };
@@ -337,6 +343,8 @@ function headerChanges(
 
 function hostPatterns(problems: Problems, path: string, value: unknown): HostPattern[] {
   const list = typeof value === 'string' ? [value] : stringList(problems, path, value);
+  if (Array.isArray(value) && value.length === 0 && path.endsWith('.host'))
+    problems.add(path, 'must list at least one host (leave it out for every host)');
   const out: HostPattern[] = [];
   for (const [i, text] of list.entries()) {
     const pattern = parseHostPattern(text);
@@ -372,7 +380,7 @@ export interface TableContext {
 export function compileTable(input: unknown, context: TableContext, label = 'routes'): CompiledRoute[] {
   const problems = new Problems(label);
   const list = isObject(input) && 'routes' in input ? input.routes : input;
-  if (isObject(input) && 'routes' in input) unknownKeys(problems, '', input, ['routes']);
+  if (isObject(input)) unknownKeys(problems, '', input, ['routes']);
   if (!Array.isArray(list)) {
     problems.add('', "must be an array of routes (or an object with 'routes')");
     problems.throwIfAny();

@@ -150,5 +150,7 @@ export class DiffWindow {
 
   clear(): void {
     this.#start.fill(0);
+    this.#compared.fill(0);
+    this.#different.fill(0);
   }
 }
