@@ -372,7 +372,6 @@ describe('compileTable: input shapes', () => {
       42,
       { routes: 'x' },
       { routes: { path: '/a' } },
-      { rotues: [] },
     ]) {
       const problems = problemsOf(input);
       expect(problems, JSON.stringify(input)).toHaveLength(1);
@@ -381,6 +380,13 @@ describe('compileTable: input shapes', () => {
         message: "must be an array of routes (or an object with 'routes')",
       });
     }
+  });
+
+  it("suggests 'routes' for a misspelt key", () => {
+    expect(problemsOf({ rotues: [] })).toEqual([
+      { path: 'routes.rotues', message: "unknown option; did you mean 'routes'?" },
+      { path: 'routes', message: "must be an array of routes (or an object with 'routes')" },
+    ]);
   });
 
   it('refuses routes that are not objects', () => {
