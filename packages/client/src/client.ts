@@ -31,6 +31,7 @@ import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
 import {
   type BreakerOptions,
+  CALLER_CANCELLED,
   createBreaker,
   EndpointState,
   eligible,
@@ -164,6 +165,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Overrides `timeouts.bodyMs` for this call (a server-sent event stream may idle longer). */
   bodyTimeoutMs?: number;
+  /**
+   * A cheaper alternative to `signal` on hot paths (an AbortSignal costs EventTarget listeners): called
+   * once, synchronously, with a function that cancels the call. A gateway proxy passes one that it
+   * calls when its client goes away.
+   */
+  bindCancel?: (cancel: (reason?: unknown) => void) => void;
   /** Treat this call as idempotent (or not) whatever its method. */
   idempotent?: boolean;
   /** The key for `'ring-hash'` balancing (a user id, a cart id). */
@@ -647,6 +654,13 @@ export function createClient(options: ClientOptions): Client {
       state.inflight--;
     };
     const send = () =>
+      sendRequest().catch((error: unknown) => {
+        // Cancelled by the caller (not by the per-try timeout): not the endpoint's failure.
+        if (why !== undefined && why !== PER_TRY && typeof error === 'object' && error !== null)
+          (error as { [CALLER_CANCELLED]?: boolean })[CALLER_CANCELLED] = true;
+        throw error;
+      });
+    const sendRequest = () =>
       state.pool.request({
         origin: state.origin,
         path: call.path,
@@ -857,6 +871,7 @@ export function createClient(options: ClientOptions): Client {
     // The caller's AbortSignal is listened to only when there is one (EventTarget listeners cost).
     const callerSignal = call.signal;
     const onAbort = () => cancel.abort(callerSignal!.reason);
+    call.bindCancel?.((reason) => cancel.abort(reason ?? new Error('cancelled by the caller')));
     if (callerSignal !== undefined) {
       if (callerSignal.aborted) cancel.abort(callerSignal.reason);
       else callerSignal.addEventListener('abort', onAbort, { once: true });

@@ -7,7 +7,7 @@ import {
   ConsecutiveBreaker,
   circuitBreaker,
   ExponentialBackoff,
-  handleAll,
+  handleWhen,
   noJitterGenerator,
   SamplingBreaker,
 } from 'cockatiel';
@@ -52,6 +52,9 @@ export interface OutlierOptions {
   maxEjectionPercent?: number;
 }
 
+/** Marks an attempt the caller cancelled: it says nothing about the endpoint's health. */
+export const CALLER_CANCELLED: unique symbol = Symbol('gatehouse.callerCancelled');
+
 export function createBreaker(options: BreakerOptions): CircuitBreakerPolicy {
   const breaker =
     options.mode === 'rate'
@@ -61,8 +64,11 @@ export function createBreaker(options: BreakerOptions): CircuitBreakerPolicy {
           minimumRps: options.minimumRps ?? 5,
         })
       : new ConsecutiveBreaker(options.threshold ?? 5);
-  // Errors and 5xx answers both count as failures: the answer is judged as a result, with no throw.
-  const failures = handleAll.orWhenResult((result) =>
+  // Errors and 5xx answers both count as failures (the answer is judged as a result, with no throw),
+  // except a call its caller cancelled (a client that went away).
+  const failures = handleWhen(
+    (error) => (error as { [CALLER_CANCELLED]?: boolean } | undefined)?.[CALLER_CANCELLED] !== true,
+  ).orWhenResult((result) =>
     isServerFailure((result as { statusCode?: number } | undefined)?.statusCode ?? 0),
   );
   return circuitBreaker(failures, {

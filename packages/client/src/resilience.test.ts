@@ -177,6 +177,26 @@ describe('endpoint circuit breaker', () => {
     expect(flaky.hits()).toBe(before + 3);
   });
 
+  test('calls their callers cancel (a client that went away) do not count against the endpoint', async () => {
+    const slow = await fx.upstream(async (_req, res) => {
+      await sleep(300);
+      res.end('late');
+    });
+    const client = fx.client({ name: 'orders', endpoints: [slow.url], breaker, outlier: false });
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController();
+      const call = client.request({ path: '/', signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('gone')), 20);
+      await expect(call).rejects.toThrow('gone');
+      let cancel: ((reason?: unknown) => void) | undefined;
+      const bound = client.request({ path: '/', bindCancel: (c) => (cancel = c) });
+      setTimeout(() => cancel!(new Error('gone too')), 20);
+      await expect(bound).rejects.toThrow('gone too');
+    }
+    expect(endpointStats(client, slow.id).circuit).toBe('closed');
+    expect(await get(client)).toBe(200);
+  });
+
   /**
    * Drives one endpoint's breaker: opens it, lets a probe fail (re-opening it), then a probe
    * succeed. Returns how long each open lasted, measured from the upstream's side.

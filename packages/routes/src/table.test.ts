@@ -365,14 +365,7 @@ describe('compileTable: input shapes', () => {
   });
 
   it('refuses what is not a table', () => {
-    for (const input of [
-      undefined,
-      null,
-      'routes',
-      42,
-      { routes: 'x' },
-      { routes: { path: '/a' } },
-    ]) {
+    for (const input of [undefined, null, 'routes', 42, { routes: 'x' }, { routes: { path: '/a' } }]) {
       const problems = problemsOf(input);
       expect(problems, JSON.stringify(input)).toHaveLength(1);
       expect(problems[0]).toEqual({
