@@ -123,7 +123,8 @@ export interface OutboundSpan {
 /** Where an outbound call goes, for its client span and metrics. */
 export interface OutboundRequest {
   method: string;
-  url: URL;
+  /** The target: a URL, or any object with the parts spans use (cheaper than parsing one per call). */
+  url: Pick<URL, 'hostname' | 'origin' | 'pathname' | 'port'>;
   /** Existing headers; trace headers are added to a copy. */
   headers?: Record<string, string>;
   /** The request the call is made for; default: the active OpenTelemetry context. */
