@@ -656,6 +656,8 @@ export class Routes extends EventEmitter implements Middleware {
       });
     } catch (error) {
       flow.cancel = undefined;
+      // The client left: there is no one to answer, and nothing went wrong on the gateway's side.
+      if (error === CLIENT_GONE) return HANDLED;
       state.remote.record(performance.now() - started, true);
       const reason = reasonOf(error);
       if (
@@ -793,9 +795,9 @@ export class Routes extends EventEmitter implements Middleware {
     const res = exchange.res;
     const sampleLocal = captureResponse(res, route.shadow.maxBodyBytes);
     const method = exchange.method;
-    const headers = requestHeaders(exchange, route);
-    if (this.#override !== undefined) delete headers[this.#override.header];
-    const path = upstreamPath(exchange, route, this.#keepPercent);
+    // Read now: a socket closed by then no longer knows its peer, which the copy's X-Forwarded-For needs.
+    void exchange.clientIp;
+    void exchange.req.socket.remoteAddress;
     const learn =
       (method === 'GET' || method === 'HEAD') &&
       route.shadow.noiseSampleRate > 0 &&
@@ -809,6 +811,10 @@ export class Routes extends EventEmitter implements Middleware {
     res.once('close', () => {
       const local = res.writableFinished ? sampleLocal() : undefined;
       setImmediate(() => {
+        // Built now, not before the local handler ran: nothing the copy needs is on the latency path.
+        const headers = requestHeaders(exchange, route);
+        if (this.#override !== undefined) delete headers[this.#override.header];
+        const path = upstreamPath(exchange, route, this.#keepPercent);
         context
           .with(active, () =>
             this.#runShadow(state, route, { method, path, headers, body }, local, request, original),
