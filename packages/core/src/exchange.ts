@@ -400,5 +400,12 @@ export function ensureExchange(
   framework?: FrameworkInfo,
   native?: unknown,
 ): Exchange {
-  return (req as Carrier)[kExchange] ?? new Exchange(req, res, runtime, framework, native);
+  const existing = (req as Carrier)[kExchange];
+  if (existing === undefined) return new Exchange(req, res, runtime, framework, native);
+  // Made before any framework saw the request (an Upgrade request the routes served as a plain one).
+  if (existing.framework === undefined && framework !== undefined) {
+    existing.framework = framework;
+    existing.native = native;
+  }
+  return existing;
 }

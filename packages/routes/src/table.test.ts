@@ -200,6 +200,22 @@ describe('hostMatches', () => {
 });
 
 describe('compileTable: defaults', () => {
+  it('reads an empty YAML value (null) as left out, for every key', () => {
+    const route = compileOne({
+      path: '/orders/*',
+      service: 'orders',
+      mode: null,
+      weight: null,
+      methods: null,
+      shadow: null,
+      rewrite: null,
+      gates: null,
+    });
+    expect(route).toMatchObject({ mode: 'remote', weight: 0, methods: undefined, rewrite: undefined });
+    expect(route.shadow.maxConcurrent).toBe(16);
+    expect(route.gates.windowMs).toBe(60_000);
+  });
+
   it("is 'remote' with a service and 'local' without", () => {
     expect(compileOne({ path: '/orders/*', service: 'orders' }).mode).toBe('remote');
     expect(compileOne({ path: '/orders/*' }).mode).toBe('local');

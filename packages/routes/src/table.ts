@@ -420,10 +420,13 @@ export function compileTable(input: unknown, context: TableContext, label = 'rou
 function compileRoute(
   problems: Problems,
   at: string,
-  raw: Record<string, unknown>,
+  given: Record<string, unknown>,
   index: number,
   context: TableContext,
 ): CompiledRoute | undefined {
+  // An empty YAML value (`mode:`) is null: read it as left out, the same for every key.
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) if (value !== null) raw[key] = value;
   const before = problems.count;
   unknownKeys(problems, at, raw, SPEC_KEYS);
   const p = (key: string) => `${at}.${key}`;
