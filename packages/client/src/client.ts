@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
-import { isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { type Exchange, isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
 import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehouse/discovery';
 import {
   type Attributes,
@@ -106,7 +106,7 @@ export interface TlsOptions {
  * `origin` and `path` so that a tracer that records nothing never pays for parsing a URL.
  */
 export interface ClientTracer {
-  startClientSpan(request: { method: string; origin: string; path: string }): {
+  startClientSpan(request: { method: string; origin: string; path: string; exchange?: Exchange }): {
     readonly headers: Record<string, string>;
     end(result: { status: number } | { error: unknown }): void;
   };
@@ -171,6 +171,11 @@ export interface CallOptions {
    * calls when its client goes away.
    */
   bindCancel?: (cancel: (reason?: unknown) => void) => void;
+  /**
+   * The gateway request this call serves: its trace context is the parent of the call's span even
+   * where no OpenTelemetry context manager carries it (no SDK registered, propagators configured).
+   */
+  exchange?: Exchange;
   /** Treat this call as idempotent (or not) whatever its method. */
   idempotent?: boolean;
   /** The key for `'ring-hash'` balancing (a user id, a cart id). */
@@ -636,7 +641,12 @@ export function createClient(options: ClientOptions): Client {
     const off = cancel.on(stop);
     const timer = setTimeout(stop, perTry, PER_TRY);
     const method = (call.method ?? 'GET').toUpperCase();
-    const span = tracer.startClientSpan({ method, origin: state.origin, path: call.path });
+    const span = tracer.startClientSpan({
+      method,
+      origin: state.origin,
+      path: call.path,
+      exchange: call.exchange,
+    });
     // Header names compared case-insensitively: a caller's `Traceparent` or `X-Deadline-Ms` must not
     // travel next to the ones set here.
     const headers: Record<string, string | string[]> = {};

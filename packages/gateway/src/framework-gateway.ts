@@ -181,7 +181,7 @@ export abstract class FrameworkGateway<M> {
     const origins = new Map<string, URL>();
     const client = createClient({
       tracer: {
-        startClientSpan: ({ method, origin, path }) => {
+        startClientSpan: ({ method, origin, path, exchange }) => {
           let base = origins.get(origin);
           if (base === undefined) {
             if (origins.size > 1_000) origins.clear();
@@ -195,7 +195,7 @@ export abstract class FrameworkGateway<M> {
             port: base.port,
             pathname: q === -1 ? path : path.slice(0, q),
           };
-          return tracing.startClientSpan({ method, url });
+          return tracing.startClientSpan({ method, url, exchange });
         },
       },
       ...options,

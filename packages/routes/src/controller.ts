@@ -651,6 +651,7 @@ export class Routes extends EventEmitter implements Middleware {
         bindCancel: (cancel) => {
           flow.cancel = cancel;
         },
+        exchange,
         timeoutMs: route.timeoutMs,
         bodyTimeoutMs: route.bodyTimeoutMs,
       });
@@ -817,7 +818,14 @@ export class Routes extends EventEmitter implements Middleware {
         const path = upstreamPath(exchange, route, this.#keepPercent);
         context
           .with(active, () =>
-            this.#runShadow(state, route, { method, path, headers, body }, local, request, original),
+            this.#runShadow(
+              state,
+              route,
+              { method, path, headers, body, exchange },
+              local,
+              request,
+              original,
+            ),
           )
           .finally(() => {
             state.shadowInflight--;
@@ -834,6 +842,7 @@ export class Routes extends EventEmitter implements Middleware {
       path: string;
       headers: Record<string, string | string[]>;
       body: Buffer | undefined;
+      exchange: Exchange;
     },
     local: ResponseSample | undefined,
     request: { method: string; path: string; requestId: string | undefined },
