@@ -63,7 +63,9 @@ function forwardedNode(address: string): string {
 }
 
 function quoteIfNeeded(value: string): string {
-  return isHeaderName(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+  if (isHeaderName(value)) return value;
+  // A host (`api.example.com:8443`, `[::1]:80`) never holds a quote or a backslash: no regex needed.
+  return value.includes('"') || value.includes('\\') ? `"${value.replace(/["\\]/g, '\\$&')}"` : `"${value}"`;
 }
 
 /**
