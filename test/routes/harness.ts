@@ -1,6 +1,7 @@
 // The same monolith on Express and on Koa with `gw.routes()` in front of its own handlers, and real
 // node:http upstreams standing in for the extracted services. Local and remote handlers answer in the
 // same shape (`side` tells which answered), so tests can see who served a request and what reached it.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,8 +94,15 @@ export interface RoutesAppSpec {
   config?: GatewayConfig;
   /** Gatehouse middleware mounted before the routes (request ids, auth, …). */
   before?: <M>(gw: FrameworkGateway<M>) => M[];
-  /** The routes controller options. */
+  /** The routes controller options; a function may first make clients with options of its own. */
   routes: RoutesOptions | ((gw: FrameworkGateway<unknown>) => RoutesOptions);
+  /** Mount the body parsers before the routes (the mistake GH_ROUTE_BODY_CONSUMED reports). */
+  parserFirst?: boolean;
+}
+
+/** What the hashing handler (`/hash/*`) saw of the body it is reading, updated per chunk. */
+export interface BodyProgress {
+  bytes: number;
 }
 
 export interface RoutesApp {
@@ -107,7 +115,20 @@ export interface RoutesApp {
   reported: Array<{ error: unknown; phase: string }>;
   /** Requests the local handlers answered. */
   local: Array<{ method: string; path: string; body: unknown }>;
+  /** Bytes of the current `/hash/*` body read so far by the local handler. */
+  progress: BodyProgress;
   close(): Promise<void>;
+}
+
+/** Reads a raw request body chunk by chunk, counting as it goes, and reports its length and SHA-256. */
+async function hashBody(req: IncomingMessage, progress: BodyProgress) {
+  progress.bytes = 0;
+  const hash = createHash('sha256');
+  for await (const chunk of req) {
+    hash.update(chunk as Buffer);
+    progress.bytes += (chunk as Buffer).length;
+  }
+  return { side: 'local', method: req.method, length: progress.bytes, sha256: hash.digest('hex') };
 }
 
 let counter = 0;
@@ -123,6 +144,7 @@ const item = (id: string) => ({ id, name: `item ${id}`, at: Date.now() + counter
 export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec): Promise<RoutesApp> {
   const reported: RoutesApp['reported'] = [];
   const local: RoutesApp['local'] = [];
+  const progress: BodyProgress = { bytes: 0 };
   const onError = (error: unknown, { phase }: { phase: string }) => reported.push({ error, phase });
   let gw: FrameworkGateway<unknown>;
   let routes: Routes;
@@ -134,11 +156,16 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     app.disable('x-powered-by');
     app.set('etag', false);
     for (const mw of spec.before?.(g) ?? []) app.use(mw);
+    const parsers = [express.json({ limit: '20mb' }), express.text({ type: 'text/*', limit: '20mb' })];
+    if (spec.parserFirst) app.use(...parsers);
     routes = g.router(typeof spec.routes === 'function' ? spec.routes(gw) : spec.routes);
     app.use(g.use(routes));
-    // The body parser comes after the routes, as the routes README asks.
-    app.use(express.json({ limit: '20mb' }));
-    app.use(express.text({ type: 'text/*', limit: '20mb' }));
+    app.all('/hash/{*rest}', async (req, res) => {
+      local.push({ method: req.method, path: req.path, body: null });
+      res.json(await hashBody(req, progress));
+    });
+    // The body parsers come after the routes, as the routes README asks.
+    if (!spec.parserFirst) app.use(...parsers);
     app.get('/items/:id', (req, res) => {
       local.push({ method: req.method, path: req.path, body: null });
       res.json(item(req.params.id));
@@ -163,9 +190,16 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     app.silent = true;
     app.use(g.errors());
     for (const mw of spec.before?.(g) ?? []) app.use(mw);
+    const parser = bodyParser({ enableTypes: ['json', 'text'], jsonLimit: '20mb', textLimit: '20mb' });
+    if (spec.parserFirst) app.use(parser);
     routes = g.router(typeof spec.routes === 'function' ? spec.routes(gw) : spec.routes);
     app.use(g.use(routes));
-    app.use(bodyParser({ enableTypes: ['json', 'text'], jsonLimit: '20mb', textLimit: '20mb' }));
+    app.use(async (ctx, next) => {
+      if (!ctx.path.startsWith('/hash/')) return next();
+      local.push({ method: ctx.method, path: ctx.path, body: null });
+      ctx.body = await hashBody(ctx.req, progress);
+    });
+    if (!spec.parserFirst) app.use(parser);
     const router = new Router();
     router.get('/items/:id', (ctx) => {
       local.push({ method: ctx.method, path: ctx.path, body: null });
@@ -208,6 +242,7 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     routes,
     reported,
     local,
+    progress,
     close: () => gw.close({ deadlineMs: 1_000 }),
   };
 }

@@ -55,8 +55,8 @@ afterAll(async () => {
   await closeBoth(apps);
 });
 
-const upgrade = (headers: Record<string, string> = {}) => ({
-  path: '/chat/room',
+const upgrade = (headers: Record<string, string> = {}, path = '/chat/room') => ({
+  path,
   headers: {
     connection: 'Upgrade',
     upgrade: 'websocket',
@@ -68,9 +68,25 @@ const upgrade = (headers: Record<string, string> = {}) => ({
 
 describe('WebSocket upgrades and gw.auth()', () => {
   it('an anonymous upgrade to a protected route is 401 problem+json, and never reaches the service', async () => {
-    await expectProblemOnBoth(apps, upgrade({ 'x-user-id': 'mallory' }), {
+    const answers = await expectProblemOnBoth(apps, upgrade({ 'x-user-id': 'mallory' }), {
       status: 401,
       code: 'GH_AUTH_REQUIRED',
+    });
+    for (const fw of FRAMEWORKS) {
+      // Written on the raw socket: one Content-Length, the request id, and the connection closed.
+      expect(answers[fw].headers['content-length'], fw).toHaveLength(1);
+      expect(answers[fw].headers['x-request-id']?.[0], fw).toBe(
+        (answers[fw].json as { requestId: string }).requestId,
+      );
+      expect(answers[fw].headers.connection, fw).toEqual(['close']);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('an upgrade whose path is refused at the edge gets the same 400 problem as any request', async () => {
+    await expectProblemOnBoth(apps, upgrade({}, '/chat/a%2fb'), {
+      status: 400,
+      code: 'GH_PATH_ENCODED_SLASH',
     });
     expect(seen).toHaveLength(0);
   });

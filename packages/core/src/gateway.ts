@@ -7,13 +7,13 @@ import type { Duplex } from 'node:stream';
 import { type AdminEndpoint, type AdminOptions, admin } from './admin.js';
 import { createProxyTrust, type ProxyTrust } from './client-ip.js';
 import { type GatewayConfig, type ResolvedConfig, resolveConfig } from './config/index.js';
-import { RequestHeadersTooLarge, RequestMalformed, RequestTimeout, statusText } from './errors.js';
+import { RequestHeadersTooLarge, RequestMalformed, RequestTimeout } from './errors.js';
 import { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
 import type { Exchange, ExchangeRuntime } from './exchange.js';
 import { createHeaderHygiene, type HeaderHygiene } from './headers.js';
 import type { Middleware } from './middleware.js';
 import type { PathPolicy } from './path.js';
-import { type ProblemOptions, renderProblem } from './problem.js';
+import { type ProblemOptions, renderProblem, writeRenderedToSocket } from './problem.js';
 import { type RequestIdOptions, requestId } from './request-id.js';
 
 /** Where a gateway is in its life. */
@@ -274,10 +274,7 @@ export class Gateway implements ExchangeRuntime {
     }
     const id = randomUUID();
     const rendered = renderProblem(clientErrorFor(error), id, this.problems);
-    let head = `HTTP/1.1 ${rendered.status} ${statusText(rendered.status)}\r\n`;
-    for (const name of Object.keys(rendered.headers)) head += `${name}: ${rendered.headers[name]}\r\n`;
-    head += `${this.config.requestId.header}: ${id}\r\nconnection: close\r\n\r\n`;
-    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
+    writeRenderedToSocket(socket, rendered, { [this.config.requestId.header]: id });
   }
 }
 

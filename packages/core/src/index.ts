@@ -78,6 +78,7 @@ export {
   renderReply,
   toGatehouseError,
   writeRendered,
+  writeRenderedToSocket,
 } from './problem.js';
 export { type RequestIdOptions, requestId } from './request-id.js';
 export { enter, problem, type Step, unanswered } from './run.js';

@@ -1,6 +1,7 @@
 // Renders errors and replies into bytes and headers once, in core, so that the Express and the Koa
 // adapter send byte-identical answers: they only copy status, headers and body into their framework.
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AppError, GatehouseError, InternalError, isGatehouseError, NotFound, statusText } from './errors.js';
 import type { Reply } from './middleware.js';
 
@@ -138,6 +139,24 @@ const BODY_HEADERS = [
   'last-modified',
   'transfer-encoding',
 ];
+
+/**
+ * Writes a rendered answer straight onto a connection that has no ServerResponse (a request Node could
+ * not parse, an Upgrade request), with `Connection: close`, and ends it. `rendered` carries its own
+ * Content-Length; `extra` adds headers (a request id).
+ */
+export function writeRenderedToSocket(
+  socket: Duplex,
+  rendered: RenderedResponse,
+  extra: Readonly<Record<string, string>> = {},
+): void {
+  if (!socket.writable || socket.destroyed) return;
+  let head = `HTTP/1.1 ${rendered.status} ${statusText(rendered.status)}\r\n`;
+  for (const name of Object.keys(rendered.headers)) head += `${name}: ${rendered.headers[name]}\r\n`;
+  for (const name of Object.keys(extra)) head += `${name}: ${extra[name]}\r\n`;
+  head += 'connection: close\r\n\r\n';
+  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
+}
 
 /** Removes headers that described a body the problem now replaces. */
 export function clearBodyHeaders(res: ServerResponse): void {

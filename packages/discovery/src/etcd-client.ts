@@ -63,12 +63,20 @@ export function checkConnection(problems: Problems, options: EtcdConnectionOptio
 /** Makes a client for `hosts`. */
 export async function createEtcdClient(
   hosts: readonly string[],
-  options: { timeoutMs: number; retryInitialMs: number; retryMaxMs: number },
+  options: {
+    timeoutMs: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+    auth?: { username: string; password: string };
+  },
 ): Promise<Etcd3> {
   const { Etcd3, isRecoverableError } = await import('etcd3');
   return new Etcd3({
     hosts: [...hosts],
     dialTimeout: options.timeoutMs,
+    ...(options.auth === undefined
+      ? {}
+      : { auth: { username: options.auth.username, password: options.auth.password } }),
     // HTTP/2 pings find a connection whose peer vanished without a reset (a partition, a dead host),
     // which would otherwise leave a watch looking healthy forever. etcd allows one every 5 s.
     grpcOptions: {

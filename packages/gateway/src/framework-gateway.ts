@@ -25,7 +25,7 @@ import {
   type ResolvedConfig,
 } from '@gatehouse/core';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehouse/rate-limit';
-import { type RouteSpec, Routes, type RoutesOptions } from '@gatehouse/routes';
+import { observeMigration, type RouteSpec, Routes, type RoutesOptions } from '@gatehouse/routes';
 import {
   type AccessLogOptions,
   accessLog,
@@ -256,6 +256,7 @@ export abstract class FrameworkGateway<M> {
       const all: Routes[] = [];
       list = all;
       core.shared.set(kRoutes, all);
+      observeMigration(() => all);
       core.addAdminEndpoint('/routes', () => ({
         status: 200,
         headers: { 'cache-control': 'no-store' },
@@ -311,7 +312,6 @@ export abstract class FrameworkGateway<M> {
       },
     );
     list.push(instance);
-    instance.observe();
     if (core.state === 'created') core.onStart(() => instance.start());
     else instance.start().catch((error: unknown) => core.report(error, undefined, 'routes.start'));
     core.onClose(() => instance.close());

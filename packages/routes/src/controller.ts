@@ -16,12 +16,11 @@ import {
   isGatehouseError,
   isThenable,
   type Middleware,
-  type RenderedResponse,
   type Reply,
   type RequestResult,
   renderProblem,
   renderReply,
-  statusText,
+  writeRenderedToSocket,
 } from '@gatehouse/core';
 import { type Attributes, context, metrics, type ObservableResult } from '@opentelemetry/api';
 import { Agent, request as undiciRequest } from 'undici';
@@ -939,7 +938,7 @@ export class Routes extends EventEmitter implements Middleware {
     const core = this.#context.core;
     const exchange = ensureExchange(req, res, core);
     if (exchange.rejection !== undefined) {
-      writeSocketProblem(socket, exchange, exchange.rejection);
+      this.#refuseUpgrade(socket, exchange, { error: exchange.rejection });
       return true;
     }
     const state = this.#match(exchange);
@@ -954,9 +953,21 @@ export class Routes extends EventEmitter implements Middleware {
           : 'local');
     if (side === 'local') return false;
     void this.#upgrade(exchange, state, socket, head).catch((error: unknown) =>
-      writeSocketProblem(socket, exchange, error),
+      this.#refuseUpgrade(socket, exchange, { error }),
     );
     return true;
+  }
+
+  /**
+   * Answers an upgrade request on its socket (there is no ServerResponse), with a request id: a
+   * problem for an error, or a guard's own reply.
+   */
+  #refuseUpgrade(socket: Duplex, exchange: Exchange, answer: { error: unknown } | { reply: Reply }): void {
+    const core = this.#context.core;
+    const id = exchange.requestId || core.config.requestId.generate();
+    const rendered =
+      'reply' in answer ? renderReply(answer.reply) : renderProblem(answer.error, id, core.problems);
+    writeRenderedToSocket(socket, rendered, { [core.config.requestId.header]: id });
   }
 
   async #upgrade(exchange: Exchange, state: RouteState, socket: Duplex, head: Buffer): Promise<void> {
@@ -964,7 +975,7 @@ export class Routes extends EventEmitter implements Middleware {
       let result = guard.onRequest?.(exchange);
       if (isThenable<RequestResult>(result)) result = await result;
       if (result !== undefined && result !== HANDLED) {
-        writeSocket(socket, renderReply(result as Reply));
+        this.#refuseUpgrade(socket, exchange, { reply: result as Reply });
         return;
       }
     }
@@ -1073,44 +1084,62 @@ export class Routes extends EventEmitter implements Middleware {
     });
   }
 
-  /** Counters for the OTel metrics API (observed at collection time; the request path only counts). */
-  observe(meterName = '@gatehouse/routes'): void {
-    const meter = metrics.getMeter(meterName);
-    const requests = meter.createObservableCounter('gatehouse.migration.requests', {
-      description: 'Requests answered per route and side (local, remote, shadow copies), and how many failed',
-      unit: '{request}',
-    });
-    const comparisons = meter.createObservableCounter('gatehouse.shadow.comparisons', {
-      description: 'Shadow comparisons per route: equal or different',
-      unit: '{comparison}',
-    });
-    requests.addCallback((result: ObservableResult<Attributes>) => {
-      for (const state of this.#states) {
-        const route = state.route.name;
-        result.observe(state.local.total, { 'gatehouse.route': route, side: 'local', outcome: 'all' });
-        result.observe(state.local.totalErrors, {
-          'gatehouse.route': route,
-          side: 'local',
-          outcome: 'error',
-        });
-        result.observe(state.remote.total, { 'gatehouse.route': route, side: 'remote', outcome: 'all' });
-        result.observe(state.remote.totalErrors, {
-          'gatehouse.route': route,
-          side: 'remote',
-          outcome: 'error',
-        });
-      }
-    });
-    comparisons.addCallback((result) => {
-      for (const state of this.#states) {
-        result.observe(state.compared.equal, { 'gatehouse.route': state.route.name, result: 'equal' });
-        result.observe(state.compared.different, {
-          'gatehouse.route': state.route.name,
-          result: 'different',
-        });
-      }
-    });
+  /** Totals per route since start, for metrics (not windowed). */
+  counters(): Array<{
+    route: string;
+    local: { total: number; errors: number };
+    remote: { total: number; errors: number };
+    compared: { equal: number; different: number };
+  }> {
+    return this.#states.map((state) => ({
+      route: state.route.name,
+      local: { total: state.local.total, errors: state.local.totalErrors },
+      remote: { total: state.remote.total, errors: state.remote.totalErrors },
+      compared: { ...state.compared },
+    }));
   }
+}
+
+/**
+ * Registers the migration counters with the OpenTelemetry metrics API once, for every controller
+ * `controllers()` returns (observed at collection time; the request path only counts):
+ * `gatehouse.migration.requests` (per route, side, and errors) and `gatehouse.shadow.comparisons`.
+ */
+export function observeMigration(
+  controllers: () => readonly Routes[],
+  meterName = '@gatehouse/routes',
+): void {
+  const meter = metrics.getMeter(meterName);
+  const requests = meter.createObservableCounter('gatehouse.migration.requests', {
+    description:
+      'Requests answered per route and side (local, remote incl. shadow copies), and how many failed',
+    unit: '{request}',
+  });
+  const comparisons = meter.createObservableCounter('gatehouse.shadow.comparisons', {
+    description: 'Shadow comparisons per route: equal or different',
+    unit: '{comparison}',
+  });
+  requests.addCallback((result: ObservableResult<Attributes>) => {
+    for (const routes of controllers()) {
+      for (const { route, local, remote } of routes.counters()) {
+        for (const [side, counts] of [
+          ['local', local],
+          ['remote', remote],
+        ] as const) {
+          result.observe(counts.total, { 'gatehouse.route': route, side, outcome: 'all' });
+          result.observe(counts.errors, { 'gatehouse.route': route, side, outcome: 'error' });
+        }
+      }
+    }
+  });
+  comparisons.addCallback((result: ObservableResult<Attributes>) => {
+    for (const routes of controllers()) {
+      for (const { route, compared } of routes.counters()) {
+        result.observe(compared.equal, { 'gatehouse.route': route, result: 'equal' });
+        result.observe(compared.different, { 'gatehouse.route': route, result: 'different' });
+      }
+    }
+  });
 }
 
 /** One proxied exchange's moving parts, for the response's 'close' listener. */
@@ -1163,18 +1192,4 @@ function relay(body: Readable, res: ServerResponse): void {
 
 function matches(actual: string | undefined, wanted: string | true): boolean {
   return wanted === true ? actual !== undefined : actual === wanted;
-}
-
-/** A problem+json answer written on a raw socket (an upgrade request has no ServerResponse). */
-export function writeSocketProblem(socket: Duplex, exchange: Exchange, error: unknown): void {
-  const id = exchange.requestId || crypto.randomUUID();
-  writeSocket(socket, renderProblem(error, id, exchange.runtime.problems));
-}
-
-function writeSocket(socket: Duplex, rendered: RenderedResponse): void {
-  if (!socket.writable || socket.destroyed) return;
-  let head = `HTTP/1.1 ${rendered.status} ${statusText(rendered.status)}\r\n`;
-  for (const name of Object.keys(rendered.headers)) head += `${name}: ${rendered.headers[name]}\r\n`;
-  head += `content-length: ${rendered.body.length}\r\nconnection: close\r\n\r\n`;
-  socket.end(Buffer.concat([Buffer.from(head, 'latin1'), rendered.body]));
 }

@@ -3,12 +3,12 @@ export {
   type MigrationReport,
   type ModeChange,
   type OverrideOptions,
+  observeMigration,
   type Rejection,
   Routes,
   type RoutesContext,
   type RoutesOptions,
   type SideReport,
-  writeSocketProblem,
 } from './controller.js';
 export {
   createDiffer,

@@ -3,9 +3,9 @@
 // document and applies it atomically, keeping the old table when a document or the source fails.
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
-import type { Etcd3, IOptions, Watcher } from 'etcd3';
+import { createEtcdClient } from '@gatehouse/discovery';
+import type { Etcd3, Watcher } from 'etcd3';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 
 /**
@@ -479,19 +479,6 @@ export interface EtcdSourceOptions {
 const RETRY_INITIAL_MS = 100;
 /** …up to this. */
 const RETRY_MAX_MS = 2_000;
-/** How long etcd3's per-host breaker stays open before trying the host again (etcd3: 5 s). */
-const BREAKER_HALF_OPEN_MS = 1_000;
-
-type Policy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
-/** The part of cockatiel used to tune etcd3's fault handling. */
-interface Cockatiel {
-  circuitBreaker(policy: unknown, options: { halfOpenAfter: number; breaker: unknown }): Policy;
-  retry(policy: unknown, options: { maxAttempts: number }): Policy;
-  handleWhen(filter: (error: Error) => boolean): unknown;
-  ConsecutiveBreaker: new (threshold: number) => unknown;
-  noop: Policy;
-}
-
 interface EtcdSettings {
   hosts: string[];
   key: string;
@@ -499,44 +486,25 @@ interface EtcdSettings {
   auth?: { username: string; password: string };
 }
 
-/** etcd3, loaded when a source first needs it: users without etcd never install it. */
+/** etcd3 (loaded when a source first needs it, so users without etcd never install it), tuned as discovery tunes it. */
 async function createClient(origin: string, o: EtcdSettings): Promise<Etcd3> {
-  let etcd3: typeof import('etcd3');
-  let cockatiel: Cockatiel;
   try {
-    etcd3 = await import('etcd3');
-    // etcd3's fault-handling options take cockatiel policies: its own copy of cockatiel makes them.
-    const etcd3Path = createRequire(import.meta.url).resolve('etcd3');
-    cockatiel = createRequire(etcd3Path)('cockatiel') as Cockatiel;
+    return await createEtcdClient(o.hosts, {
+      timeoutMs: o.dialTimeoutMs,
+      retryInitialMs: RETRY_INITIAL_MS,
+      retryMaxMs: RETRY_MAX_MS,
+      ...(o.auth === undefined ? {} : { auth: o.auth }),
+    });
   } catch (error) {
-    throw new SourceError(origin, 'etcdSource needs the etcd3 package: npm install etcd3', { cause: error });
+    const missing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND';
+    throw new SourceError(
+      origin,
+      missing
+        ? 'etcdSource needs the etcd3 package: npm install etcd3'
+        : `cannot make an etcd client: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
-  const recoverable = cockatiel.handleWhen(etcd3.isRecoverableError);
-  return new etcd3.Etcd3({
-    hosts: o.hosts,
-    dialTimeout: o.dialTimeoutMs,
-    ...(o.auth === undefined ? {} : { auth: { username: o.auth.username, password: o.auth.password } }),
-    // HTTP/2 pings find a connection whose peer vanished without a reset (a partition, a dead host),
-    // which would otherwise leave the watch looking healthy forever. etcd allows one every 5 s.
-    grpcOptions: {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.keepalive_permit_without_calls': 1,
-    },
-    faultHandling: {
-      // etcd3's breaker would keep a returned etcd unused for 5 s.
-      host: () =>
-        cockatiel.circuitBreaker(recoverable, {
-          halfOpenAfter: BREAKER_HALF_OPEN_MS,
-          breaker: new cockatiel.ConsecutiveBreaker(3),
-        }),
-      // Another member may answer; with one member, the source's own backoff is the retry.
-      global:
-        o.hosts.length > 1
-          ? cockatiel.retry(recoverable, { maxAttempts: o.hosts.length - 1 })
-          : cockatiel.noop,
-    },
-  });
 }
 
 // The key is read, then watched from the revision after the read. When the watch breaks (etcd down or
