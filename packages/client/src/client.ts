@@ -2,7 +2,6 @@
 // attempts (balancer pick among eligible endpoints → endpoint breaker → undici pool, per-try timeout),
 // with retries for retriable failures under the retry budget, optional hedging, and outlier ejection
 // fed by every answer.
-import { EventEmitter } from 'node:events';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import { type Exchange, isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
@@ -18,26 +17,14 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import {
-  BrokenCircuitError,
-  type BulkheadPolicy,
-  BulkheadRejectedError,
-  bulkhead as cockatielBulkhead,
-} from 'cockatiel';
+import { type BulkheadPolicy, BulkheadRejectedError, bulkhead as cockatielBulkhead } from 'cockatiel';
 import type { Dispatcher } from 'undici';
 import { buildConnector, Pool } from 'undici';
 import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
+import { Breaker, type BreakerOptions } from './breaker.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
-import {
-  type BreakerOptions,
-  CALLER_CANCELLED,
-  createBreaker,
-  EndpointState,
-  eligible,
-  isServerFailure,
-  type OutlierOptions,
-} from './endpoints.js';
+import { EndpointState, eligible, isServerFailure, type OutlierOptions } from './endpoints.js';
 import {
   CircuitOpen,
   ClientBulkheadFull,
@@ -207,7 +194,7 @@ export interface ClientStats {
     healthy: boolean;
     ejected: boolean;
     ejections: number;
-    circuit: 'closed' | 'open' | 'half-open' | 'isolated' | 'none';
+    circuit: 'closed' | 'open' | 'half-open' | 'none';
     requests: number;
     failures: number;
   }>;
@@ -340,8 +327,46 @@ class Cancel {
 
 const PER_TRY = new PerTryTimeout();
 
+/** The failure of a call an endpoint's open circuit refused: it never reached the endpoint. */
+const circuitRefusal = (state: EndpointState): Failure => ({
+  kind: 'circuit',
+  error: new Error(`the circuit of ${state.id} is open`),
+});
+
+/**
+ * The signal of one attempt, as undici takes it: anything with `on`/`once`/`removeListener` for
+ * 'abort', `aborted` and `reason` (an EventEmitter would do; this holds one listener and costs less to
+ * make). With no `reason`, undici rejects with its own RequestAbortedError.
+ */
+class AttemptSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  #listener: (() => void) | undefined = undefined;
+
+  on(_event: 'abort', listener: () => void): this {
+    this.#listener = listener;
+    return this;
+  }
+
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.#listener === listener) this.#listener = undefined;
+    return this;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
+}
+
 function classify(error: unknown, why: unknown): Failure {
-  if (error instanceof BrokenCircuitError) return { kind: 'circuit', error };
   if (why === PER_TRY) return { kind: 'timeout', error: new PerTryTimeout() };
   if (why !== undefined) return { kind: 'aborted', error: why };
   const code = codeOf(error);
@@ -493,7 +518,7 @@ export function createClient(options: ClientOptions): Client {
   const serviceBreaker =
     options.breaker?.service === false || options.breaker?.service === undefined
       ? undefined
-      : createBreaker(options.breaker.service);
+      : new Breaker(options.breaker.service);
   const bulkheadPolicy: BulkheadPolicy | undefined =
     options.bulkhead === undefined
       ? undefined
@@ -623,20 +648,29 @@ export function createClient(options: ClientOptions): Client {
     state.failures = 0;
   };
 
-  /** One attempt on one endpoint. Resolves with the response or a classified failure; never rejects. */
-  const attempt = async (
+  const NONE_TRIED: ReadonlySet<EndpointState> = new Set();
+
+  /**
+   * One attempt on one endpoint. Resolves with the response or a classified failure; never rejects.
+   * Promise chains rather than async functions on this path: each async layer costs a call a promise
+   * and microtask hops (about 1 µs each on Node 20), and a relayed request pays for every one.
+   */
+  const attempt = (
     state: EndpointState,
     call: CallOptions,
     deadlineAt: number,
     cancel: Cancel,
   ): Promise<Outcome> => {
+    const breaker = state.breaker;
+    const admitted = breaker === undefined ? 'closed' : breaker.admit();
+    if (admitted === false) return Promise.resolve({ failure: circuitRefusal(state), state });
     const perTry = Math.max(1, Math.min(timeouts.perTryMs, deadlineAt - performance.now()));
-    const signal = new EventEmitter();
+    const signal = new AttemptSignal();
     let why: unknown;
     const stop = (reason: unknown) => {
       if (why !== undefined) return;
       why = reason;
-      signal.emit('abort');
+      signal.abort();
     };
     const off = cancel.on(stop);
     const timer = setTimeout(stop, perTry, PER_TRY);
@@ -664,13 +698,6 @@ export function createClient(options: ClientOptions): Client {
       state.inflight--;
     };
     const send = () =>
-      sendRequest().catch((error: unknown) => {
-        // Cancelled by the caller (not by the per-try timeout): not the endpoint's failure.
-        if (why !== undefined && why !== PER_TRY && typeof error === 'object' && error !== null)
-          (error as { [CALLER_CANCELLED]?: boolean })[CALLER_CANCELLED] = true;
-        throw error;
-      });
-    const sendRequest = () =>
       state.pool.request({
         origin: state.origin,
         path: call.path,
@@ -681,27 +708,37 @@ export function createClient(options: ClientOptions): Client {
         headersTimeout: perTry,
         ...(call.bodyTimeoutMs === undefined ? {} : { bodyTimeout: call.bodyTimeoutMs }),
       });
-    try {
-      const response = state.breaker === undefined ? await send() : await state.breaker.execute(send);
+    const answered = (response: Dispatcher.ResponseData): Outcome => {
+      clearTimeout(timer);
+      off();
       const now = performance.now();
       state.observeLatency(now - started, now);
-      if (isServerFailure(response.statusCode)) recordFailure(state, now);
+      const failure = isServerFailure(response.statusCode);
+      breaker?.record(admitted, failure);
+      if (failure) recordFailure(state, now);
       else recordSuccess(state);
       span.end({ status: response.statusCode });
       // 'close' follows the end of the body and its destruction (an error, an abort) alike.
       response.body.once('close', done);
-      return { response: response as Dispatcher.ResponseData, state };
-    } catch (error) {
+      return { response, state };
+    };
+    const failed = (error: unknown): Outcome => {
+      clearTimeout(timer);
+      off();
       done();
       const failure = classify(error, why);
+      // A call its caller cancelled (not the per-try timeout) says nothing about the endpoint.
+      breaker?.record(admitted, failure.kind === 'aborted' ? undefined : true);
       if (failure.kind === 'connect' || failure.kind === 'reset' || failure.kind === 'timeout') {
         recordFailure(state, performance.now());
       }
       span.end({ error: failure.error });
       return { failure, state };
-    } finally {
-      clearTimeout(timer);
-      off();
+    };
+    try {
+      return send().then(answered, failed);
+    } catch (error) {
+      return Promise.resolve(failed(error));
     }
   };
 
@@ -717,8 +754,31 @@ export function createClient(options: ClientOptions): Client {
       }
     });
 
-  /** Every attempt of one call, retries and a hedge included. */
-  const attempts = async (call: CallOptions, deadlineAt: number, cancel: Cancel): Promise<CallResponse> => {
+  /**
+   * Every attempt of one call, retries and a hedge included. The first attempt without a hedge is
+   * chained straight to the caller; only an answer that is not final enters the retry loop.
+   */
+  const attempts = (call: CallOptions, deadlineAt: number, cancel: Cancel): Promise<CallResponse> => {
+    budget?.request();
+    hedgeBudget?.request();
+    if (options.hedge !== undefined) return retrying(call, deadlineAt, cancel, undefined);
+    const state = pick(NONE_TRIED, call.hashKey);
+    if (state === undefined) return retrying(call, deadlineAt, cancel, undefined);
+    return attempt(state, call, deadlineAt, cancel).then((outcome) =>
+      'response' in outcome && !retry.statuses.has(outcome.response.statusCode)
+        ? // undici's answer is a plain object made for this call: it becomes the call's answer.
+          Object.assign(outcome.response, { endpoint: state.endpoint, attempts: 1 })
+        : retrying(call, deadlineAt, cancel, outcome),
+    );
+  };
+
+  /** The retry loop, from the start or after a first attempt's `first` outcome. */
+  const retrying = async (
+    call: CallOptions,
+    deadlineAt: number,
+    cancel: Cancel,
+    first: Outcome | undefined,
+  ): Promise<CallResponse> => {
     const method = (call.method ?? 'GET').toUpperCase();
     const idempotent = call.idempotent ?? IDEMPOTENT.has(method);
     const replayable =
@@ -727,20 +787,19 @@ export function createClient(options: ClientOptions): Client {
       typeof call.body === 'string' ||
       call.body instanceof Uint8Array;
     const tried = new Set<EndpointState>();
-    budget?.request();
-    hedgeBudget?.request();
     let last: Failure | undefined;
     let made = 0;
     for (let n = 1; ; n++) {
-      const state = pick(tried, call.hashKey);
+      const state = n === 1 && first !== undefined ? first.state : pick(tried, call.hashKey);
       if (state === undefined) {
         throw new UpstreamUnavailable(`No endpoint of '${name}' is available`, { cause: last?.error });
       }
       tried.add(state);
-      let outcome:
-        | { response: Dispatcher.ResponseData; state: EndpointState }
-        | { failure: Failure; state: EndpointState };
-      if (n === 1 && options.hedge !== undefined && idempotent && replayable) {
+      let outcome: Outcome;
+      if (n === 1 && first !== undefined) {
+        made++;
+        outcome = first;
+      } else if (n === 1 && options.hedge !== undefined && idempotent && replayable) {
         outcome = await hedged(state, call, deadlineAt, cancel, tried, () => made++);
       } else {
         made++;
@@ -867,55 +926,68 @@ export function createClient(options: ClientOptions): Client {
       }, options.hedge!.delayMs);
     });
 
-  const run = async (call: CallOptions): Promise<CallResponse> => {
+  const run = (call: CallOptions): Promise<CallResponse> => {
     counts.requests++;
     const now = performance.now();
     const inherited = currentDeadline();
     let totalMs = call.timeoutMs ?? timeouts.totalMs;
     if (inherited !== undefined) totalMs = Math.min(totalMs, inherited - now);
-    if (totalMs <= 0) throw new UpstreamTimeout(`No time left to call '${name}'`);
+    if (totalMs <= 0) return Promise.reject(new UpstreamTimeout(`No time left to call '${name}'`));
     const deadlineAt = now + totalMs;
+    const admitted = serviceBreaker === undefined ? 'closed' : serviceBreaker.admit();
+    if (admitted === false) return Promise.reject(new CircuitOpen(`The circuit to '${name}' is open`));
     // No timer for the whole call: each attempt's timer is cut to the time left, and backoff never
     // sleeps past the deadline, so the deadline holds with one timer per attempt.
     const cancel = new Cancel();
+    call.bindCancel?.((reason) => cancel.abort(reason ?? new Error('cancelled by the caller')));
     // The caller's AbortSignal is listened to only when there is one (EventTarget listeners cost).
     const callerSignal = call.signal;
-    const onAbort = () => cancel.abort(callerSignal!.reason);
-    call.bindCancel?.((reason) => cancel.abort(reason ?? new Error('cancelled by the caller')));
-    if (callerSignal !== undefined) {
-      if (callerSignal.aborted) cancel.abort(callerSignal.reason);
-      else callerSignal.addEventListener('abort', onAbort, { once: true });
-    }
     try {
-      return await attempts(call, deadlineAt, cancel);
-    } finally {
-      callerSignal?.removeEventListener('abort', onAbort);
+      let result: Promise<CallResponse>;
+      if (callerSignal === undefined) result = attempts(call, deadlineAt, cancel);
+      else {
+        const onAbort = () => cancel.abort(callerSignal.reason);
+        if (callerSignal.aborted) cancel.abort(callerSignal.reason);
+        else callerSignal.addEventListener('abort', onAbort, { once: true });
+        result = attempts(call, deadlineAt, cancel).finally(() =>
+          callerSignal.removeEventListener('abort', onAbort),
+        );
+      }
+      if (serviceBreaker === undefined) return result;
+      // The whole call, retries included, judged for the service; one its caller cancelled is not.
+      return result.then(
+        (response) => {
+          serviceBreaker.record(admitted, isServerFailure(response.statusCode));
+          return response;
+        },
+        (error: unknown) => {
+          serviceBreaker.record(admitted, cancel.aborted ? undefined : true);
+          throw error;
+        },
+      );
+    } catch (error) {
+      // Something thrown before the first await (a tracer, a header): a rejection, as from any call.
+      return Promise.reject(error);
     }
   };
 
   const guarded = (call: CallOptions): Promise<CallResponse> => {
-    let task = () => run(call);
-    if (serviceBreaker !== undefined) {
-      const inner = task;
-      task = () =>
-        serviceBreaker.execute(inner).catch((error: unknown) => {
-          if (error instanceof BrokenCircuitError)
-            throw new CircuitOpen(`The circuit to '${name}' is open`, { cause: error });
-          throw error;
-        });
-    }
-    if (bulkheadPolicy === undefined) return task();
-    return bulkheadPolicy.execute(task).catch((error: unknown) => {
-      if (error instanceof BulkheadRejectedError)
-        throw new ClientBulkheadFull(`Too many calls to '${name}' at once`, { cause: error });
-      throw error;
-    });
+    if (bulkheadPolicy === undefined) return run(call);
+    return bulkheadPolicy
+      .execute(() => run(call))
+      .catch((error: unknown) => {
+        if (error instanceof BulkheadRejectedError)
+          throw new ClientBulkheadFull(`Too many calls to '${name}' at once`, { cause: error });
+        throw error;
+      });
   };
 
   const upgrade = async (call: UpgradeOptions): Promise<UpgradeResponse> => {
     counts.requests++;
     const state = pick(new Set(), call.hashKey);
     if (state === undefined) throw new UpstreamUnavailable(`No endpoint of '${name}' is available`);
+    const admitted = state.breaker === undefined ? 'closed' : state.breaker.admit();
+    if (admitted === false) throw finalError(circuitRefusal(state));
     const span = tracer.startClientSpan({ method: 'GET', origin: state.origin, path: call.path });
     const headers: Record<string, string | string[]> = {};
     for (const key in call.headers) headers[key.toLowerCase()] = call.headers[key]!;
@@ -923,22 +995,22 @@ export function createClient(options: ClientOptions): Client {
     const started = performance.now();
     state.counts.requests++;
     try {
-      const send = () =>
-        state.pool.upgrade({
-          path: call.path,
-          method: 'GET',
-          protocol: call.protocol,
-          headers,
-          signal: call.signal,
-        });
-      const result = state.breaker === undefined ? await send() : await state.breaker.execute(send);
+      const result = await state.pool.upgrade({
+        path: call.path,
+        method: 'GET',
+        protocol: call.protocol,
+        headers,
+        signal: call.signal,
+      });
       const now = performance.now();
       state.observeLatency(now - started, now);
+      state.breaker?.record(admitted, false);
       recordSuccess(state);
       span.end({ status: 101 });
       return { headers: result.headers, socket: result.socket, endpoint: state.endpoint };
     } catch (error) {
       const failure = classify(error, call.signal?.aborted ? call.signal.reason : undefined);
+      state.breaker?.record(admitted, failure.kind === 'aborted' ? undefined : true);
       if (failure.kind === 'connect' || failure.kind === 'reset' || failure.kind === 'timeout') {
         recordFailure(state, performance.now());
       }
@@ -998,7 +1070,7 @@ export function createClient(options: ClientOptions): Client {
         healthy: s.healthy,
         ejected: s.ejectedUntil > performance.now(),
         ejections: s.ejections,
-        circuit: s.breaker === undefined ? 'none' : CIRCUIT_NAMES[s.breaker.state]!,
+        circuit: s.breaker === undefined ? 'none' : s.breaker.state,
         requests: s.counts.requests,
         failures: s.counts.failures,
       })),
@@ -1013,8 +1085,6 @@ export function createClient(options: ClientOptions): Client {
     },
   };
 }
-
-const CIRCUIT_NAMES = ['closed', 'open', 'half-open', 'isolated'] as const;
 
 /**
  * undici's connector with a connect timeout on its own timer: undici's timeouts tick on a coarse
@@ -1162,7 +1232,7 @@ function observe(
   circuit.addCallback((result) => {
     for (const s of endpoints()) {
       if (s.breaker === undefined) continue;
-      result.observe(s.breaker.state === 0 ? 0 : 1, {
+      result.observe(s.breaker.state === 'closed' ? 0 : 1, {
         'gatehouse.upstream': service,
         'gatehouse.endpoint': s.id,
       });
