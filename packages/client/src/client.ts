@@ -719,7 +719,7 @@ export function createClient(options: ClientOptions): Client {
       else recordSuccess(state);
       span.end({ status: response.statusCode });
       // 'close' follows the end of the body and its destruction (an error, an abort) alike.
-      response.body.once('close', done);
+      response.body.on('close', done);
       return { response, state };
     };
     const failed = (error: unknown): Outcome => {

@@ -199,13 +199,27 @@ describe('forward', () => {
     expect(out).toEqual({ 'x-a': 'ok', 'x-n': '42', 'set-cookie': ['a=1', 'c=3'] });
   });
 
-  it('returns a new object without a prototype', () => {
-    const headers: IncomingHttpHeaders = { accept: '*/*' };
+  it('returns a new object; names Object.prototype holds are headers like any other', () => {
+    const headers: IncomingHttpHeaders = { accept: '*/*', constructor: 'c', tostring: 't' };
     Object.defineProperty(headers, '__proto__', { value: ['x'], enumerable: true });
     const out = hygiene.forward(headers, 'request');
     expect(out).not.toBe(headers);
-    expect(Object.getPrototypeOf(out)).toBe(null);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual(['x']);
+    expect(Object.keys(out).sort()).toEqual(['__proto__', 'accept', 'constructor', 'tostring']);
+    expect(out.constructor).toBe('c');
+    expect(hygiene.forward({ Constructor: 'a', constructor: 'b' }, 'response')).toEqual({
+      constructor: ['a', 'b'],
+    });
+  });
+
+  it('leaves out the names in `omit` and those the Connection header names, wherever they stand', () => {
+    const out = hygiene.forward(
+      { 'x-early': '1', host: 'h', connection: 'x-early, X-Late', 'x-late': '2', 'x-kept': '3' },
+      'request',
+      new Set(['host']),
+    );
+    expect(out).toEqual({ 'x-kept': '3' });
   });
 
   it('merges names that differ only in case', () => {

@@ -68,6 +68,7 @@ export interface HeaderHygiene {
   forward(
     headers: IncomingHttpHeaders | OutgoingHttpHeaders,
     direction: 'request' | 'response',
+    omit?: ReadonlySet<string>,
   ): Record<string, string | string[]>;
 }
 
@@ -94,12 +95,10 @@ export function isHeaderName(name: string): boolean {
  * writes header values as Latin-1.
  */
 export function isSafeHeaderValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
-  }
-  return true;
+  // A regular expression: faster than a loop over charCodeAt on values of typical length (measured).
+  return !UNSAFE_VALUE_CHAR.test(value);
 }
+const UNSAFE_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 function compileStripList(patterns: readonly string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => false;
@@ -126,6 +125,9 @@ function compileStripList(patterns: readonly string[]): (name: string) => boolea
     return c < 128 && first[c] === 1 && re.test(name);
   };
 }
+
+const KEEP_ALIVE_OR_CLOSE = /^(?:keep-alive|close)$/i;
+const OWN = { enumerable: true, writable: true, configurable: true } as const;
 
 function connectionTokens(value: unknown, into: Set<string>): void {
   if (Array.isArray(value)) {
@@ -180,30 +182,39 @@ export function createHeaderHygiene(options: Partial<HeaderHygieneOptions> = {})
       return removed;
     },
 
-    forward(headers, direction) {
+    // One pass over the headers into a plain object (measured ~40 % faster than two passes into a
+    // prototype-less one: bench/RESULTS.md, issue 7); `__proto__` is defined as an own property.
+    forward(headers, direction, omit) {
       let named: Set<string> | undefined;
-      for (const name of Object.keys(headers)) {
-        if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const out: Record<string, string | string[]> = {};
+      const request = direction === 'request';
+      for (const name in headers) {
+        if (!Object.hasOwn(headers, name)) continue;
+        const lower = name.toLowerCase();
+        if (HOP_BY_HOP.has(lower)) {
           const value = headers[name];
           // The common values name only hop-by-hop headers, which are dropped anyway: no set to build
           // (this runs on every proxied response; splitting cost about 1 % of one, bench/RESULTS.md).
-          if (typeof value === 'string' && /^(?:keep-alive|close)$/i.test(value)) continue;
-          named ??= new Set();
-          connectionTokens(value, named);
+          if (lower === 'connection' && !(typeof value === 'string' && KEEP_ALIVE_OR_CLOSE.test(value))) {
+            named ??= new Set();
+            connectionTokens(value, named);
+          }
+          continue;
         }
-      }
-      // No prototype: a header called '__proto__' must stay a header.
-      const out: Record<string, string | string[]> = Object.create(null);
-      for (const name of Object.keys(headers)) {
-        if (!isHeaderName(name)) continue;
-        const lower = name.toLowerCase();
-        if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-        if (direction === 'request' && isStripped(lower)) continue;
+        if (omit?.has(lower) || (request && isStripped(lower)) || !isHeaderName(name)) continue;
         const value = safeValue(headers[name]);
         if (value === undefined) continue;
-        const previous = out[lower];
-        // 'X-A' and 'x-a' both set on an outgoing object: keep every line rather than pick one.
-        out[lower] = previous === undefined ? value : [previous, value].flat();
+        if (!Object.hasOwn(out, lower)) {
+          if (lower === '__proto__') Object.defineProperty(out, lower, { value, ...OWN });
+          else out[lower] = value;
+        } else {
+          // 'X-A' and 'x-a' both set on an outgoing object: keep every line rather than pick one.
+          out[lower] = [out[lower]!, value].flat();
+        }
+      }
+      // Headers the Connection header names are hop-by-hop for this message (RFC 9110 §7.6.1).
+      if (named !== undefined) {
+        for (const name of named) if (Object.hasOwn(out, name)) delete out[name];
       }
       return out;
     },

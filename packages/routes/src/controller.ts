@@ -596,7 +596,7 @@ export class Routes extends EventEmitter implements Middleware {
     exchange.annotate('gatehouse.migration.side', 'local');
     const started = performance.now();
     const res = exchange.res;
-    res.once('close', () => {
+    res.on('close', () => {
       state.local.record(performance.now() - started, res.statusCode >= 500 || !res.writableFinished);
     });
     return undefined;
@@ -617,7 +617,7 @@ export class Routes extends EventEmitter implements Middleware {
     return this.#call(exchange, state, undefined, fallback);
   }
 
-  async #call(
+  #call(
     exchange: Exchange,
     state: RouteState,
     peeked: PeekedBody | undefined,
@@ -639,10 +639,10 @@ export class Routes extends EventEmitter implements Middleware {
     // EventTarget listeners: measurably more, bench/RESULTS.md.)
     const res = exchange.res;
     const flow: Flow = { cancel: undefined, body: undefined, status: 0, state, started };
-    res.once('close', () => closeFlow(res, flow));
-    let response: CallResponse;
-    try {
-      response = await client.request({
+    res.on('close', () => closeFlow(res, flow));
+    // A promise chain, not an async function: one layer fewer on every proxied request.
+    return client
+      .request({
         method: exchange.method,
         path: upstreamPath(exchange, route, this.#keepPercent),
         headers,
@@ -653,32 +653,36 @@ export class Routes extends EventEmitter implements Middleware {
         exchange,
         timeoutMs: route.timeoutMs,
         bodyTimeoutMs: route.bodyTimeoutMs,
-      });
-    } catch (error) {
-      flow.cancel = undefined;
-      // The client left: there is no one to answer, and nothing went wrong on the gateway's side.
-      if (error === CLIENT_GONE) return HANDLED;
-      state.remote.record(performance.now() - started, true);
-      const reason = reasonOf(error);
-      if (
-        fallback &&
-        replayable &&
-        reason !== undefined &&
-        route.fallbackOn.has(reason) &&
-        !exchange.res.headersSent
-      ) {
-        return this.#fallBack(exchange, state, peeked, reason);
-      }
-      throw error;
-    }
-    if (fallback && replayable && response.statusCode >= 500 && route.fallbackOn.has('5xx')) {
-      state.remote.record(performance.now() - started, true);
-      response.body.dump().catch(() => {});
-      return this.#fallBack(exchange, state, peeked, '5xx');
-    }
-    flow.cancel = undefined;
-    this.#respond(exchange, state, response, flow);
-    return HANDLED;
+      })
+      .then(
+        (response): RequestResult => {
+          if (fallback && replayable && response.statusCode >= 500 && route.fallbackOn.has('5xx')) {
+            state.remote.record(performance.now() - started, true);
+            response.body.dump().catch(() => {});
+            return this.#fallBack(exchange, state, peeked, '5xx');
+          }
+          flow.cancel = undefined;
+          this.#respond(exchange, state, response, flow);
+          return HANDLED;
+        },
+        (error: unknown): RequestResult => {
+          flow.cancel = undefined;
+          // The client left: there is no one to answer, and nothing went wrong on the gateway's side.
+          if (error === CLIENT_GONE) return HANDLED;
+          state.remote.record(performance.now() - started, true);
+          const reason = reasonOf(error);
+          if (
+            fallback &&
+            replayable &&
+            reason !== undefined &&
+            route.fallbackOn.has(reason) &&
+            !exchange.res.headersSent
+          ) {
+            return this.#fallBack(exchange, state, peeked, reason);
+          }
+          throw error;
+        },
+      );
   }
 
   #fallBack(
@@ -1175,16 +1179,20 @@ function closeFlow(res: ServerResponse, flow: Flow): void {
  * incomplete message, never a complete-looking one.
  */
 function relay(body: Readable, res: ServerResponse): void {
+  // A 'drain' listener only while paused: most bodies fit the socket's buffer and never need one.
   const resume = () => body.resume();
   body.on('data', (chunk: Buffer) => {
-    if (!res.write(chunk)) body.pause();
+    if (!res.write(chunk)) {
+      body.pause();
+      res.once('drain', resume);
+    }
   });
-  res.on('drain', resume);
-  body.once('end', () => {
+  // 'end' and 'error' are emitted at most once each: plain listeners, no once() wrappers.
+  body.on('end', () => {
     res.off('drain', resume);
     res.end();
   });
-  body.once('error', () => {
+  body.on('error', () => {
     res.off('drain', resume);
     res.destroy();
   });

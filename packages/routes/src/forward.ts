@@ -59,7 +59,8 @@ export function upstreamPath(exchange: Exchange, route: CompiledRoute, keepPerce
 
 /** An address as a `Forwarded` node: IPv6 quoted in brackets (RFC 7239 §6). */
 function forwardedNode(address: string): string {
-  return isIP(address) === 6 ? `"[${address}]"` : address === '' ? 'unknown' : address;
+  // Every hop is an IP address (the peer's, or a trusted entry checked with isIP): a colon means IPv6.
+  return address.includes(':') ? `"[${address}]"` : address === '' ? 'unknown' : address;
 }
 
 function quoteIfNeeded(value: string): string {
@@ -68,13 +69,29 @@ function quoteIfNeeded(value: string): string {
   return value.includes('"') || value.includes('\\') ? `"${value.replace(/["\\]/g, '\\$&')}"` : `"${value}"`;
 }
 
+const MAPPED_V4 = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/;
+
+/** What the forwarded request never carries from the incoming one: it gets its own. */
+const REPLACED = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+  // The upstream is addressed by its own name; the public host travels in X-Forwarded-Host.
+  'host',
+  // Node already answered `Expect: 100-continue` to the client; this hop sends the body at once.
+  'expect',
+]);
+
 /**
  * The forwarding chain: the client (as core's trusted-proxy rules found it), any trusted proxies the
  * request passed (the entries of the incoming X-Forwarded-For after the client's), then the peer.
  * Entries a client wrote itself (left of its own address) never travel on.
  */
 function chain(exchange: Exchange): string[] {
-  const peer = (exchange.req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const address = exchange.req.socket.remoteAddress ?? '';
+  const peer = address.startsWith('::ffff:') ? address.replace(MAPPED_V4, '') : address;
   const client = exchange.clientIp;
   if (client === peer || client === '') return [peer];
   const incoming = exchange.header('x-forwarded-for');
@@ -90,26 +107,20 @@ function chain(exchange: Exchange): string[] {
  * the identity headers a capability (auth) set for upstreams, then the route's own changes.
  */
 export function requestHeaders(exchange: Exchange, route: CompiledRoute): Record<string, string | string[]> {
-  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request');
-  delete headers['x-forwarded-for'];
-  delete headers['x-forwarded-proto'];
-  delete headers['x-forwarded-host'];
-  delete headers['x-real-ip'];
-  delete headers.forwarded;
-  // The upstream is addressed by its own name; the public host travels in X-Forwarded-Host.
-  delete headers.host;
-  // Node already answered `Expect: 100-continue` to the client; this hop sends the body at once.
-  delete headers.expect;
+  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request', REPLACED);
   const hops = chain(exchange);
   const proto = exchange.protocol;
   const host = exchange.host;
-  headers['x-forwarded-for'] = hops.join(', ');
+  const last = `;proto=${proto}${host === undefined ? '' : `;host=${quoteIfNeeded(host)}`}`;
+  if (hops.length === 1) {
+    headers['x-forwarded-for'] = hops[0]!;
+    headers.forwarded = `for=${forwardedNode(hops[0]!)}${last}`;
+  } else {
+    headers['x-forwarded-for'] = hops.join(', ');
+    headers.forwarded = `${hops.map((hop) => `for=${forwardedNode(hop)}`).join(', ')}${last}`;
+  }
   headers['x-forwarded-proto'] = proto;
   if (host !== undefined) headers['x-forwarded-host'] = host;
-  const elements = hops.map((hop) => `for=${forwardedNode(hop)}`);
-  elements[elements.length - 1] +=
-    `;proto=${proto}${host === undefined ? '' : `;host=${quoteIfNeeded(host)}`}`;
-  headers.forwarded = elements.join(', ');
   const identity = exchange.state.forwardHeaders;
   if (identity !== undefined) for (const name in identity) headers[name] = identity[name]!;
   for (const name of route.requestRemove) delete headers[name];
