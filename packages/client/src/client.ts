@@ -145,6 +145,13 @@ export interface CallOptions {
   /** Path and query (`/orders/42?expand=lines`), relative to the endpoint. */
   path: string;
   headers?: Record<string, string | string[]>;
+  /**
+   * The `headers` object belongs to this call and its names are lower case (a forwarder that built it
+   * for this call): the client adds the trace context and the deadline to it instead of copying it.
+   *
+   * @default false
+   */
+  headersOwned?: boolean;
   /** A string or bytes can be retried; a stream cannot (a call with a stream body is tried once). */
   body?: string | Uint8Array | NodeJS.ReadableStream | AsyncIterable<Uint8Array> | null;
   signal?: AbortSignal;
@@ -683,8 +690,12 @@ export function createClient(options: ClientOptions): Client {
     });
     // Header names compared case-insensitively: a caller's `Traceparent` or `X-Deadline-Ms` must not
     // travel next to the ones set here.
-    const headers: Record<string, string | string[]> = {};
-    for (const name in call.headers) headers[name.toLowerCase()] = call.headers[name]!;
+    let headers: Record<string, string | string[]>;
+    if (call.headersOwned === true && call.headers !== undefined) headers = call.headers;
+    else {
+      headers = {};
+      for (const name in call.headers) headers[name.toLowerCase()] = call.headers[name]!;
+    }
     for (const name in span.headers) headers[name.toLowerCase()] = span.headers[name]!;
     if (deadlineHeader !== undefined)
       headers[deadlineHeader] = String(Math.max(1, Math.floor(deadlineAt - performance.now())));

@@ -60,10 +60,11 @@ export interface HeaderHygiene {
    */
   stripInbound(headers: IncomingHttpHeaders): number;
   /**
-   * A new header object (lowercase names, no prototype) for forwarding a request or a response, without
-   * hop-by-hop headers, headers named in `Connection`, stripped headers (requests only), headers whose
-   * name is not a token (so also HTTP/2 pseudo-headers), and values containing CR, LF, NUL or other
-   * characters not allowed in a field value. Of a multi-valued header only the bad lines are dropped.
+   * A new plain header object (lowercase names; `__proto__` an own property like any header) for
+   * forwarding a request or a response, without hop-by-hop headers, headers named in `Connection`,
+   * stripped headers (requests only), the lowercase names in `omit`, headers whose name is not a token
+   * (so also HTTP/2 pseudo-headers), and values containing CR, LF, NUL or other characters not allowed
+   * in a field value. Of a multi-valued header only the bad lines are dropped.
    */
   forward(
     headers: IncomingHttpHeaders | OutgoingHttpHeaders,

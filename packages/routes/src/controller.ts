@@ -28,7 +28,13 @@ import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from '.
 import { captureResponse, readCapped } from './capture.js';
 import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
 import { RouteBodyConsumed } from './errors.js';
-import { type ResponseContext, requestHeaders, responseHeaders, upstreamPath } from './forward.js';
+import {
+  forwardOmissions,
+  type ResponseContext,
+  requestHeaders,
+  responseHeaders,
+  upstreamPath,
+} from './forward.js';
 import { etcdSource, fileSource, type TableDocument, type TableSource } from './source.js';
 import {
   type CompiledRoute,
@@ -269,6 +275,8 @@ export class Routes extends EventEmitter implements Middleware {
   readonly name: string;
   readonly #context: RoutesContext;
   readonly #source: TableSource | undefined;
+  /** Request headers never forwarded as received (see forwardOmissions). */
+  readonly #omit: ReadonlySet<string>;
   readonly #override: (Required<Omit<OverrideOptions, 'allow'>> & Pick<OverrideOptions, 'allow'>) | undefined;
   readonly #gateIntervalMs: number;
   #states: RouteState[] = [];
@@ -307,6 +315,7 @@ export class Routes extends EventEmitter implements Middleware {
             roles: o?.roles ?? [],
             allow: o?.allow,
           };
+    this.#omit = forwardOmissions(this.#override?.header);
     if (options.table !== undefined) this.#apply(compileTable(options.table, this.#tableContext()), 'code');
   }
 
@@ -629,8 +638,7 @@ export class Routes extends EventEmitter implements Middleware {
     exchange.annotate('gatehouse.upstream', route.service!);
     exchange.matchedRoute = route.spec.path;
     const client = this.#context.clientFor(route.service!);
-    const headers = requestHeaders(exchange, route);
-    if (this.#override !== undefined) delete headers[this.#override.header];
+    const headers = requestHeaders(exchange, route, this.#omit);
     const body = peeked !== undefined ? upstreamBody(req, peeked) : hasBody(req) ? req : undefined;
     const replayable = peeked === undefined || peeked.complete;
     const started = performance.now();
@@ -646,6 +654,7 @@ export class Routes extends EventEmitter implements Middleware {
         method: exchange.method,
         path: upstreamPath(exchange, route, this.#keepPercent),
         headers,
+        headersOwned: true,
         body,
         bindCancel: (cancel) => {
           flow.cancel = cancel;
@@ -816,8 +825,7 @@ export class Routes extends EventEmitter implements Middleware {
       const local = res.writableFinished ? sampleLocal() : undefined;
       setImmediate(() => {
         // Built now, not before the local handler ran: nothing the copy needs is on the latency path.
-        const headers = requestHeaders(exchange, route);
-        if (this.#override !== undefined) delete headers[this.#override.header];
+        const headers = requestHeaders(exchange, route, this.#omit);
         const path = upstreamPath(exchange, route, this.#keepPercent);
         context
           .with(active, () =>
@@ -984,8 +992,7 @@ export class Routes extends EventEmitter implements Middleware {
       }
     }
     const route = state.route;
-    const headers = requestHeaders(exchange, route);
-    if (this.#override !== undefined) delete headers[this.#override.header];
+    const headers = requestHeaders(exchange, route, this.#omit);
     const controller = new AbortController();
     const onClose = () => controller.abort();
     socket.once('close', onClose);

@@ -72,7 +72,7 @@ function quoteIfNeeded(value: string): string {
 const MAPPED_V4 = /^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/;
 
 /** What the forwarded request never carries from the incoming one: it gets its own. */
-const REPLACED = new Set([
+const REPLACED: readonly string[] = [
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
@@ -82,7 +82,16 @@ const REPLACED = new Set([
   'host',
   // Node already answered `Expect: 100-continue` to the client; this hop sends the body at once.
   'expect',
-]);
+];
+
+/**
+ * The request headers a forwarded request never carries as received: those the forwarder writes
+ * itself, and the migration override header (`override`, lower case) when there is one.
+ */
+export function forwardOmissions(override?: string): ReadonlySet<string> {
+  return new Set(override === undefined ? REPLACED : [...REPLACED, override]);
+}
+const DEFAULT_OMISSIONS = forwardOmissions();
 
 /**
  * The forwarding chain: the client (as core's trusted-proxy rules found it), any trusted proxies the
@@ -106,8 +115,12 @@ function chain(exchange: Exchange): string[] {
  * identity headers and bad values all removed), fresh `X-Forwarded-For/Proto/Host` and `Forwarded`,
  * the identity headers a capability (auth) set for upstreams, then the route's own changes.
  */
-export function requestHeaders(exchange: Exchange, route: CompiledRoute): Record<string, string | string[]> {
-  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request', REPLACED);
+export function requestHeaders(
+  exchange: Exchange,
+  route: CompiledRoute,
+  omit: ReadonlySet<string> = DEFAULT_OMISSIONS,
+): Record<string, string | string[]> {
+  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request', omit);
   const hops = chain(exchange);
   const proto = exchange.protocol;
   const host = exchange.host;
@@ -122,7 +135,7 @@ export function requestHeaders(exchange: Exchange, route: CompiledRoute): Record
   headers['x-forwarded-proto'] = proto;
   if (host !== undefined) headers['x-forwarded-host'] = host;
   const identity = exchange.state.forwardHeaders;
-  if (identity !== undefined) for (const name in identity) headers[name] = identity[name]!;
+  if (identity !== undefined) for (const name in identity) headers[name.toLowerCase()] = identity[name]!;
   for (const name of route.requestRemove) delete headers[name];
   for (const [name, value] of route.requestSet) headers[name] = value;
   return headers;
