@@ -21,7 +21,7 @@ import { type BulkheadPolicy, BulkheadRejectedError, bulkhead as cockatielBulkhe
 import type { Dispatcher } from 'undici';
 import { buildConnector, Pool } from 'undici';
 import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
-import { Breaker, type BreakerOptions } from './breaker.js';
+import { type Admission, Breaker, type BreakerOptions } from './breaker.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
 import { EndpointState, eligible, isServerFailure, type OutlierOptions } from './endpoints.js';
@@ -671,6 +671,25 @@ export function createClient(options: ClientOptions): Client {
     const breaker = state.breaker;
     const admitted = breaker === undefined ? 'closed' : breaker.admit();
     if (admitted === false) return Promise.resolve({ failure: circuitRefusal(state), state });
+    try {
+      return launch(state, call, deadlineAt, cancel, admitted);
+    } catch (error) {
+      // Thrown before the request left (a tracer, a header value): the endpoint was never asked, and
+      // an admitted probe must not keep its circuit half-open for ever.
+      breaker?.record(admitted, undefined);
+      return Promise.resolve({ failure: { kind: 'other', error }, state });
+    }
+  };
+
+  /** The request of an attempt its endpoint's breaker admitted. */
+  const launch = (
+    state: EndpointState,
+    call: CallOptions,
+    deadlineAt: number,
+    cancel: Cancel,
+    admitted: Admission,
+  ): Promise<Outcome> => {
+    const breaker = state.breaker;
     const perTry = Math.max(1, Math.min(timeouts.perTryMs, deadlineAt - performance.now()));
     const signal = new AttemptSignal();
     let why: unknown;
@@ -977,7 +996,9 @@ export function createClient(options: ClientOptions): Client {
         },
       );
     } catch (error) {
-      // Something thrown before the first await (a tracer, a header): a rejection, as from any call.
+      // Something thrown before the first await (a tracer, a header): a rejection, as from any call,
+      // and a probe admitted by the service breaker gives its turn back.
+      serviceBreaker?.record(admitted, undefined);
       return Promise.reject(error);
     }
   };
@@ -997,12 +1018,17 @@ export function createClient(options: ClientOptions): Client {
     counts.requests++;
     const state = pick(new Set(), call.hashKey);
     if (state === undefined) throw new UpstreamUnavailable(`No endpoint of '${name}' is available`);
-    const admitted = state.breaker === undefined ? 'closed' : state.breaker.admit();
-    if (admitted === false) throw finalError(circuitRefusal(state));
     const span = tracer.startClientSpan({ method: 'GET', origin: state.origin, path: call.path });
     const headers: Record<string, string | string[]> = {};
     for (const key in call.headers) headers[key.toLowerCase()] = call.headers[key]!;
     for (const key in span.headers) headers[key.toLowerCase()] = span.headers[key]!;
+    // Admitted last, right before the request: nothing between may throw and strand a probe.
+    const admitted = state.breaker === undefined ? 'closed' : state.breaker.admit();
+    if (admitted === false) {
+      const refusal = circuitRefusal(state);
+      span.end({ error: refusal.error });
+      throw finalError(refusal);
+    }
     const started = performance.now();
     state.counts.requests++;
     try {

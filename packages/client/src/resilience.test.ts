@@ -267,6 +267,37 @@ describe('endpoint circuit breaker', () => {
     return { first: probe1.at - opened, second: probe2.at - reopened };
   };
 
+  test('a probe that never left (its tracer threw) gives its turn back: the next call probes and closes the circuit', async () => {
+    const upstream = await fx.upstream();
+    const status = { value: 503 };
+    switchable(upstream, status);
+    let tracerBroken = false;
+    const client = fx.client({
+      name: 'orders',
+      endpoints: [upstream.url],
+      breaker: { endpoint: { threshold: 1, halfOpenAfterMs: 50 }, service: false },
+      outlier: false,
+      retry: { maxAttempts: 1 },
+      tracer: {
+        startClientSpan: () => {
+          if (tracerBroken) throw new Error('tracer broke');
+          return { headers: {}, end: () => {} };
+        },
+      },
+    });
+    expect(await get(client)).toBe(503);
+    expect(endpointStats(client, upstream.id).circuit).toBe('open');
+    await sleep(70);
+    status.value = 200;
+    tracerBroken = true;
+    await expect(get(client)).rejects.toMatchObject({ code: 'GH_UPSTREAM_BAD_RESPONSE' });
+    expect(upstream.hits()).toBe(1);
+    expect(endpointStats(client, upstream.id).circuit).toBe('open');
+    tracerBroken = false;
+    expect(await get(client)).toBe(200);
+    expect(endpointStats(client, upstream.id).circuit).toBe('closed');
+  });
+
   test('a failed half-open probe re-opens the circuit for longer (exponential backoff); a passing one closes it', async () => {
     // Four endpoints at once: the open durations are what is measured, and each must follow the rule.
     const results = await Promise.all([cycle(), cycle(), cycle(), cycle()]);
