@@ -42,6 +42,11 @@ const failing = await listen((_req, res) => {
   res.writeHead(503, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ upstream: 'down' }));
 });
+// Answers 500 every time: one answer opens the circuit of a client with threshold 1.
+const broken = await listen((_req, res) => {
+  res.writeHead(500, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ upstream: 'broken' }));
+});
 // A port nobody listens on: bound, closed, so connections are refused.
 const refused = await listen(() => {});
 const refusedServer = upstreams.pop()!;
@@ -64,9 +69,17 @@ conformance({
         reset: { url: resetting },
         failing: { url: failing },
         refused: { endpoints: [refused] },
+        broken: { url: broken },
       },
     },
-    chain: (gw) => [gw.deadline()],
+    chain: (gw) => {
+      // Made first, so the handler's gw.client('broken') gets this one: a circuit that opens at once.
+      gw.client('broken', {
+        breaker: { endpoint: { threshold: 1, halfOpenAfterMs: 60_000 } },
+        outlier: false,
+      });
+      return [gw.deadline()];
+    },
   },
   scenarios: [
     {
@@ -108,6 +121,15 @@ conformance({
         status: 200,
         body: { path: '/echo', query: 'x', deadlineSent: true, deadlineAtMost2s: false },
       },
+    },
+    {
+      name: "a service whose endpoint's circuit is open → 503 GH_CIRCUIT_OPEN, nothing internal shown",
+      // The first call's 500 is relayed and opens the circuit (threshold 1).
+      before: [
+        { request: { path: '/upstream/broken' }, expect: { status: 500, body: { upstream: 'broken' } } },
+      ],
+      request: { path: '/upstream/broken' },
+      expect: { status: 503, problem: 'GH_CIRCUIT_OPEN', absent: [broken.split(':').at(-1)!] },
     },
     {
       name: 'a service the configuration does not name → 500 GH_INTERNAL, nothing shown',
