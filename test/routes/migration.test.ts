@@ -95,6 +95,44 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
     expect(items.received.length).toBe(4);
   });
 
+  it("noise samples spend no client's rate-limit quota, and a forged sample header marks nothing", async () => {
+    const limited = await startRoutesApp(framework, {
+      config: { services: { items: { url: items.url } } },
+      before: (gw) => [gw.rateLimit({ limits: [{ name: 'few', points: 3, duration: '1m' }] })],
+      routes: {
+        table: [
+          {
+            name: 'items',
+            path: '/items/:id',
+            service: 'items',
+            mode: 'shadow',
+            shadow: { noiseSampleRate: 1 },
+          },
+        ],
+      },
+    });
+    try {
+      const report = () => limited.routes.migration()[0]!;
+      for (const id of ['1', '2', '3']) {
+        const res = await get(limited, `/items/${id}`);
+        expect(res.status, `request ${id}`).toBe(200);
+        // Each copy is compared after its noise sample came back: one at a time, as a client would.
+        await waitFor(() => report().diff.compared === Number(id));
+      }
+      // Every request was sampled (answered locally twice), and the samples were not refused.
+      expect(report().diff.noiseSamples).toBe(3);
+      expect(limited.local.filter((l) => l.path.startsWith('/items/')).length).toBe(6);
+      // The client's quota was spent by its own three requests only: the fourth is the first refused.
+      const fourth = await get(limited, '/items/4');
+      expect(fourth.status).toBe(429);
+      // A client sending the sample header with a made-up value is limited like any other request.
+      const forged = await get(limited, '/items/5', { 'gatehouse-noise-sample': 'guess' });
+      expect(forged.status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('serves the same report at /migration and the table at /routes (gw.admin())', async () => {
     const admin = await startRoutesApp(framework, {
       config: { services: { items: { url: items.url } } },

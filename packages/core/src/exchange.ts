@@ -1,5 +1,6 @@
 // The neutral view of one HTTP exchange, shared by every Gatehouse middleware on a request whichever
 // framework runs it. One object per request; everything else is computed when first asked for.
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ProxyTrust } from './client-ip.js';
@@ -16,6 +17,8 @@ export interface ExchangeRuntime {
   readonly problems: ProblemOptions;
   /** True while the gateway drains: responses then carry `Connection: close`. */
   readonly draining: boolean;
+  /** The secret that marks a request the gateway sent to itself (see {@link INTERNAL_REQUEST_HEADER}). */
+  readonly internalSecret: string;
   exchangeStarted(exchange: Exchange): void;
   /**
    * Middleware with `alwaysRun` mounted on this gateway, in mount order: a refused request runs all of
@@ -61,6 +64,20 @@ export type Scope = <T>(fn: () => T, exchange: Exchange) => T;
 /** A value shared by spans, metrics and log lines (principal id, API version, upstream, …). */
 export type Annotation = string | number | boolean;
 
+/**
+ * The header of a request a gateway sends to itself (the migration controller's noise samples), with
+ * the gateway's per-process `internalSecret`. Removed from every incoming request when its exchange is
+ * made, so it never reaches the application or an upstream; a wrong value marks nothing.
+ */
+export const INTERNAL_REQUEST_HEADER = 'gatehouse-noise-sample';
+
+function isSecret(value: string | string[] | undefined, secret: string): boolean {
+  if (typeof value !== 'string') return false;
+  const given = Buffer.from(value);
+  const wanted = Buffer.from(secret);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
 // The exchange lives on the request only: every extra property on Node's request and response objects
 // measurably slows Express (bench/RESULTS.md), and the response reaches it through `res.req`.
 const kExchange = Symbol.for('gatehouse.exchange');
@@ -93,6 +110,11 @@ export class Exchange {
   failure: unknown;
   /** The code of the problem sent for this request (`GH_…`), if one was. */
   problemCode: string | undefined;
+  /**
+   * A request this gateway sent to itself (a migration noise sample): authenticated like any other,
+   * but never rate limited and never counted as a route's traffic.
+   */
+  readonly internal: boolean;
 
   #path: string;
   #rawPath: string | undefined;
@@ -136,6 +158,12 @@ export class Exchange {
     this.native = native;
     this.failure = undefined;
     this.problemCode = undefined;
+    const marker = req.headers[INTERNAL_REQUEST_HEADER];
+    if (marker === undefined) this.internal = false;
+    else {
+      delete req.headers[INTERNAL_REQUEST_HEADER];
+      this.internal = isSecret(marker, runtime.internalSecret);
+    }
     stripInbound(req, runtime.headerHygiene);
     if (runtime.draining) res.setHeader('connection', 'close');
     // The end of the response is watched only when something needs it (onFinish hooks, the signal,

@@ -1,7 +1,7 @@
 // The Gateway: configuration validated once, the compiled per-request runtime, named services, shared
 // state, and the lifecycle (start → ready → draining → closed) with in-flight accounting.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type AdminEndpoint, type AdminOptions, admin } from './admin.js';
@@ -86,6 +86,12 @@ export class Gateway implements ExchangeRuntime {
   get draining(): boolean {
     return this.#state === 'draining' || this.#state === 'closed';
   }
+
+  /**
+   * This process's secret for requests the gateway sends to itself (the migration controller's noise
+   * samples): sent in {@link INTERNAL_REQUEST_HEADER}, it makes the exchange `internal`.
+   */
+  readonly internalSecret: string = randomBytes(24).toString('hex');
 
   /** The names of the configured services. */
   get services(): readonly string[] {

@@ -41,6 +41,7 @@ export {
   ensureExchange,
   exchangeOf,
   type FrameworkInfo,
+  INTERNAL_REQUEST_HEADER,
   type Scope,
 } from './exchange.js';
 export {

@@ -174,9 +174,12 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdResolver and registerWithE
     const told: string[][] = [];
     resolver.subscribe((list) => told.push(ids(list)));
     await etcd.revoke(lease);
+    // The key can be stored a moment before the registration has processed etcd's answer (and a
+    // re-registration may take more than one lease): wait until both agree on the new lease.
     const again = await waitFor('a new registration', async () => {
       const kv = await etcd.get(registration.key);
-      return kv !== undefined && kv.lease !== lease && kv;
+      const status = registration.status();
+      return kv !== undefined && kv.lease !== lease && status.registered && status.leaseId === kv.lease && kv;
     });
     expect(registration.status()).toMatchObject({ registered: true, leaseId: again.lease });
     await waitFor('the resolver to see it back', () => told.length === 2);

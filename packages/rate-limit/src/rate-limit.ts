@@ -259,6 +259,8 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   const middleware: RateLimit = {
     name: `rateLimit(${resolved.name})`,
     onRequest(exchange) {
+      // A request the gateway sent to itself (a migration noise sample) spends no client's quota.
+      if (exchange.internal) return counts.add('exempt', exchange);
       if (exempt !== undefined && isExempt(exchange, exempt)) return counts.add('exempt', exchange);
       let scope: Scope = top;
       if (routes.length > 0) {

@@ -1,7 +1,6 @@
 // The migration controller: matches requests against the route table and serves each matched one in
 // its route's mode (local, shadow, split, fallback, remote), keeps per-side windows, compares shadow
 // answers, enforces gates, and swaps in new tables atomically.
-import { timingSafeEqual } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, ServerResponse } from 'node:http';
@@ -13,6 +12,7 @@ import {
   ensureExchange,
   type Gateway,
   HANDLED,
+  INTERNAL_REQUEST_HEADER,
   isGatehouseError,
   isThenable,
   type Middleware,
@@ -146,7 +146,6 @@ export interface MigrationReport {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const SAMPLE_HEADER = 'gatehouse-noise-sample';
 const demoteChannel = channel('gatehouse:routes:demote');
 const reloadChannel = channel('gatehouse:routes:reload');
 
@@ -285,7 +284,6 @@ export class Routes extends EventEmitter implements Middleware {
   #revision = 0;
   #rejection: Rejection | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #sampleSecret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
   #agent: Agent | undefined;
   #keepPercent: boolean;
 
@@ -515,7 +513,8 @@ export class Routes extends EventEmitter implements Middleware {
 
   onRequest(exchange: Exchange): RequestResult | Promise<RequestResult> {
     if (this.#states.length === 0) return undefined;
-    if (this.#isSample(exchange)) return undefined;
+    // A noise sample (the gateway asking itself for a second local answer): the application answers.
+    if (exchange.internal) return undefined;
     const state = this.#match(exchange);
     if (state === undefined) return undefined;
     const route = state.route;
@@ -538,15 +537,6 @@ export class Routes extends EventEmitter implements Middleware {
       case 'shadow':
         return this.#shadow(exchange, state);
     }
-  }
-
-  #isSample(exchange: Exchange): boolean {
-    const value = exchange.req.headers[SAMPLE_HEADER];
-    if (value === undefined) return false;
-    delete exchange.req.headers[SAMPLE_HEADER];
-    const given = Buffer.from(String(value));
-    const secret = Buffer.from(this.#sampleSecret);
-    return given.length === secret.length && timingSafeEqual(given, secret);
   }
 
   #forced(exchange: Exchange, state: RouteState): 'local' | 'remote' | undefined {
@@ -916,7 +906,7 @@ export class Routes extends EventEmitter implements Middleware {
           : address.address;
     const headers = this.#context.core.headerHygiene.forward(original.headers, 'request');
     delete headers.host;
-    headers[SAMPLE_HEADER] = this.#sampleSecret;
+    headers[INTERNAL_REQUEST_HEADER] = this.#context.core.internalSecret;
     this.#agent ??= new Agent({ connections: 4, keepAliveTimeout: 5_000 });
     try {
       const response = await undiciRequest(`http://${host}:${address.port}${original.url}`, {
