@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { exchangeOf, type GatewayConfig } from '@gatehouse/core';
 import { gateway as expressGateway } from '@gatehouse/express';
 import type { FrameworkGateway } from '@gatehouse/gateway';
@@ -138,6 +139,20 @@ function localAnswer(req: IncomingMessage, body: unknown) {
   return { side: 'local', method: req.method, url: req.url, body: body ?? null };
 }
 
+/**
+ * What `/gz/:id` answers: `{ id, name }`, gzip-compressed when the client accepts it (as a compression
+ * middleware would), for shadow comparisons against a service that does not compress.
+ */
+function compressedItem(
+  id: string,
+  acceptEncoding: string | undefined,
+): { body: Buffer; headers: Record<string, string> } {
+  const text = JSON.stringify({ id, name: `item ${id}` });
+  return /\bgzip\b/.test(acceptEncoding ?? '')
+    ? { body: gzipSync(text), headers: { 'content-encoding': 'gzip', vary: 'accept-encoding' } }
+    : { body: Buffer.from(text), headers: { vary: 'accept-encoding' } };
+}
+
 /** Data for noise tests: `id` is stable, `at` and `nonce` differ on every call. */
 const item = (id: string) => ({ id, name: `item ${id}`, at: Date.now() + counter, nonce: `n${++counter}` });
 
@@ -169,6 +184,11 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     app.get('/items/:id', (req, res) => {
       local.push({ method: req.method, path: req.path, body: null });
       res.json(item(req.params.id));
+    });
+    app.get('/gz/:id', (req, res) => {
+      local.push({ method: req.method, path: req.path, body: null });
+      const answer = compressedItem(req.params.id, req.headers['accept-encoding']);
+      res.set(answer.headers).type('application/json').send(answer.body);
     });
     app.get('/redirect', (_req, res) => {
       res.redirect(302, '/orders/1');
@@ -204,6 +224,13 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     router.get('/items/:id', (ctx) => {
       local.push({ method: ctx.method, path: ctx.path, body: null });
       ctx.body = item(ctx.params.id!);
+    });
+    router.get('/gz/:id', (ctx) => {
+      local.push({ method: ctx.method, path: ctx.path, body: null });
+      const answer = compressedItem(ctx.params.id!, ctx.get('accept-encoding'));
+      ctx.set(answer.headers);
+      ctx.type = 'application/json';
+      ctx.body = answer.body;
     });
     router.get('/redirect', (ctx) => {
       ctx.status = 302;

@@ -4,6 +4,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { ConfigError } from '@gatehouse/core';
 import type { ModeChange, Rejection } from '@gatehouse/routes';
 import { request } from 'undici';
@@ -93,6 +94,43 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
     });
     // The noise sample is answered locally only: the service saw one copy per client request.
     expect(items.received.length).toBe(4);
+  });
+
+  it('a local answer compressed by the app and a plain one from the service are compared as content', async () => {
+    // The service answers /gz/:id uncompressed; id 9 is named differently there.
+    const plain = await startUpstream((req, res) => {
+      const id = (req.url ?? '').split('/').pop()!;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ id, name: id === '9' ? 'renamed' : `item ${id}` }));
+    });
+    const gz = await startRoutesApp(framework, {
+      config: { services: { plain: { url: plain.url } } },
+      routes: {
+        table: [
+          { name: 'gz', path: '/gz/:id', service: 'plain', mode: 'shadow', shadow: { noiseSampleRate: 0 } },
+        ],
+      },
+    });
+    try {
+      const report = () => gz.routes.migration()[0]!;
+      const res = await request(`${gz.url}/gz/1`, { headers: { 'accept-encoding': 'gzip' } });
+      // The client got the app's compressed answer, untouched.
+      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(JSON.parse(gunzipSync(Buffer.from(await res.body.arrayBuffer())).toString())).toEqual({
+        id: '1',
+        name: 'item 1',
+      });
+      await waitFor(() => report().diff.compared === 1);
+      expect(report().diff).toMatchObject({ equal: 1, different: 0 });
+      const nine = await request(`${gz.url}/gz/9`, { headers: { 'accept-encoding': 'gzip' } });
+      await nine.body.dump();
+      await waitFor(() => report().diff.compared === 2);
+      expect(report().diff).toMatchObject({ equal: 1, different: 1 });
+      expect(report().diff.fields).toEqual({ '/name': 1 });
+    } finally {
+      await gz.close();
+      await plain.close();
+    }
   });
 
   it("noise samples spend no client's rate-limit quota, and a forged sample header marks nothing", async () => {

@@ -2,6 +2,7 @@
 // delaying it) and a service's (reading its body up to a cap).
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { ResponseSample } from './diff.js';
 
 /** Watches what the application writes to `res`, keeping at most `cap` bytes of body. */
@@ -61,4 +62,33 @@ export async function readCapped(
     chunks.push(bytes);
   }
   return { body: Buffer.concat(chunks, size), truncated: false };
+}
+
+type Decoder = (body: Buffer, options: { maxOutputLength: number }) => Buffer;
+const DECODERS: Record<string, Decoder> = {
+  gzip: gunzipSync,
+  'x-gzip': gunzipSync,
+  deflate: inflateSync,
+  br: brotliDecompressSync,
+};
+
+/**
+ * The sample with its body decoded when it carries one content coding zlib reads (gzip, deflate, br):
+ * a local app behind compression and a service that does not compress (or compresses otherwise) must
+ * compare equal when what they say is. Headers are left as they are. A decoded body over `cap` makes
+ * the sample truncated (not compared); a body that does not decode, or another coding, stays as bytes.
+ */
+export function decodeSample(sample: ResponseSample, cap: number): ResponseSample {
+  const header = sample.headers['content-encoding'];
+  if (typeof header !== 'string' || sample.body === undefined || sample.body.length === 0) return sample;
+  const decode = DECODERS[header.trim().toLowerCase()];
+  if (decode === undefined) return sample;
+  try {
+    return { ...sample, body: decode(sample.body, { maxOutputLength: cap }) };
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+      return { ...sample, body: undefined, truncated: true };
+    // Not what its header says: the bytes are compared, and differ from a well-formed answer.
+    return sample;
+  }
 }

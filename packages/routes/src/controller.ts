@@ -25,7 +25,7 @@ import {
 import { type Attributes, context, metrics, type ObservableResult } from '@opentelemetry/api';
 import { Agent, request as undiciRequest } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
-import { captureResponse, readCapped } from './capture.js';
+import { captureResponse, decodeSample, readCapped } from './capture.js';
 import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
 import { RouteBodyConsumed } from './errors.js';
 import {
@@ -869,11 +869,14 @@ export class Routes extends EventEmitter implements Middleware {
       remote = { status, headers: {}, body: undefined };
     }
     state.remote.record(performance.now() - started, remote.status >= 500);
+    // Compared as content: either side may compress (a compression middleware, a service's own).
+    const cap = route.shadow.maxBodyBytes;
+    const mine = decodeSample(local, cap);
     if (original !== undefined) {
-      const second = await this.#sampleLocal(request.method, original, route.shadow.maxBodyBytes);
-      if (second !== undefined) state.differ.learn(local, second);
+      const second = await this.#sampleLocal(request.method, original, cap);
+      if (second !== undefined) state.differ.learn(mine, decodeSample(second, cap));
     }
-    const result = state.differ.compare(local, remote, request);
+    const result = state.differ.compare(mine, decodeSample(remote, cap), request);
     if (result.skipped !== undefined) {
       state.skipped[result.skipped] = (state.skipped[result.skipped] ?? 0) + 1;
       return;
