@@ -45,6 +45,15 @@ function itemsService(nameOf: (id: string) => string = (id) => `item ${id}`) {
   };
 }
 
+/** /items/:id shadowed to the items service, every copy's noise sampled. */
+const SHADOWED_ITEMS = {
+  name: 'items',
+  path: '/items/:id',
+  service: 'items',
+  mode: 'shadow',
+  shadow: { noiseSampleRate: 1 },
+} as const;
+
 describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framework) => {
   let items: Upstream;
   let app: RoutesApp;
@@ -53,16 +62,7 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
     app = await startRoutesApp(framework, {
       config: { services: { items: { url: items.url } } },
       routes: {
-        table: [
-          {
-            name: 'items',
-            path: '/items/:id',
-            service: 'items',
-            mode: 'shadow',
-            shadow: { noiseSampleRate: 1 },
-            diff: { headers: ['content-type'] },
-          },
-        ],
+        table: [{ ...SHADOWED_ITEMS, diff: { headers: ['content-type'] } }],
       },
     });
   });
@@ -138,15 +138,7 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
       config: { services: { items: { url: items.url } } },
       before: (gw) => [gw.rateLimit({ limits: [{ name: 'few', points: 3, duration: '1m' }] })],
       routes: {
-        table: [
-          {
-            name: 'items',
-            path: '/items/:id',
-            service: 'items',
-            mode: 'shadow',
-            shadow: { noiseSampleRate: 1 },
-          },
-        ],
+        table: [SHADOWED_ITEMS],
       },
     });
     try {
