@@ -17,6 +17,7 @@ import {
   type Framework,
   sha256,
   startBoth,
+  upgradeRequest,
   waitFor,
   within,
 } from './support.js';
@@ -153,20 +154,10 @@ describe('WebSocket', () => {
     }
   });
 
-  const upgrade = (path: string) => ({
-    path,
-    headers: {
-      connection: 'Upgrade',
-      upgrade: 'websocket',
-      'sec-websocket-version': '13',
-      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    },
-  });
-
   it('an upgrade on a route without websocket: true is served as a plain request, never upgraded', async () => {
     const before = wsSeen.size;
     for (const fw of FRAMEWORKS) {
-      const res = await rawRequest(apps[fw].port, upgrade('/plain/x'));
+      const res = await rawRequest(apps[fw].port, upgradeRequest('/plain/x'));
       expect(res.status, fw).not.toBe(101);
       expect(res.headers.connection, fw).toEqual(['close']);
     }
@@ -190,7 +181,10 @@ describe('WebSocket', () => {
 
   it('an upgrade to a service that is down is 503 problem+json and the socket closes', async () => {
     // sendRaw settles only once the gateway closes the connection.
-    await expectProblemOnBoth(apps, upgrade('/ws-down/x'), { status: 503, code: 'GH_UPSTREAM_UNAVAILABLE' });
+    await expectProblemOnBoth(apps, upgradeRequest('/ws-down/x'), {
+      status: 503,
+      code: 'GH_UPSTREAM_UNAVAILABLE',
+    });
   });
 });
 

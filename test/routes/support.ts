@@ -102,3 +102,15 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** A raw WebSocket upgrade request (a fixed, valid Sec-WebSocket-Key) to `path`, with extra headers. */
+export const upgradeRequest = (path: string, headers: Record<string, string> = {}) => ({
+  path,
+  headers: {
+    connection: 'Upgrade',
+    upgrade: 'websocket',
+    'sec-websocket-version': '13',
+    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    ...headers,
+  },
+});

@@ -14,6 +14,7 @@ import {
   FRAMEWORKS,
   type Framework,
   startBoth,
+  upgradeRequest,
   within,
 } from './support.js';
 
@@ -55,16 +56,7 @@ afterAll(async () => {
   await closeBoth(apps);
 });
 
-const upgrade = (headers: Record<string, string> = {}, path = '/chat/room') => ({
-  path,
-  headers: {
-    connection: 'Upgrade',
-    upgrade: 'websocket',
-    'sec-websocket-version': '13',
-    'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    ...headers,
-  },
-});
+const upgrade = (headers: Record<string, string> = {}, path = '/chat/room') => upgradeRequest(path, headers);
 
 describe('WebSocket upgrades and gw.auth()', () => {
   it('an anonymous upgrade to a protected route is 401 problem+json, and never reaches the service', async () => {

@@ -5,6 +5,37 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureExchange, INTERNAL_REQUEST_HEADER } from './exchange.js';
 import { Gateway } from './gateway.js';
 
+describe('state', () => {
+  test('stateIfSet is undefined until something creates the state, then the same object', async () => {
+    const gateway = new Gateway();
+    const server = createServer((req, res) => {
+      const exchange = ensureExchange(req, res, gateway);
+      const before = exchange.stateIfSet;
+      exchange.state.forwardHeaders = { 'x-user-id': 'u1' };
+      res.end(
+        JSON.stringify({
+          before: before ?? null,
+          after: exchange.stateIfSet,
+          same: exchange.stateIfSet === exchange.state,
+        }),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(await res.json()).toEqual({
+        before: null,
+        after: { forwardHeaders: { 'x-user-id': 'u1' } },
+        same: true,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
+  });
+});
+
 describe('internal requests (the gateway asking itself)', () => {
   const gateway = new Gateway();
   const server = createServer((req, res) => {

@@ -262,6 +262,11 @@ export class Exchange {
     return this.#state;
   }
 
+  /** The shared state if a capability has set any, without creating it (for hot paths that only read). */
+  get stateIfSet(): Readonly<ExchangeState> | undefined {
+    return this.#state;
+  }
+
   /**
    * The route template that matched (`/orders/:id`): set by Gatehouse's own routing, else read from
    * the framework's router. `undefined` when nothing matched. Never the raw path.

@@ -134,7 +134,8 @@ export function requestHeaders(
   }
   headers['x-forwarded-proto'] = proto;
   if (host !== undefined) headers['x-forwarded-host'] = host;
-  const identity = exchange.state.forwardHeaders;
+  // Read without creating the state object: a gateway without auth forwarding has none.
+  const identity = exchange.stateIfSet?.forwardHeaders;
   if (identity !== undefined) for (const name in identity) headers[name.toLowerCase()] = identity[name]!;
   for (const name of route.requestRemove) delete headers[name];
   for (const [name, value] of route.requestSet) headers[name] = value;
