@@ -138,11 +138,11 @@ function undiciProxy(origin) {
   };
 }
 
-const PROXIES = new Set(['undici', 'koa-gatehouse', 'express-hpm', 'express-gatehouse']);
+const PROXIES = new Set(['undici', 'koa-gatehouse', 'express-hpm', 'express-gatehouse', 'express-undici']);
 
 /**
  * Starts one proxy of the issue-7 benchmarks in front of an upstream in this process.
- * @param {'undici' | 'koa-gatehouse' | 'express-hpm' | 'express-gatehouse'} kind
+ * @param {'undici' | 'koa-gatehouse' | 'express-hpm' | 'express-gatehouse' | 'express-undici'} kind
  */
 export async function startProxyBench(kind) {
   if (!PROXIES.has(kind)) throw new Error(`unknown proxy ${kind}`);
@@ -152,6 +152,12 @@ export async function startProxyBench(kind) {
 
   if (kind === 'undici') {
     reportListening(createServer(undiciProxy(origin)).listen(0, '127.0.0.1'));
+  } else if (kind === 'express-undici') {
+    // The floor of express-proxy: Express routing in front of the raw proxy (no Gatehouse).
+    const proxy = undiciProxy(origin);
+    const app = express();
+    app.use((req, res, next) => (req.path === '/hello' ? proxy(req, res) : next()));
+    reportListening(app.listen(0, '127.0.0.1'));
   } else if (kind === 'koa-gatehouse') {
     const gw = koaGateway({ services });
     const app = new Koa();
