@@ -34,4 +34,5 @@ export {
   memoryStore,
   type RedisStoreOptions,
   redisStore,
+  StoreTimeout,
 } from './store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { consumeWithInsurance, memoryStore } from './store.js';
+import { consumeWithInsurance, Deadlines, memoryStore, StoreTimeout } from './store.js';
 
 describe('memoryStore', () => {
   test('a fixed window per key: answers synchronously, counts beyond the points, resets when it ends', () => {
@@ -92,5 +92,52 @@ describe('consumeWithInsurance', () => {
       contexts.push(context),
     );
     expect(contexts).toEqual(['request-42']);
+  });
+});
+
+describe('Deadlines', () => {
+  test('one timer bounds every pending spend: late ones fail with StoreTimeout, settled ones keep their outcome', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const deadlines = new Deadlines(100);
+      const never = new Promise<string>(() => {});
+      const outcomes: string[] = [];
+      const track = (label: string, work: Promise<string>) =>
+        deadlines.bound(work).then(
+          (value) => outcomes.push(`${label}:${value}`),
+          (error: unknown) =>
+            outcomes.push(`${label}:${error instanceof StoreTimeout ? 'timeout' : String(error)}`),
+        );
+      const first = track('a', never);
+      vi.advanceTimersByTime(40);
+      const second = track('b', never);
+      const third = track('c', Promise.resolve('ok'));
+      const fourth = track('d', Promise.reject(new Error('refused')));
+      await Promise.all([third, fourth]);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(59);
+      expect(outcomes).toEqual(['c:ok', 'd:Error: refused']);
+      vi.advanceTimersByTime(1);
+      await first;
+      // a timed out at its deadline (100 ms); b has 40 ms left, and the timer is armed for it.
+      expect(outcomes).toEqual(['c:ok', 'd:Error: refused', 'a:timeout']);
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(40);
+      await second;
+      expect(outcomes).toEqual(['c:ok', 'd:Error: refused', 'a:timeout', 'b:timeout']);
+      expect(vi.getTimerCount()).toBe(0);
+      // Later spends arm it again; one that settles in time is never rejected.
+      let resolveLate!: (value: string) => void;
+      const late = track('e', new Promise<string>((resolve) => (resolveLate = resolve)));
+      vi.advanceTimersByTime(99);
+      resolveLate('in time');
+      await late;
+      vi.advanceTimersByTime(10);
+      expect(outcomes.at(-1)).toBe('e:in time');
+      expect(vi.getTimerCount()).toBe(0);
+      deadlines.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

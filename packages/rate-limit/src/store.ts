@@ -4,12 +4,7 @@
 import { createRequire } from 'node:module';
 import { isThenable } from '@gatehouse/core';
 import type { Redis, RedisOptions } from 'ioredis';
-import {
-  type RateLimiterAbstract,
-  RateLimiterRedis,
-  RateLimiterRes,
-  RLWrapperTimeouts,
-} from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** What a counter says after spending points. */
 export interface Answer {
@@ -214,8 +209,8 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
-      // ioredis times its own commands: no wrapper timer per call (RLWrapperTimeouts) is needed.
-      commandTimeout: timeoutMs,
+      // No commandTimeout: ioredis would arm a timer per command; the store's one deadline queue
+      // bounds every spend instead (see Deadlines).
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
       ...options.redisOptions,
     });
@@ -224,26 +219,29 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
     owned = true;
   }
   const memory = options.insurance === false ? undefined : memoryStore();
+  const deadlines = new Deadlines(timeoutMs);
   // A hung Redis keeps its connection 'ready': recent command failures count as degraded too.
   let lastFailure = Number.NEGATIVE_INFINITY;
   return {
     kind: 'redis',
     counter: ({ keyPrefix, points, durationMs }) => {
-      const redis = new RateLimiterRedis({
+      const limiter = new RateLimiterRedis({
         storeClient: client,
         keyPrefix,
         points,
         duration: Math.ceil(durationMs / 1000),
         rejectIfRedisNotReady: true,
       });
-      // A client we made times out its own commands; one we were given may not, so wrap it.
-      const limiter = owned
-        ? redis
-        : new RLWrapperTimeouts({ limiter: redis as unknown as RateLimiterAbstract, timeoutMs });
       return {
         consume: (key, cost, windowMs) =>
-          limiter
-            .consume(key, cost, windowMs === undefined ? {} : { customDuration: Math.ceil(windowMs / 1000) })
+          deadlines
+            .bound(
+              limiter.consume(
+                key,
+                cost,
+                windowMs === undefined ? {} : { customDuration: Math.ceil(windowMs / 1000) },
+              ),
+            )
             .then(
               (res) => toAnswer(res, false),
               (error: unknown) => {
@@ -260,9 +258,86 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
         : (spec) => memory.counter({ ...spec, points: Math.ceil(spec.points / instances) }),
     degraded: () => client.status !== 'ready' || Date.now() - lastFailure < 1000,
     close: async () => {
+      deadlines.close();
       await memory?.close?.();
       if (owned) client.disconnect();
     },
+  };
+}
+
+/** Why a Redis spend failed when Redis did not answer in time. */
+export class StoreTimeout extends Error {
+  override readonly name = 'StoreTimeout';
+}
+
+interface Pending {
+  readonly deadline: number;
+  readonly reject: (error: unknown) => void;
+  settled: boolean;
+}
+
+/**
+ * Bounds promises by one timeout with at most one timer for all of them. Written by hand: a timer per
+ * Redis command (ioredis's `commandTimeout`, rate-limiter-flexible's `RLWrapperTimeouts`) cost the
+ * Redis-limited benchmarks about 4 points of throughput (bench/RESULTS.md, session 6). Every spend has
+ * the same timeout, so deadlines come in the order spends start: a FIFO queue, with one timer armed
+ * for its oldest unsettled entry, is exact.
+ */
+export class Deadlines {
+  readonly #timeoutMs: number;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** `work`'s outcome, or a rejection with {@link StoreTimeout} once the timeout has passed. */
+  bound<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { deadline: Date.now() + this.#timeoutMs, reject, settled: false };
+      this.#queue.push(pending);
+      if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+      work.then(
+        (value) => {
+          pending.settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          pending.settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops the timer; spends still pending are left to their own outcome. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queue = [];
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#expire, Math.max(ms, 1));
+    this.#timer.unref();
+  }
+
+  readonly #expire = (): void => {
+    this.#timer = undefined;
+    const now = Date.now();
+    const queue = this.#queue;
+    let i = 0;
+    for (; i < queue.length; i++) {
+      const pending = queue[i]!;
+      if (pending.settled) continue;
+      if (pending.deadline > now) break;
+      pending.settled = true;
+      pending.reject(new StoreTimeout(`Redis did not answer within ${this.#timeoutMs} ms`));
+    }
+    // Settled entries after the first pending one stay until a later expiry reaches them.
+    this.#queue = i === 0 ? queue : queue.slice(i);
+    if (this.#queue.length > 0) this.#arm(this.#queue[0]!.deadline - now);
   };
 }
 
