@@ -18,8 +18,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type BulkheadPolicy, BulkheadRejectedError, bulkhead as cockatielBulkhead } from 'cockatiel';
-import type { Dispatcher } from 'undici';
-import { buildConnector, Pool } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
 import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
 import { type Admission, Breaker, type BreakerOptions } from './breaker.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
@@ -35,6 +34,7 @@ import {
   UpstreamUnavailable,
 } from './errors.js';
 import { type HealthCheckOptions, startHealthChecks } from './health.js';
+import { loadUndici } from './undici.js';
 
 /** Timeouts, in milliseconds. */
 export interface TimeoutOptions {
@@ -550,7 +550,7 @@ export function createClient(options: ClientOptions): Client {
     };
   };
   const makePool = (state: EndpointState) =>
-    new Pool(state.origin, {
+    new (loadUndici().Pool)(state.origin, {
       connections,
       connect: preciseConnector(connectOptions(state.endpoint), timeouts.connectMs),
       headersTimeout: timeouts.perTryMs,
@@ -1129,7 +1129,10 @@ export function createClient(options: ClientOptions): Client {
  * undici's own timeout stays as a backstop that destroys a socket that never connects.
  */
 function preciseConnector(options: Record<string, unknown>, timeoutMs: number): buildConnector.connector {
-  const connect = buildConnector({ ...options, timeout: timeoutMs + 1_000 } as buildConnector.BuildOptions);
+  const connect = loadUndici().buildConnector({
+    ...options,
+    timeout: timeoutMs + 1_000,
+  } as buildConnector.BuildOptions);
   return (opts, callback) => {
     let settled = false;
     const timer = setTimeout(() => {

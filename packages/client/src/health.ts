@@ -1,8 +1,8 @@
 // Active health checks: each endpoint is probed on an interval; `unhealthyThreshold` failed probes in
 // a row take it out of rotation and `healthyThreshold` passing ones bring it back. Written here
 // because undici has no health checking and the probes must share the client's endpoint set.
-import { request } from 'undici';
 import type { EndpointState } from './endpoints.js';
+import { loadUndici } from './undici.js';
 
 /** Options of active health checks. */
 export interface HealthCheckOptions {
@@ -41,7 +41,7 @@ export function startHealthChecks(
     probing.add(state);
     let ok = false;
     try {
-      const res = await request(`${state.origin}${options.path}`, {
+      const res = await loadUndici().request(`${state.origin}${options.path}`, {
         dispatcher: state.pool,
         method: 'GET',
         signal: AbortSignal.timeout(timeoutMs),

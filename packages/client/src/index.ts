@@ -41,3 +41,4 @@ export {
   UpstreamUnavailable,
 } from './errors.js';
 export type { HealthCheckOptions } from './health.js';
+export { loadUndici } from './undici.js';

@@ -5,7 +5,7 @@ import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import type { CallResponse, Client } from '@gatehouse/client';
+import { type CallResponse, type Client, loadUndici } from '@gatehouse/client';
 import {
   ConfigError,
   type Exchange,
@@ -23,7 +23,7 @@ import {
   writeRenderedToSocket,
 } from '@gatehouse/core';
 import { type Attributes, context, metrics, type ObservableResult } from '@opentelemetry/api';
-import { Agent, request as undiciRequest } from 'undici';
+import type { Agent } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
 import { captureResponse, decodeSample, readCapped } from './capture.js';
 import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
@@ -910,9 +910,9 @@ export class Routes extends EventEmitter implements Middleware {
     const headers = this.#context.core.headerHygiene.forward(original.headers, 'request');
     delete headers.host;
     headers[INTERNAL_REQUEST_HEADER] = this.#context.core.internalSecret;
-    this.#agent ??= new Agent({ connections: 4, keepAliveTimeout: 5_000 });
+    this.#agent ??= new (loadUndici().Agent)({ connections: 4, keepAliveTimeout: 5_000 });
     try {
-      const response = await undiciRequest(`http://${host}:${address.port}${original.url}`, {
+      const response = await loadUndici().request(`http://${host}:${address.port}${original.url}`, {
         method: method as 'GET',
         headers,
         dispatcher: this.#agent,

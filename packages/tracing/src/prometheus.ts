@@ -1,15 +1,21 @@
 // An in-process Prometheus registry: a private OpenTelemetry MeterProvider read on demand and
 // serialised to the Prometheus text exposition format, for a `/metrics` route on the app itself.
+import { createRequire } from 'node:module';
 import type { MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { diag } from '@opentelemetry/api';
-import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import {
-  DataPointType,
-  MeterProvider,
-  type MetricData,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type * as Exporter from '@opentelemetry/exporter-prometheus';
+import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+// The metrics SDK and the Prometheus serializer (3 MB of heap) are required when a registry is made,
+// not imported: most gateways never enable `metrics.prometheus`. Both are CommonJS without an
+// `exports` map, so `import` and `require` share one instance.
+const requireHere = createRequire(import.meta.url);
+let sdk: typeof SdkMetrics | undefined;
+const metricsSdk = (): typeof SdkMetrics => {
+  sdk ??= requireHere('@opentelemetry/sdk-metrics') as typeof SdkMetrics;
+  return sdk;
+};
 
 /** The `Content-Type` of {@link PrometheusRegistry.text}: Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -35,14 +41,17 @@ export interface PrometheusRegistry {
 }
 
 // A reader that only answers `collect()`: nothing is pushed, nothing to flush, no timer or server.
-// Cumulative temporality (the reader default) is what Prometheus expects.
-class PullReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
+// Cumulative temporality (the reader default) is what Prometheus expects. Made with the first registry.
+function pullReader(): SdkMetrics.MetricReader {
+  class PullReader extends metricsSdk().MetricReader {
+    protected override onForceFlush(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override onShutdown(): Promise<void> {
+      return Promise.resolve();
+    }
   }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
+  return new PullReader();
 }
 
 /**
@@ -55,8 +64,9 @@ class PullReader extends MetricReader {
  *   res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(await registry.text());
  */
 export function createPrometheusRegistry(): PrometheusRegistry {
-  const reader = new PullReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const reader = pullReader();
+  const meterProvider = new (metricsSdk().MeterProvider)({ readers: [reader] });
+  const { PrometheusSerializer } = requireHere('@opentelemetry/exporter-prometheus') as typeof Exporter;
   // prefix, appendTimestamp, withResourceConstantLabels, withoutTargetInfo, withoutScopeInfo
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   return {
@@ -83,14 +93,17 @@ function withUnitSuffixes(resourceMetrics: ResourceMetrics): ResourceMetrics {
 
 function renamed(metric: MetricData): MetricData {
   const { name, unit } = metric.descriptor;
-  const suffix = unitSuffix(unit, metric.dataPointType === DataPointType.GAUGE || isNonMonotonicSum(metric));
+  const suffix = unitSuffix(
+    unit,
+    metric.dataPointType === metricsSdk().DataPointType.GAUGE || isNonMonotonicSum(metric),
+  );
   const base = name.replace(/[^a-zA-Z0-9_]+/g, '_');
   const fullName = suffix === '' || base.endsWith(`_${suffix}`) ? name : `${name}_${suffix}`;
   return { ...metric, descriptor: { ...metric.descriptor, name: fullName, unit: '' } };
 }
 
 function isNonMonotonicSum(metric: MetricData): boolean {
-  return metric.dataPointType === DataPointType.SUM && !metric.isMonotonic;
+  return metric.dataPointType === metricsSdk().DataPointType.SUM && !metric.isMonotonic;
 }
 
 // UCUM units as OpenTelemetry uses them, and their Prometheus words.

@@ -1,5 +1,6 @@
 // Server spans, W3C/B3 propagation and client spans for outbound calls, on the OpenTelemetry API only:
 // without a registered SDK everything here is a no-op and the request path does almost nothing.
+import { createRequire } from 'node:module';
 import type { Exchange, Gateway, Middleware, Outcome } from '@gatehouse/core';
 import {
   type Attributes,
@@ -16,8 +17,8 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import type * as OtelCore from '@opentelemetry/core';
+import type * as B3 from '@opentelemetry/propagator-b3';
 import {
   createGatewayMetrics,
   type GatewayMetrics,
@@ -49,6 +50,10 @@ export interface TracingOptions {
   metrics?: MetricsOptions;
 }
 
+// The OpenTelemetry packages used only by some options are required when those options are used: a
+// smaller heap is measurably faster for small Express apps on Node 20 (bench/RESULTS.md, session 6).
+// They are CommonJS without an `exports` map, so `import` and `require` share one instance.
+const requireHere = createRequire(import.meta.url);
 const PROPAGATORS = new Set<PropagatorName>(['tracecontext', 'baggage', 'b3', 'b3multi']);
 const TRACER_NAME = '@gatehouse/tracing';
 
@@ -80,6 +85,12 @@ function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
     seen.add(name);
   }
   if (seen.has('b3') && seen.has('b3multi')) throw new TypeError("tracing: choose one of 'b3' and 'b3multi'");
+  // Required here, not imported: only configured propagators need them (about 2 MB of heap; see
+  // requireHere).
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = requireHere(
+    '@opentelemetry/core',
+  ) as typeof OtelCore;
+  const { B3InjectEncoding, B3Propagator } = requireHere('@opentelemetry/propagator-b3') as typeof B3;
   const propagators = names.map((name): TextMapPropagator => {
     switch (name) {
       case 'tracecontext':
