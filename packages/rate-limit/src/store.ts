@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { isThenable } from '@gatehouse/core';
 import type { Redis, RedisOptions } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type * as Flexible from 'rate-limiter-flexible';
 
 /** What a counter says after spending points. */
 export interface Answer {
@@ -181,12 +181,6 @@ export interface RedisStoreOptions {
 const requireHere = createRequire(import.meta.url);
 type RedisCtor = new (url: string, options: RedisOptions) => Redis;
 
-const toAnswer = (res: RateLimiterRes, refused: boolean): Answer => ({
-  remaining: res.remainingPoints,
-  resetMs: Math.max(res.msBeforeNext, 0),
-  refused,
-});
-
 /** Counters in Redis (ioredis, through rate-limiter-flexible), with in-process insurance for outages. */
 export function redisStore(options: RedisStoreOptions): LimiterStore {
   if (options.client === undefined && typeof options.url !== 'string') {
@@ -218,6 +212,14 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
     client.on('error', () => {});
     owned = true;
   }
+  // rate-limiter-flexible is required with the first Redis store, not imported: memory counters do not
+  // use it. CommonJS without an `exports` map, so there is one instance either way.
+  const { RateLimiterRedis, RateLimiterRes } = requireHere('rate-limiter-flexible') as typeof Flexible;
+  const toAnswer = (res: Flexible.RateLimiterRes, refused: boolean): Answer => ({
+    remaining: res.remainingPoints,
+    resetMs: Math.max(res.msBeforeNext, 0),
+    refused,
+  });
   const memory = options.insurance === false ? undefined : memoryStore();
   const deadlines = new Deadlines(timeoutMs);
   // A hung Redis keeps its connection 'ready': recent command failures count as degraded too.

@@ -2,10 +2,13 @@
 // reaches the logger.
 import { openSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { type Annotation, type Exchange, errorChannel, isHeaderName, type Middleware } from '@gatehouse/core';
 import { isSpanContextValid } from '@opentelemetry/api';
-import pino from 'pino';
+import type Pino from 'pino';
 import { ANNOTATIONS } from './state.js';
+
+const requireHere = createRequire(import.meta.url);
 
 /** Any logger with pino's shape works; pino is the default. */
 export interface AccessLogger {
@@ -246,6 +249,9 @@ function defaultLogger(config: Pick<Resolved, 'destination'>): {
   // asynchronous open reports failure late and then throws from pino's exit handler.
   const dest =
     typeof config.destination === 'string' ? openSync(config.destination, 'a') : config.destination;
+  // pino is required here, when the default logger is made, not imported: an application with its
+  // own logger (or no access log) never needs it. CommonJS without an `exports` map: one instance.
+  const pino = requireHere('pino') as typeof Pino;
   const stream = pino.destination({ dest, sync: false });
   // An unhandled 'error' on the destination would crash the process.
   stream.on('error', reportDetached);
