@@ -20,4 +20,4 @@ export function spend(key) {
   return `"api";r=${POINTS - entry.count};t=${Math.ceil((entry.resetAt - now) / 1000)}`;
 }
 
-export { POLICY };
+export { POINTS, POLICY, WINDOW_MS };

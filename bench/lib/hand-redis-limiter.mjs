@@ -1,12 +1,10 @@
 // A hand-written fixed-window limiter on Redis (no Gatehouse, no rate-limiter-flexible): one Lua script
-// per request (INCR, PEXPIRE on the first hit, PTTL) over one ioredis client, the same two IETF fields
-// as hand-limiter.mjs. The least a Redis limiter that answers with RateLimit headers costs these apps
+// per request (INCR, PEXPIRE on the first hit, PTTL) over one ioredis client, with hand-limiter.mjs's
+// window and policy. The least a Redis limiter that answers with RateLimit headers costs these apps
 // here: the floor of the *-rate-limit-redis benchmarks.
 import { Redis } from 'ioredis';
+import { POINTS, WINDOW_MS } from './hand-limiter.mjs';
 
-const POINTS = 1_000_000_000;
-const WINDOW_MS = 60_000;
-export const POLICY = `"api";q=${POINTS};w=60`;
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableOfflineQueue: false });
 redis.defineCommand('hit', {
   numberOfKeys: 1,
