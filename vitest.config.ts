@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests run against each package's TypeScript source: the `@gatehouse/source` export condition
+// Tests run against each package's TypeScript source: the `@gatehousejs/source` export condition
 // points at src/, so no build is needed between an edit and a test run.
 // Vitest also hands these to Node as --conditions, where they apply to require() in dependencies:
 // list only our own condition ('import' there would give CommonJS code the ESM builds).
-const conditions = ['@gatehouse/source', 'node'];
+const conditions = ['@gatehousejs/source', 'node'];
 
 const project = (name: string, include: string[]) => ({
   extends: true as const,

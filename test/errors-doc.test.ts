@@ -1,12 +1,12 @@
 // docs/errors.md lists every error code defined by every package, with its status.
 import { readFileSync } from 'node:fs';
-import { errorCodes } from '@gatehouse/core';
-import '@gatehouse/express';
-import '@gatehouse/koa';
-import '@gatehouse/auth';
-import '@gatehouse/rate-limit';
-import '@gatehouse/client';
-import '@gatehouse/routes';
+import { errorCodes } from '@gatehousejs/core';
+import '@gatehousejs/express';
+import '@gatehousejs/koa';
+import '@gatehousejs/auth';
+import '@gatehousejs/rate-limit';
+import '@gatehousejs/client';
+import '@gatehousejs/routes';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

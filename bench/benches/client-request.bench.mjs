@@ -1,4 +1,4 @@
-// Issue 6: undici.request straight to an upstream vs @gatehouse/client's request() through discovery,
+// Issue 6: undici.request straight to an upstream vs @gatehousejs/client's request() through discovery,
 // P2C, circuit breakers and the retry policy, to the same kind of upstream.
 
 export const name = 'client-request';

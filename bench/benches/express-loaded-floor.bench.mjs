@@ -1,4 +1,4 @@
-// Control: bare Express vs the same app (one plain next() middleware) with @gatehouse/express imported
+// Control: bare Express vs the same app (one plain next() middleware) with @gatehousejs/express imported
 // and a gateway made, but no Gatehouse middleware mounted. Read express-noop against it: the difference
 // between express-next-floor and this is what loading the packages alone costs a minimal app (on
 // Node 20, a GC effect of the bigger heap; see RESULTS.md, session 6).

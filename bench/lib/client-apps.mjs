@@ -1,11 +1,11 @@
 // The outbound-client benchmarks' server: a front server whose handler calls an upstream (started in
 // the same process, so both sides pay for it alike) and relays the answer. 'undici' calls it with
-// undici.request straight; 'gatehouse' through @gatehouse/client with discovery (a registry resolver),
+// undici.request straight; 'gatehouse' through @gatehousejs/client with discovery (a registry resolver),
 // P2C balancing, endpoint circuit breakers, the retry policy with its budget, and outlier ejection.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { createClient } from '@gatehouse/client';
-import { createRegistry } from '@gatehouse/discovery';
+import { createClient } from '@gatehousejs/client';
+import { createRegistry } from '@gatehousejs/discovery';
 import { request } from 'undici';
 import { reportListening } from './listening.mjs';
 

@@ -15,8 +15,8 @@
 // client has its answer, and compares the two answers).
 import { once } from 'node:events';
 import { createServer, Agent as HttpAgent } from 'node:http';
-import { gateway as expressGateway } from '@gatehouse/express';
-import { gateway as koaGateway } from '@gatehouse/koa';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import { gateway as koaGateway } from '@gatehousejs/koa';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import Koa from 'koa';

@@ -4,10 +4,10 @@
 // 'rate-limit-memory' / 'rate-limit-redis' (one window keyed by client address, on memory or on Redis).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehouse/auth';
-import { gateway as expressGateway } from '@gatehouse/express';
-import { gateway as koaGateway } from '@gatehouse/koa';
-import { redisStore } from '@gatehouse/rate-limit';
+import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import { gateway as koaGateway } from '@gatehousejs/koa';
+import { redisStore } from '@gatehousejs/rate-limit';
 import express from 'express';
 import Koa from 'koa';
 import { API_KEY, AUDIENCE, ISSUER } from './auth-fixture.mjs';
@@ -25,7 +25,7 @@ const VARIANTS = new Set([
   'rate-limit-redis',
 ]);
 
-/** @param {import('@gatehouse/gateway').FrameworkGateway<unknown>} gw @param {string} variant */
+/** @param {import('@gatehousejs/gateway').FrameworkGateway<unknown>} gw @param {string} variant */
 function capability(gw, variant) {
   if (!VARIANTS.has(variant)) throw new Error(`unknown variant ${variant}`);
   if (variant === 'noop') return gw.use({ name: 'noop' });

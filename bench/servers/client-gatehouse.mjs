@@ -1,4 +1,4 @@
-// A front server calling its upstream through @gatehouse/client: the candidate of client-request.
+// A front server calling its upstream through @gatehousejs/client: the candidate of client-request.
 import { startClientBench } from '../lib/client-apps.mjs';
 
 await startClientBench('gatehouse');

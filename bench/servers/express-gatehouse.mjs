@@ -1,5 +1,5 @@
 // Express 5 + Gatehouse request ids and problem+json errors: the candidate of express-request-id.
-import { gateway } from '@gatehouse/express';
+import { gateway } from '@gatehousejs/express';
 import express from 'express';
 import { reportListening } from '../lib/listening.mjs';
 

@@ -1,5 +1,5 @@
 // Koa 3 + Gatehouse problem+json errors and request ids: the candidate of koa-request-id.
-import { gateway } from '@gatehouse/koa';
+import { gateway } from '@gatehousejs/koa';
 import Koa from 'koa';
 import { reportListening } from '../lib/listening.mjs';
 

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
-import { mtlsAuthenticator, type PassportStrategy, passportAuthenticator } from '@gatehouse/auth';
+import { mtlsAuthenticator, type PassportStrategy, passportAuthenticator } from '@gatehousejs/auth';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, type Framework, type RunningApp, startApp } from '../support/apps.js';
 import {

@@ -1,7 +1,7 @@
 // gw.auth() against a real OpenID Provider (oidc-provider, in-process), on Express and on Koa:
 // RFC 9068 JWT access tokens verified through its JWKS, opaque tokens through RFC 7662
 // introspection, key rotation, and the JWKS endpoint failing or hanging (stale-if-error).
-import { introspectionAuthenticator, jwtAuthenticator } from '@gatehouse/auth';
+import { introspectionAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, type RunningApp, startApp } from '../support/apps.js';
 import { type OidcHarness, startOidcProvider } from '../support/oidc.js';

@@ -1,7 +1,7 @@
 // Authentication and authorization on both frameworks: JWT and API-key methods, per-route rules on
 // the normalized path, WWW-Authenticate challenges, identity forwarding, and every bad input the
 // issue lists. Tokens are signed once here, so both frameworks receive byte-identical requests.
-import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehouse/auth';
+import { apiKeyAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
 import {
   base64url,
   exportJWK,
@@ -78,7 +78,7 @@ const hugeToken = await token({ sub: 'alice', pad: 'x'.repeat(100_000) });
 export const API_KEY = 'gh_live_7Qm2xZr41kVb';
 
 function authChain<M>(
-  gw: { auth(o: Parameters<typeof import('@gatehouse/auth').auth>[0]): M },
+  gw: { auth(o: Parameters<typeof import('@gatehousejs/auth').auth>[0]): M },
   deny = false,
 ): M {
   return gw.auth({

@@ -1,7 +1,7 @@
 // Events through diagnostics_channel on both frameworks: lifecycle states in order, one start and one
 // finish per request, and faults reported with their phase.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Exchange, GatewayState } from '@gatehouse/core';
+import type { Exchange, GatewayState } from '@gatehousejs/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, startApp } from '../support/apps.js';
 import { request } from '../support/raw-http.js';

@@ -4,9 +4,9 @@
 // path, exemptions, the legacy/both/none header modes, and bad input. Counters live in each app's
 // memory, so every scenario spends its own bucket (its own client address, key or route) and the
 // scenarios can run in any order.
-import { apiKeyAuthenticator } from '@gatehouse/auth';
-import type { Exchange } from '@gatehouse/core';
-import type { FrameworkGateway } from '@gatehouse/gateway';
+import { apiKeyAuthenticator } from '@gatehousejs/auth';
+import type { Exchange } from '@gatehousejs/core';
+import type { FrameworkGateway } from '@gatehousejs/gateway';
 import { expect } from 'vitest';
 import type { Expectation, Scenario, Step, Suite } from '../support/conformance.js';
 import type { RawRequest, RawResponse } from '../support/raw-http.js';

@@ -4,10 +4,10 @@
 // shedding while the event loop is blocked, and validation of the options at start-up.
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
-import { ConfigError } from '@gatehouse/core';
-import { gateway as expressGateway } from '@gatehouse/express';
-import type { FrameworkGateway } from '@gatehouse/gateway';
-import { gateway as koaGateway } from '@gatehouse/koa';
+import { ConfigError } from '@gatehousejs/core';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import type { FrameworkGateway } from '@gatehousejs/gateway';
+import { gateway as koaGateway } from '@gatehousejs/koa';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, type Framework, type RunningApp, startApp } from '../support/apps.js';
 import { check, conformance, type Expectation, expectSame } from '../support/conformance.js';

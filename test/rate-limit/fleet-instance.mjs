@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 const config = JSON.parse(process.argv[2] ?? '{}');
 const { framework, url, name, prefix, points, duration, key, instances, timeoutMs } = config;
 
-const { redisStore } = await import('@gatehouse/rate-limit');
+const { redisStore } = await import('@gatehousejs/rate-limit');
 const store = redisStore({ url, instances, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 const options = { name, prefix, limits: [{ points, duration }], key, store };
 const onError = (error, info) => {
@@ -20,7 +20,7 @@ let gw;
 let listener;
 if (framework === 'express') {
   const { default: express } = await import('express');
-  const { gateway } = await import('@gatehouse/express');
+  const { gateway } = await import('@gatehousejs/express');
   gw = gateway({}, { onError });
   const limiter = gw.rateLimiter(options);
   const app = express();
@@ -36,7 +36,7 @@ if (framework === 'express') {
   listener = app;
 } else if (framework === 'koa') {
   const { default: Koa } = await import('koa');
-  const { gateway } = await import('@gatehouse/koa');
+  const { gateway } = await import('@gatehousejs/koa');
   gw = gateway({}, { onError });
   const limiter = gw.rateLimiter(options);
   const app = new Koa();

@@ -9,7 +9,7 @@ import type { Framework } from '../support/apps.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const INSTANCE = join(here, 'fleet-instance.mjs');
-// What a child imports, directly or through @gatehouse/gateway.
+// What a child imports, directly or through @gatehousejs/gateway.
 const BUILT = ['core', 'auth', 'tracing', 'rate-limit', 'gateway', 'express', 'koa'];
 
 /** What one instance is configured with (the same name, prefix and points on every instance). */
@@ -63,7 +63,7 @@ export function checkBuilt(): void {
   }
 }
 
-// Children must not inherit the test runner's `--conditions @gatehouse/source` (it would point them
+// Children must not inherit the test runner's `--conditions @gatehousejs/source` (it would point them
 // at .ts sources); spawn() passes no execArgv, and NODE_OPTIONS is cleaned of conditions too.
 function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };

@@ -1,8 +1,8 @@
-// @gatehouse/rate-limit against real Redis: four gateway processes (Express and Koa) bursting on one
+// @gatehousejs/rate-limit against real Redis: four gateway processes (Express and Koa) bursting on one
 // bucket, Redis killed and hung under traffic (insurance limits, bounded latency, recovery without a
 // restart), fail-closed and fail-open without insurance, calendar-quota TTLs, and an outbound limiter
 // shared by two processes.
-import { isGatehouseError } from '@gatehouse/core';
+import { isGatehouseError } from '@gatehousejs/core';
 import {
   createOutboundLimiter,
   type LimiterStore,
@@ -10,7 +10,7 @@ import {
   type RateLimit,
   type RateLimitOptions,
   redisStore,
-} from '@gatehouse/rate-limit';
+} from '@gatehousejs/rate-limit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, type Framework, type RunningApp, startApp } from '../support/apps.js';

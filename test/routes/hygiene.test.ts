@@ -2,7 +2,7 @@
 // hosts that try to pick another upstream, Location and Set-Cookie naming the service, CR/LF
 // injection, hop-by-hop and identity headers, X-Forwarded-* and Forwarded, route header changes, and
 // who may force a side with the override header.
-import { apiKeyAuthenticator } from '@gatehouse/auth';
+import { apiKeyAuthenticator } from '@gatehousejs/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSame } from '../support/conformance.js';
 import { type RawRequest, type RawResponse, request as raw } from '../support/raw-http.js';

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { apiKeyAuthenticator } from '@gatehouse/auth';
+import { apiKeyAuthenticator } from '@gatehousejs/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import {

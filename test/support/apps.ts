@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exchangeOf, GatehouseError, type GatewayConfig } from '@gatehouse/core';
-import { gateway as expressGateway } from '@gatehouse/express';
-import type { FrameworkGateway } from '@gatehouse/gateway';
-import { gateway as koaGateway } from '@gatehouse/koa';
+import { exchangeOf, GatehouseError, type GatewayConfig } from '@gatehousejs/core';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import type { FrameworkGateway } from '@gatehousejs/gateway';
+import { gateway as koaGateway } from '@gatehousejs/koa';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';
@@ -73,7 +73,7 @@ function principalOf(ex: ReturnType<typeof exchangeOf>) {
  * relays its status and JSON body: how an application handler uses the mesh client.
  */
 async function relay(
-  gw: { client(name: string): import('@gatehouse/client').Client },
+  gw: { client(name: string): import('@gatehousejs/client').Client },
   service: string,
   url: string,
 ) {

@@ -1,7 +1,7 @@
 // Neutral test middleware, written once and mounted on both frameworks, that exercise each phase.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatehouseError, HANDLED, type Middleware } from '@gatehouse/core';
+import { GatehouseError, HANDLED, type Middleware } from '@gatehousejs/core';
 
 const appendPhase =
   (name: string): Middleware['onResponse'] =>

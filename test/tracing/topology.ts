@@ -3,11 +3,11 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exchangeOf, type GatewayConfig } from '@gatehouse/core';
-import { gateway as expressGateway } from '@gatehouse/express';
-import type { FrameworkGateway } from '@gatehouse/gateway';
-import { gateway as koaGateway } from '@gatehouse/koa';
-import type { TracingOptions } from '@gatehouse/tracing';
+import { exchangeOf, type GatewayConfig } from '@gatehousejs/core';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import type { FrameworkGateway } from '@gatehousejs/gateway';
+import { gateway as koaGateway } from '@gatehousejs/koa';
+import type { TracingOptions } from '@gatehousejs/tracing';
 import Router from '@koa/router';
 import { trace } from '@opentelemetry/api';
 import express from 'express';

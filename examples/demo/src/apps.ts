@@ -1,10 +1,10 @@
 // The same small application on Express and on Koa, each made its own gateway by Gatehouse.
-import { type AuthOptions, apiKeyAuthenticator, hashApiKey } from '@gatehouse/auth';
-import { GatehouseError, type ResolvedConfig } from '@gatehouse/core';
-import { gateway as expressGateway } from '@gatehouse/express';
-import { gateway as koaGateway } from '@gatehouse/koa';
-import type { RateLimitOptions } from '@gatehouse/rate-limit';
-import type { Tracing } from '@gatehouse/tracing';
+import { type AuthOptions, apiKeyAuthenticator, hashApiKey } from '@gatehousejs/auth';
+import { GatehouseError, type ResolvedConfig } from '@gatehousejs/core';
+import { gateway as expressGateway } from '@gatehousejs/express';
+import { gateway as koaGateway } from '@gatehousejs/koa';
+import type { RateLimitOptions } from '@gatehousejs/rate-limit';
+import type { Tracing } from '@gatehousejs/tracing';
 import Router from '@koa/router';
 import express from 'express';
 import Koa from 'koa';

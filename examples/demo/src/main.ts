@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigFile } from '@gatehouse/core';
+import { loadConfigFile } from '@gatehousejs/core';
 import { DEMO_API_KEY, expressApp, koaApp } from './apps.js';
 import { createInventoryService } from './inventory.js';
 import { createOrdersService } from './orders.js';

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyOptions, type ApiKeyPrincipal, apiKeyAuthenticator, hashApiKey } from './api-keys.js';

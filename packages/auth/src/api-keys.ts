@@ -2,7 +2,7 @@
 // in inline configuration, a JSON file, a user lookup function or Redis. Plaintext keys are never kept.
 import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Exchange, isHeaderName } from '@gatehouse/core';
+import { type Exchange, isHeaderName } from '@gatehousejs/core';
 import { LRUCache } from 'lru-cache';
 import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
 import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, type Exchange, ensureExchange, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError, type Exchange, ensureExchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,

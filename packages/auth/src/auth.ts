@@ -8,7 +8,7 @@ import {
   isThenable,
   type Middleware,
   type RequestResult,
-} from '@gatehouse/core';
+} from '@gatehousejs/core';
 import { type Attributes, type MeterProvider, metrics, type ObservableResult } from '@opentelemetry/api';
 import {
   AuthFailed,
@@ -494,7 +494,7 @@ class Counts {
 // Outcomes are reported as an observable counter read at collection time, so the request path only
 // increments a number (no attribute object per request).
 function observe(provider: MeterProvider | undefined, counts: Counts): void {
-  const meter = (provider ?? metrics).getMeter('@gatehouse/auth');
+  const meter = (provider ?? metrics).getMeter('@gatehousejs/auth');
   const counter = meter.createObservableCounter('gatehouse.auth.requests', {
     description: 'Requests seen by auth(), by outcome (authenticated, anonymous, refused), method and reason',
     unit: '{request}',

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { Exchange, Gateway, isGatehouseError } from '@gatehouse/core';
+import { Exchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readBearer } from './bearer.js';
 import { refusalReason } from './errors.js';

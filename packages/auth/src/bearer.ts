@@ -1,6 +1,6 @@
 // Finds an OAuth2 bearer token in a request (RFC 6750 §2.1 header, optionally §2.3 query), shared by
 // every method that accepts bearer tokens (JWT, introspection).
-import type { Exchange } from '@gatehouse/core';
+import type { Exchange } from '@gatehousejs/core';
 import { AuthConflict, AuthInvalid, refuse } from './errors.js';
 
 /** Where {@link readBearer} may look for a token besides the `Authorization` header. */

@@ -1,6 +1,6 @@
 // Every way authentication or authorization can refuse a request, each with a stable code. The
 // middleware adds `WWW-Authenticate` (RFC 6750 §3) from the code: see `bearerError()`.
-import { defineError, type ErrorOptions, type GatehouseError } from '@gatehouse/core';
+import { defineError, type ErrorOptions, type GatehouseError } from '@gatehousejs/core';
 
 /** No credential was presented on a route that needs one. 401, no RFC 6750 `error`. */
 export const AuthRequired = defineError('GH_AUTH_REQUIRED', 401, 'Authentication required');

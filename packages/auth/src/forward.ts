@@ -2,7 +2,7 @@
 // and/or plain headers, never as anything the client sent. `createIdentityVerifier` is the small
 // piece a service behind the gateway uses to trust the token.
 import type { KeyObject } from 'node:crypto';
-import type { Exchange } from '@gatehouse/core';
+import type { Exchange } from '@gatehousejs/core';
 import { type CryptoKey, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AuthInvalid, AuthRequired, refuse } from './errors.js';
 import { type Problems, positiveInt, unknownKeys } from './options.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type IntrospectionOptions, introspectionAuthenticator } from './introspection.js';
 import { type ProbeServer, refusal, startProbeServer } from './test-probe.js';

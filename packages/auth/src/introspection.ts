@@ -1,7 +1,7 @@
 // OAuth 2.0 token introspection (RFC 7662) for opaque bearer tokens: the authorization server says
 // whether a token is active and whose it is; answers are cached, never past the token's expiry.
 import { createHash } from 'node:crypto';
-import { isHeaderName, isSafeHeaderValue } from '@gatehouse/core';
+import { isHeaderName, isSafeHeaderValue } from '@gatehousejs/core';
 import { LRUCache } from 'lru-cache';
 import { readBearer } from './bearer.js';
 import { AuthExpired, AuthInvalid, AuthUnavailable, refuse } from './errors.js';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, isGatehouseError } from '@gatehouse/core';
+import { ConfigError, isGatehouseError } from '@gatehousejs/core';
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { refusalReason } from './errors.js';

@@ -7,7 +7,7 @@
 // are still the ones tokens are signed with. It also has no bound on the response size or key count.
 // Here a refresh runs in the background and the cached keys keep verifying until one succeeds.
 import { performance } from 'node:perf_hooks';
-import type { GatehouseError } from '@gatehouse/core';
+import type { GatehouseError } from '@gatehousejs/core';
 import {
   type CryptoKey,
   createLocalJWKSet,

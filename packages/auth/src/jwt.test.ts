@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, Exchange, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError, Exchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import {
   base64url,
   CompactSign,

@@ -8,8 +8,8 @@ import {
   type webcrypto,
   X509Certificate,
 } from 'node:crypto';
-import type { Exchange, GatehouseError } from '@gatehouse/core';
-import { isGatehouseError } from '@gatehouse/core';
+import type { Exchange, GatehouseError } from '@gatehousejs/core';
+import { isGatehouseError } from '@gatehousejs/core';
 import {
   type CryptoKey,
   type JWK,

@@ -13,7 +13,7 @@ import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, ensureExchange, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError, ensureExchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { refusalReason } from './errors.js';
 import { mtlsAuthenticator, parseSubjectAltName, spiffeTrustDomain } from './mtls.js';

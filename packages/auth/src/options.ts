@@ -1,2 +1,2 @@
 // Option checking lives in core, shared with every capability package.
-export { nonEmptyString, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+export { nonEmptyString, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';

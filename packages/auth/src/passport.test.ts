@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, ensureExchange, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ConfigError, ensureExchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { refusalReason } from './errors.js';

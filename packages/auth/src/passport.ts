@@ -2,7 +2,7 @@
 // Gatehouse authentication method on any framework, without passport or koa-passport: the strategy
 // gets a per-request object carrying passport's five actions, and the first action it takes decides.
 import type { IncomingMessage } from 'node:http';
-import { type Exchange, isGatehouseError, isHeaderName, isSafeHeaderValue } from '@gatehouse/core';
+import { type Exchange, isGatehouseError, isHeaderName, isSafeHeaderValue } from '@gatehousejs/core';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';

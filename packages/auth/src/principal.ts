@@ -1,6 +1,6 @@
 // Who made the request, as every capability sees it, and the contract an authentication method
 // implements.
-import type { Exchange } from '@gatehouse/core';
+import type { Exchange } from '@gatehousejs/core';
 
 /** The authenticated caller. Immutable; shared by rate limiting, tracing, logs and forwarding. */
 export interface Principal {
@@ -41,7 +41,7 @@ export interface Authenticator {
   close?(): void | Promise<void>;
 }
 
-declare module '@gatehouse/core' {
+declare module '@gatehousejs/core' {
   interface ExchangeState {
     /** The authenticated caller, set by `auth()`; undefined for anonymous requests. */
     principal?: Principal;

@@ -1,7 +1,7 @@
 // Per-route requirements, compiled once: which requests need a principal and what it must hold.
 // Paths are matched against the exchange's NORMALIZED path (core), the one the router matches, so
 // `/public/../admin`, `/%61dmin`, `//admin`, `/ADMIN`, `/admin/` and `/admin;x=1` all meet `/admin`'s rule.
-import { createPathMatcher, type Exchange } from '@gatehouse/core';
+import { createPathMatcher, type Exchange } from '@gatehousejs/core';
 import { type Problems, unknownKeys } from './options.js';
 import type { Principal } from './principal.js';
 

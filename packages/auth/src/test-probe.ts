@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type OutgoingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Exchange, type GatehouseError, Gateway, isGatehouseError } from '@gatehouse/core';
+import { Exchange, type GatehouseError, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { expect } from 'vitest';
 import { refusalReason } from './errors.js';
 import type { Authenticator, Principal } from './principal.js';

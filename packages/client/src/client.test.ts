@@ -1,7 +1,7 @@
 // createClient() over real sockets: calls and fetch, endpoints leaving discovery mid-flight,
 // deadline propagation, and load balancing (p2c, EWMA, ring hash, zones, priorities).
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ensureExchange, enter, Gateway, isGatehouseError } from '@gatehouse/core';
+import { ensureExchange, enter, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { describe, expect, test } from 'vitest';
 import type { Client } from './client.js';
 import { DEADLINE_HEADER, deadline, withDeadline } from './deadline.js';

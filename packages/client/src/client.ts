@@ -4,8 +4,8 @@
 // fed by every answer.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
-import { type Exchange, isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
-import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehouse/discovery';
+import { type Exchange, isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehousejs/discovery';
 import {
   type Attributes,
   context,
@@ -103,7 +103,7 @@ export interface ClientTracer {
 export interface ClientOptions {
   /** The service's name, for errors, spans and metrics. */
   name: string;
-  /** Where the endpoints come from: a resolver from `@gatehouse/discovery`, or a static list. */
+  /** Where the endpoints come from: a resolver from `@gatehousejs/discovery`, or a static list. */
   resolver?: Resolver;
   /** A static list of base URLs (`http://10.0.0.1:8080`) instead of a resolver. */
   endpoints?: readonly string[];
@@ -1183,7 +1183,7 @@ function identityCheck(identity: NonNullable<TlsOptions['identity']>) {
 }
 
 function defaultTracer(service: string): ClientTracer {
-  const tracer = trace.getTracer('@gatehouse/client');
+  const tracer = trace.getTracer('@gatehousejs/client');
   return {
     startClientSpan({ method, origin, path }) {
       const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, context.active());
@@ -1227,7 +1227,7 @@ function observe(
   counts: { retries: number; hedges: number; panics: number },
   exhausted: () => number,
 ): void {
-  const meter = (provider ?? metrics).getMeter('@gatehouse/client');
+  const meter = (provider ?? metrics).getMeter('@gatehousejs/client');
   const requests = meter.createObservableCounter('gatehouse.client.requests', {
     description: 'Attempts sent to each endpoint, and how many failed (5xx, refused, reset, timed out)',
     unit: '{request}',

@@ -1,7 +1,7 @@
 // Deadline propagation: a call tells its callee how much time is left (a header, as gRPC's
 // grpc-timeout), and a service that receives one makes its own outbound calls within it.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Exchange, Middleware } from '@gatehouse/core';
+import type { Exchange, Middleware } from '@gatehousejs/core';
 
 /**
  * The header carrying the caller's remaining budget in whole milliseconds. Not an `x-gatehouse-*`
@@ -12,7 +12,7 @@ export const DEADLINE_HEADER = 'x-deadline-ms';
 
 const store = new AsyncLocalStorage<number>();
 
-declare module '@gatehouse/core' {
+declare module '@gatehousejs/core' {
   interface ExchangeState {
     /** When the caller stops waiting (`performance.now()` clock), from an incoming deadline header. */
     deadline?: number;
@@ -42,7 +42,7 @@ export interface DeadlineOptions {
 const DIGITS = /^\d{1,9}$/;
 
 /**
- * Middleware honouring a received deadline: the rest of the request (and every `@gatehouse/client`
+ * Middleware honouring a received deadline: the rest of the request (and every `@gatehousejs/client`
  * call made within it) runs with the caller's remaining budget. A caller can only shorten its own
  * wait; a malformed value is ignored.
  */

@@ -1,6 +1,6 @@
 // The client's view of each endpoint: its connection pool, load, latency, circuit breaker, active
 // health and outlier-ejection state; and the set of endpoints a call may go to right now.
-import type { Endpoint } from '@gatehouse/discovery';
+import type { Endpoint } from '@gatehousejs/discovery';
 import type { Pool } from 'undici';
 import type { Balanced } from './balancer.js';
 import { Breaker, type BreakerOptions } from './breaker.js';

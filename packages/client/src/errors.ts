@@ -1,6 +1,6 @@
 // Every way an outbound call can fail, each with a stable code. A gateway that lets one of these
 // escape a handler renders it as 502 / 503 / 504 problem+json; the cause stays in logs.
-import { defineError } from '@gatehouse/core';
+import { defineError } from '@gatehousejs/core';
 
 const exposed = { expose: true };
 

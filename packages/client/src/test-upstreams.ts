@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsOptions }
 import { createServer as createNetServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Worker } from 'node:worker_threads';
-import type { Endpoint, Resolver, ResolverStatus } from '@gatehouse/discovery';
+import type { Endpoint, Resolver, ResolverStatus } from '@gatehousejs/discovery';
 import { afterEach } from 'vitest';
 import type { Balancer } from './balancer.js';
 import { type Client, type ClientOptions, createClient } from './client.js';

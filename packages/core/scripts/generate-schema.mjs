@@ -1,7 +1,7 @@
 // Writes packages/core/gatehouse.schema.json (the JSON Schema editors use for Gatehouse
 // configuration files) from the built zod schema. `--check` only compares, and exits 1 on a difference.
 //
-//   npm run build -w @gatehouse/core && node packages/core/scripts/generate-schema.mjs [--check]
+//   npm run build -w @gatehousejs/core && node packages/core/scripts/generate-schema.mjs [--check]
 //
 // Without a build, the same file is written by the test that guards it:
 //   GATEHOUSE_WRITE_SCHEMA=1 npx vitest run --project core packages/core/src/config/schema.test.ts
@@ -15,7 +15,7 @@ let configJsonSchema;
 try {
   ({ configJsonSchema } = await import(built.href));
 } catch (error) {
-  console.error(`Cannot load ${built.pathname}; build first: npm run build -w @gatehouse/core\n${error}`);
+  console.error(`Cannot load ${built.pathname}; build first: npm run build -w @gatehousejs/core\n${error}`);
   process.exit(2);
 }
 

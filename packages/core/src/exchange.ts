@@ -38,7 +38,7 @@ export interface ExchangeRuntime {
  * span. Packages add their members by declaration merging:
  *
  * @example
- *   declare module '@gatehouse/core' { interface ExchangeState { principal?: Principal } }
+ *   declare module '@gatehousejs/core' { interface ExchangeState { principal?: Principal } }
  */
 export interface ExchangeState {
   /**

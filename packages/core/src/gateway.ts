@@ -41,8 +41,8 @@ type Hook = () => void | Promise<void>;
 const DRAIN_SWEEP_MS = 25;
 
 /**
- * The framework-neutral gateway. Adapters wrap it (`gateway()` from `@gatehouse/express` or
- * `@gatehouse/koa`); use it directly only to write a new adapter or a capability package.
+ * The framework-neutral gateway. Adapters wrap it (`gateway()` from `@gatehousejs/express` or
+ * `@gatehousejs/koa`); use it directly only to write a new adapter or a capability package.
  */
 export class Gateway implements ExchangeRuntime {
   readonly config: ResolvedConfig;

@@ -1,4 +1,4 @@
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import type { Answer } from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dnsResolver, type Endpoint, preferredEndpoints, type Resolver } from './index.js';

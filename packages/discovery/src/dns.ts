@@ -1,7 +1,7 @@
 // DNS discovery: SRV (the interface Consul's DNS, Kubernetes headless services, CoreDNS and SkyDNS all
 // speak) and plain A/AAAA, refreshed when the records' TTL runs out, and never emptied by a failing
 // server: NXDOMAIN, SERVFAIL, a timeout or an unreachable server keep the last good endpoints.
-import { Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
 import type { Answer } from 'dns-packet';
 import { BaseResolver, backoffMs } from './base.js';
 import { type DnsServer, parseServer, type QueryType, queryDns, systemServers } from './dns-client.js';

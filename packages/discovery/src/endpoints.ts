@@ -1,7 +1,7 @@
 // Endpoints from what people and sources write (URLs, objects, etcd JSON) — validated, defaulted and
 // frozen — and the comparison that lets a resolver tell a real change from an unchanged refresh.
 import { isIP } from 'node:net';
-import { Problems, unknownKeys } from '@gatehouse/core';
+import { Problems, unknownKeys } from '@gatehousejs/core';
 import type { Endpoint } from './endpoint.js';
 
 /** An endpoint as written by hand or stored in a source: `host` and `port` required, the rest defaulted. */

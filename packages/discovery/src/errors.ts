@@ -1,7 +1,7 @@
 // Why a discovery source failed, each with a stable code. These travel as `status().lastError` for
 // diagnostics; a resolver never throws them at its consumer (the last known endpoints stay in force).
 // They carry 503 so that a client that chooses to surface one renders "upstream unavailable".
-import { defineError } from '@gatehouse/core';
+import { defineError } from '@gatehousejs/core';
 
 /** The DNS server answered NXDOMAIN: the name does not exist (or no longer exists). */
 export const DnsNotFound = defineError('GH_DISCOVERY_DNS_NXDOMAIN', 503, 'DNS name does not exist');

@@ -2,7 +2,7 @@
 // dependency, loaded only here) with fault handling tuned for recovery within seconds of etcd's return
 // rather than etcd3's defaults (a 5 s open breaker, watch reconnects backing off to 30 s).
 import { createRequire } from 'node:module';
-import type { Problems } from '@gatehouse/core';
+import type { Problems } from '@gatehousejs/core';
 import {
   ConsecutiveBreaker,
   circuitBreaker,

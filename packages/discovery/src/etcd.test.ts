@@ -1,4 +1,4 @@
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Endpoint, etcdResolver, type Resolver, registerWithEtcd } from './index.js';

@@ -3,7 +3,7 @@
 // history compacted) the list is kept, marked stale, and rebuilt by a fresh full read once etcd
 // answers again — so changes made while the watch was down are seen even when no history of them is
 // left to replay.
-import { ConfigError, Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { ConfigError, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
 import type { IKeyValue, Namespace, Watcher } from 'etcd3';
 import { BaseResolver, backoffMs, warn } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';

@@ -2,7 +2,7 @@
 // keeps the lease alive by heartbeat, registers again under a new lease if the old one is lost
 // (revoked, or expired while etcd was out of reach), and revokes it on shutdown so that resolvers
 // drop the endpoint at once instead of after the TTL.
-import { Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
 import type { Lease, Namespace } from 'etcd3';
 import { backoffMs } from './base.js';
 import type { Endpoint } from './endpoint.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Endpoint } from './index.js';
 import { createRegistry } from './index.js';

@@ -1,6 +1,6 @@
 // An in-process registry: the monolith's own handlers (or a test's fake upstreams) register under a
 // service name, and resolvers over that name see registrations come and go at once.
-import { Problems } from '@gatehouse/core';
+import { Problems } from '@gatehousejs/core';
 import { BaseResolver } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint, sortedById } from './endpoints.js';

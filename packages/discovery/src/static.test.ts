@@ -1,4 +1,4 @@
-import { ConfigError } from '@gatehouse/core';
+import { ConfigError } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
 import { parseEndpoint, preferredEndpoints, staticResolver } from './index.js';
 

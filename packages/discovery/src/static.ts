@@ -1,6 +1,6 @@
 // A fixed list of endpoints, for configuration that names its upstreams and for tests. It never
 // changes, so it is ready at once and never stale.
-import { Problems, unknownKeys } from '@gatehouse/core';
+import { Problems, unknownKeys } from '@gatehousejs/core';
 import { BaseResolver } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint } from './endpoints.js';

@@ -1,5 +1,5 @@
 // The Express 5 adapter: translates between Express and the neutral exchange. It decides nothing;
-// every behaviour lives in @gatehouse/core or a capability package.
+// every behaviour lives in @gatehousejs/core or a capability package.
 import {
   clearBodyHeaders,
   defaultGateway,
@@ -17,8 +17,8 @@ import {
   type Step,
   unanswered,
   writeRendered,
-} from '@gatehouse/core';
-import { FrameworkGateway } from '@gatehouse/gateway';
+} from '@gatehousejs/core';
+import { FrameworkGateway } from '@gatehousejs/gateway';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** How core reads Express: the matched route is the mount path plus the route's own path. */

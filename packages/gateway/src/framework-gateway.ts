@@ -4,14 +4,14 @@
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehouse/auth';
+import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehousejs/auth';
 import {
   type Client,
   type ClientOptions,
   createClient,
   type DeadlineOptions,
   deadline,
-} from '@gatehouse/client';
+} from '@gatehousejs/client';
 import {
   type AdminOptions,
   type CloseOptions,
@@ -23,16 +23,16 @@ import {
   type Middleware,
   type RequestIdOptions,
   type ResolvedConfig,
-} from '@gatehouse/core';
-import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehouse/rate-limit';
-import { observeMigration, type RouteSpec, Routes, type RoutesOptions } from '@gatehouse/routes';
+} from '@gatehousejs/core';
+import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
+import { observeMigration, type RouteSpec, Routes, type RoutesOptions } from '@gatehousejs/routes';
 import {
   type AccessLogOptions,
   accessLog,
   type Tracing,
   type TracingOptions,
   tracingFor,
-} from '@gatehouse/tracing';
+} from '@gatehousejs/tracing';
 
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
@@ -52,7 +52,7 @@ function serveAsRequest(server: Server, req: IncomingMessage, res: ServerRespons
 }
 
 /**
- * Base class of `gateway()` in `@gatehouse/express` and `@gatehouse/koa`. `M` is the framework's
+ * Base class of `gateway()` in `@gatehousejs/express` and `@gatehousejs/koa`. `M` is the framework's
  * native middleware type.
  */
 export abstract class FrameworkGateway<M> {
@@ -121,7 +121,7 @@ export abstract class FrameworkGateway<M> {
   }
 
   /**
-   * Rate limits, quotas, concurrency limits and load shedding (`@gatehouse/rate-limit`). Mount it
+   * Rate limits, quotas, concurrency limits and load shedding (`@gatehousejs/rate-limit`). Mount it
    * after `auth()` when limits key on the principal or its tier; mount more than one (a global limit
    * and route-level ones) by giving each a distinct `name`. Closed with the gateway.
    *
@@ -220,7 +220,7 @@ export abstract class FrameworkGateway<M> {
   }
 
   /**
-   * Proxying and the migration controller (`@gatehouse/routes`): the route table from `options`
+   * Proxying and the migration controller (`@gatehousejs/routes`): the route table from `options`
    * (`table`, `file`, `etcd`) or, without one, the configuration's `routes`. Mount it before the
    * application's routes and body parsers: matched requests in `remote` mode never reach them; `local`
    * ones continue to them. Adds `/routes` and `/migration` to `gw.admin()`; passes WebSocket upgrades

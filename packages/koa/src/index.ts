@@ -1,2 +1,2 @@
-export type { GatewayConfig, Middleware, ResolvedConfig } from '@gatehouse/core';
+export type { GatewayConfig, Middleware, ResolvedConfig } from '@gatehousejs/core';
 export { gateway, KoaGateway, toKoa } from './koa.js';

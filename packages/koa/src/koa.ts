@@ -1,5 +1,5 @@
 // The Koa 3 adapter: translates between Koa and the neutral exchange. It decides nothing; every
-// behaviour lives in @gatehouse/core or a capability package.
+// behaviour lives in @gatehousejs/core or a capability package.
 import {
   clearBodyHeaders,
   defaultGateway,
@@ -17,8 +17,8 @@ import {
   type Step,
   unanswered,
   writeRendered,
-} from '@gatehouse/core';
-import { FrameworkGateway } from '@gatehouse/gateway';
+} from '@gatehousejs/core';
+import { FrameworkGateway } from '@gatehousejs/gateway';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
 
 /** How core reads Koa: @koa/router records the matched template on the context. */

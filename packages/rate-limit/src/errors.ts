@@ -1,6 +1,6 @@
 // Every way rate limiting can refuse a request, each with a stable code. `Retry-After` always comes
 // with the refusal (RFC 9110 §10.2.3), so a well-behaved client knows when to come back.
-import { defineError } from '@gatehouse/core';
+import { defineError } from '@gatehousejs/core';
 
 /** A window's points are spent for this key (burst, sustained, or a daily/monthly quota). 429. */
 export const RateLimited = defineError('GH_RATE_LIMITED', 429, 'Too many requests');

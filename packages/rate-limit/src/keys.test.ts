@@ -1,4 +1,4 @@
-import { Problems } from '@gatehouse/core';
+import { Problems } from '@gatehousejs/core';
 import { describe, expect, test } from 'vitest';
 import { apiKeyKey, compileKey, ipKey } from './keys.js';
 

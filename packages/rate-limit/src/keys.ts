@@ -1,7 +1,7 @@
 // What a request is counted against: the client address (IPv6 grouped by prefix), the principal, an
 // API key, the route, a header, a function, or several of them together.
 import { createHash } from 'node:crypto';
-import type { Exchange, Problems } from '@gatehouse/core';
+import type { Exchange, Problems } from '@gatehousejs/core';
 
 /**
  * One part of a rate-limit key:

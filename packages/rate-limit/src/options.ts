@@ -8,7 +8,7 @@ import {
   type Problems,
   positiveInt,
   unknownKeys,
-} from '@gatehouse/core';
+} from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
 import { type Duration, durationMs } from './duration.js';
 import { compileKey, type KeyOf, type KeySpec, principalOf } from './keys.js';

@@ -1,7 +1,7 @@
 // A limiter for outbound calls: protects a fragile upstream from this process (or, on a shared
 // Redis store, from the whole fleet). Callers wait a bounded time for a token and a concurrency slot,
 // then give up with GH_OUTBOUND_LIMITED rather than queueing forever.
-import { Problems, positiveInt, unknownKeys } from '@gatehouse/core';
+import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
 import { durationMs } from './duration.js';
 import { OutboundLimited } from './errors.js';
 import type { LimitWindow } from './options.js';

@@ -7,7 +7,7 @@ import {
   type Outcome,
   Problems,
   type RequestResult,
-} from '@gatehouse/core';
+} from '@gatehousejs/core';
 import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
 import { BulkheadFull, ConcurrencyLimited, Overloaded, RateLimited, RateLimitUnavailable } from './errors.js';
 import {
@@ -395,7 +395,7 @@ class Counts {
 
 // Outcomes are an observable counter read at collection time: the request path increments a number.
 function observe(options: RateLimitOptions, name: string, counts: Counts): void {
-  const meter = (options.meterProvider ?? metrics).getMeter('@gatehouse/rate-limit');
+  const meter = (options.meterProvider ?? metrics).getMeter('@gatehousejs/rate-limit');
   const counter = meter.createObservableCounter('gatehouse.rate_limit.requests', {
     description:
       'Requests seen by rateLimit(), by outcome (allowed, limited, exempt, concurrency, bulkhead, shed, …)',

@@ -2,7 +2,7 @@
 // serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
 // instances bursting together admit no more than the limit in total).
 import { createRequire } from 'node:module';
-import { isThenable } from '@gatehouse/core';
+import { isThenable } from '@gatehousejs/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import type * as Flexible from 'rate-limiter-flexible';
 

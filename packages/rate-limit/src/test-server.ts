@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Exchange, enter, Gateway, type GatewayConfig, HANDLED, type Middleware } from '@gatehouse/core';
+import { Exchange, enter, Gateway, type GatewayConfig, HANDLED, type Middleware } from '@gatehousejs/core';
 
 export interface Answer {
   status: number;

@@ -5,7 +5,7 @@ import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import { type CallResponse, type Client, loadUndici } from '@gatehouse/client';
+import { type CallResponse, type Client, loadUndici } from '@gatehousejs/client';
 import {
   ConfigError,
   type Exchange,
@@ -21,7 +21,7 @@ import {
   renderProblem,
   renderReply,
   writeRenderedToSocket,
-} from '@gatehouse/core';
+} from '@gatehousejs/core';
 import { type Attributes, context, metrics, type ObservableResult } from '@opentelemetry/api';
 import type { Agent } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
@@ -1111,7 +1111,7 @@ export class Routes extends EventEmitter implements Middleware {
  */
 export function observeMigration(
   controllers: () => readonly Routes[],
-  meterName = '@gatehouse/routes',
+  meterName = '@gatehousejs/routes',
 ): void {
   const meter = metrics.getMeter(meterName);
   const requests = meter.createObservableCounter('gatehouse.migration.requests', {

@@ -1,6 +1,6 @@
 // Errors of the routes package, each with a stable code. Upstream failures are the mesh client's
 // (GH_UPSTREAM_UNAVAILABLE 503, GH_UPSTREAM_TIMEOUT 504, GH_CIRCUIT_OPEN 503, …).
-import { defineError } from '@gatehouse/core';
+import { defineError } from '@gatehousejs/core';
 
 /**
  * A request with a body reached a proxied route after something (a body parser mounted before

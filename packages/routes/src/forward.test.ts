@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { Exchange, Gateway, type GatewayConfig } from '@gatehouse/core';
+import { Exchange, Gateway, type GatewayConfig } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
 import {
   type ResponseContext,

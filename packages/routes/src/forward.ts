@@ -3,7 +3,7 @@
 // (hygiene, Location and Set-Cookie rewritten to the public host, route changes).
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { type Exchange, isHeaderName } from '@gatehouse/core';
+import { type Exchange, isHeaderName } from '@gatehousejs/core';
 import { type CompiledRoute, type HostPattern, hostMatches } from './table.js';
 
 // RFC 3986 pchar, minus '%' (escaped separately) and ';' (escaped unless the path policy keeps

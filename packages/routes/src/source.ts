@@ -4,7 +4,7 @@
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { createEtcdClient } from '@gatehouse/discovery';
+import { createEtcdClient } from '@gatehousejs/discovery';
 import type { Etcd3, Watcher } from 'etcd3';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 

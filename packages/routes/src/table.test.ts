@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigProblem } from '@gatehouse/core';
+import { ConfigError, type ConfigProblem } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
 import { compileTable, type HostPattern, hostMatches, parseHostPattern, type TableContext } from './table.js';
 

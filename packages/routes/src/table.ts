@@ -11,7 +11,7 @@ import {
   Problems,
   positiveInt,
   unknownKeys,
-} from '@gatehouse/core';
+} from '@gatehousejs/core';
 import { type DiffOptions, diffOptionProblems } from './diff.js';
 
 /**

@@ -3,7 +3,13 @@
 import { openSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { type Annotation, type Exchange, errorChannel, isHeaderName, type Middleware } from '@gatehouse/core';
+import {
+  type Annotation,
+  type Exchange,
+  errorChannel,
+  isHeaderName,
+  type Middleware,
+} from '@gatehousejs/core';
 import { isSpanContextValid } from '@opentelemetry/api';
 import type Pino from 'pino';
 import { ANNOTATIONS } from './state.js';

@@ -85,7 +85,7 @@ describe('createGatewayMetrics with an SDK meter provider', () => {
     expect(metric.descriptor.unit).toBe('s');
     expect(metric.descriptor.description).not.toBe('');
     expect(metric.dataPointType).toBe(DataPointType.HISTOGRAM);
-    expect(await sdk.scopes()).toEqual(['@gatehouse/tracing']);
+    expect(await sdk.scopes()).toEqual(['@gatehousejs/tracing']);
 
     const ok = metric.dataPoints.find((p) => p.attributes['http.response.status_code'] === 200);
     expect(ok?.attributes).toEqual({

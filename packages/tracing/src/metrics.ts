@@ -82,7 +82,7 @@ export interface MetricsHandle {
 }
 
 /** The instrumentation scope of every Gatehouse instrument. */
-export const METER_NAME = '@gatehouse/tracing';
+export const METER_NAME = '@gatehousejs/tracing';
 
 /** Bucket boundaries (seconds) the HTTP semantic conventions advise for request durations. */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([

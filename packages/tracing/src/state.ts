@@ -1,7 +1,7 @@
 // What tracing keeps on each exchange, shared by spans, metrics and the access log.
 import type { Context, Span } from '@opentelemetry/api';
 
-declare module '@gatehouse/core' {
+declare module '@gatehousejs/core' {
   interface ExchangeState {
     /** The server span of this request (a non-recording span when no SDK is registered). */
     span?: Span;

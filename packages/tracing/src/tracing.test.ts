@@ -1,4 +1,4 @@
-import { Gateway } from '@gatehouse/core';
+import { Gateway } from '@gatehousejs/core';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { tracingFor } from './tracing.js';

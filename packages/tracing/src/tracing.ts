@@ -1,7 +1,7 @@
 // Server spans, W3C/B3 propagation and client spans for outbound calls, on the OpenTelemetry API only:
 // without a registered SDK everything here is a no-op and the request path does almost nothing.
 import { createRequire } from 'node:module';
-import type { Exchange, Gateway, Middleware, Outcome } from '@gatehouse/core';
+import type { Exchange, Gateway, Middleware, Outcome } from '@gatehousejs/core';
 import {
   type Attributes,
   type Context,
@@ -55,7 +55,7 @@ export interface TracingOptions {
 // They are CommonJS without an `exports` map, so `import` and `require` share one instance.
 const requireHere = createRequire(import.meta.url);
 const PROPAGATORS = new Set<PropagatorName>(['tracecontext', 'baggage', 'b3', 'b3multi']);
-const TRACER_NAME = '@gatehouse/tracing';
+const TRACER_NAME = '@gatehousejs/tracing';
 
 const endNothing = (): void => {};
 

@@ -100,7 +100,7 @@ describe('configJsonSchema', () => {
 
   it('is a draft 2020-12 schema with $id, title and description', () => {
     expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(schema['$id']).toBe('https://unpkg.com/@gatehouse/core/gatehouse.schema.json');
+    expect(schema['$id']).toBe('https://unpkg.com/@gatehousejs/core/gatehouse.schema.json');
     expect(schema['title']).toBe('Gatehouse configuration');
     expect(schema['description']).toMatch(/yaml-language-server/);
     expect(Object.keys(schema['properties'] as object)).toEqual([

@@ -677,7 +677,7 @@ void typesAgree;
 // ---------------------------------------------------------------------------------------------
 
 /** Where the published schema lives; `$id` of {@link configJsonSchema}. */
-export const CONFIG_SCHEMA_ID = 'https://unpkg.com/@gatehouse/core/gatehouse.schema.json';
+export const CONFIG_SCHEMA_ID = 'https://unpkg.com/@gatehousejs/core/gatehouse.schema.json';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
