@@ -69,7 +69,17 @@ export {
   type Reply,
   type RequestResult,
 } from './middleware.js';
-export { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
+export {
+  functionOption,
+  isCodeOnlyOption,
+  nonEmptyString,
+  objectOption,
+  type ParseOptionsSettings,
+  Problems,
+  parseOptions,
+  positiveInt,
+  unknownKeys,
+} from './options.js';
 export { createPathMatcher, DEFAULT_PATH_POLICY, normalizePath, type PathPolicy } from './path.js';
 export {
   clearBodyHeaders,

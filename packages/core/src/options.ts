@@ -1,8 +1,298 @@
-// Option checking shared by every capability factory (auth, rate limiting, …): collect every
-// problem, then throw one ConfigError that lists them all with a path to each
-// (`rateLimit.limits[0].points: must be a positive integer`).
-import { suggest } from './config/suggest.js';
-import { ConfigError, type ConfigProblem } from './config/validate.js';
+// Option checking shared by every capability factory (auth, rate limiting, tracing, the client, …):
+// each package describes its options once, as a zod schema it exports, and its factory calls
+// parseOptions() when it runs. Every problem is reported at once in one ConfigError, each with its
+// path (`client.breaker`, `rateLimit.routes[2].path`) and a did-you-mean, the same way the
+// configuration file is checked (config/validate.ts does the work for both). The same schemas are
+// what a JSON Schema for editors can be generated from.
+import { z } from 'zod';
+import { describeValue, quote } from './config/schema.js';
+import { didYouMean, suggest } from './config/suggest.js';
+import { ConfigError, type ConfigProblem, validateAgainst } from './config/validate.js';
+
+/** How {@link parseOptions} reports problems. */
+export interface ParseOptionsSettings {
+  /**
+   * The factory's name, the path every problem is placed under: `'auth'` gives
+   * `auth.rules[0].path: …`. Use the name users call (`'rateLimit'`, `'client'`, `'tracing'`).
+   */
+  name: string;
+}
+
+/**
+ * Checks a factory's options against its schema and returns zod's output (defaults filled in), or
+ * throws one {@link ConfigError} listing every problem with its path and, where one is close, a
+ * suggestion (`unknown option — did you mean 'breaker'?`, `expected one of 'local', 'shadow', …,
+ * received the string 'shadw' — did you mean 'shadow'?`).
+ *
+ * Call it once, when the factory runs, never per request. Build the schema with `z.strictObject`
+ * (a plain `z.object` silently drops unknown keys), {@link functionOption} for callbacks and
+ * {@link objectOption} for objects built in code (stores, meter providers, resolvers). Messages
+ * come from the schema when it sets one (`{ error: … }`), else from Gatehouse's defaults, which say
+ * what was expected and what was received.
+ *
+ * @example
+ *   export const deadlineOptionsSchema = z.strictObject({
+ *     header: z.string().min(1).optional(),
+ *     maxMs: z.int().positive().optional(),
+ *   });
+ *   export function deadline(options: DeadlineOptions = {}): Middleware {
+ *     const { header = 'x-deadline-ms', maxMs = 60_000 } =
+ *       parseOptions(deadlineOptionsSchema, options, { name: 'deadline' });
+ *     …
+ *   }
+ */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  settings: ParseOptionsSettings,
+): z.output<S> {
+  return validateAgainst(schema, value, { name: settings.name, error: optionMessage });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas for what only code can give: functions and objects with methods
+// ---------------------------------------------------------------------------------------------
+
+const codeOnly = new WeakSet<z.core.$ZodType>();
+
+/**
+ * A function-valued option (a key function, a predicate, a logger callback): anything but a
+ * function is a problem (`expected a function, received the string 'ip'`). Its type is `T`.
+ * Code only: a JSON Schema generated for configuration files leaves it out ({@link isCodeOnlyOption}).
+ *
+ * @param what - what is expected, for the message. Default `'a function'`.
+ * @example functionOption<(exchange: Exchange) => string>('a function of the exchange')
+ */
+export function functionOption<T extends (...args: never[]) => unknown>(
+  what = 'a function',
+): z.ZodType<T, T> {
+  const schema = z.custom<T>((value) => typeof value === 'function', { params: { expected: what } });
+  codeOnly.add(schema);
+  return schema;
+}
+
+/**
+ * An object built in code (a store, a meter provider, a resolver, an authenticator): an object (or
+ * a function object) that has every method in `methods`. Code only, as {@link functionOption}.
+ *
+ * @param what - what is expected, for the message: `'a store such as memoryStore()'`.
+ * @param methods - names of methods it must have. Default none.
+ */
+export function objectOption<T>(what: string, methods: readonly string[] = []): z.ZodType<T, T> {
+  const schema = z.custom<T>(
+    (value) =>
+      ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    { params: { expected: what } },
+  );
+  codeOnly.add(schema);
+  return schema;
+}
+
+/**
+ * Whether `schema` was made by {@link functionOption} or {@link objectOption} (through `.optional()`,
+ * `.default()`, …): such options exist only in code and have no place in a configuration file.
+ */
+export function isCodeOnlyOption(schema: z.core.$ZodType): boolean {
+  let current: z.core.$ZodType = schema;
+  for (let depth = 0; depth < 16; depth++) {
+    if (codeOnly.has(current)) return true;
+    const def = current._zod.def as { innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    const next = def.innerType ?? def.in;
+    if (next === undefined) return false;
+    current = next;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Default messages: what was expected, what was received, and a suggestion when one is close
+// ---------------------------------------------------------------------------------------------
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  bigint: 'a bigint',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  function: 'a function',
+  date: 'a date',
+  map: 'a Map',
+  set: 'a Set',
+  symbol: 'a symbol',
+  null: 'null',
+  undefined: 'nothing',
+  nan: 'NaN',
+  never: 'nothing',
+  record: 'an object',
+  tuple: 'an array',
+};
+
+const WORDY_BOOLEANS: Readonly<Record<string, string>> = {
+  yes: 'true',
+  on: 'true',
+  true: 'true',
+  no: 'false',
+  off: 'false',
+  false: 'false',
+};
+
+type RawIssue = z.core.$ZodRawIssue;
+
+const INTEGER_FORMATS: ReadonlySet<unknown> = new Set(['safeint', 'int32', 'uint32']);
+
+/** What a schema accepts, in words (`an integer`, `'a' or 'b'`, `a function`), or undefined. */
+function describeSchema(schema: z.core.$ZodType | undefined, depth = 0): string | undefined {
+  if (schema === undefined || depth > 8) return undefined;
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+  switch (def.type) {
+    case 'optional':
+    case 'nonoptional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
+    case 'readonly':
+    case 'catch':
+      return describeSchema(def['innerType'] as z.core.$ZodType, depth + 1);
+    case 'pipe':
+      return describeSchema(def['in'] as z.core.$ZodType, depth + 1);
+    case 'number':
+      return INTEGER_FORMATS.has(def['format']) ? 'an integer' : 'a number';
+    case 'literal':
+      return valuesOf(def['values'] as readonly unknown[]);
+    case 'enum':
+      return valuesOf(Object.values(def['entries'] as Record<string, unknown>));
+    case 'custom': {
+      const expected = (def['params'] as Record<string, unknown> | undefined)?.['expected'];
+      return typeof expected === 'string' ? expected : undefined;
+    }
+    case 'union': {
+      const parts = (def['options'] as readonly z.core.$ZodType[]).map((o) => describeSchema(o, depth + 1));
+      if (parts.some((p) => p === undefined)) return undefined;
+      return alternatives([...new Set(parts as string[])]);
+    }
+    default:
+      return TYPE_WORDS[def.type];
+  }
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function alternatives(parts: readonly string[]): string {
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} or ${parts.at(-1)}`;
+}
+
+/** What a value should have been, in words, or undefined when the issue does not say. */
+function expectedOf(issue: RawIssue): string | undefined {
+  const described = describeSchema(issue.inst as z.core.$ZodType | undefined);
+  if (described !== undefined) return described;
+  switch (issue.code) {
+    case 'invalid_type':
+      return TYPE_WORDS[issue.expected] ?? issue.expected;
+    case 'invalid_value':
+      return valuesOf(issue.values);
+    case 'custom': {
+      const expected = issue.params?.['expected'];
+      return typeof expected === 'string' ? expected : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? quote(value) : typeof value === 'bigint' ? `${value}n` : String(value);
+}
+
+function valuesOf(values: readonly unknown[]): string {
+  if (values.length === 1) return shown(values[0]);
+  return `one of ${alternatives(values.map(shown))}`;
+}
+
+function received(input: unknown): string {
+  return `received ${describeValue(input)}`;
+}
+
+function boundOf(issue: { minimum?: unknown; maximum?: unknown; inclusive?: boolean }, small: boolean) {
+  const bound = small ? issue.minimum : issue.maximum;
+  const sign = small ? (issue.inclusive === false ? '>' : '≥') : issue.inclusive === false ? '<' : '≤';
+  return { bound: bound as number | bigint, sign };
+}
+
+function formatOf(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidStringFormat>): string {
+  switch (issue.format) {
+    case 'regex':
+      return `a string matching ${issue.pattern ?? 'the pattern'}`;
+    case 'starts_with':
+      return `a string starting with ${quote(String((issue as { prefix?: unknown }).prefix))}`;
+    case 'ends_with':
+      return `a string ending with ${quote(String((issue as { suffix?: unknown }).suffix))}`;
+    case 'includes':
+      return `a string containing ${quote(String((issue as { includes?: unknown }).includes))}`;
+    case 'lowercase':
+    case 'uppercase':
+      return `a ${issue.format} string`;
+    default:
+      return `a valid ${issue.format}`;
+  }
+}
+
+/** The default message of every issue a schema does not word itself. */
+export function optionMessage(issue: RawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const what = expectedOf(issue)!;
+      if (issue.input === undefined) return `required: expected ${what}`;
+      const meant =
+        issue.expected === 'boolean' && typeof issue.input === 'string'
+          ? WORDY_BOOLEANS[issue.input.toLowerCase()]
+          : undefined;
+      const hint = meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
+      return `expected ${what}, ${received(issue.input)}${hint}`;
+    }
+    case 'invalid_value': {
+      const strings = issue.values.filter((v): v is string => typeof v === 'string');
+      const hint = typeof issue.input === 'string' ? didYouMean(issue.input, strings) : '';
+      return `expected ${valuesOf(issue.values)}, ${received(issue.input)}${hint}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const small = issue.code === 'too_small';
+      const { bound, sign } = boundOf(issue, small);
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        if (small && Number(bound) === 1) return 'must not be empty';
+        return `must have ${small ? 'at least' : 'at most'} ${bound} item${Number(bound) === 1 ? '' : 's'}`;
+      }
+      if (issue.origin === 'string') {
+        if (small && Number(bound) === 1) return 'must not be empty';
+        return `must be ${small ? 'at least' : 'at most'} ${bound} character${Number(bound) === 1 ? '' : 's'} long`;
+      }
+      return `expected a number ${sign} ${bound}, ${received(issue.input)}`;
+    }
+    case 'not_multiple_of':
+      return `expected a multiple of ${issue.divisor}, ${received(issue.input)}`;
+    case 'invalid_format':
+      return `expected ${formatOf(issue)}, ${received(issue.input)}`;
+    case 'invalid_union': {
+      const what = expectedOf(issue);
+      return what === undefined
+        ? `not a valid value, ${received(issue.input)}`
+        : `expected ${what}, ${received(issue.input)}`;
+    }
+    case 'custom': {
+      const what = expectedOf(issue);
+      return what === undefined ? undefined : `expected ${what}, ${received(issue.input)}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written checks, for what a schema cannot say (a check that compiles something, a check
+// across options that needs the compiled result). Prefer a schema; these report the same way.
+// ---------------------------------------------------------------------------------------------
 
 /** Collects option problems under a path prefix; {@link Problems.throwIfAny} reports them together. */
 export class Problems {
@@ -59,8 +349,9 @@ export function nonEmptyString(problems: Problems, path: string, value: unknown)
 }
 
 /**
- * Records every key of `value` that is not in `known`: a misspelt option (`role` for `roles`,
- * `point` for `points`) must fail at start-up, never silently weaken a policy.
+ * Records every key of `value` that is not in `known`, worded as {@link parseOptions} words it: a
+ * misspelt option (`role` for `roles`, `point` for `points`) must fail at start-up, never silently
+ * weaken a policy.
  */
 export function unknownKeys(problems: Problems, path: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {

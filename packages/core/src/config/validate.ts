@@ -11,7 +11,7 @@ import {
   type ResolvedConfig,
   routePathProblem,
 } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggest } from './suggest.js';
 
 /** One thing wrong with a configuration. */
 export interface ConfigProblem {
@@ -138,6 +138,51 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): R
   return resolved;
 }
 
+/** How {@link validateAgainst} reports: under which name, with which default messages. */
+export interface ValidateAgainstOptions {
+  /** The path every problem is placed under: `'auth'` gives `auth.rules[0].path`. */
+  name: string;
+  /** Messages for issues whose schema sets none (see `parseOptions` in options.ts). */
+  error?: z.core.$ZodErrorMap;
+}
+
+/**
+ * Validates `input` against any zod schema exactly as {@link validateConfig} validates the
+ * configuration (the prototype-pollution guard, unknown keys with a suggestion, unions restated per
+ * branch, every problem at once, in the input's order) and returns zod's output, or throws one
+ * {@link ConfigError}. The engine behind `parseOptions`.
+ */
+export function validateAgainst<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  options: ValidateAgainstOptions,
+): z.output<S> {
+  const findings: Finding[] = [];
+  // Options hold objects built in code (stores, providers) that must reach the factory as they are:
+  // the guarded copy is parsed only when the guard found a forbidden key, to report it with the rest.
+  const copy = guard(input, [], { findings, ancestors: new Set(), budget: 100_000 });
+  const root = findings.length === 0 ? input : copy;
+  const result = schema.safeParse(root, options.error === undefined ? undefined : { error: options.error });
+  if (!result.success) {
+    for (const issue of result.error.issues) translate(issue, [], schema, { root, findings, noun: 'option' });
+    if (findings.length === 0) findings.push({ path: [], message: result.error.message });
+  }
+  if (findings.length > 0) {
+    const problems = placeFindings(findings, input, {}).map((problem) => ({
+      ...problem,
+      path: problem.path === '' ? options.name : joinPath(options.name, problem.path),
+    }));
+    throw new ConfigError(problems);
+  }
+  return result.data as z.output<S>;
+}
+
+/** `auth` + `rules[0].path` → `auth.rules[0].path`; `auth` + `[0]` → `auth[0]`. */
+function joinPath(prefix: string, path: string): string {
+  if (prefix === '') return path;
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Prototype-pollution guard: a copy of the input without '__proto__', 'constructor', 'prototype'
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +242,8 @@ interface TranslateContext {
   findings: Finding[];
   /** Key candidates for unknown keys inside a union branch: every branch's keys. */
   candidates?: readonly string[];
+  /** What an unknown key is called: 'key' in configuration files, 'option' in factory options. */
+  noun?: 'key' | 'option';
 }
 
 function translate(
@@ -214,7 +261,7 @@ function translate(
         ctx.findings.push({
           path: [...path, key],
           at: 'key',
-          message: `unknown key${didYouMean(key, candidates)}`,
+          message: unknownKeyMessage(key, candidates, ctx.noun ?? 'key'),
         });
       }
       return;
@@ -270,7 +317,11 @@ function translateUnion(
     if (chosen.length === 1) return recurse(chosen[0]!);
     const all = shapes.flat();
     for (const key of present.filter((k) => !all.includes(k))) {
-      ctx.findings.push({ path: [...path, key], at: 'key', message: `unknown key${didYouMean(key, all)}` });
+      ctx.findings.push({
+        path: [...path, key],
+        at: 'key',
+        message: unknownKeyMessage(key, all, ctx.noun ?? 'key'),
+      });
     }
     const names = shapes.map((keys) => keys.map((k) => `'${k}'`).join(' + ')).join(' or ');
     if (chosen.length === 0) {
@@ -285,14 +336,32 @@ function translateUnion(
 
   // Otherwise the branch whose type the input has; if none (or several), the union's own message.
   const matching = branches.flatMap((branch, i) =>
-    branch.some(
-      (sub) => sub.path.length === 0 && (sub.code === 'invalid_type' || sub.code === 'invalid_value'),
-    )
-      ? []
-      : [i],
+    branch.some((sub) => sub.path.length === 0 && isTypeMismatch(sub)) ? [] : [i],
   );
   if (matching.length === 1) recurse(matching[0]!);
   else ctx.findings.push({ path, message: issue.message });
+}
+
+/**
+ * The input is not of the branch's type at all: a wrong type, a wrong literal, or a custom check that
+ * says what it expected (`params.expected`, as the option schemas' function and object checks do).
+ */
+function isTypeMismatch(issue: z.core.$ZodIssue): boolean {
+  if (issue.code === 'invalid_type' || issue.code === 'invalid_value') return true;
+  return issue.code === 'custom' && typeof issue.params?.['expected'] === 'string';
+}
+
+/**
+ * `unknown key — did you mean 'x'?` in files; for factory options the wording `Problems` has always
+ * used, `unknown option; did you mean 'x'?`, with the allowed names when nothing is close.
+ */
+function unknownKeyMessage(key: string, candidates: readonly string[], noun: 'key' | 'option'): string {
+  if (noun === 'key') return `unknown key${didYouMean(key, candidates)}`;
+  const [near] = suggest(key, candidates);
+  if (near !== undefined) return `unknown option; did you mean '${near}'?`;
+  return candidates.length === 0
+    ? 'unknown option'
+    : `unknown option; expected one of ${candidates.join(', ')}`;
 }
 
 function toSegment(key: PropertyKey): Segment {

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError } from './config/validate.js';
+import {
+  functionOption,
+  isCodeOnlyOption,
+  objectOption,
+  Problems,
+  parseOptions,
+  unknownKeys,
+} from './options.js';
+
+const schema = z.strictObject({
+  mode: z.enum(['local', 'shadow', 'split', 'remote']).default('local'),
+  retries: z.int().min(0).max(10).optional(),
+  enabled: z.boolean().optional(),
+  key: functionOption<(x: string) => string>('a function of the request').optional(),
+  store: objectOption<{ get(): void }>('a store such as memoryStore()', ['get']).optional(),
+  cost: z.union([z.int().min(0), functionOption<() => number>()]).optional(),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({ failures: z.int().min(1).optional(), window: z.int().optional() }),
+    ])
+    .optional(),
+  rules: z
+    .array(
+      z.strictObject({ path: z.string().startsWith('/'), methods: z.array(z.string()).min(1).optional() }),
+    )
+    .optional(),
+});
+
+function problemsOf(value: unknown, name = 'thing') {
+  try {
+    parseOptions(schema, value, { name });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseOptions', () => {
+  it('returns the output with defaults, keeping functions and objects as given', () => {
+    const key = (x: string) => x;
+    const store = { get() {} };
+    const out = parseOptions(schema, { key, store, breaker: false }, { name: 'thing' });
+    expect(out.mode).toBe('local');
+    expect(out.key).toBe(key);
+    expect(out.store).toBe(store);
+    expect(out.breaker).toBe(false);
+  });
+
+  it('reports every problem at once, at every depth, with its path and a suggestion', () => {
+    expect(
+      problemsOf({
+        mode: 'shadw',
+        retrys: 3,
+        enabled: 'yes',
+        key: 'ip',
+        store: {},
+        cost: 'x',
+        breaker: { failurs: 3, window: '10s' },
+        rules: [{ path: '/a' }, { path: 'b', method: ['GET'] }, { path: '/c', methods: [] }],
+      }),
+    ).toEqual([
+      "thing.mode: expected one of 'local', 'shadow', 'split' or 'remote', received the string 'shadw' — did you mean 'shadow'?",
+      "thing.retrys: unknown option; did you mean 'retries'?",
+      "thing.enabled: expected true or false, received the string 'yes' — did you mean true (without quotes)?",
+      "thing.key: expected a function of the request, received the string 'ip'",
+      'thing.store: expected a store such as memoryStore(), received an object',
+      "thing.cost: expected an integer or a function, received the string 'x'",
+      "thing.breaker.failurs: unknown option; did you mean 'failures'?",
+      "thing.breaker.window: expected an integer, received the string '10s'",
+      "thing.rules[1].path: expected a string starting with '/', received the string 'b'",
+      "thing.rules[1].method: unknown option; did you mean 'methods'?",
+      'thing.rules[2].methods: must not be empty',
+    ]);
+  });
+
+  it('lists the allowed options when no name is close', () => {
+    expect(problemsOf({ zzzzzz: 1 })).toEqual([
+      'thing.zzzzzz: unknown option; expected one of mode, retries, enabled, key, store, cost, breaker, rules',
+    ]);
+  });
+
+  it('says what a union expected when the value matches no branch, and follows the branch it matches', () => {
+    expect(problemsOf({ breaker: true })).toEqual([
+      'thing.breaker: expected false or an object, received true',
+    ]);
+    expect(problemsOf({ cost: -1 })).toEqual(['thing.cost: expected a number ≥ 0, received the number -1']);
+  });
+
+  it('reports the options object itself, and keys that could alter prototypes', () => {
+    expect(problemsOf('nope')).toEqual(["thing: expected an object, received the string 'nope'"]);
+    expect(problemsOf(JSON.parse('{"__proto__": {"polluted": true}}'))).toEqual([
+      "thing.__proto__: '__proto__' is not allowed as a key (it could alter object prototypes)",
+    ]);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('uses the message a schema words itself', () => {
+    const worded = z.strictObject({ path: z.string({ error: 'a path, please' }) });
+    expect(() => parseOptions(worded, { path: 1 }, { name: 'x' })).toThrow(/x\.path: a path, please/);
+  });
+
+  it('places problems under names that are not identifiers as given', () => {
+    expect(problemsOf({ retries: 11 }, 'auth.require()')).toEqual([
+      'auth.require().retries: expected a number ≤ 10, received the number 11',
+    ]);
+  });
+
+  it('marks function and object options as code only, through wrappers', () => {
+    expect(isCodeOnlyOption(functionOption().optional())).toBe(true);
+    expect(isCodeOnlyOption(objectOption('a store').default({}))).toBe(true);
+    expect(isCodeOnlyOption(z.string().optional())).toBe(false);
+  });
+});
+
+describe('Problems and unknownKeys', () => {
+  it('word unknown keys as parseOptions does', () => {
+    const problems = new Problems('auth');
+    unknownKeys(problems, 'rules[0]', { role: 1, qqqqqq: 2 }, ['roles', 'path']);
+    expect(() => problems.throwIfAny()).toThrow(ConfigError);
+    try {
+      problems.throwIfAny();
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        { path: 'auth.rules[0].role', message: "unknown option; did you mean 'roles'?" },
+        { path: 'auth.rules[0].qqqqqq', message: 'unknown option; expected one of roles, path' },
+      ]);
+    }
+  });
+});
+
+describe('the README example', () => {
+  const greeterOptionsSchema = z.strictObject({
+    greeting: z.string().min(1).default('hello'),
+    mode: z.enum(['polite', 'brief']).default('polite'),
+    skip: functionOption<(path: string) => boolean>('a function of the path').optional(),
+    meterProvider: objectOption<{ getMeter(): unknown }>('an OpenTelemetry MeterProvider', [
+      'getMeter',
+    ]).optional(),
+  });
+
+  it('reports what the README shows', () => {
+    let thrown: unknown;
+    try {
+      parseOptions(
+        greeterOptionsSchema,
+        { greting: 'hi', mode: 'shadw', skip: '/health' },
+        { name: 'greeter' },
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toBe(
+      [
+        'Invalid Gatehouse configuration (3 problems):',
+        "  - greeter.greting: unknown option; did you mean 'greeting'?",
+        "  - greeter.mode: expected one of 'polite' or 'brief', received the string 'shadw'",
+        "  - greeter.skip: expected a function of the path, received the string '/health'",
+      ].join('\n'),
+    );
+    expect(parseOptions(greeterOptionsSchema, {}, { name: 'greeter' })).toEqual({
+      greeting: 'hello',
+      mode: 'polite',
+    });
+  });
+});
