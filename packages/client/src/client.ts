@@ -4,7 +4,7 @@
 // fed by every answer.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
-import { type Exchange, isGatehouseError, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+import { type Exchange, isGatehouseError } from '@gatehousejs/core';
 import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehousejs/discovery';
 import {
   type Attributes,
@@ -19,7 +19,7 @@ import {
 } from '@opentelemetry/api';
 import { type BulkheadPolicy, BulkheadRejectedError, bulkhead as cockatielBulkhead } from 'cockatiel';
 import type { buildConnector, Dispatcher } from 'undici';
-import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
+import type { Balancer, BalancerName } from './balancer.js';
 import { type Admission, Breaker, type BreakerOptions } from './breaker.js';
 import { RetryBudget, type RetryBudgetOptions } from './budget.js';
 import { currentDeadline, DEADLINE_HEADER } from './deadline.js';
@@ -34,6 +34,7 @@ import {
   UpstreamUnavailable,
 } from './errors.js';
 import { type HealthCheckOptions, startHealthChecks } from './health.js';
+import { resolveClientOptions } from './options.js';
 import { loadUndici } from './undici.js';
 
 /** Timeouts, in milliseconds. */
@@ -115,8 +116,11 @@ export interface ClientOptions {
   connections?: number;
   timeouts?: TimeoutOptions;
   retry?: RetryOptions;
-  /** Circuit breakers per endpoint and for the whole service; `false` turns one off. */
-  breaker?: { endpoint?: BreakerOptions | false; service?: BreakerOptions | false };
+  /**
+   * Circuit breakers per endpoint (on by default) and for the whole service (off unless given);
+   * `false` turns one off, `breaker: false` turns both off.
+   */
+  breaker?: { endpoint?: BreakerOptions | false; service?: BreakerOptions | false } | false;
   /** Calls in flight at once and calls waiting for a slot (beyond: `GH_CLIENT_BULKHEAD_FULL`). */
   bulkhead?: { maxConcurrent: number; maxPending?: number };
   /**
@@ -387,117 +391,6 @@ function classify(error: unknown, why: unknown): Failure {
   return { kind: 'other', error };
 }
 
-function resolveOptions(options: ClientOptions) {
-  const problems = new Problems(`client(${typeof options?.name === 'string' ? options.name : '?'})`);
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an options object');
-    problems.throwIfAny();
-  }
-  unknownKeys(problems, '', options, [
-    'name',
-    'resolver',
-    'endpoints',
-    'balancer',
-    'zone',
-    'connections',
-    'timeouts',
-    'retry',
-    'breaker',
-    'bulkhead',
-    'hedge',
-    'outlier',
-    'healthCheck',
-    'tls',
-    'deadlineHeader',
-    'tracer',
-    'meterProvider',
-  ]);
-  if (typeof options.name !== 'string' || options.name === '') problems.add('name', 'is required');
-  if ((options.resolver === undefined) === (options.endpoints === undefined)) {
-    problems.add('', "give exactly one of 'resolver' or 'endpoints'");
-  }
-  const t = options.timeouts ?? {};
-  unknownKeys(problems, 'timeouts', t, ['connectMs', 'perTryMs', 'totalMs', 'bodyMs']);
-  const timeouts = {
-    connectMs: positiveInt(problems, 'timeouts.connectMs', t.connectMs, 1_000),
-    perTryMs: positiveInt(problems, 'timeouts.perTryMs', t.perTryMs, 5_000),
-    totalMs: positiveInt(problems, 'timeouts.totalMs', t.totalMs, 15_000),
-    bodyMs: positiveInt(problems, 'timeouts.bodyMs', t.bodyMs, 30_000),
-  };
-  const r = options.retry ?? {};
-  unknownKeys(problems, 'retry', r, ['maxAttempts', 'statuses', 'nonIdempotent', 'backoff', 'budget']);
-  const retry = {
-    maxAttempts: positiveInt(problems, 'retry.maxAttempts', r.maxAttempts, 3),
-    statuses: new Set(r.statuses ?? [502, 503, 504]),
-    nonIdempotent: r.nonIdempotent === true,
-    baseMs: positiveInt(problems, 'retry.backoff.baseMs', r.backoff?.baseMs, 25),
-    maxMs: positiveInt(problems, 'retry.backoff.maxMs', r.backoff?.maxMs, 1_000),
-  };
-  for (const [i, s] of (r.statuses ?? []).entries()) {
-    if (!Number.isInteger(s) || s < 400 || s > 599)
-      problems.add(`retry.statuses[${i}]`, 'must be a 4xx or 5xx status');
-  }
-  if (r.budget !== undefined && r.budget !== false) {
-    unknownKeys(problems, 'retry.budget', r.budget, ['ratio', 'minPerSecond', 'ttlMs']);
-    const { ratio, minPerSecond } = r.budget;
-    if (ratio !== undefined && !(ratio >= 0 && ratio <= 10))
-      problems.add('retry.budget.ratio', 'must be a number from 0 to 10');
-    if (minPerSecond !== undefined && !(minPerSecond >= 0))
-      problems.add('retry.budget.minPerSecond', 'must be ≥ 0');
-  }
-  if (options.bulkhead !== undefined) {
-    positiveInt(problems, 'bulkhead.maxConcurrent', options.bulkhead.maxConcurrent ?? null, 1);
-    if (
-      options.bulkhead.maxPending !== undefined &&
-      !(Number.isInteger(options.bulkhead.maxPending) && options.bulkhead.maxPending >= 0)
-    ) {
-      problems.add('bulkhead.maxPending', 'must be a non-negative integer');
-    }
-  }
-  if (options.hedge !== undefined) {
-    positiveInt(problems, 'hedge.delayMs', options.hedge.delayMs ?? null, 1);
-    const p = options.hedge.maxPercent;
-    if (p !== undefined && !(p > 0 && p <= 100))
-      problems.add('hedge.maxPercent', 'must be a percentage from 0 (excluded) to 100');
-  }
-  const o = options.outlier === false ? undefined : (options.outlier ?? {});
-  if (o !== undefined) {
-    unknownKeys(problems, 'outlier', o, [
-      'consecutiveFailures',
-      'baseEjectionMs',
-      'maxEjectionMs',
-      'maxEjectionPercent',
-    ]);
-    const p = o.maxEjectionPercent;
-    if (p !== undefined && !(p >= 0 && p <= 100))
-      problems.add('outlier.maxEjectionPercent', 'must be a percentage from 0 to 100');
-  }
-  const outlier =
-    o === undefined
-      ? undefined
-      : {
-          consecutiveFailures: positiveInt(problems, 'outlier.consecutiveFailures', o.consecutiveFailures, 5),
-          baseEjectionMs: positiveInt(problems, 'outlier.baseEjectionMs', o.baseEjectionMs, 10_000),
-          maxEjectionMs: positiveInt(problems, 'outlier.maxEjectionMs', o.maxEjectionMs, 300_000),
-          maxEjectionPercent: o.maxEjectionPercent ?? 50,
-        };
-  let balancer: Balancer;
-  if (typeof options.balancer === 'object' && options.balancer !== null) {
-    balancer = options.balancer;
-  } else if (['p2c', 'round-robin', 'ewma', 'ring-hash'].includes(options.balancer ?? 'p2c')) {
-    balancer = balancerNamed((options.balancer ?? 'p2c') as BalancerName);
-  } else {
-    problems.add(
-      'balancer',
-      `must be 'p2c', 'round-robin', 'ewma', 'ring-hash' or a Balancer, got ${JSON.stringify(options.balancer)}`,
-    );
-    balancer = balancerNamed('p2c');
-  }
-  const connections = positiveInt(problems, 'connections', options.connections, 64);
-  problems.throwIfAny();
-  return { timeouts, retry, outlier, balancer, connections };
-}
-
 /**
  * Creates a client for one service.
  *
@@ -508,24 +401,25 @@ function resolveOptions(options: ClientOptions) {
  *   const order = await res.body.json();
  */
 export function createClient(options: ClientOptions): Client {
-  const { timeouts, retry, outlier, balancer, connections } = resolveOptions(options);
+  const {
+    timeouts,
+    retry,
+    outlier,
+    balancer,
+    connections,
+    endpointBreaker,
+    serviceBreaker: serviceBreakerOptions,
+  } = resolveClientOptions(options);
   const name = options.name;
   const resolver = options.resolver ?? staticResolver(options.endpoints as string[]);
   const deadlineHeader =
     options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? DEADLINE_HEADER).toLowerCase();
-  const budget =
-    retry.maxAttempts > 1 && options.retry?.budget !== false
-      ? new RetryBudget(options.retry?.budget || {})
-      : undefined;
+  const budget = retry.maxAttempts > 1 && retry.budget !== false ? new RetryBudget(retry.budget) : undefined;
   const hedgeBudget =
     options.hedge === undefined
       ? undefined
       : new RetryBudget({ ratio: (options.hedge.maxPercent ?? 10) / 100, minPerSecond: 0 });
-  const endpointBreaker = options.breaker?.endpoint === false ? undefined : (options.breaker?.endpoint ?? {});
-  const serviceBreaker =
-    options.breaker?.service === false || options.breaker?.service === undefined
-      ? undefined
-      : new Breaker(options.breaker.service);
+  const serviceBreaker = serviceBreakerOptions === undefined ? undefined : new Breaker(serviceBreakerOptions);
   const bulkheadPolicy: BulkheadPolicy | undefined =
     options.bulkhead === undefined
       ? undefined

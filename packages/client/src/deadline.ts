@@ -1,7 +1,8 @@
 // Deadline propagation: a call tells its callee how much time is left (a header, as gRPC's
 // grpc-timeout), and a service that receives one makes its own outbound calls within it.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Exchange, Middleware } from '@gatehousejs/core';
+import { type Exchange, type Middleware, parseOptions } from '@gatehousejs/core';
+import { z } from 'zod';
 
 /**
  * The header carrying the caller's remaining budget in whole milliseconds. Not an `x-gatehouse-*`
@@ -41,14 +42,30 @@ export interface DeadlineOptions {
 
 const DIGITS = /^\d{1,9}$/;
 
+/** The zod schema {@link deadline} checks its options against. */
+export const deadlineOptionsSchema = z.strictObject({
+  header: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
+    .optional(),
+  maxMs: z.int().positive().optional(),
+});
+
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const typesAgree: Agree<z.input<typeof deadlineOptionsSchema>, DeadlineOptions> = true;
+void typesAgree;
+
 /**
  * Middleware honouring a received deadline: the rest of the request (and every `@gatehousejs/client`
  * call made within it) runs with the caller's remaining budget. A caller can only shorten its own
  * wait; a malformed value is ignored.
+ *
+ * @throws ConfigError listing every problem in the options.
  */
 export function deadline(options: DeadlineOptions = {}): Middleware {
-  const header = (options.header ?? DEADLINE_HEADER).toLowerCase();
-  const maxMs = options.maxMs ?? 60_000;
+  const checked = parseOptions(deadlineOptionsSchema, options, { name: 'deadline' });
+  const header = (checked.header ?? DEADLINE_HEADER).toLowerCase();
+  const maxMs = checked.maxMs ?? 60_000;
   const scope = <T>(fn: () => T, exchange: Exchange): T => store.run(exchange.state.deadline!, fn);
   return {
     name: 'deadline',

@@ -28,6 +28,7 @@ export {
   DEADLINE_HEADER,
   type DeadlineOptions,
   deadline,
+  deadlineOptionsSchema,
   withDeadline,
 } from './deadline.js';
 export type { BreakerOptions, OutlierOptions } from './endpoints.js';
@@ -41,4 +42,12 @@ export {
   UpstreamUnavailable,
 } from './errors.js';
 export type { HealthCheckOptions } from './health.js';
+export {
+  breakerOptionsSchema,
+  clientOptionsSchema,
+  healthCheckOptionsSchema,
+  outlierOptionsSchema,
+  retryBudgetOptionsSchema,
+  tlsOptionsSchema,
+} from './options.js';
 export { loadUndici } from './undici.js';

@@ -8,6 +8,7 @@ export {
   type ProxyTrustOptions,
 } from './client-ip.js';
 export * from './config/index.js';
+export { didYouMean, suggest } from './config/suggest.js';
 export {
   AppError,
   ConfigInvalid,

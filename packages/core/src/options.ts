@@ -169,13 +169,38 @@ function describeSchema(schema: z.core.$ZodType | undefined, depth = 0): string 
       return typeof expected === 'string' ? expected : undefined;
     }
     case 'union': {
-      const parts = (def['options'] as readonly z.core.$ZodType[]).map((o) => describeSchema(o, depth + 1));
+      // `'p2c', 'ewma' or a Balancer`: the values of literal and enum branches listed one by one.
+      const parts = (def['options'] as readonly z.core.$ZodType[]).flatMap((o) => {
+        const values = valuesIn(o);
+        return values === undefined ? [describeSchema(o, depth + 1)] : values.map(shown);
+      });
       if (parts.some((p) => p === undefined)) return undefined;
       return alternatives([...new Set(parts as string[])]);
     }
     default:
       return TYPE_WORDS[def.type];
   }
+}
+
+/** The values a literal or enum schema (through wrappers) accepts, or undefined for other schemas. */
+function valuesIn(schema: z.core.$ZodType, depth = 0): readonly unknown[] | undefined {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+  if (def.type === 'literal') return def['values'] as readonly unknown[];
+  if (def.type === 'enum') return Object.values(def['entries'] as Record<string, unknown>);
+  if (depth < 8 && (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')) {
+    return valuesIn(def['innerType'] as z.core.$ZodType, depth + 1);
+  }
+  return undefined;
+}
+
+/** Every string value the literal and enum branches of a union accept, for a suggestion. */
+function unionStrings(schema: z.core.$ZodType | undefined): string[] {
+  if (schema === undefined) return [];
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+  if (def.type !== 'union') return [];
+  return (def['options'] as readonly z.core.$ZodType[]).flatMap((o) =>
+    (valuesIn(o) ?? []).filter((v): v is string => typeof v === 'string'),
+  );
 }
 
 /** `a`, `a or b`, `a, b or c`. */
@@ -276,9 +301,13 @@ export function optionMessage(issue: RawIssue): string | undefined {
       return `expected ${formatOf(issue)}, ${received(issue.input)}`;
     case 'invalid_union': {
       const what = expectedOf(issue);
+      const hint =
+        typeof issue.input === 'string'
+          ? didYouMean(issue.input, unionStrings(issue.inst as z.core.$ZodType | undefined))
+          : '';
       return what === undefined
-        ? `not a valid value, ${received(issue.input)}`
-        : `expected ${what}, ${received(issue.input)}`;
+        ? `not a valid value, ${received(issue.input)}${hint}`
+        : `expected ${what}, ${received(issue.input)}${hint}`;
     }
     case 'custom': {
       const what = expectedOf(issue);

@@ -15,7 +15,9 @@ import {
 import {
   type AdminOptions,
   type CloseOptions,
+  ConfigError,
   compose,
+  didYouMean,
   Gateway,
   type GatewayConfig,
   type GatewayOptions,
@@ -165,9 +167,15 @@ export abstract class FrameworkGateway<M> {
     const service = this.core.config.services[name];
     if (service === undefined && options.resolver === undefined && options.endpoints === undefined) {
       const known = Object.keys(this.core.config.services);
-      throw new TypeError(
-        `client(): no service '${name}' in the configuration${known.length > 0 ? ` (services: ${known.join(', ')})` : ''}`,
-      );
+      throw new ConfigError([
+        {
+          path: `client(${name})`,
+          message:
+            known.length === 0
+              ? "no service by this name in the configuration (no services are defined); give 'endpoints' or a 'resolver'"
+              : `no service by this name in the configuration${didYouMean(name, known)} (services: ${known.join(', ')})`,
+        },
+      ]);
     }
     const endpoints =
       options.resolver !== undefined || options.endpoints !== undefined || service === undefined
