@@ -1,0 +1,382 @@
+// An RFC 9111 shared cache in front of upstream services, for proxied routes, composition calls and
+// direct client calls. Freshness, validators, Vary and the storability rules (no `private`, no
+// `no-store`, nothing asked with Authorization unless the answer says it may be shared) come from
+// http-cache-semantics; what it leaves to the cache is here: keys scoped by principal, one revalidation
+// per stale entry however many ask (single flight), stale-while-revalidate in the background,
+// stale-if-error, purge, counters, and the `Age` and RFC 9211 `Cache-Status` headers.
+import { createHash } from 'node:crypto';
+import CachePolicy from 'http-cache-semantics';
+import type { StoredResponse } from './body.js';
+import { isPublic, SingleFlight, varyNames } from './single-flight.js';
+import type { CacheEntry, CacheStore } from './store.js';
+
+/** One upstream request as the cache sees it. */
+export interface CacheRequest {
+  /** The service's name: part of every key. */
+  readonly service: string;
+  readonly method: string;
+  /** Path and query sent upstream. */
+  readonly path: string;
+  /** The request headers sent upstream, lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The caller's principal key (see {@link scopeOf}); undefined when anonymous. */
+  readonly scope: string | undefined;
+  readonly signal?: AbortSignal;
+}
+
+/** Sends the request upstream with `headers` (the request's own, or conditional ones) and reads it whole. */
+export type Origin = (headers: Record<string, string>, signal: AbortSignal) => Promise<StoredResponse>;
+
+/** An answer and how the cache came to it. */
+export interface CacheAnswer extends StoredResponse {
+  /** The `Cache-Status` member for this cache (RFC 9211), e.g. `gatehouse; hit; ttl=28`. */
+  readonly cacheStatus: string;
+  /** How it was answered, for metrics and tests. */
+  readonly outcome: 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
+}
+
+/** Counters of a cache; also exported as metrics. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Stale answers served (stale-while-revalidate, stale-if-error). */
+  stale: number;
+  /** Conditional or background revalidations sent upstream. */
+  revalidations: number;
+  /** Calls answered by another caller's identical call in flight. */
+  coalesced: number;
+  /** Answers stored. */
+  stored: number;
+  /** Store operations that failed (Redis down). */
+  storeErrors: number;
+}
+
+/** Options of {@link HttpCache}. */
+export interface HttpCacheSettings {
+  readonly store: CacheStore;
+  /** The name in `Cache-Status`. */
+  readonly name: string;
+  /** Share identical concurrent GETs (single flight). */
+  readonly coalesce: boolean;
+  /** Honour a client's `Cache-Control: no-cache` / `max-age=0` (otherwise only the upstream decides). */
+  readonly honorRequestDirectives: boolean;
+  /** Called once when the store starts failing, and again only after it worked in between. */
+  readonly report: (error: unknown) => void;
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
+
+/**
+ * The scope of a caller's cached and coalesced answers: its principal when authenticated, else its
+ * credentials (Authorization, Cookie) hashed, else undefined (anonymous). Answers fetched for one
+ * scope reach another only when the upstream marked them public.
+ */
+export function scopeOf(
+  principalId: string | undefined,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
+  if (principalId !== undefined) return `p:${sha(principalId)}`;
+  const auth = headers.authorization;
+  const cookie = headers.cookie;
+  if (auth === undefined && cookie === undefined) return undefined;
+  return `c:${sha(`${String(auth ?? '')}\u0000${String(cookie ?? '')}`)}`;
+}
+
+const STALE_IF_ERROR = /(?:^|[\s,])stale-if-error\s*=\s*"?(\d+)/i;
+
+function header(headers: Readonly<Record<string, string | string[]>>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Seconds a stale entry may still stand in for an upstream failure (RFC 5861 stale-if-error). */
+function staleIfErrorAllows(entry: CacheEntry): boolean {
+  const match = STALE_IF_ERROR.exec(header(entry.headers, 'cache-control') ?? '');
+  if (match === null) return false;
+  return entry.policy.maxAge() + Number(match[1]) > entry.policy.age();
+}
+
+const isFailure = (response: StoredResponse) => response.status >= 500;
+
+/** The HTTP cache: lookup, store, revalidation and coalescing around an {@link Origin}. */
+export class HttpCache {
+  readonly stats: CacheStats = {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    revalidations: 0,
+    coalesced: 0,
+    stored: 0,
+    storeErrors: 0,
+  };
+  readonly flights = new SingleFlight();
+  readonly #settings: HttpCacheSettings;
+  /** The Vary names each URL's answers came with, learned from the answers (bounded). */
+  readonly #vary = new Map<string, string[]>();
+  /** Stale entries being revalidated in the background: one revalidation each. */
+  readonly #revalidating = new Set<string>();
+  #failing = false;
+
+  constructor(settings: HttpCacheSettings) {
+    this.#settings = settings;
+  }
+
+  /** The cache's name in `Cache-Status`. */
+  get name(): string {
+    return this.#settings.name;
+  }
+
+  get store(): CacheStore {
+    return this.#settings.store;
+  }
+
+  /** Deletes every variant of `key` (`orders:/orders/42`). */
+  async purgeKey(key: string): Promise<number> {
+    return this.purgePrefix(`${key}#`);
+  }
+
+  /** Deletes every entry whose key starts with `prefix` (`orders:/orders/`). */
+  async purgePrefix(prefix: string): Promise<number> {
+    return await this.#settings.store.deletePrefix(prefix);
+  }
+
+  /** Answers `request` from the cache, from one coalesced upstream call, or from `origin`. */
+  async fetch(request: CacheRequest, origin: Origin): Promise<CacheAnswer> {
+    const name = this.#settings.name;
+    if (request.method !== 'GET') {
+      const response = await origin({ ...request.headers }, request.signal ?? new AbortController().signal);
+      return { ...response, cacheStatus: `${name}; fwd=method`, outcome: 'bypass' };
+    }
+    const policyRequest = this.#policyRequest(request);
+    const url = `${request.service}:${request.path}`;
+    const scopes = request.scope === undefined ? ['anon', 'public'] : [request.scope, 'public'];
+    const fp = this.#fingerprint(url, request.headers);
+    let found: { key: string; entry: CacheEntry } | undefined;
+    for (const scope of scopes) {
+      const key = `${url}#${scope}#${fp}`;
+      const entry = await this.#get(key);
+      if (entry !== undefined) {
+        found = { key, entry };
+        break;
+      }
+    }
+    if (found === undefined) return this.#miss(request, origin, url);
+    const { key, entry } = found;
+    const evaluation = entry.policy.evaluateRequest(policyRequest);
+    if (evaluation.response !== undefined && evaluation.revalidation === undefined) {
+      this.stats.hits++;
+      const ttl = Math.round(entry.policy.timeToLive() / 1000);
+      return this.#answer(entry, evaluation.response.headers, `${name}; hit; ttl=${ttl}`, 'hit');
+    }
+    if (evaluation.response !== undefined) {
+      // stale-while-revalidate: the stale answer now, one revalidation in the background.
+      this.stats.stale++;
+      if (!this.#revalidating.has(key)) {
+        this.#revalidating.add(key);
+        void this.#revalidate(request, origin, key, entry)
+          .catch(() => {})
+          .finally(() => this.#revalidating.delete(key));
+      }
+      const ttl = Math.round((entry.policy.maxAge() - entry.policy.age()) * 1);
+      return this.#answer(entry, evaluation.response.headers, `${name}; hit; ttl=${ttl}; fwd=stale`, 'stale');
+    }
+    // Stale (or the client insists): revalidate before answering; concurrent askers share the call.
+    let outcome: { response: StoredResponse; policy: CachePolicy; modified: boolean };
+    try {
+      outcome = await this.#revalidate(request, origin, key, entry);
+    } catch (error) {
+      if (staleIfErrorAllows(entry)) return this.#staleOnError(entry, policyRequest, undefined);
+      throw error;
+    }
+    if (isFailure(outcome.response) && staleIfErrorAllows(entry)) {
+      return this.#staleOnError(entry, policyRequest, outcome.response.status);
+    }
+    if (!outcome.modified) {
+      const headers = outcome.policy.responseHeaders();
+      return this.#answer(
+        { ...entry, policy: outcome.policy },
+        headers,
+        `${name}; fwd=stale; fwd-status=304; stored`,
+        'revalidated',
+      );
+    }
+    return {
+      ...outcome.response,
+      cacheStatus: `${name}; fwd=stale; fwd-status=${outcome.response.status}`,
+      outcome: 'miss',
+    };
+  }
+
+  #staleOnError(
+    entry: CacheEntry,
+    policyRequest: CachePolicy.Request,
+    status: number | undefined,
+  ): CacheAnswer {
+    this.stats.stale++;
+    void policyRequest;
+    const headers = entry.policy.responseHeaders();
+    const ttl = Math.round(entry.policy.maxAge() - entry.policy.age());
+    return this.#answer(
+      entry,
+      headers,
+      `${this.#settings.name}; fwd=stale; ${status === undefined ? '' : `fwd-status=${status}; `}ttl=${ttl}; detail=stale-if-error`,
+      'stale',
+    );
+  }
+
+  #answer(
+    entry: CacheEntry,
+    headers: CachePolicy.Headers,
+    cacheStatus: string,
+    outcome: CacheAnswer['outcome'],
+  ): CacheAnswer {
+    const out: Record<string, string | string[]> = {};
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined) out[name] = value;
+    }
+    return { status: entry.status, headers: out, body: entry.body, cacheStatus, outcome };
+  }
+
+  /** Sends the conditional request (coalesced with identical ones) and stores what comes back. */
+  async #revalidate(
+    request: CacheRequest,
+    origin: Origin,
+    key: string,
+    entry: CacheEntry,
+  ): Promise<{ response: StoredResponse; policy: CachePolicy; modified: boolean }> {
+    const policyRequest = this.#policyRequest(request);
+    const conditional = entry.policy.revalidationHeaders(policyRequest) as Record<string, string>;
+    const headers: Record<string, string> = { ...request.headers };
+    for (const name of ['if-none-match', 'if-modified-since'] as const) {
+      const value = conditional[name];
+      if (value !== undefined) headers[name] = value;
+    }
+    this.stats.revalidations++;
+    const { response } = await this.#coalesced(`R${key}`, request, headers, origin);
+    if (isFailure(response)) return { response, policy: entry.policy, modified: true };
+    const { policy, modified } = entry.policy.revalidatedPolicy(policyRequest, {
+      status: response.status,
+      headers: response.headers,
+    });
+    if (!modified) {
+      void this.#set(key, { ...entry, policy }, policy.timeToLive());
+      return { response, policy, modified };
+    }
+    this.#remember(request, response, `${request.service}:${request.path}`);
+    return { response, policy, modified };
+  }
+
+  async #miss(request: CacheRequest, origin: Origin, url: string): Promise<CacheAnswer> {
+    this.stats.misses++;
+    const { response, collapsed } = await this.#coalesced(`M${url}`, request, { ...request.headers }, origin);
+    if (collapsed) this.stats.coalesced++;
+    const stored = this.#remember(request, response, url);
+    const name = this.#settings.name;
+    return {
+      ...response,
+      cacheStatus: `${name}; fwd=uri-miss${stored ? '; stored' : ''}${collapsed ? '; collapsed' : ''}`,
+      outcome: 'miss',
+    };
+  }
+
+  #coalesced(
+    flightKey: string,
+    request: CacheRequest,
+    headers: Record<string, string>,
+    origin: Origin,
+  ): Promise<{ response: StoredResponse; collapsed: boolean }> {
+    if (!this.#settings.coalesce) {
+      const signal = request.signal ?? new AbortController().signal;
+      return origin(headers, signal).then((response) => ({ response, collapsed: false }));
+    }
+    const conditional = `${headers['if-none-match'] ?? ''}\u0000${headers['if-modified-since'] ?? ''}`;
+    return this.flights.run(
+      `${flightKey}\u0000${conditional}`,
+      { scope: request.scope, headers, signal: request.signal },
+      (signal) => origin(headers, signal),
+    );
+  }
+
+  /** Stores `response` when RFC 9111 allows it; true when stored. */
+  #remember(request: CacheRequest, response: StoredResponse, url: string): boolean {
+    if (response.headers['set-cookie'] !== undefined) return false;
+    const policy = new CachePolicy(this.#policyRequest(request), response, { shared: true });
+    if (!policy.storable()) return false;
+    const ttl = policy.timeToLive();
+    if (ttl <= 0) return false;
+    const names = varyNames(response.headers);
+    if (names.includes('*')) return false;
+    this.#learnVary(url, names);
+    const scope = isPublic(response.headers) ? 'public' : (request.scope ?? 'anon');
+    const key = `${url}#${scope}#${this.#fingerprint(url, request.headers)}`;
+    this.stats.stored++;
+    void this.#set(
+      key,
+      { policy, status: response.status, headers: response.headers, body: response.body },
+      ttl,
+    );
+    return true;
+  }
+
+  #policyRequest(request: CacheRequest): CachePolicy.Request {
+    let headers: Record<string, string> = request.headers;
+    if (
+      !this.#settings.honorRequestDirectives &&
+      (headers['cache-control'] !== undefined || headers.pragma !== undefined)
+    ) {
+      const { 'cache-control': _cc, pragma: _pragma, ...rest } = headers;
+      headers = rest;
+    }
+    return { url: request.path, method: request.method, headers: { ...headers, host: request.service } };
+  }
+
+  #learnVary(url: string, names: string[]): void {
+    const known = this.#vary.get(url);
+    if (names.length === 0) {
+      if (known !== undefined) this.#vary.delete(url);
+      return;
+    }
+    if (known !== undefined && known.join(',') === [...names].sort().join(',')) return;
+    if (this.#vary.size >= 10_000) this.#vary.clear();
+    this.#vary.set(url, [...names].sort());
+  }
+
+  /** The part of a key the learned Vary names select: their values in this request. */
+  #fingerprint(url: string, headers: Readonly<Record<string, string>>): string {
+    const names = this.#vary.get(url);
+    if (names === undefined) return '';
+    return sha(names.map((name) => `${name}:${headers[name] ?? ''}`).join('\n'));
+  }
+
+  async #get(key: string): Promise<CacheEntry | undefined> {
+    try {
+      const entry = await this.#settings.store.get(key);
+      this.#working();
+      return entry;
+    } catch (error) {
+      this.#failed(error);
+      return undefined;
+    }
+  }
+
+  async #set(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
+    try {
+      await this.#settings.store.set(key, entry, ttlMs);
+      this.#working();
+    } catch (error) {
+      this.#failed(error);
+    }
+  }
+
+  #working(): void {
+    this.#failing = false;
+  }
+
+  #failed(error: unknown): void {
+    this.stats.storeErrors++;
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#settings.report(error);
+  }
+}

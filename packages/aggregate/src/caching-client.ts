@@ -1,0 +1,97 @@
+// A mesh client whose GETs go through the response cache: the same Client interface, so a direct
+// call (`gw.client('orders', { cache: true })`) and a proxied route use it unchanged. A cached or
+// coalesced answer is a buffered body; one over the cap streams through, uncached.
+import type { CallOptions, CallResponse, Client } from '@gatehousejs/client';
+import { BodyOverCap, bufferedBody, readOrOverflow } from './body.js';
+import { type CacheAnswer, type HttpCache, scopeOf } from './cache.js';
+import { definedHeaders } from './compose.js';
+
+/** Stands for "no endpoint": the answer came from the cache. */
+const CACHE_ENDPOINT = Object.freeze({
+  id: 'cache',
+  protocol: 'http:',
+  host: 'cache',
+  port: 0,
+  weight: 1,
+}) as unknown as CallResponse['endpoint'];
+
+/** The bytes of a body that came whole from the cache or a shared call, for writers that can skip streaming. */
+export const CACHED_BYTES = Symbol.for('gatehouse.cachedBytes');
+
+function principalId(call: CallOptions): string | undefined {
+  const principal = (call.exchange?.stateIfSet as { principal?: { id?: unknown } } | undefined)?.principal;
+  return typeof principal?.id === 'string' ? principal.id : undefined;
+}
+
+function lowerHeaders(headers: CallOptions['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name]!;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** Wraps `client` so that its GET calls (without a body) use `cache`; everything else goes straight through. */
+export function cachingClient(client: Client, cache: HttpCache, maxBodyBytes: number): Client {
+  const request = async (call: CallOptions): Promise<CallResponse> => {
+    const method = (call.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' || (call.body !== undefined && call.body !== null)) return client.request(call);
+    const headers = lowerHeaders(call.headers);
+    if (headers.range !== undefined) return client.request(call);
+    let overflow: BodyOverCap | undefined;
+    let answer: CacheAnswer;
+    try {
+      answer = await cache.fetch(
+        {
+          service: client.name,
+          method,
+          path: call.path,
+          headers,
+          scope: scopeOf(principalId(call), headers),
+          signal: call.signal,
+        },
+        (sendHeaders, signal) =>
+          client
+            .request({ ...call, headers: sendHeaders, headersOwned: false, signal, bindCancel: undefined })
+            .then((response) =>
+              readOrOverflow(response, maxBodyBytes, signal).then((body) => ({
+                status: response.statusCode,
+                headers: definedHeaders(response.headers),
+                body,
+              })),
+            ),
+      );
+    } catch (error) {
+      if (!(error instanceof BodyOverCap)) throw error;
+      overflow = error;
+      if (overflow.claimed) return client.request(call);
+      const response = overflow.response;
+      return {
+        statusCode: response.statusCode,
+        headers: { ...response.headers, 'cache-status': `${cache.name}; fwd=uri-miss; detail=too-large` },
+        body: overflow.stream() as unknown as CallResponse['body'],
+        endpoint: response.endpoint,
+        attempts: response.attempts,
+      };
+    }
+    const body = bufferedBody(answer.body);
+    (body as unknown as Record<symbol, Buffer>)[CACHED_BYTES] = answer.body;
+    return {
+      statusCode: answer.status,
+      headers: { ...answer.headers, 'cache-status': answer.cacheStatus },
+      body: body as unknown as CallResponse['body'],
+      endpoint: CACHE_ENDPOINT,
+      attempts: answer.outcome === 'hit' || answer.outcome === 'stale' ? 0 : 1,
+    };
+  };
+  return {
+    name: client.name,
+    request,
+    upgrade: (options) => client.upgrade(options),
+    fetch: (path, init) => client.fetch(path, init),
+    stats: () => client.stats(),
+    reloadTls: () => client.reloadTls(),
+    close: () => client.close(),
+  };
+}
