@@ -1,4 +1,4 @@
-// gw.auth() against a real OpenID Provider (oidc-provider, in-process), on Express and on Koa:
+// gw.auth() against a real OpenID Provider (oidc-provider, in-process), on every framework:
 // RFC 9068 JWT access tokens verified through its JWKS, opaque tokens through RFC 7662
 // introspection, key rotation, and the JWKS endpoint failing or hanging (stale-if-error).
 import { introspectionAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
@@ -124,7 +124,7 @@ for (const framework of FRAMEWORKS) {
   });
 }
 
-describe('key rotation and JWKS failures (both frameworks)', () => {
+describe('key rotation and JWKS failures (every framework)', () => {
   test('rotation: a new kid triggers one refetch; tokens of the removed key no longer verify', async () => {
     const apps = await Promise.all(FRAMEWORKS.map((fw) => start(fw, { cooldownMs: 100 })));
     try {

@@ -1,4 +1,4 @@
-// Lifecycle on both frameworks: readiness, graceful drain with a deadline, onFinish outcomes, client
+// Lifecycle on every framework: readiness, graceful drain with a deadline, onFinish outcomes, client
 // aborts, and configuration errors at start-up.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -7,25 +7,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, type Middleware, type Outcome } from '@gatehousejs/core';
 import { gateway as expressGateway, toExpress } from '@gatehousejs/express';
 import { gateway as koaGateway, toKoa } from '@gatehousejs/koa';
-import express from 'express';
-import Koa from 'koa';
+import type { RequestHandler } from 'express';
+import type { Middleware as KoaMiddleware } from 'koa';
 import { describe, expect, test } from 'vitest';
-import { FRAMEWORKS, startApp } from '../support/apps.js';
+import { expressOf, FRAMEWORKS, isExpress, koaOf, startApp } from '../support/apps.js';
 import { request, sendRaw } from '../support/raw-http.js';
 
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
 describe.each(FRAMEWORKS)('%s lifecycle', (framework) => {
   test('/ready is 503 until the gateway starts, then 200', async () => {
-    const gw = framework === 'express' ? expressGateway({}) : koaGateway({});
+    const gw = isExpress(framework) ? expressGateway({}) : koaGateway({});
     let server: Server;
-    if (framework === 'express') {
-      const app = express();
-      app.use(gw.admin() as express.RequestHandler);
+    if (isExpress(framework)) {
+      const app = expressOf(framework)();
+      app.use(gw.admin() as RequestHandler);
       server = createServer(app);
     } else {
-      const app = new Koa();
-      app.use(gw.admin() as Koa.Middleware);
+      const app = new (koaOf(framework))();
+      app.use(gw.admin() as KoaMiddleware);
       server = createServer(app.callback());
     }
     server.listen(0, '127.0.0.1');
@@ -96,8 +96,8 @@ describe.each(FRAMEWORKS)('%s lifecycle', (framework) => {
 describe.each(FRAMEWORKS)('%s phases outside the conformance table', (framework) => {
   async function withMiddleware(mw: Middleware, run: (port: number) => Promise<void>) {
     let server: Server;
-    if (framework === 'express') {
-      const app = express();
+    if (isExpress(framework)) {
+      const app = expressOf(framework)();
       app.use(toExpress(mw));
       app.get('/slow', async (_req, res) => {
         await sleep(300);
@@ -108,7 +108,7 @@ describe.each(FRAMEWORKS)('%s phases outside the conformance table', (framework)
       });
       server = createServer(app);
     } else {
-      const app = new Koa();
+      const app = new (koaOf(framework))();
       app.use(toKoa(mw));
       app.use(async (ctx) => {
         if (ctx.path === '/slow') await sleep(300);
@@ -180,7 +180,7 @@ describe.each(FRAMEWORKS)('%s phases outside the conformance table', (framework)
 });
 
 describe.each(FRAMEWORKS)('%s start-up configuration errors', (framework) => {
-  const make = framework === 'express' ? expressGateway : koaGateway;
+  const make = isExpress(framework) ? expressGateway : koaGateway;
 
   test('an invalid configuration fails at construction with every problem listed', () => {
     const config = {

@@ -1,5 +1,6 @@
-// One gateway process of a fleet, as a team would deploy several behind a load balancer: Express or
-// Koa with one gw.rateLimit() on a Redis shared with the others. It imports the packages by name, as
+// One gateway process of a fleet, as a team would deploy several behind a load balancer: Express 5 or
+// 4, Koa 3 or 2 (the aliases express4 and koa2 of the test workspace) with one gw.rateLimit() on a
+// Redis shared with the others. It imports the packages by name, as
 // a user would (their built dist/), prints {"port":N,"pid":N} once its Redis client is ready, serves
 // its limiter's stats on GET /__stats (not limited), and exits when its parent closes stdin or sends
 // SIGTERM. Usage: node fleet-instance.mjs '<JSON config>' (see test/rate-limit/fleet.ts).
@@ -18,8 +19,11 @@ const onError = (error, info) => {
 
 let gw;
 let listener;
-if (framework === 'express') {
-  const { default: express } = await import('express');
+// The module of each framework's major version (see test/support/apps.ts).
+const MODULES = { express5: 'express', express4: 'express4', koa3: 'koa', koa2: 'koa2' };
+
+if (framework === 'express5' || framework === 'express4') {
+  const { default: express } = await import(MODULES[framework]);
   const { gateway } = await import('@gatehousejs/express');
   gw = gateway({}, { onError });
   const limiter = gw.rateLimiter(options);
@@ -34,8 +38,8 @@ if (framework === 'express') {
   });
   app.use(gw.errors());
   listener = app;
-} else if (framework === 'koa') {
-  const { default: Koa } = await import('koa');
+} else if (framework === 'koa3' || framework === 'koa2') {
+  const { default: Koa } = await import(MODULES[framework]);
   const { gateway } = await import('@gatehousejs/koa');
   gw = gateway({}, { onError });
   const limiter = gw.rateLimiter(options);

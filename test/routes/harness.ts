@@ -1,4 +1,4 @@
-// The same monolith on Express and on Koa with `gw.routes()` in front of its own handlers, and real
+// The same monolith on every framework (Express 5 and 4, Koa 3 and 2) with `gw.routes()` in front of its own handlers, and real
 // node:http upstreams standing in for the extracted services. Local and remote handlers answer in the
 // same shape (`side` tells which answered), so tests can see who served a request and what reached it.
 import { createHash } from 'node:crypto';
@@ -13,11 +13,18 @@ import { gateway as koaGateway } from '@gatehousejs/koa';
 import type { Routes, RoutesOptions } from '@gatehousejs/routes';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import express from 'express';
-import Koa from 'koa';
+import type { Request } from 'express';
+import {
+  asyncHandler,
+  expressOf,
+  FRAMEWORKS,
+  type Framework,
+  isExpress,
+  koaOf,
+  routePaths,
+} from '../support/apps.js';
 
-export type Framework = 'express' | 'koa';
-export const FRAMEWORKS: readonly Framework[] = ['express', 'koa'];
+export { FRAMEWORKS, type Framework };
 
 /** What an upstream received. */
 export interface Received {
@@ -134,6 +141,26 @@ async function hashBody(req: IncomingMessage, progress: BodyProgress) {
 
 let counter = 0;
 
+/**
+ * The body an Express handler saw, null when none was parsed: Express 5's parsers leave `req.body`
+ * undefined then, Express 4's set it to `{}` even for a request without a body.
+ */
+function expressBody(framework: Framework, req: Request): unknown {
+  const body = req.body as unknown;
+  if (body === undefined) return null;
+  const sent =
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (
+    framework === 'express4' &&
+    !sent &&
+    typeof body === 'object' &&
+    body !== null &&
+    Object.keys(body).length === 0
+  )
+    return null;
+  return body;
+}
+
 /** What a local handler answers: the same shape as the echo service, `side: 'local'`. */
 function localAnswer(req: IncomingMessage, body: unknown) {
   return { side: 'local', method: req.method, url: req.url, body: body ?? null };
@@ -164,7 +191,8 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
   let gw: FrameworkGateway<unknown>;
   let routes: Routes;
   let listener: (req: IncomingMessage, res: ServerResponse) => void;
-  if (framework === 'express') {
+  if (isExpress(framework)) {
+    const express = expressOf(framework);
     const g = expressGateway(spec.config ?? {}, { onError });
     gw = g as FrameworkGateway<unknown>;
     const app = express();
@@ -175,10 +203,15 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     if (spec.parserFirst) app.use(...parsers);
     routes = g.router(typeof spec.routes === 'function' ? spec.routes(gw) : spec.routes);
     app.use(g.use(routes));
-    app.all('/hash/{*rest}', async (req, res) => {
-      local.push({ method: req.method, path: req.path, body: null });
-      res.json(await hashBody(req, progress));
-    });
+    for (const path of routePaths(framework, '/hash/{*rest}')) {
+      app.all(
+        path,
+        asyncHandler(framework, async (req, res) => {
+          local.push({ method: req.method, path: req.path, body: null });
+          res.json(await hashBody(req, progress));
+        }),
+      );
+    }
     // The body parsers come after the routes, as the routes README asks.
     if (!spec.parserFirst) app.use(...parsers);
     app.get('/items/:id', (req, res) => {
@@ -193,20 +226,23 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     app.get('/redirect', (_req, res) => {
       res.redirect(302, '/orders/1');
     });
-    app.all('/{*rest}', (req, res) => {
-      local.push({ method: req.method, path: req.path, body: req.body ?? null });
-      if (req.path.startsWith('/fail')) {
-        res.status(500).json({ side: 'local', error: 'local failure' });
-        return;
-      }
-      res.json(localAnswer(req, req.body));
-    });
+    for (const path of routePaths(framework, '/{*rest}')) {
+      app.all(path, (req, res) => {
+        const body = expressBody(framework, req);
+        local.push({ method: req.method, path: req.path, body });
+        if (req.path.startsWith('/fail')) {
+          res.status(500).json({ side: 'local', error: 'local failure' });
+          return;
+        }
+        res.json(localAnswer(req, body));
+      });
+    }
     app.use(g.errors());
     listener = app;
   } else {
     const g = koaGateway(spec.config ?? {}, { onError });
     gw = g as FrameworkGateway<unknown>;
-    const app = new Koa();
+    const app = new (koaOf(framework))();
     app.silent = true;
     app.use(g.errors());
     for (const mw of spec.before?.(g) ?? []) app.use(mw);

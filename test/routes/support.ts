@@ -1,11 +1,11 @@
-// Helpers for the routes fault, hygiene and stream tests: the monolith of harness.ts on both
-// frameworks at once, raw-socket calls answered by both, and small waiting helpers.
+// Helpers for the routes fault, hygiene and stream tests: the monolith of harness.ts on every
+// framework at once, raw-socket calls answered by each, and small waiting helpers.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import { expectSame } from '../support/conformance.js';
+import { expectAllSame } from '../support/conformance.js';
 import { type RawRequest, type RawResponse, request as rawRequest, sendRaw } from '../support/raw-http.js';
 import {
   type BodyProgress,
@@ -23,10 +23,10 @@ export type AppSpec = RoutesAppSpec;
 export type App = RoutesApp;
 export const startApp = startRoutesApp;
 
-/** The same app on both frameworks. */
+/** The same app on every framework. */
 export async function startBoth(spec: AppSpec): Promise<Record<Framework, App>> {
-  const [express, koa] = await Promise.all(FRAMEWORKS.map((fw) => startApp(fw, spec)));
-  return { express: express!, koa: koa! };
+  const apps = await Promise.all(FRAMEWORKS.map((fw) => startApp(fw, spec)));
+  return Object.fromEntries(apps.map((app) => [app.framework, app])) as Record<Framework, App>;
 }
 
 export async function closeBoth(apps: Partial<Record<Framework, App>> | undefined): Promise<void> {
@@ -42,8 +42,8 @@ export function report(app: App, name: string) {
 }
 
 /**
- * Sends the same raw request to both apps, checks each answer is a problem+json with `status` and
- * `code`, and that Express and Koa answered byte-for-byte the same (generated ids masked).
+ * Sends the same raw request to every app, checks each answer is a problem+json with `status` and
+ * `code`, and that every framework answered byte-for-byte the same (generated ids masked).
  */
 export async function expectProblemOnBoth(
   apps: Record<Framework, App>,
@@ -57,7 +57,7 @@ export async function expectProblemOnBoth(
     expectProblem(res, want, fw);
     answers[fw] = res;
   }
-  expectSame(answers.express, answers.koa);
+  expectAllSame(answers);
   return answers;
 }
 

@@ -1,5 +1,5 @@
 // Two gateways on one framework: a front app whose /call route makes an outbound call (traced with
-// gw.tracer.fetch) to an upstream app. Both are built the same way on Express and on Koa.
+// gw.tracer.fetch) to an upstream app. Both are built the same way on every framework.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +10,7 @@ import { gateway as koaGateway } from '@gatehousejs/koa';
 import type { TracingOptions } from '@gatehousejs/tracing';
 import Router from '@koa/router';
 import { trace } from '@opentelemetry/api';
-import express from 'express';
-import Koa from 'koa';
-import type { Framework } from '../support/apps.js';
+import { asyncHandler, expressOf, type Framework, isExpress, koaOf, routePaths } from '../support/apps.js';
 
 export interface Topology {
   front: number;
@@ -47,24 +45,33 @@ function build(
 ) {
   const secret = () =>
     new Error('upstream refused token Bearer abc.def.ghi for eyJhbGciOiJ.eyJzdWIiOiIx.c2ln');
-  if (framework === 'express') {
+  if (isExpress(framework)) {
     const gw = expressGateway(config, { onError: () => {} });
-    const app = express();
+    const app = expressOf(framework)();
     app.use(gw.tracing(options));
     app.use(gw.requestId());
     app.use(gw.admin());
-    app.get('/seen{/*rest}', (req, res) => {
-      res.json(seen(req.headers));
-    });
-    app.get('/call', async (req, res) => {
-      const exchange = exchangeOf(req);
-      const response = await gw.tracer.fetch(`http://127.0.0.1:${upstreamPort()}/seen/inner`, { exchange });
-      res.json({ front: seen({}), upstream: await response.json() });
-    });
-    app.get('/mesh', async (_req, res) => {
-      const answer = await mesh(gw, upstreamPort());
-      res.json({ front: seen({}), upstream: await answer.body.json() });
-    });
+    for (const path of routePaths(framework, '/seen{/*rest}')) {
+      app.get(path, (req, res) => {
+        res.json(seen(req.headers));
+      });
+    }
+    app.get(
+      '/call',
+      asyncHandler(framework, async (req, res) => {
+        const exchange = exchangeOf(req);
+        const url = `http://127.0.0.1:${upstreamPort()}/seen/inner`;
+        const response = await gw.tracer.fetch(url, { exchange });
+        res.json({ front: seen({}), upstream: await response.json() });
+      }),
+    );
+    app.get(
+      '/mesh',
+      asyncHandler(framework, async (_req, res) => {
+        const answer = await mesh(gw, upstreamPort());
+        res.json({ front: seen({}), upstream: await answer.body.json() });
+      }),
+    );
     app.get('/secret', () => {
       throw secret();
     });
@@ -72,7 +79,7 @@ function build(
     return { gw, listener: app };
   }
   const gw = koaGateway(config, { onError: () => {} });
-  const app = new Koa();
+  const app = new (koaOf(framework))();
   app.use(gw.errors());
   app.use(gw.tracing(options));
   app.use(gw.requestId());

@@ -89,7 +89,9 @@ describe.each(FRAMEWORKS)('%s with the OpenTelemetry SDK', (framework) => {
     expect(parentOf(upstreamServer)).toBe(client.spanContext().spanId);
 
     expect(frontServer.name).toBe('GET /call');
-    expect(upstreamServer.name).toBe('GET /seen{/*rest}');
+    // The span is named after the template the app wrote, in its framework's syntax: Express 4 has no
+    // optional groups, so topology.ts registers `/seen{/*rest}` there as `/seen` and `/seen/*`.
+    expect(upstreamServer.name).toBe(framework === 'express4' ? 'GET /seen/*' : 'GET /seen{/*rest}');
     expect(frontServer.attributes).toMatchObject({
       'http.request.method': 'GET',
       'http.route': '/call',
@@ -228,7 +230,7 @@ describe.each(FRAMEWORKS)('%s with B3 configured', (framework) => {
 });
 
 test('an unknown propagator name fails at start-up', async () => {
-  await expect(startTopology('express', { propagators: ['jaeger' as never] })).rejects.toThrow(
+  await expect(startTopology('express5', { propagators: ['jaeger' as never] })).rejects.toThrow(
     /unknown propagator 'jaeger'/,
   );
 });
