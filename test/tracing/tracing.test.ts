@@ -231,6 +231,6 @@ describe.each(FRAMEWORKS)('%s with B3 configured', (framework) => {
 
 test('an unknown propagator name fails at start-up', async () => {
   await expect(startTopology('express5', { propagators: ['jaeger' as never] })).rejects.toThrow(
-    /unknown propagator 'jaeger'/,
+    /tracing\.propagators\[0\]: expected one of 'tracecontext', 'baggage', 'b3' or 'b3multi', received the string 'jaeger'/,
   );
 });

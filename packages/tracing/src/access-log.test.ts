@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { errorChannel, type Middleware, requestId } from '@gatehousejs/core';
+import { ConfigError, errorChannel, type Middleware, requestId } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
 import { gateway as koaGateway } from '@gatehousejs/koa';
 import Router from '@koa/router';
@@ -496,22 +496,73 @@ describe('the default pino logger', () => {
 });
 
 describe('options', () => {
-  const bad: Array<[string, unknown, RegExp]> = [
-    ['headers', { headers: ['user agent'] }, /options\.headers/],
-    ['headers', { headers: 'user-agent' }, /options\.headers/],
-    ['redact', { redact: [''] }, /options\.redact/],
-    ['queryParameters', { queryParameters: 'page' }, /options\.queryParameters/],
-    ['message', { message: 5 }, /options\.message/],
-    ['logger', { logger: {} }, /options\.logger/],
-    ['destination', { destination: -1 }, /options\.destination/],
-    ['destination', { destination: '' }, /options\.destination/],
-    ['destination', { logger: capture(), destination: 2 }, /options\.destination/],
-    ['an unknown option', { header: ['x'] }, /unknown option 'header'/],
+  /** The problems of the one ConfigError creating the log throws, as `path: message` lines. */
+  function problems(options: unknown): string[] {
+    let thrown: unknown;
+    try {
+      accessLog(options as AccessLogOptions);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    return (thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+
+  const bad: Array<[string, unknown, string[]]> = [
+    ['headers', { headers: ['user agent'] }, ['accessLog.headers[0]: expected a header name']],
+    [
+      'headers',
+      { headers: 'user-agent' },
+      ["accessLog.headers: expected an array, received the string 'user-agent'"],
+    ],
+    ['redact', { redact: [''] }, ['accessLog.redact[0]: must not be empty']],
+    [
+      'queryParameters',
+      { queryParameters: 'page' },
+      ["accessLog.queryParameters: expected an array, received the string 'page'"],
+    ],
+    ['message', { message: 5 }, ['accessLog.message: expected a string, received the number 5']],
+    [
+      'logger',
+      { logger: {} },
+      [
+        'accessLog.logger: expected a logger with an info(obj, msg) method (pino, for one), received an object',
+      ],
+    ],
+    [
+      'destination',
+      { destination: -1 },
+      ['accessLog.destination: expected a number ≥ 0, received the number -1'],
+    ],
+    ['destination', { destination: '' }, ['accessLog.destination: must not be empty']],
+    [
+      'destination',
+      { destination: true },
+      ['accessLog.destination: expected a file path or a file descriptor'],
+    ],
+    [
+      'destination',
+      { logger: capture(), destination: 2 },
+      ["accessLog.destination: not allowed with 'logger' (it sets where the default pino logger writes)"],
+    ],
+    ['an unknown option', { header: ['x'] }, ["accessLog.header: unknown option; did you mean 'headers'?"]],
+    ['the options themselves', null, ['accessLog: expected an object, received null']],
   ];
 
-  it.each(bad)('rejects a bad %s when created', (_name, options, message) => {
-    expect(() => accessLog(options as AccessLogOptions)).toThrow(TypeError);
-    expect(() => accessLog(options as AccessLogOptions)).toThrow(message);
+  it.each(bad)('rejects a bad %s when created, with one ConfigError', (_name, options, expected) => {
+    expect(problems(options)).toEqual(expected);
+  });
+
+  it('reports every problem at once, at every depth, with a suggestion', () => {
+    expect(
+      problems({ logger: { info: 'x' }, destnation: 1, headers: ['ok', 7], redact: 'x-tenant', mesage: 'r' }),
+    ).toEqual([
+      'accessLog.logger: expected a logger with an info(obj, msg) method (pino, for one), received an object',
+      "accessLog.destnation: unknown option; did you mean 'destination'?",
+      'accessLog.headers[1]: expected a string, received the number 7',
+      "accessLog.redact: expected an array, received the string 'x-tenant'",
+      "accessLog.mesage: unknown option; did you mean 'message'?",
+    ]);
   });
 
   it('always runs, so refused requests are logged too', () => {

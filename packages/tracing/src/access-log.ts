@@ -7,11 +7,12 @@ import {
   type Annotation,
   type Exchange,
   errorChannel,
-  isHeaderName,
   type Middleware,
+  parseOptions,
 } from '@gatehousejs/core';
 import { isSpanContextValid } from '@opentelemetry/api';
 import type Pino from 'pino';
+import { accessLogOptionsSchema } from './options.js';
 import { ANNOTATIONS } from './state.js';
 
 const requireHere = createRequire(import.meta.url);
@@ -83,7 +84,6 @@ const ALWAYS_REDACTED: readonly string[] = Object.freeze([
   'x-auth-token',
 ]);
 const DEFAULT_HEADERS: readonly string[] = Object.freeze(['user-agent', 'referer']);
-const OPTION_NAMES = new Set(['logger', 'destination', 'headers', 'redact', 'queryParameters', 'message']);
 
 /**
  * Body byte counts of one exchange.
@@ -167,23 +167,6 @@ function bytesOut(method: string, status: number, count: Counters | undefined): 
   return count?.bytesOut ?? 0;
 }
 
-function fail(option: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' ? `'${got}'` : typeof got === 'number' ? String(got) : typeof got;
-  throw new TypeError(`accessLog: options.${option} must be ${expected}, got ${shown}`);
-}
-
-function stringList(
-  option: string,
-  value: unknown,
-  check: (s: string) => boolean,
-  expected: string,
-): string[] {
-  if (!Array.isArray(value)) fail(option, `an array of ${expected}`, value);
-  for (const item of value)
-    if (typeof item !== 'string' || !check(item)) fail(option, `an array of ${expected}`, item);
-  return value as string[];
-}
-
 interface Resolved {
   logger: AccessLogger | undefined;
   destination: string | number;
@@ -194,45 +177,16 @@ interface Resolved {
 }
 
 function resolve(options: AccessLogOptions): Resolved {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      `accessLog: options must be an object, got ${options === null ? 'null' : typeof options}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`accessLog: unknown option '${key}'`);
-  }
-  const { logger, destination = 1, message = 'request' } = options;
-  if (logger !== undefined) {
-    if (typeof logger !== 'object' || logger === null || typeof logger.info !== 'function') {
-      fail('logger', 'an object with an info(obj, msg) method', logger);
-    }
-    if (options.destination !== undefined)
-      fail('destination', 'omitted when options.logger is given', destination);
-  }
-  if (typeof destination === 'string') {
-    if (destination.length === 0) fail('destination', 'a file path or a file descriptor', destination);
-  } else if (!Number.isSafeInteger(destination) || destination < 0) {
-    fail('destination', 'a file path or a file descriptor', destination);
-  }
-  if (typeof message !== 'string') fail('message', 'a string', message);
-  const headers = stringList('headers', options.headers ?? DEFAULT_HEADERS, isHeaderName, 'header names');
-  const redact = stringList(
-    'redact',
-    options.redact ?? [],
-    (s) => s.length > 0,
-    'header names or annotation keys',
-  );
-  const queryParameters =
-    options.queryParameters === undefined
-      ? undefined
-      : new Set(stringList('queryParameters', options.queryParameters, () => true, 'strings'));
+  const checked = parseOptions(accessLogOptionsSchema, options, { name: 'accessLog' });
+  const { logger, destination = 1, message = 'request' } = checked;
+  const headers = checked.headers ?? DEFAULT_HEADERS;
+  const redact = checked.redact ?? [];
   return {
     logger,
     destination,
     headers: [...new Set(headers.map((h) => h.toLowerCase()))],
     redacted: new Set([...ALWAYS_REDACTED, ...redact.map((r) => r.toLowerCase())]),
-    queryParameters,
+    queryParameters: checked.queryParameters === undefined ? undefined : new Set(checked.queryParameters),
     message,
   };
 }
@@ -311,6 +265,7 @@ function queryObject(
  *   const log = accessLog({ destination: '/var/log/gateway/access.log', queryParameters: ['page'] });
  *   app.use(gw.use(log));
  *   process.on('SIGTERM', () => log.close());
+ * @throws ConfigError listing every problem in the options.
  */
 export function accessLog(options: AccessLogOptions = {}): AccessLog {
   installCounting();

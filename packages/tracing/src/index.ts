@@ -7,6 +7,7 @@ export {
   type MetricsOptions,
   type ServerRequestAttributes,
 } from './metrics.js';
+export { accessLogOptionsSchema, metricsOptionsSchema, tracingOptionsSchema } from './options.js';
 export { ANNOTATIONS } from './state.js';
 export {
   type OutboundRequest,

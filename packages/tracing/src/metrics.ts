@@ -1,5 +1,7 @@
 // Gatehouse's HTTP metrics, named and attributed per the OpenTelemetry HTTP semantic conventions,
 // recorded through the metrics API and, on request, into a private Prometheus registry.
+
+import { parseOptions } from '@gatehousejs/core';
 import {
   type Attributes,
   type Counter,
@@ -11,6 +13,7 @@ import {
   metrics as metricsApi,
   type UpDownCounter,
 } from '@opentelemetry/api';
+import { metricsOptionsSchema } from './options.js';
 import { createPrometheusRegistry } from './prometheus.js';
 import { KNOWN_METHODS } from './semconv.js';
 
@@ -106,6 +109,7 @@ const normaliseMethod = (method: string): string => (KNOWN_METHOD_SET.has(method
 export function createGatewayMetrics(options: MetricsOptions = {}): MetricsHandle {
   const meter = (options.meterProvider ?? metricsApi.getMeterProvider()).getMeter(METER_NAME);
   const sinks: Instruments[] = [];
+  parseOptions(metricsOptionsSchema, options, { name: 'metrics' });
   if (!isNoopMeter(meter)) sinks.push(createInstruments(meter));
 
   let prometheusText: (() => Promise<string>) | undefined;

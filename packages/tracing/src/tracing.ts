@@ -1,7 +1,14 @@
 // Server spans, W3C/B3 propagation and client spans for outbound calls, on the OpenTelemetry API only:
 // without a registered SDK everything here is a no-op and the request path does almost nothing.
 import { createRequire } from 'node:module';
-import type { Exchange, Gateway, Middleware, Outcome } from '@gatehousejs/core';
+import {
+  ConfigError,
+  type Exchange,
+  type Gateway,
+  type Middleware,
+  type Outcome,
+  parseOptions,
+} from '@gatehousejs/core';
 import {
   type Attributes,
   type Context,
@@ -25,6 +32,7 @@ import {
   type MetricsHandle,
   type MetricsOptions,
 } from './metrics.js';
+import { tracingOptionsSchema } from './options.js';
 import './state.js';
 import { KNOWN_METHODS } from './semconv.js';
 
@@ -54,7 +62,6 @@ export interface TracingOptions {
 // smaller heap is measurably faster for small Express apps on Node 20 (bench/RESULTS.md, session 6).
 // They are CommonJS without an `exports` map, so `import` and `require` share one instance.
 const requireHere = createRequire(import.meta.url);
-const PROPAGATORS = new Set<PropagatorName>(['tracecontext', 'baggage', 'b3', 'b3multi']);
 const TRACER_NAME = '@gatehousejs/tracing';
 
 const endNothing = (): void => {};
@@ -73,18 +80,8 @@ function sdkRegistered(): boolean {
 // Credentials that may sit inside an exception message (a bearer token, a JWT) never reach a span.
 const SECRET_IN_TEXT = /(bearer\s+)[\w.~+/-]+=*|eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/gi;
 
+/** Names checked by tracingOptionsSchema (known, no duplicates, not both b3 encodings). */
 function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
-  const seen = new Set<PropagatorName>();
-  for (const name of names) {
-    if (!PROPAGATORS.has(name)) {
-      throw new TypeError(
-        `tracing: unknown propagator '${String(name)}' (known: ${[...PROPAGATORS].join(', ')})`,
-      );
-    }
-    if (seen.has(name)) throw new TypeError(`tracing: propagator '${name}' listed twice`);
-    seen.add(name);
-  }
-  if (seen.has('b3') && seen.has('b3multi')) throw new TypeError("tracing: choose one of 'b3' and 'b3multi'");
   // Required here, not imported: only configured propagators need them (about 2 MB of heap; see
   // requireHere).
   const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = requireHere(
@@ -168,10 +165,9 @@ export class Tracing {
   readonly #handle: MetricsHandle;
   readonly #middleware: Middleware;
 
+  /** @throws ConfigError listing every problem in the options. */
   constructor(options: TracingOptions = {}) {
-    if (options.propagators !== undefined && !Array.isArray(options.propagators)) {
-      throw new TypeError('tracing: propagators must be an array of propagator names');
-    }
+    parseOptions(tracingOptionsSchema, options, { name: 'tracing' });
     this.#propagator = options.propagators ? buildPropagator(options.propagators) : undefined;
     this.#traceResponse = options.traceResponseHeader ?? false;
     this.tracer = trace.getTracer(TRACER_NAME);
@@ -421,7 +417,14 @@ export function tracingFor(gateway: Gateway, options?: TracingOptions): Tracing 
   const existing = gateway.shared.get(kTracing) as { tracing: Tracing; options: TracingOptions } | undefined;
   if (existing) {
     if (options !== undefined && !sameOptions(options, existing.options)) {
-      throw new TypeError('tracing: this gateway already has tracing with other options');
+      parseOptions(tracingOptionsSchema, options, { name: 'tracing' });
+      throw new ConfigError([
+        {
+          path: 'tracing',
+          message:
+            'this gateway already has tracing with other options: one gateway, one tracing configuration (give the same options everywhere, or none after the first)',
+        },
+      ]);
     }
     return existing.tracing;
   }
