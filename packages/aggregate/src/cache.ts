@@ -98,6 +98,20 @@ function staleIfErrorAllows(entry: CacheEntry): boolean {
 
 const isFailure = (response: StoredResponse) => response.status >= 500;
 
+/**
+ * How long an entry with a validator (ETag, Last-Modified) is kept past its freshness: stale, it still
+ * saves the body of every answer a 304 confirms. Bounded like every entry by the store's LRU limits.
+ */
+const KEEP_FOR_REVALIDATION_MS = 60 * 60 * 1000;
+
+/** How long the store keeps `policy`'s entry. */
+function storeTtl(policy: CachePolicy, headers: Readonly<Record<string, string | string[]>>): number {
+  const ttl = policy.timeToLive();
+  return headers.etag !== undefined || headers['last-modified'] !== undefined
+    ? ttl + KEEP_FOR_REVALIDATION_MS
+    : ttl;
+}
+
 /** The HTTP cache: lookup, store, revalidation and coalescing around an {@link Origin}. */
 export class HttpCache {
   readonly stats: CacheStats = {
@@ -165,7 +179,7 @@ export class HttpCache {
     const evaluation = entry.policy.evaluateRequest(policyRequest);
     if (evaluation.response !== undefined && evaluation.revalidation === undefined) {
       this.stats.hits++;
-      const ttl = Math.round(entry.policy.timeToLive() / 1000);
+      const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
       return this.#answer(entry, evaluation.response.headers, `${name}; hit; ttl=${ttl}`, 'hit');
     }
     if (evaluation.response !== undefined) {
@@ -177,7 +191,7 @@ export class HttpCache {
           .catch(() => {})
           .finally(() => this.#revalidating.delete(key));
       }
-      const ttl = Math.round((entry.policy.maxAge() - entry.policy.age()) * 1);
+      const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
       return this.#answer(entry, evaluation.response.headers, `${name}; hit; ttl=${ttl}; fwd=stale`, 'stale');
     }
     // Stale (or the client insists): revalidate before answering; concurrent askers share the call.
@@ -215,7 +229,7 @@ export class HttpCache {
     this.stats.stale++;
     void policyRequest;
     const headers = entry.policy.responseHeaders();
-    const ttl = Math.round(entry.policy.maxAge() - entry.policy.age());
+    const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
     return this.#answer(
       entry,
       headers,
@@ -260,7 +274,7 @@ export class HttpCache {
       headers: response.headers,
     });
     if (!modified) {
-      void this.#set(key, { ...entry, policy }, policy.timeToLive());
+      void this.#set(key, { ...entry, policy }, storeTtl(policy, entry.headers));
       return { response, policy, modified };
     }
     this.#remember(request, response, `${request.service}:${request.path}`);
@@ -303,7 +317,7 @@ export class HttpCache {
     if (response.headers['set-cookie'] !== undefined) return false;
     const policy = new CachePolicy(this.#policyRequest(request), response, { shared: true });
     if (!policy.storable()) return false;
-    const ttl = policy.timeToLive();
+    const ttl = storeTtl(policy, response.headers);
     if (ttl <= 0) return false;
     const names = varyNames(response.headers);
     if (names.includes('*')) return false;
