@@ -266,8 +266,12 @@ export class HttpCache {
       const value = conditional[name];
       if (value !== undefined) headers[name] = value;
     }
-    this.stats.revalidations++;
-    const { response } = await this.#coalesced(`R${key}`, request, headers, origin);
+    // Counted when sent: callers that joined another's revalidation did not send one.
+    const counted: Origin = (sendHeaders, signal) => {
+      this.stats.revalidations++;
+      return origin(sendHeaders, signal);
+    };
+    const { response } = await this.#coalesced(`R${key}`, request, headers, counted);
     if (isFailure(response)) return { response, policy: entry.policy, modified: true };
     const { policy, modified } = entry.policy.revalidatedPolicy(policyRequest, {
       status: response.status,
