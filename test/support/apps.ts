@@ -111,6 +111,11 @@ export interface AppSpec {
   guards?: <M>(gw: FrameworkGateway<M>) => Record<string, M[]>;
   /** Serve over TLS (node:https) with these options instead of plain HTTP. */
   tls?: import('node:https').ServerOptions;
+  /**
+   * Turn on the framework's own proxy trust (Express `trust proxy`, Koa `app.proxy`): Gatehouse reads
+   * client addresses through its own configuration only, so this must change no answer.
+   */
+  frameworkProxyTrust?: boolean;
 }
 
 export interface RunningApp {
@@ -193,6 +198,7 @@ function buildExpress(
     expressRoute(framework, templates, template, register);
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (spec.frameworkProxyTrust === true) app.set('trust proxy', true);
   for (const mw of spec.chain?.(gw) ?? []) app.use(mw);
   app.get('/hello', (_req, res) => {
     res.json({ hello: 'world' });
@@ -249,6 +255,7 @@ function buildKoa(framework: Framework, spec: AppSpec, reported: RunningApp['rep
   });
   const app = new (koaOf(framework))();
   app.silent = true;
+  app.proxy = spec.frameworkProxyTrust === true;
   app.use(gw.errors());
   for (const mw of spec.chain?.(gw) ?? []) app.use(mw);
   const router = new Router();

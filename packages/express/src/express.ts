@@ -1,5 +1,7 @@
-// The Express 5 adapter: translates between Express and the neutral exchange. It decides nothing;
-// every behaviour lives in @gatehousejs/core or a capability package.
+// The Express adapter (Express 4.21+ and 5): translates between Express and the neutral exchange. It
+// decides nothing; every behaviour lives in @gatehousejs/core or a capability package. What differs
+// between the two majors is handled here and nowhere else: Express 4 does not catch rejected promises
+// (see toExpress), and both report the matched route as `req.baseUrl + req.route.path`.
 import {
   clearBodyHeaders,
   defaultGateway,
@@ -57,7 +59,21 @@ export function toExpress(
     if (step === undefined) {
       exchange.proceed(next);
     } else if (isThenable<Step>(step)) {
-      step.then((value) => (value === undefined ? exchange.proceed(next) : write(res, value)));
+      // Express 4 ignores a rejected promise, and Express 5 catches only one a handler returns: what
+      // throws after the await (an answer Node refuses to write, a scope failing as the rest of the
+      // request enters it) goes to next(err), to the app's error handlers, exactly once. Once the
+      // rest of the chain runs, a second next() would run it twice: the error is only reported.
+      let continued = false;
+      const onward = () => {
+        continued = true;
+        next();
+      };
+      step
+        .then((value) => (value === undefined ? exchange.proceed(onward) : write(res, value)))
+        .then(undefined, (error: unknown) => {
+          if (!continued) next(error);
+          else gateway.report(error, exchange, `${mw.name}.onRequest`);
+        });
     } else {
       write(res, step);
     }
