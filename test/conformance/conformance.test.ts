@@ -1,5 +1,6 @@
 // Every request-facing scenario of every capability, on Express and on Koa, compared.
 import { conformance } from '../support/conformance.js';
+import { aggregateSuite, cacheSuite } from './aggregate.scenarios.js';
 import {
   adminSuite,
   foundationSuites,
@@ -10,6 +11,7 @@ import {
 import { composedSuite, exchangeSuite, phaseSuite } from './phases.scenarios.js';
 
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
+for (const suite of [aggregateSuite, cacheSuite]) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
 // must not change a single answer, on either framework.

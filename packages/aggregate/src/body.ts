@@ -37,6 +37,9 @@ export function readBody(response: CallResponse, maxBytes: number, signal?: Abor
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onClose);
+      // undici errors a body whose request is aborted: nobody reads it any more, and an 'error'
+      // without a listener would be thrown.
+      stream.on('error', ignore);
       if (error !== undefined) {
         stream.destroy();
         reject(error);
@@ -60,6 +63,8 @@ export function readBody(response: CallResponse, maxBytes: number, signal?: Abor
     stream.once('close', onClose);
   });
 }
+
+const ignore = () => {};
 
 export function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -151,6 +156,7 @@ export function readOrOverflow(
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onClose);
+      stream.on('error', ignore);
       if (error instanceof BodyOverCap) {
         stream.pause();
         reject(error);

@@ -293,6 +293,8 @@ export async function runComposition(
     const outcome = Promise.all(deps).then(async (depOutcomes): Promise<Outcome> => {
       if (controller.signal.aborted) return { kind: 'skipped' };
       const failedDep = call.needs.find((_, i) => depOutcomes[i]!.kind === 'failed');
+      // An optional call without what it needs is left out; a required one fails the answer.
+      if (failedDep !== undefined && call.spec.policy === 'optional') return { kind: 'skipped' };
       if (failedDep !== undefined) {
         return {
           kind: 'failed',
@@ -331,7 +333,11 @@ export async function runComposition(
   const why = await Promise.race([all, stopped]);
   clearTimeout(timer);
   clientSignal.removeEventListener('abort', onGone);
-  const errors = [...settled.values()].flatMap((o) => (o.kind === 'failed' ? [o.error] : []));
+  // In declaration order, whatever order they failed in: the same answer every time.
+  const errors = Object.keys(options.calls).flatMap((name) => {
+    const o = settled.get(name);
+    return o?.kind === 'failed' ? [o.error] : [];
+  });
   if (why === GONE) {
     // Nobody to answer; the adapter notices the closed connection.
     throw new AggregateTimeout('The client went away');
@@ -657,6 +663,10 @@ async function send(
   } catch (error) {
     if (local.signal.aborted && local.signal.reason instanceof CallFailure) throw local.signal.reason;
     if (error === TIMEOUT || error === GONE || error === FAILED) throw error;
+    // The client's deadline and this call's are the same instant: one reason, whichever timer won.
+    if (isGatehouseError(error) && error.code === 'GH_UPSTREAM_TIMEOUT') {
+      throw new CallFailure(AggregateTimeout.spec.code, 504, `no answer within ${timeoutMs} ms`, 'timeout');
+    }
     if (isGatehouseError(error) && error.code === AggregateBodyTooLarge.spec.code) {
       throw new CallFailure(error.code, undefined, error.message);
     }

@@ -4,6 +4,18 @@
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import {
+  type Aggregate,
+  type AggregateOptions,
+  aggregate,
+  type CacheOptions,
+  cachingClient,
+  createResponseCache,
+  type HttpCache,
+  observeCache,
+  purgeHandler,
+  SingleFlight,
+} from '@gatehousejs/aggregate';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehousejs/auth';
 import {
   type Client,
@@ -41,6 +53,9 @@ const kRateLimits = Symbol('gatehouse.rateLimits');
 const kClients = Symbol('gatehouse.clients');
 const kRoutes = Symbol('gatehouse.routes');
 const kUpgrades = Symbol('gatehouse.upgrades');
+const kResponseCache = Symbol('gatehouse.responseCache');
+const kFlights = Symbol('gatehouse.flights');
+const kCachedClients = Symbol('gatehouse.cachedClients');
 
 /** Serves an Upgrade request no route took through the server's request handler, on its socket. */
 function serveAsRequest(server: Server, req: IncomingMessage, res: ServerResponse, socket: Duplex): void {
@@ -160,7 +175,10 @@ export abstract class FrameworkGateway<M> {
    *
    * @example const res = await gw.client('orders').request({ path: `/orders/${id}` })
    */
-  client(name: string, options: Omit<ClientOptions, 'name'> = {}): Client {
+  client(name: string, options: Omit<ClientOptions, 'name'> & { cache?: boolean } = {}): Client {
+    if (options.cache === true) return this.cachedClient(name, options);
+    const { cache: _cache, ...rest } = options;
+    options = rest;
     let clients = this.core.shared.get(kClients) as Map<string, Client> | undefined;
     const existing = clients?.get(name);
     if (existing !== undefined) return existing;
@@ -217,6 +235,86 @@ export abstract class FrameworkGateway<M> {
     clients.set(name, client);
     this.core.onClose(() => client.close());
     return client;
+  }
+
+  /**
+   * The client of `name` (see {@link client}) with its GET calls answered through the gateway's
+   * response cache ({@link responseCache}): fresh answers from the store, stale ones revalidated (one
+   * revalidation however many ask), identical concurrent calls shared. `Age` and `Cache-Status` on
+   * every answer it gives.
+   */
+  cachedClient(name: string, options: Omit<ClientOptions, 'name'> = {}): Client {
+    let cached = this.core.shared.get(kCachedClients) as Map<string, Client> | undefined;
+    const existing = cached?.get(name);
+    if (existing !== undefined) return existing;
+    const { cache: _cache, ...rest } = options as Omit<ClientOptions, 'name'> & { cache?: boolean };
+    const base = this.client(name, rest);
+    const cache = this.responseCache();
+    const maxBodyBytes = (this.core.shared.get(kResponseCache) as { maxBodyBytes: number }).maxBodyBytes;
+    const client = cachingClient(base, cache, maxBodyBytes);
+    if (cached === undefined) {
+      cached = new Map();
+      this.core.shared.set(kCachedClients, cached);
+    }
+    cached.set(name, client);
+    return client;
+  }
+
+  /**
+   * The gateway's RFC 9111 response cache, made on first use (memory LRU by default, or Redis), used
+   * by routes, clients and compositions with `cache: true`. Its hit/miss/stale/revalidation counters
+   * go to the metrics (and `/metrics` with Prometheus on). `options` apply on first use only; giving
+   * options after the cache exists is an error.
+   *
+   * @example gw.responseCache({ store: 'redis', redis: { url: 'redis://127.0.0.1:6379' } })
+   */
+  responseCache(options?: CacheOptions): HttpCache {
+    const existing = this.core.shared.get(kResponseCache) as { cache: HttpCache } | undefined;
+    if (existing !== undefined) {
+      if (options !== undefined) throw new TypeError('responseCache(): this gateway already has a response cache');
+      return existing.cache;
+    }
+    const core = this.core;
+    const made = createResponseCache(options, (error) => core.report(error, undefined, 'cache.store'));
+    core.shared.set(kResponseCache, { cache: made.cache, maxBodyBytes: made.options.maxBodyBytes });
+    const tracing = tracingFor(core);
+    observeCache(made.cache, [undefined, tracing.prometheusMeterProvider]);
+    core.onClose(() => made.close());
+    return made.cache;
+  }
+
+  /** The purge handler of the response cache (`?key=` or `?prefix=`), for an admin API you protect. */
+  cachePurgeHandler(): ReturnType<typeof purgeHandler> {
+    return purgeHandler(this.responseCache());
+  }
+
+  /**
+   * A BFF composition (`@gatehousejs/aggregate`): named calls to services run as a DAG, with per-call
+   * policy, deadlines, coalescing and caching, answered as one JSON body. Mount it with `app.use()`
+   * (it answers requests matching `path`) or on a route of your own.
+   *
+   * @example app.use(gw.aggregate({ path: '/screens/orders/:id', calls: { order: { service: 'orders', path: '/orders/{/params/id}' } } }))
+   */
+  aggregate(options: AggregateOptions): M {
+    return this.wrap(this.aggregator(options));
+  }
+
+  /** Like {@link aggregate}, returning the neutral middleware with its compiled composition. */
+  aggregator(options: AggregateOptions): Aggregate {
+    const core = this.core;
+    let flights = core.shared.get(kFlights) as SingleFlight | undefined;
+    if (flights === undefined) {
+      flights = new SingleFlight();
+      core.shared.set(kFlights, flights);
+    }
+    const clients = () => (core.shared.get(kClients) as Map<string, Client> | undefined) ?? new Map();
+    return aggregate(options, {
+      clientFor: (service) => this.client(service),
+      flights,
+      cache: () => this.responseCache(),
+      services: (service) => core.config.services[service] !== undefined || clients().has(service),
+      caseSensitive: core.pathPolicy.caseSensitive,
+    });
   }
 
   /**
@@ -308,7 +406,7 @@ export abstract class FrameworkGateway<M> {
         : options,
       {
         core,
-        clientFor: (name) => this.client(name),
+        clientFor: (name, opts) => (opts?.cache === true ? this.cachedClient(name) : this.client(name)),
         get services() {
           return new Set([...Object.keys(core.config.services), ...clients().keys()]);
         },

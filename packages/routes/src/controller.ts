@@ -90,8 +90,8 @@ export interface RoutesOptions {
 /** What the controller needs from the gateway around it. */
 export interface RoutesContext {
   readonly core: Gateway;
-  /** The mesh client for a service name. */
-  clientFor(service: string): Client;
+  /** The mesh client for a service name; with `cache`, one whose GETs go through the response cache. */
+  clientFor(service: string, options?: { readonly cache?: boolean }): Client;
   /** Service names routes may use. */
   readonly services: ReadonlySet<string>;
   /** Middleware run on upgrade requests before they are passed through (the gateway's auth). */
@@ -146,6 +146,13 @@ export interface MigrationReport {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** What `clientFor` is asked for on a `cache: true` route (one object, not one per request). */
+const CACHED = { cache: true } as const;
+/**
+ * Where a client from the response cache keeps an answer's bytes on its body (`CACHED_BYTES` in
+ * `@gatehousejs/aggregate`, a registered symbol so this package needs no import of it).
+ */
+const CACHED_BYTES = Symbol.for('gatehouse.cachedBytes');
 const demoteChannel = channel('gatehouse:routes:demote');
 const reloadChannel = channel('gatehouse:routes:reload');
 
@@ -627,7 +634,7 @@ export class Routes extends EventEmitter implements Middleware {
     exchange.annotate('gatehouse.migration.side', 'remote');
     exchange.annotate('gatehouse.upstream', route.service!);
     exchange.matchedRoute = route.spec.path;
-    const client = this.#context.clientFor(route.service!);
+    const client = this.#context.clientFor(route.service!, route.cache ? CACHED : undefined);
     const headers = requestHeaders(exchange, route, this.#omit);
     const body = peeked !== undefined ? upstreamBody(req, peeked) : hasBody(req) ? req : undefined;
     const replayable = peeked === undefined || peeked.complete;
@@ -724,6 +731,13 @@ export class Routes extends EventEmitter implements Middleware {
     if (exchange.method === 'HEAD' || status === 204 || status === 304) {
       response.body.dump().catch(() => {});
       res.end();
+      state.remote.record(performance.now() - started, status >= 500);
+      return;
+    }
+    // An answer the response cache holds whole is written in one go, without streaming it.
+    const held = (response.body as unknown as Record<symbol, unknown>)[CACHED_BYTES];
+    if (held instanceof Uint8Array) {
+      res.end(held);
       state.remote.record(performance.now() - started, status >= 500);
       return;
     }

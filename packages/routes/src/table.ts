@@ -93,6 +93,13 @@ export interface RouteSpec {
    * `gw.auth()` (run on them by `gw.routes()`) guards them. @default false
    */
   websocket?: boolean;
+  /**
+   * Answer GET requests sent to the service through the gateway's RFC 9111 response cache
+   * (`gw.responseCache()`, `@gatehousejs/aggregate`): fresh answers from the store with `Age` and
+   * `Cache-Status`, stale ones revalidated once however many ask, identical concurrent GETs shared.
+   * Only what the service marks cacheable is stored. @default false
+   */
+  cache?: boolean;
 }
 
 /** Shadow-copy limits. */
@@ -164,6 +171,8 @@ export interface CompiledRoute {
   readonly maxReplayBytes: number;
   readonly gates: Required<Pick<GateSpec, 'windowMs' | 'minRequests'>> & GateSpec;
   readonly websocket: boolean;
+  /** GETs sent to the service go through the response cache. */
+  readonly cache: boolean;
   /** `mode` and `weight` as the table gives them, to tell a table change from a run-time change. */
   readonly fingerprint: string;
 }
@@ -203,6 +212,7 @@ const SPEC_KEYS = [
   'fallback',
   'gates',
   'websocket',
+  'cache',
 ];
 // Headers a route may never set or remove: they describe the connection or the message framing.
 const FRAMING = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect']);
@@ -590,6 +600,7 @@ function compileRoute(
   const maxReplayBytes = positiveInt(problems, `${p('fallback')}.maxReplayBytes`, fb.maxReplayBytes, MiB);
   if (raw.websocket !== undefined && typeof raw.websocket !== 'boolean')
     problems.add(p('websocket'), 'must be true or false');
+  if (raw.cache !== undefined && typeof raw.cache !== 'boolean') problems.add(p('cache'), 'must be true or false');
   if (problems.count > before) return undefined;
   return {
     name,
@@ -618,6 +629,7 @@ function compileRoute(
     maxReplayBytes,
     gates,
     websocket: raw.websocket === true,
+    cache: raw.cache === true,
     fingerprint: `${mode}:${weight}`,
   };
 }

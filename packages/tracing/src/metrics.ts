@@ -82,6 +82,8 @@ export interface MetricsHandle {
   metrics: GatewayMetrics;
   /** Prometheus text exposition of everything recorded, when `prometheus` is on. */
   prometheusText?: () => Promise<string>;
+  /** The private provider behind {@link prometheusText}: other capabilities' instruments join it there. */
+  prometheusMeterProvider?: MeterProvider;
 }
 
 /** The instrumentation scope of every Gatehouse instrument. */
@@ -107,22 +109,24 @@ const normaliseMethod = (method: string): string => (KNOWN_METHOD_SET.has(method
  *   metrics.serverRequestStarted('GET', 'https');
  */
 export function createGatewayMetrics(options: MetricsOptions = {}): MetricsHandle {
+  parseOptions(metricsOptionsSchema, options, { name: 'metrics' });
   const meter = (options.meterProvider ?? metricsApi.getMeterProvider()).getMeter(METER_NAME);
   const sinks: Instruments[] = [];
-  parseOptions(metricsOptionsSchema, options, { name: 'metrics' });
   if (!isNoopMeter(meter)) sinks.push(createInstruments(meter));
 
   let prometheusText: (() => Promise<string>) | undefined;
+  let prometheusMeterProvider: MeterProvider | undefined;
   if (options.prometheus === true) {
     const registry = createPrometheusRegistry();
     sinks.push(createInstruments(registry.meterProvider.getMeter(METER_NAME)));
     prometheusText = () => registry.text();
+    prometheusMeterProvider = registry.meterProvider;
   }
 
   const [first, second] = sinks;
   const metrics =
     first === undefined ? INACTIVE : new Recorder(second === undefined ? first : fanOut(first, second));
-  return prometheusText === undefined ? { metrics } : { metrics, prometheusText };
+  return prometheusText === undefined ? { metrics } : { metrics, prometheusText, prometheusMeterProvider };
 }
 
 /**

@@ -186,6 +186,14 @@ export class Tracing {
     return this.#handle.prometheusText;
   }
 
+  /**
+   * The meter provider `/metrics` is read from (`metrics.prometheus`), else undefined: a capability
+   * with its own instruments (the response cache) registers them there too to appear in `/metrics`.
+   */
+  get prometheusMeterProvider(): import('@opentelemetry/api').MeterProvider | undefined {
+    return this.#handle.prometheusMeterProvider;
+  }
+
   /** The server middleware: mount it first. */
   middleware(): Middleware {
     return this.#middleware;
