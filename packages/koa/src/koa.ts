@@ -1,5 +1,5 @@
-// The Koa 3 adapter: translates between Koa and the neutral exchange. It decides nothing; every
-// behaviour lives in @gatehousejs/core or a capability package.
+// The Koa adapter (Koa 2.15+ and 3): translates between Koa and the neutral exchange. It decides
+// nothing; every behaviour lives in @gatehousejs/core or a capability package.
 import {
   clearBodyHeaders,
   defaultGateway,
