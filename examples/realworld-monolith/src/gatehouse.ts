@@ -1,0 +1,157 @@
+// Gatehouse in the monolith, set up the way its READMEs describe: tracing, request ids, an access log,
+// Conduit's own JWTs verified by gw.auth() (with the caller's identity signed and forwarded to the
+// services), the admin endpoints behind an API key, rate limits, and the migration controller that
+// moves route groups to the Koa services.
+import type { KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  AuthConflict,
+  type Authenticator,
+  type AuthOptions,
+  type AuthRule,
+  apiKeyAuthenticator,
+  jwtAuthenticator,
+  refuse,
+} from '@gatehousejs/auth';
+import { exchangeOf } from '@gatehousejs/core';
+import {
+  IDENTITY_HEADER,
+  OPERATIONS,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  tokenFromHeader,
+  userIdOf,
+} from '@gatehousejs/example-realworld-core';
+import type { ExpressGateway } from '@gatehousejs/express';
+import type { RateLimitOptions } from '@gatehousejs/rate-limit';
+import type { Routes, RoutesOptions } from '@gatehousejs/routes';
+import type { AccessLogOptions } from '@gatehousejs/tracing';
+import type { Express } from 'express';
+import { express4 } from './express4.js';
+
+export interface GatehouseSetup {
+  /** The migration table: `{ file }` (watched) or `{ table }`. */
+  routes: RoutesOptions;
+  /** The Ed25519 private key that signs the identity forwarded to the services. */
+  identityKey: KeyObject;
+  /** A `hashApiKey()` digest: the key that opens the admin endpoints (`/_gatehouse/*`). */
+  adminKeyHash: string;
+  /** Where access-log lines go. Default: stdout (pino). */
+  accessLog?: AccessLogOptions;
+  /** Rate limits. Default: {@link defaultRateLimits}. */
+  rateLimit?: RateLimitOptions;
+}
+
+/**
+ * Conduit's `Authorization: Token <jwt>` scheme. `jwtAuthenticator` reads only `Bearer`, so this method
+ * finds the token itself and hands it to the JWT method's `verify()` (same checks, same cache).
+ */
+export function conduitTokenAuthenticator(secret: Uint8Array): Authenticator {
+  const jwt = jwtAuthenticator({
+    keys: [{ key: secret, alg: TOKEN_ALGORITHM }],
+    issuer: TOKEN_ISSUER,
+    audience: TOKEN_AUDIENCE,
+  });
+  return {
+    name: 'conduit-token',
+    scheme: 'Token',
+    authenticate(exchange) {
+      const raw = exchange.rawHeader('authorization');
+      if (raw === undefined) return undefined;
+      if (typeof raw !== 'string') {
+        throw refuse(new AuthConflict('The Authorization header was sent more than once'), 'conflict');
+      }
+      const token = tokenFromHeader(raw);
+      return token === undefined ? undefined : jwt.verify(token);
+    },
+    close: () => jwt.close?.(),
+  };
+}
+
+/** The admin prefix: Gatehouse's own endpoints stay clear of Conduit's `/api`. */
+export const ADMIN_PREFIX = '/_gatehouse';
+
+/**
+ * gw.auth() options: Conduit's operations that need a user (from the operation table) need a valid
+ * token; every other Conduit route is open, a presented token still verified; the admin endpoints
+ * need the admin API key, health and readiness excepted.
+ */
+export function authOptions(tokenSecret: Uint8Array, setup: GatehouseSetup): AuthOptions {
+  const conduit: AuthRule[] = OPERATIONS.filter((o) => o.access === 'required').map((o) => ({
+    path: o.path,
+    httpMethods: [o.method],
+    methods: ['conduit-token'],
+  }));
+  return {
+    methods: [
+      conduitTokenAuthenticator(tokenSecret),
+      apiKeyAuthenticator({ keys: [{ hash: setup.adminKeyHash, id: 'admin', roles: ['admin'] }] }),
+    ],
+    rules: [
+      { path: `${ADMIN_PREFIX}/health`, anonymous: true },
+      { path: `${ADMIN_PREFIX}/ready`, anonymous: true },
+      { path: `${ADMIN_PREFIX}/*`, methods: ['api-key'], roles: ['admin'] },
+      ...conduit,
+      { path: '/api/*', methods: ['conduit-token'], anonymous: true },
+    ],
+    default: 'anonymous',
+    forward: { token: { key: setup.identityKey, alg: 'EdDSA', header: IDENTITY_HEADER } },
+  };
+}
+
+/**
+ * Per caller (the user, else the client address): a burst and a sustained window; registration and
+ * login per address, tighter. The admin endpoints are not limited.
+ */
+export function defaultRateLimits(): RateLimitOptions {
+  return {
+    limits: [
+      { name: 'burst', points: 50, duration: '1s' },
+      { name: 'sustained', points: 1_200, duration: '1m' },
+    ],
+    routes: [
+      { path: `${ADMIN_PREFIX}/*`, exempt: true },
+      {
+        path: '/api/users',
+        methods: ['POST'],
+        key: 'ip',
+        limits: [{ name: 'signup', points: 30, duration: '1m' }],
+      },
+      {
+        path: '/api/users/login',
+        methods: ['POST'],
+        key: 'ip',
+        limits: [{ name: 'login', points: 30, duration: '1m' }],
+      },
+    ],
+  };
+}
+
+/**
+ * Mounts Gatehouse's edge on the app (everything that runs before Conduit's routes) and returns the
+ * migration controller, which the caller may drive (`setMode`) besides the table.
+ */
+export function mountGatehouse(
+  app: Express,
+  gw: ExpressGateway,
+  tokenSecret: Uint8Array,
+  setup: GatehouseSetup,
+): Routes {
+  app.use(express4(gw.tracing({ metrics: { prometheus: true } })));
+  app.use(express4(gw.requestId()));
+  app.use(express4(gw.accessLog(setup.accessLog)));
+  app.use(express4(gw.auth(authOptions(tokenSecret, setup))));
+  app.use(express4(gw.admin({ prefix: ADMIN_PREFIX })));
+  app.use(express4(gw.rateLimit(setup.rateLimit ?? defaultRateLimits())));
+  const routes = gw.router(setup.routes);
+  app.use(express4(gw.use(routes)));
+  return routes;
+}
+
+/** Who is calling, as gw.auth() found it: a Conduit user id, or undefined when anonymous. */
+export function principalUserId(req: IncomingMessage): number | undefined {
+  const principal = exchangeOf(req)?.state.principal;
+  if (principal === undefined || principal.method !== 'jwt') return undefined;
+  return userIdOf(principal.id);
+}

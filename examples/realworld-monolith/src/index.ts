@@ -1,0 +1,13 @@
+export { conduitNotFound, conduitRouter } from './conduit-routes.js';
+export { express4 } from './express4.js';
+export {
+  ADMIN_PREFIX,
+  authOptions,
+  conduitTokenAuthenticator,
+  defaultRateLimits,
+  type GatehouseSetup,
+  mountGatehouse,
+  principalUserId,
+} from './gatehouse.js';
+export { createMonolith, type Monolith, type MonolithOptions } from './monolith.js';
+export { type Stack, type StackOptions, startStack } from './stack.js';

@@ -1,0 +1,116 @@
+// The Conduit monolith on Express 4, with or without Gatehouse. Without it, the app checks its own
+// JWTs; with it, gw.auth() does and the app reads the principal, and the migration controller may
+// send the articles and profiles groups to the Koa services.
+import { once } from 'node:events';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig, ResolvedConfig } from '@gatehousejs/core';
+import {
+  type Binding,
+  createConduit,
+  createTokens,
+  type Database,
+  errorReply,
+  OPERATIONS,
+  render,
+  tokenFromHeader,
+} from '@gatehousejs/example-realworld-core';
+import { type ExpressGateway, gateway } from '@gatehousejs/express';
+import type { Routes } from '@gatehousejs/routes';
+import express, { type ErrorRequestHandler } from 'express';
+import { conduitNotFound, conduitRouter, send } from './conduit-routes.js';
+import { express4 } from './express4.js';
+import { type GatehouseSetup, mountGatehouse, principalUserId } from './gatehouse.js';
+
+export interface MonolithOptions {
+  db: Database;
+  /** The HMAC secret Conduit signs its JWTs with (at least 32 bytes). */
+  tokenSecret: Uint8Array;
+  /**
+   * Gatehouse: its configuration (services, client IP, …) and setup. Leave out for the plain
+   * monolith.
+   */
+  gatehouse?: GatehouseSetup & { config: GatewayConfig | ResolvedConfig };
+  /** Faults that are not the client's (500s). Default: one line on stderr. */
+  onError?: (error: unknown) => void;
+}
+
+export interface Monolith {
+  readonly app: express.Express;
+  /** The gateway object, when Gatehouse is on. */
+  readonly gw: ExpressGateway | undefined;
+  /** The migration controller, when Gatehouse is on. */
+  readonly routes: Routes | undefined;
+  /** Listens on `port` (0: any free one) and resolves to the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createMonolith(options: MonolithOptions): Monolith {
+  const tokens = createTokens({ secret: options.tokenSecret });
+  const conduit = createConduit({ db: options.db, tokens });
+  const onError = options.onError ?? ((error: unknown) => console.error('conduit: unexpected error', error));
+  const setup = options.gatehouse;
+
+  const app = express();
+  // No framework-specific headers: answers must be byte-for-byte those of the Koa services.
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  let gw: ExpressGateway | undefined;
+  let routes: Routes | undefined;
+  let identify: Binding['identify'];
+  if (setup === undefined) {
+    identify = async (req: IncomingMessage) => {
+      const token = tokenFromHeader(req.headers.authorization);
+      return token === undefined ? undefined : tokens.verify(token);
+    };
+  } else {
+    gw = gateway(setup.config, {
+      onError: (error, { exchange, phase }) =>
+        onError(
+          Object.assign(
+            new Error(`monolith: gatehouse ${phase} ${exchange?.method ?? ''} ${exchange?.path ?? ''}`),
+            { cause: error },
+          ),
+        ),
+    });
+    routes = mountGatehouse(app, gw, options.tokenSecret, setup);
+    identify = principalUserId;
+  }
+
+  const binding: Binding = { conduit, identify, onUnexpected: (error) => onError(error) };
+  app.use(conduitRouter(binding, OPERATIONS));
+  app.use('/api', conduitNotFound);
+
+  // A failure while writing an answer (the operations themselves never throw).
+  const lastResort: ErrorRequestHandler = (error, _req, res, next) => {
+    if (res.headersSent || gw !== undefined) return next(error);
+    send(res, render(errorReply(error, onError)));
+  };
+  app.use(lastResort);
+  if (gw === undefined) app.use(conduitNotFound);
+  else app.use(express4(gw.errors()));
+
+  let server: Server | undefined;
+  return {
+    app,
+    gw,
+    routes,
+    async listen(port = 0, host = '127.0.0.1') {
+      server = app.listen(port, host);
+      if (gw !== undefined) gw.serve(server);
+      await once(server, 'listening');
+      if (gw !== undefined) await gw.start();
+      const address = server.address() as AddressInfo;
+      return `http://${host}:${address.port}`;
+    },
+    async close() {
+      if (gw !== undefined) await gw.close();
+      else if (server !== undefined) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+    },
+  };
+}

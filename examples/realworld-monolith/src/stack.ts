@@ -1,0 +1,74 @@
+// The whole showcase in one process: the two Koa services on their ports, and the monolith with
+// Gatehouse in front, whose configuration is pointed at the services' actual addresses.
+import { generateKeyPairSync } from 'node:crypto';
+import type { GatewayConfig, ResolvedConfig } from '@gatehousejs/core';
+import type { Database } from '@gatehousejs/example-realworld-core';
+import { createService, SERVICE_GROUPS, type Service } from '@gatehousejs/example-realworld-services';
+import type { RateLimitOptions } from '@gatehousejs/rate-limit';
+import type { RoutesOptions } from '@gatehousejs/routes';
+import type { AccessLogOptions } from '@gatehousejs/tracing';
+import { createMonolith, type Monolith } from './monolith.js';
+
+export interface StackOptions {
+  db: Database;
+  tokenSecret: Uint8Array;
+  /** The gateway configuration; its `services` are replaced by the services started here. */
+  config: GatewayConfig | ResolvedConfig;
+  routes: RoutesOptions;
+  adminKeyHash: string;
+  /** Ports to listen on (0: any free one). Default: all 0. */
+  ports?: { monolith?: number; articles?: number; profiles?: number };
+  host?: string;
+  accessLog?: { monolith?: AccessLogOptions; services?: AccessLogOptions };
+  rateLimit?: RateLimitOptions;
+  onError?: (error: unknown) => void;
+}
+
+export interface Stack {
+  readonly urls: { monolith: string; articles: string; profiles: string };
+  readonly monolith: Monolith;
+  readonly services: { articles: Service; profiles: Service };
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const host = options.host ?? '127.0.0.1';
+  // The gateway signs the caller's identity with the private half; the services hold the public one.
+  const identity = generateKeyPairSync('ed25519');
+  const service = (name: keyof typeof SERVICE_GROUPS) =>
+    createService({
+      name,
+      groups: SERVICE_GROUPS[name],
+      db: options.db,
+      identityKey: identity.publicKey,
+      ...(options.accessLog?.services ? { accessLog: options.accessLog.services } : {}),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  const services = { articles: service('articles'), profiles: service('profiles') };
+  const articles = await services.articles.listen(options.ports?.articles ?? 0, host);
+  const profiles = await services.profiles.listen(options.ports?.profiles ?? 0, host);
+
+  const monolith = createMonolith({
+    db: options.db,
+    tokenSecret: options.tokenSecret,
+    gatehouse: {
+      config: { ...options.config, services: { articles: { url: articles }, profiles: { url: profiles } } },
+      routes: options.routes,
+      identityKey: identity.privateKey,
+      adminKeyHash: options.adminKeyHash,
+      ...(options.accessLog?.monolith ? { accessLog: options.accessLog.monolith } : {}),
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    },
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const url = await monolith.listen(options.ports?.monolith ?? 0, host);
+  return {
+    urls: { monolith: url, articles, profiles },
+    monolith,
+    services,
+    async close() {
+      await monolith.close();
+      await Promise.all([services.articles.close(), services.profiles.close()]);
+    },
+  };
+}

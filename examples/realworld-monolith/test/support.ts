@@ -1,0 +1,100 @@
+// The showcase as the tests run it: a fresh database, the plain monolith, and the stack (the monolith
+// with Gatehouse, and the two Koa services), all on free loopback ports, with access logs captured.
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '@gatehousejs/auth';
+import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
+import { createMonolith, type Monolith, type Stack, startStack } from '../src/index.js';
+import { freshDatabase } from './postgres.js';
+
+export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
+
+/** The route groups of the migration table, as `routes.yaml` has them. */
+export const GROUP_ROUTES = ['articles', 'profiles', 'tags'] as const;
+
+export type LogLine = Record<string, unknown>;
+
+export interface Showcase {
+  db: Database;
+  plain: Monolith;
+  plainUrl: string;
+  stack: Stack;
+  logs: { monolith: LogLine[]; services: LogLine[] };
+  /** Faults reported by any side (500s, Gatehouse's own), except the known issue below. */
+  errors: unknown[];
+  /** Reports of a known Gatehouse bug (see {@link isKnownTracingIssue}), counted, not hidden. */
+  knownIssues: unknown[];
+  close(): Promise<void>;
+}
+
+const capture = (lines: LogLine[]) => ({
+  logger: {
+    info(line: object) {
+      lines.push(line as LogLine);
+    },
+  },
+});
+
+export async function startShowcase(label: string): Promise<Showcase | string> {
+  const database = await freshDatabase(label);
+  if (typeof database === 'string') return database;
+  const db = await openDatabase({ url: database.url, poolSize: 8 });
+  await migrate(db);
+  const tokenSecret = randomBytes(32);
+  const errors: unknown[] = [];
+  const knownIssues: unknown[] = [];
+  const onError = (error: unknown) => (isKnownTracingIssue(error) ? knownIssues : errors).push(error);
+  const plain = createMonolith({ db, tokenSecret, onError });
+  const plainUrl = await plain.listen();
+  const logs = { monolith: [] as LogLine[], services: [] as LogLine[] };
+  const stack = await startStack({
+    db,
+    tokenSecret,
+    config: { clientIp: { trustedProxies: ['loopback'] }, headers: { strip: ['x-conduit-identity'] } },
+    routes: {
+      table: GROUP_ROUTES.map((name) => ({
+        name,
+        path: name === 'tags' ? '/api/tags' : `/api/${name}/*`,
+        service: name === 'articles' ? 'articles' : 'profiles',
+        mode: 'local' as const,
+      })),
+    },
+    adminKeyHash: hashApiKey(ADMIN_KEY),
+    accessLog: { monolith: capture(logs.monolith), services: capture(logs.services) },
+    onError,
+  });
+  return {
+    db,
+    plain,
+    plainUrl,
+    stack,
+    logs,
+    errors,
+    knownIssues,
+    async close() {
+      await stack.close();
+      await plain.close();
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * A Gatehouse bug found by this showcase (reported, not fixed here): with metrics on, the tracing
+ * middleware's onFinish reads `exchange.protocol`, i.e. `req.socket.encrypted`, after Node has
+ * detached the socket of a request whose body was proxied to a service (remote mode, POST/PUT with a
+ * body), so it throws and the request's duration metric is lost. The client's answer is unaffected.
+ */
+export function isKnownTracingIssue(error: unknown): boolean {
+  const { message, cause } = error as { message?: string; cause?: { message?: string } };
+  return (
+    typeof message === 'string' &&
+    / gatehouse tracing\.finish\.onFinish (POST|PUT) /.test(message) &&
+    cause?.message === "Cannot read properties of null (reading 'encrypted')"
+  );
+}
+
+/** Puts every group of the migration table in one mode. */
+export function setGroupsMode(stack: Stack, mode: 'local' | 'remote'): void {
+  for (const name of GROUP_ROUTES) stack.monolith.routes!.setMode(name, mode);
+}

@@ -1,0 +1,7 @@
+export {
+  createService,
+  forwardedIdentity,
+  SERVICE_GROUPS,
+  type Service,
+  type ServiceOptions,
+} from './service.js';
