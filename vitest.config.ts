@@ -30,6 +30,7 @@ export default defineConfig({
       project('client', ['packages/client/src/**/*.test.ts']),
       project('routes', ['packages/routes/src/**/*.test.ts']),
       project('aggregate', ['packages/aggregate/src/**/*.test.ts']),
+      project('openapi', ['packages/openapi/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -7,6 +7,7 @@ import '@gatehousejs/auth';
 import '@gatehousejs/rate-limit';
 import '@gatehousejs/client';
 import '@gatehousejs/routes';
+import '@gatehousejs/openapi';
 import { expect, test } from 'vitest';
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

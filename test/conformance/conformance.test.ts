@@ -8,9 +8,11 @@ import {
   problemSuite,
   requestIdSuite,
 } from './foundation.scenarios.js';
+import { openapiSuites } from './openapi.scenarios.js';
 import { composedSuite, exchangeSuite, phaseSuite } from './phases.scenarios.js';
 
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
+for (const suite of openapiSuites) conformance(suite);
 for (const suite of [aggregateSuite, cacheSuite]) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing

@@ -38,8 +38,15 @@ import {
   type RequestIdOptions,
   type ResolvedConfig,
 } from '@gatehousejs/core';
+import { contractField, type OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
-import { observeMigration, type RouteSpec, Routes, type RoutesOptions } from '@gatehousejs/routes';
+import {
+  observeMigration,
+  observeRemoteResponses,
+  type RouteSpec,
+  Routes,
+  type RoutesOptions,
+} from '@gatehousejs/routes';
 import {
   type AccessLogOptions,
   accessLog,
@@ -421,6 +428,36 @@ export abstract class FrameworkGateway<M> {
     if (core.state === 'created') core.onStart(() => instance.start());
     else instance.start().catch((error: unknown) => core.report(error, undefined, 'routes.start'));
     core.onClose(() => instance.close());
+    return instance;
+  }
+
+  /**
+   * Request and response validation against an OpenAPI 3.0/3.1 document (`@gatehousejs/openapi`),
+   * compiled when the gateway starts (a ConfigError lists every problem of the document). Mount it
+   * after auth and rate limits and BEFORE the application's body parsers: it reads the body from the
+   * raw request and leaves it for them. With `contractGuard` (the default), the answers of migrated
+   * routes' services (`gw.routes()`) are checked too and their violations counted in `/migration`.
+   *
+   * @example app.use(gw.validate({ document: 'openapi.yaml', responses: { mode: 'report' } }))
+   */
+  validate(options: OpenApiOptions): M {
+    return this.wrap(this.validator(options));
+  }
+
+  /** Like {@link validate}, returning the validator itself (`stats()`, `describe()`, events). */
+  validator(options: OpenApiOptions): OpenApiValidator {
+    const core = this.core;
+    const instance = new OpenApiValidator(options, { pathPolicy: core.pathPolicy });
+    if (core.state === 'created') core.onStart(() => instance.start());
+    else instance.start().catch((error: unknown) => core.report(error, undefined, 'validate.start'));
+    if (instance.options.contractGuard) {
+      const stop = observeRemoteResponses(core, {
+        name: instance.name,
+        maxBodyBytes: instance.options.responses.maxBodyBytes,
+        observe: (response) => instance.checkResponse(response, response)?.map(contractField),
+      });
+      core.onClose(stop);
+    }
     return instance;
   }
 

@@ -48,6 +48,12 @@ import {
   type RouteSpec,
   type RouteTable,
 } from './table.js';
+import {
+  type ContractReport,
+  observedBodyBytes,
+  type RemoteResponse,
+  remoteObservers,
+} from './observe.js';
 import { DiffWindow, type SideSnapshot, SideWindow } from './window.js';
 
 /** Who may force a side with the override header. */
@@ -143,6 +149,8 @@ export interface MigrationReport {
   readonly gates: CompiledRoute['gates'];
   readonly changes: readonly ModeChange[];
   readonly latest: readonly DiffRecord[];
+  /** Contract checks of the service's answers by observers (OpenAPI's contract guard), if any. */
+  readonly contract: ContractReport;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -173,6 +181,10 @@ class RouteState {
   readonly changes: ModeChange[] = [];
   /** Remote-side answers from shadow copies, equal and different, for metrics. */
   readonly compared = { equal: 0, different: 0 };
+  /** Remote answers judged by contract observers, and the violating ones, since start. */
+  readonly contract = { checked: 0, violations: 0 };
+  readonly contractFields = new Map<string, number>();
+  contracts: DiffWindow;
 
   constructor(route: CompiledRoute) {
     this.route = route;
@@ -181,6 +193,7 @@ class RouteState {
     this.local = new SideWindow(route.gates.windowMs);
     this.remote = new SideWindow(route.gates.windowMs);
     this.diffs = new DiffWindow(route.gates.windowMs);
+    this.contracts = new DiffWindow(route.gates.windowMs);
     this.differ = createDiffer(route.diff);
     this.diffKey = JSON.stringify(route.diff);
   }
@@ -193,6 +206,7 @@ class RouteState {
       this.local = new SideWindow(route.gates.windowMs);
       this.remote = new SideWindow(route.gates.windowMs);
       this.diffs = new DiffWindow(route.gates.windowMs);
+      this.contracts = new DiffWindow(route.gates.windowMs);
     }
     const diffKey = JSON.stringify(route.diff);
     if (diffKey !== this.diffKey) {
@@ -222,6 +236,7 @@ class RouteState {
     this.local.clear();
     this.remote.clear();
     this.diffs.clear();
+    this.contracts.clear();
     this.changes.unshift(event);
     if (this.changes.length > 20) this.changes.length = 20;
     return event;
@@ -484,6 +499,11 @@ export class Routes extends EventEmitter implements Middleware {
       if (g.maxP99DeltaMs !== undefined && p99 > g.maxP99DeltaMs)
         return { reason: 'p99-delta', observed: p99, threshold: g.maxP99DeltaMs };
     }
+    if (g.maxContractViolationRate !== undefined) {
+      const c = state.contracts.snapshot(now);
+      if (c.compared >= g.minRequests && c.rate > g.maxContractViolationRate)
+        return { reason: 'contract-violation-rate', observed: c.rate, threshold: g.maxContractViolationRate };
+    }
     if (g.maxErrorRate !== undefined && remote.errorRate > g.maxErrorRate)
       return { reason: 'error-rate', observed: remote.errorRate, threshold: g.maxErrorRate };
     return undefined;
@@ -745,6 +765,8 @@ export class Routes extends EventEmitter implements Middleware {
     if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
     flow.status = status;
     flow.body = response.body;
+    const observers = remoteObservers(this.#context.core);
+    if (observers.length > 0) this.#teeForObservers(exchange, state, response, observers);
     relay(response.body, res);
   }
 
@@ -878,6 +900,7 @@ export class Routes extends EventEmitter implements Middleware {
       });
       const read = await readCapped(response.body, route.shadow.maxBodyBytes);
       remote = { status: response.statusCode, headers: response.headers, ...read };
+      this.#observe(state, 'shadow', request, { status: remote.status, headers: response.headers, body: read.body });
     } catch (error) {
       const status = isGatehouseError(error) ? error.status : 502;
       remote = { status, headers: {}, body: undefined };
@@ -937,6 +960,74 @@ export class Routes extends EventEmitter implements Middleware {
       return { status: response.statusCode, headers: response.headers, ...read };
     } catch {
       return undefined;
+    }
+  }
+
+  /**
+   * Keeps a copy of a relayed service body (up to the observers' cap) beside the relay, and hands the
+   * answer to the contract observers once it has ended. Only when observers are registered.
+   */
+  #teeForObservers(
+    exchange: Exchange,
+    state: RouteState,
+    response: CallResponse,
+    observers: ReturnType<typeof remoteObservers>,
+  ): void {
+    const cap = observedBodyBytes(observers);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const request = { method: exchange.method, path: exchange.path };
+    const mode = state.mode;
+    response.body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= cap) chunks.push(chunk);
+    });
+    response.body.on('end', () => {
+      const body = size > cap ? undefined : Buffer.concat(chunks, size);
+      this.#observe(state, mode, request, { status: response.statusCode, headers: response.headers, body });
+    });
+  }
+
+  /** Hands a remote answer to the contract observers and counts what they found, per field. */
+  #observe(
+    state: RouteState,
+    mode: RemoteResponse['mode'],
+    request: { method: string; path: string },
+    sample: { status: number; headers: RemoteResponse['headers']; body: Buffer | undefined },
+  ): void {
+    const observers = remoteObservers(this.#context.core);
+    if (observers.length === 0) return;
+    let judged = false;
+    const broken = new Set<string>();
+    for (const observer of observers) {
+      let fields: readonly string[] | undefined;
+      try {
+        fields = observer.observe({
+          route: state.route.name,
+          mode,
+          method: request.method,
+          path: request.path,
+          status: sample.status,
+          headers: sample.headers,
+          body: sample.body !== undefined && sample.body.length > observer.maxBodyBytes ? undefined : sample.body,
+        });
+      } catch (error) {
+        this.#context.core.report(error, undefined, `${this.name}.observe(${observer.name})`);
+        continue;
+      }
+      if (fields === undefined) continue;
+      judged = true;
+      for (const field of fields) broken.add(field);
+    }
+    if (!judged) return;
+    state.contract.checked++;
+    if (broken.size > 0) state.contract.violations++;
+    state.contracts.record(broken.size > 0);
+    const counts = state.contractFields;
+    for (const field of broken) {
+      // Bounded: a service answering with endless distinct fields cannot grow the map without limit.
+      if (!counts.has(field) && counts.size >= 1_000) continue;
+      counts.set(field, (counts.get(field) ?? 0) + 1);
     }
   }
 
@@ -1098,6 +1189,13 @@ export class Routes extends EventEmitter implements Middleware {
         gates: state.route.gates,
         changes: [...state.changes],
         latest: state.differ.latest(),
+        contract: {
+          ...state.contract,
+          fields: Object.fromEntries(
+            [...state.contractFields].sort((a, b) => b[1] - a[1]).slice(0, 50),
+          ),
+          window: state.contracts.snapshot(now),
+        },
       };
     });
   }

@@ -21,6 +21,13 @@ export {
 } from './diff.js';
 export { RouteBodyConsumed } from './errors.js';
 export {
+  type ContractReport,
+  observeRemoteResponses,
+  type RemoteResponse,
+  type RemoteResponseObserver,
+  remoteObservers,
+} from './observe.js';
+export {
   etcdSource,
   fileSource,
   parseTableText,

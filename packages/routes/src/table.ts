@@ -134,6 +134,11 @@ export interface GateSpec {
   maxErrorRate?: number;
   /** Highest p99 latency of the service minus that of local, in ms. */
   maxP99DeltaMs?: number;
+  /**
+   * Highest share (0–1) of the service's answers that break the API contract, as judged by a
+   * contract observer (`gw.validate()`'s contract guard); any mode but local.
+   */
+  maxContractViolationRate?: number;
 }
 
 /** The document a file or etcd key holds, and what `routes({ table })` takes. */
@@ -563,12 +568,13 @@ function compileRoute(
     'maxErrorRateDelta',
     'maxErrorRate',
     'maxP99DeltaMs',
+    'maxContractViolationRate',
   ]);
   const gates: CompiledRoute['gates'] = {
     windowMs: positiveInt(problems, `${p('gates')}.windowMs`, gt.windowMs, 60_000),
     minRequests: positiveInt(problems, `${p('gates')}.minRequests`, gt.minRequests, 20),
   };
-  for (const key of ['maxDiffRate', 'maxErrorRateDelta', 'maxErrorRate'] as const) {
+  for (const key of ['maxDiffRate', 'maxErrorRateDelta', 'maxErrorRate', 'maxContractViolationRate'] as const) {
     if (gt[key] !== undefined) gates[key] = fraction(problems, `${p('gates')}.${key}`, gt[key], 1);
   }
   if (gt.maxP99DeltaMs !== undefined) {

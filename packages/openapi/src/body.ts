@@ -1,0 +1,164 @@
+// Reading a request body for validation without taking it from the application: the bytes are read
+// from the raw Node request with explicit-length `read(n)` calls (which never end the stream) and put
+// back with `unshift`, so express.json(), @koa/bodyparser, multer or anything else that reads the
+// stream afterwards sees the whole body and its 'end' as if nothing had happened. The same technique
+// as @gatehousejs/routes' peekBody (shadow copies), with a Content-Length check first so an oversized
+// body is refused without reading a byte. Then parsing by media type: JSON, form-urlencoded and
+// multipart (@fastify/busboy).
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
+
+/** The body read ahead of the application. */
+export interface ReadBody {
+  readonly bytes: Buffer;
+  /** False when the body is larger than the limit (the bytes are then a prefix, already put back). */
+  readonly complete: boolean;
+}
+
+/** Whether the request announces a body (a length other than 0, or chunked transfer coding). */
+export function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The declared length, or undefined (chunked, or malformed: Node refuses those before us). */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const length = req.headers['content-length'];
+  if (length === undefined) return undefined;
+  const n = Number(length);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+const EMPTY: ReadBody = { bytes: Buffer.alloc(0), complete: true };
+
+/**
+ * Reads up to `limit` bytes of the body and puts them back in front of the stream. Resolves with
+ * `complete: false` as soon as more than `limit` bytes arrived; rejects when the client goes away.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
+  // An empty body that already arrived: a 'readable' listener would end the stream (Node reads 0
+  // bytes and emits 'end') before the application could.
+  if (!announcesBody(req) || req.readableEnded || (req.complete && req.readableLength === 0))
+    return Promise.resolve(EMPTY);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const detach = () => {
+      req.off('readable', onReadable);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const finish = (complete: boolean) => {
+      detach();
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      if (bytes.length > 0) req.unshift(bytes);
+      resolve({ bytes, complete });
+    };
+    const onReadable = () => {
+      for (;;) {
+        const available = req.readableLength;
+        if (available === 0) break;
+        // An explicit length: read() without one at the end of the data would end the stream.
+        const chunk = req.read(available) as Buffer | null;
+        if (chunk === null) break;
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > limit) {
+          finish(false);
+          return;
+        }
+      }
+      // `complete` is set before the parser pushes the end of the body.
+      if (req.complete) finish(true);
+    };
+    const onError = (error: Error) => {
+      detach();
+      reject(error);
+    };
+    const onClose = () => {
+      if (!req.complete) onError(new Error('the client closed the connection while sending the body'));
+    };
+    req.on('readable', onReadable);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+/** Form fields (`a=1&a=2&b=3`): repeated names collect into arrays where the schema has an array. */
+export function parseForm(bytes: Buffer, arrays: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) addField(out, name, value, arrays);
+  return out;
+}
+
+function addField(
+  out: Record<string, unknown>,
+  name: string,
+  value: string,
+  arrays: ReadonlySet<string>,
+): void {
+  const existing = out[name];
+  if (arrays.has(name)) {
+    if (Array.isArray(existing)) existing.push(value);
+    else out[name] = [value];
+  } else if (existing === undefined) out[name] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  // A second value of a scalar field: an array, which the schema's type then refuses.
+  else out[name] = [existing, value];
+}
+
+/** What a multipart body held: fields as text, files as placeholders (their content is not kept). */
+export interface Multipart {
+  readonly fields: Record<string, unknown>;
+  readonly files: number;
+}
+
+/** Stands for an uploaded file in the validated object: `format: binary` strings accept it. */
+export const FILE_PLACEHOLDER = '<file>';
+
+/**
+ * Parses a multipart/form-data body already in memory (read up to `maxBodyBytes`). At most `maxParts`
+ * parts; a malformed body, or more parts, rejects.
+ */
+export function parseMultipart(
+  bytes: Buffer,
+  contentType: string,
+  arrays: ReadonlySet<string>,
+  maxParts: number,
+): Promise<Multipart> {
+  return new Promise((resolve, reject) => {
+    let parser: BusboyInstance;
+    try {
+      parser = Busboy({
+        headers: { 'content-type': contentType },
+        limits: { parts: maxParts, fields: maxParts, files: maxParts, fieldSize: bytes.length + 1 },
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const fields: Record<string, unknown> = Object.create(null);
+    let files = 0;
+    let limited = false;
+    parser.on('field', (name: string, value: string) => addField(fields, name, value, arrays));
+    parser.on('file', (name: string, stream: NodeJS.ReadableStream) => {
+      files++;
+      addField(fields, name, FILE_PLACEHOLDER, arrays);
+      stream.resume();
+    });
+    const limit = () => {
+      limited = true;
+    };
+    parser.on('partsLimit', limit);
+    parser.on('filesLimit', limit);
+    parser.on('fieldsLimit', limit);
+    parser.on('error', (error: Error) => reject(error));
+    parser.on('finish', () => {
+      if (limited) reject(new Error(`more than ${maxParts} parts`));
+      else resolve({ fields, files });
+    });
+    Readable.from([bytes]).pipe(parser);
+  });
+}
