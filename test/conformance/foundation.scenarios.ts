@@ -158,18 +158,37 @@ const normalizesTo = (path: string, normalized: string): Suite['scenarios'][numb
   request: { path },
   expect: { status: 200, body: sees({ path: normalized, rawPath: path }) },
 });
+// The router dispatches on the path Gatehouse decided on: a spelling that climbs out of /view never
+// reaches the /view handler (the app has no route for where it lands).
+const routedAs = (path: string, normalized: string): Suite['scenarios'][number] => ({
+  name: `${JSON.stringify(path)} is routed as ${JSON.stringify(normalized)}, not by the /view route`,
+  request: { path },
+  expect: {
+    status: 404,
+    problem: 'GH_NOT_FOUND',
+    body: sees({ detail: `No handler for GET ${normalized}` }),
+  },
+});
 
 export const pathSuite: Suite = {
   name: 'path normalization at the edge',
   app: { chain: standard },
   scenarios: [
     normalizesTo('/view/a/./b/../c', '/view/a/c'),
-    normalizesTo('/view/%2e%2e/%2E%2e/etc/passwd', '/etc/passwd'),
-    normalizesTo('/view/.%2E/.%2e/.%2e/admin', '/admin'),
+    routedAs('/view/%2e%2e/%2E%2e/etc/passwd', '/etc/passwd'),
+    routedAs('/view/.%2E/.%2e/.%2e/admin', '/admin'),
     normalizesTo('/view/admin;jsessionid=1/x', '/view/admin/x'),
     normalizesTo('/view/caf%C3%A9', '/view/café'),
     normalizesTo('/view/trailing/', '/view/trailing'),
     normalizesTo('/view/%41%42c', '/view/ABc'),
+    // Spellings the router alone would not send to /view: Gatehouse hands it the canonical target.
+    normalizesTo('/%76iew/x', '/view/x'),
+    normalizesTo('//VIEW/./x//', '/VIEW/x'),
+    normalizesTo('/other/../view', '/view'),
+    normalizesTo('/view/%c3%a9%7e', '/view/é~'),
+    encodedPath('/view#x', 'GH_PATH_FRAGMENT'),
+    encodedPath('/view/x?q=1#frag', 'GH_PATH_FRAGMENT'),
+    encodedPath('/view/%C5%BFecret', 'GH_PATH_INVALID'),
     {
       name: 'duplicate slashes are merged before matching',
       request: { path: '//nothing//here//' },
@@ -205,7 +224,22 @@ export const encodedSlashDecodeSuite: Suite = {
   scenarios: [
     normalizesTo('/view/a%2Fb', '/view/a/b'),
     normalizesTo('/view/x/', '/view/x/'),
-    normalizesTo('/view/..%2f..%2fadmin', '/admin'),
+    routedAs('/view/..%2f..%2fadmin', '/admin'),
+  ],
+};
+
+export const nonCanonicalRejectSuite: Suite = {
+  name: "path normalization: paths.nonCanonical 'reject'",
+  app: { config: { paths: { nonCanonical: 'reject' } }, chain: standard },
+  scenarios: [
+    normalizesTo('/view/a', '/view/a'),
+    normalizesTo('/view/a/', '/view/a'),
+    normalizesTo('/view/caf%C3%A9', '/view/café'),
+    encodedPath('/view/a/../b', 'GH_PATH_NOT_CANONICAL'),
+    encodedPath('/%76iew', 'GH_PATH_NOT_CANONICAL'),
+    encodedPath('/view//a', 'GH_PATH_NOT_CANONICAL'),
+    encodedPath('/view/caf%c3%a9', 'GH_PATH_NOT_CANONICAL'),
+    encodedPath('/view;x=1', 'GH_PATH_NOT_CANONICAL'),
   ],
 };
 
@@ -364,6 +398,7 @@ export const foundationSuites: Suite[] = [
   problemSuite,
   pathSuite,
   encodedSlashDecodeSuite,
+  nonCanonicalRejectSuite,
   clientIpSuite,
   trustedProxySuite,
   headerSuite,

@@ -127,6 +127,12 @@ export const PathEncodedSlash = defineError(
   'Encoded slash or backslash in request path',
 );
 export const PathParams = defineError('GH_PATH_PARAMS', 400, 'Path parameters (;) are not accepted');
+export const PathFragment = defineError('GH_PATH_FRAGMENT', 400, 'Fragment (#) in request target');
+export const PathNotCanonical = defineError(
+  'GH_PATH_NOT_CANONICAL',
+  400,
+  'Request path is not in canonical form',
+);
 export const RequestMalformed = defineError('GH_REQUEST_MALFORMED', 400, 'Malformed HTTP request');
 export const RequestHeadersTooLarge = defineError(
   'GH_REQUEST_HEADERS_TOO_LARGE',

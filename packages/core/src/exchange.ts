@@ -4,10 +4,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ProxyTrust } from './client-ip.js';
+import { PathFragment, PathNotCanonical } from './errors.js';
 import type { HeaderHygiene } from './headers.js';
 import type { Middleware, Outcome } from './middleware.js';
 import { normalizePath, type PathPolicy } from './path.js';
 import type { ProblemOptions } from './problem.js';
+import { canonicalTarget } from './target.js';
 
 /** What an exchange needs from the gateway that created it; compiled once per gateway. */
 export interface ExchangeRuntime {
@@ -53,6 +55,18 @@ export interface FrameworkInfo {
   readonly name: string;
   /** The route template the framework's router matched (`/orders/:id`), never the raw path. */
   matchedRoute(exchange: Exchange): string | undefined;
+  /**
+   * The request target as the framework's router dispatches it now, from the root: inside a router
+   * mounted at `/api`, Express has cut `/api` from `req.url` (`req.baseUrl + req.url` is the whole
+   * target). Omitted: `req.url`.
+   */
+  target?(exchange: Exchange): string;
+  /**
+   * Whether the framework's router has already matched something for this request (a mount, a
+   * route, a router layer), so that rewriting `req.url` can no longer change what it dispatched.
+   * Omitted: false.
+   */
+  routed?(exchange: Exchange): boolean;
 }
 
 /**
@@ -117,6 +131,8 @@ export class Exchange {
   readonly internal: boolean;
 
   #path: string;
+  /** The request target (path and query) as the framework dispatched it when the exchange was made. */
+  #target: string;
   #rawPath: string | undefined;
   #query: URLSearchParams | undefined;
   #clientIp: string | undefined;
@@ -143,19 +159,21 @@ export class Exchange {
     this.runtime = runtime;
     this.startTime = performance.now();
     (req as Carrier)[kExchange] = this;
-    // Normalized eagerly: a path that cannot be normalized is refused at the edge, whichever
-    // middleware comes first. The common path costs one scan and no allocation.
+    this.framework = framework;
+    this.native = native;
+    const url = req.url ?? '/';
+    this.#target = framework?.target === undefined ? url : framework.target(this);
+    // Decided eagerly: a path that cannot be normalized is refused at the edge, whichever middleware
+    // comes first. The common path costs two scans and no allocation.
     let path = '/';
     let rejection: unknown;
     try {
-      path = normalizePath(this.rawPath, runtime.pathPolicy);
+      path = this.#decidePath(url, runtime.pathPolicy);
     } catch (error) {
       rejection = error;
     }
     this.#path = path;
     this.rejection = rejection;
-    this.framework = framework;
-    this.native = native;
     this.failure = undefined;
     this.problemCode = undefined;
     const marker = req.headers[INTERNAL_REQUEST_HEADER];
@@ -172,24 +190,54 @@ export class Exchange {
     runtime.exchangeStarted(this);
   }
 
+  /**
+   * Normalizes the target's path and makes the router dispatch on its canonical spelling (target.ts):
+   * a target that is not canonical is rewritten in `req.url` while nothing has routed it yet, and
+   * refused once something has, or when the policy says `nonCanonical: 'reject'`.
+   */
+  #decidePath(url: string, policy: PathPolicy): string {
+    const target = this.#target;
+    const fragment = target.indexOf('#');
+    // RFC 9112 §3.2: a request-target has no fragment. Routers drop it (`/admin#x` is `/admin`).
+    if (fragment !== -1) throw new PathFragment(`'#' at offset ${fragment} of the request target`);
+    const raw = this.rawPath;
+    const path = normalizePath(raw, policy);
+    const canonical = canonicalTarget(raw, path, policy);
+    if (canonical === undefined) return path;
+    if (policy.nonCanonical === 'reject') {
+      throw new PathNotCanonical('The request path is not in canonical form (paths.nonCanonical: reject)');
+    }
+    if (target !== url || this.framework?.routed?.(this) === true) {
+      throw new PathNotCanonical(
+        'The request path is not in canonical form, and the router has already matched it as it is',
+      );
+    }
+    this.req.url = canonical + url.slice(raw.length);
+    return path;
+  }
+
   /** The request method, upper case. */
   get method(): string {
     return this.req.method ?? 'GET';
   }
 
-  /** The request target's path exactly as received (percent-encoded, not normalized). */
+  /**
+   * The request target's path as received (percent-encoded, not normalized), from the root even when
+   * the exchange was made inside a mounted router, and before Gatehouse rewrote it to canonical form.
+   */
   get rawPath(): string {
     if (this.#rawPath === undefined) {
-      const url = this.req.url ?? '/';
-      const q = url.indexOf('?');
-      this.#rawPath = q === -1 ? url : url.slice(0, q);
+      const target = this.#target;
+      const q = target.indexOf('?');
+      this.#rawPath = q === -1 ? target : target.slice(0, q);
     }
     return this.#rawPath;
   }
 
   /**
-   * The normalized, decoded path: the one every Gatehouse match and authorization decision uses.
-   * See `normalizePath` for the rules; '/' when the path was rejected.
+   * The normalized, decoded path: the one every Gatehouse match and authorization decision uses, and
+   * (canonically encoded) the one the framework's router dispatches on. See `normalizePath` for the
+   * rules; '/' when the path was rejected.
    */
   get path(): string {
     return this.#path;

@@ -26,6 +26,8 @@ export {
   PathEncodedSlash,
   PathInvalid,
   PathInvalidEncoding,
+  PathFragment,
+  PathNotCanonical,
   PathNulByte,
   PathParams,
   RequestHeadersTooLarge,
@@ -94,3 +96,4 @@ export {
 } from './problem.js';
 export { type RequestIdOptions, requestId } from './request-id.js';
 export { enter, problem, type Step, unanswered } from './run.js';
+export { canonicalPath } from './target.js';

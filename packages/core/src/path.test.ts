@@ -110,6 +110,19 @@ describe('normalizePath with the default policy', () => {
     expect(codeOf(() => normalizePath(input))).toBe(code);
   });
 
+  it('refuses the two characters that Unicode case folding turns into ASCII letters', () => {
+    // U+017F (long s → s) and U+212A (Kelvin → k): a proxied service that folds Unicode case would read
+    // '/ſecret' as '/secret', where the rule for '/secret' did not apply.
+    for (const input of ['/%C5%BFecret', '/\u017Fecret', '/%E2%84%AAiosk', '/a/\u212A']) {
+      expect(codeOf(() => normalizePath(input))).toBe('GH_PATH_INVALID');
+    }
+    expect(() => normalizePath('/%C5%BFecret')).toThrow('U+17F (case-folds to ASCII) at offset 1');
+    // Their neighbours and the other folding tricks decode as data: routers see them encoded.
+    expect(normalizePath('/%C4%B1')).toBe('/\u0131');
+    expect(normalizePath('/%EF%BD%81dmin')).toBe('/\uFF41dmin');
+    expect(normalizePath('/%C5%BE')).toBe('/\u017E');
+  });
+
   it('does not echo the path in the error detail', () => {
     expect(() => normalizePath('/secret%zz')).toThrow('malformed percent-escape at offset 7');
   });
@@ -279,10 +292,18 @@ describe('createPathMatcher', () => {
     expect(createPathMatcher('/a.*')('/abc')).toBe(false);
   });
 
-  it('folds Unicode case', () => {
-    expect(createPathMatcher('/été')('/ÉTÉ')).toBe(true);
-    // Some upstreams uppercase U+017F to 'S'; the matcher must be at least as broad.
-    expect(createPathMatcher('/secret')('/ſecret')).toBe(true);
+  it('folds ASCII letters only, as routers matching the percent-encoded target do', () => {
+    // A router sees '/%C3%89T%C3%89' and '/%E2%84%AAiosk': folding them here would let an earlier rule
+    // take a request whose handler belongs to a later one ('/:x/admin' after '/été/*').
+    expect(createPathMatcher('/été')('/été')).toBe(true);
+    expect(createPathMatcher('/été')('/ÉTÉ')).toBe(false);
+    expect(createPathMatcher('/été')('/éTé')).toBe(true);
+    expect(createPathMatcher('/kiosk/*')('/\u212Aiosk/x')).toBe(false);
+    expect(createPathMatcher('/admin')('/adm\u0131n')).toBe(false);
+    expect(createPathMatcher('/admin')('/\uFF41dmin')).toBe(false);
+    expect(createPathMatcher('/Admin/:id/*')('/aDMIN/ſ/x')).toBe(true);
+    expect(createPathMatcher('/a-b_c')('/A-B_C')).toBe(true);
+    expect(createPathMatcher('/a-b_c')('/A-B-C')).toBe(false);
   });
 
   it('works with normalizePath as a pair', () => {

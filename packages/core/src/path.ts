@@ -1,5 +1,6 @@
 // Request-path normalization: the one canonical form that routing and authorization both look at, so
 // no spelling of a path (`%2e`, `//`, `;x`, `\`) can reach a route that a rule written for it misses.
+// target.ts makes the framework's router dispatch on that same form.
 import { PathEncodedSlash, PathInvalid, PathInvalidEncoding, PathNulByte, PathParams } from './errors.js';
 
 /** How {@link normalizePath} treats the ambiguous parts of a request path, and how matchers compare. */
@@ -36,11 +37,23 @@ export interface PathPolicy {
   pathParams: 'strip' | 'reject' | 'keep';
   /**
    * Whether matchers compare case-sensitively. {@link normalizePath} always preserves case.
-   * Insensitive comparison uses Unicode case folding, as Express and `@koa/router` ignore case.
+   * Insensitive comparison folds ASCII letters only, exactly as Express and `@koa/router` do: they
+   * match the percent-encoded target, where every other letter is `%XX`. Keep it equal to your
+   * router's setting (Express `caseSensitive`, `@koa/router` `sensitive`).
    *
    * @default false
    */
   caseSensitive: boolean;
+  /**
+   * A request whose path is not in canonical form (`/a/../b`, `/%61dmin`, `//a`, `/a;p`, lower-case
+   * hex; see `canonicalPath`): `'rewrite'` sets `req.url` to the canonical form before the
+   * framework's router sees it, so the router dispatches on exactly the path Gatehouse decided on;
+   * `'reject'` answers 400 `GH_PATH_NOT_CANONICAL`. Where the router has already matched (Gatehouse
+   * first runs inside a mounted router or a route), such a request is refused in both modes.
+   *
+   * @default 'rewrite'
+   */
+  nonCanonical: 'rewrite' | 'reject';
 }
 
 /** The policy used when none is given: the strictest spelling rules, case-insensitive matching. */
@@ -50,6 +63,7 @@ export const DEFAULT_PATH_POLICY: Readonly<PathPolicy> = Object.freeze({
   trailingSlash: 'strip',
   pathParams: 'strip',
   caseSensitive: false,
+  nonCanonical: 'rewrite',
 });
 
 const SLASH = 0x2f;
@@ -57,19 +71,28 @@ const BACKSLASH = 0x5c;
 const DOT = 0x2e;
 const PERCENT = 0x25;
 
-// Characters that need no decoding and play no part in normalization. A path made only of these, with
-// no empty or dot segment and no trailing slash, is already canonical under every policy.
-const PLAIN = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@") {
+/**
+ * Characters that need no decoding, play no part in normalization and stay as they are in the
+ * canonical form: RFC 3986 unreserved and sub-delims, ':' and '@', except ';' (path parameters) and
+ * "'" (Node's legacy URL parser, which Express and Koa fall back to for some targets, escapes it).
+ * A path made only of these, with no empty or dot segment and no trailing slash, is already
+ * canonical under every policy.
+ */
+/** @internal */
+export const PLAIN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&()*+,=:@') {
   PLAIN[c.charCodeAt(0)] = 1;
 }
 
-const NOT_PLAIN = 0;
-const PLAIN_PATH = 1;
-const PLAIN_WITH_TRAILING_SLASH = 2;
+/** @internal {@link classifyPath}: not made only of plain segments. */
+export const NOT_PLAIN = 0;
+/** @internal {@link classifyPath}: canonical as it is. */
+export const PLAIN_PATH = 1;
+/** @internal {@link classifyPath}: canonical but for one trailing slash. */
+export const PLAIN_WITH_TRAILING_SLASH = 2;
 
-/** Classifies a path in one scan of its char codes, without allocating. */
-function classify(path: string): number {
+/** @internal Classifies a path in one scan of its char codes, without allocating. */
+export function classifyPath(path: string): number {
   const n = path.length;
   if (n === 0 || path.charCodeAt(0) !== SLASH) return NOT_PLAIN;
   let segStart = 1;
@@ -106,7 +129,7 @@ function classify(path: string): number {
  *   normalizePath('/api/%2E%2e/admin;x=1/'); // '/admin'
  */
 export function normalizePath(rawPath: string, policy: PathPolicy = DEFAULT_PATH_POLICY): string {
-  const kind = classify(rawPath);
+  const kind = classifyPath(rawPath);
   if (kind === PLAIN_PATH) return rawPath;
   if (kind === PLAIN_WITH_TRAILING_SLASH && policy.trailingSlash === 'strip') return rawPath.slice(0, -1);
   if (rawPath.charCodeAt(0) !== SLASH) throw new PathInvalid("request path must start with '/'");
@@ -124,6 +147,17 @@ function checkDotParams(segment: string): string {
     throw new PathParams('dot segment with parameters');
   }
   return segment;
+}
+
+// The only characters outside ASCII that Unicode simple case folding turns into ASCII letters: U+017F
+// (long s → s) and U+212A (Kelvin sign → k). Gatehouse and the frameworks' routers fold ASCII only,
+// but a service behind a proxied route (Java's equalsIgnoreCase, a .NET router) may fold them, and
+// read '/ſecret' as '/secret' where no rule for '/secret' applied. No real path needs them.
+const LONG_S = 0x17f;
+const KELVIN = 0x212a;
+
+function refuseFolding(cp: number, offset: number): never {
+  throw new PathInvalid(`U+${cp.toString(16).toUpperCase()} (case-folds to ASCII) at offset ${offset}`);
 }
 
 function hex(c: number): number {
@@ -243,7 +277,9 @@ class PathReader {
           replacement = decodedAscii(b, i, policy);
           next = i + 3;
         } else {
-          replacement = String.fromCodePoint(this.#utf8(i, b, end));
+          const cp = this.#utf8(i, b, end);
+          if (cp === LONG_S || cp === KELVIN) refuseFolding(cp, i);
+          replacement = String.fromCodePoint(cp);
           next = this.#after;
         }
       } else if (c < 0x20 || c === 0x7f) {
@@ -253,6 +289,8 @@ class PathReader {
         // Only reached in 'reject' and 'keep' mode: 'decode' splits on '\' before decoding.
         if (policy.encodedSlashes === 'reject') throw new PathEncodedSlash(`'\\' at offset ${i}`);
         replacement = '%5C';
+      } else if (c === LONG_S || c === KELVIN) {
+        refuseFolding(c, i);
       } else if (c >= 0xd800 && c <= 0xdfff) {
         const d = i + 1 < end ? raw.charCodeAt(i + 1) : 0;
         if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) {
@@ -315,6 +353,16 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
+// A literal segment as a case-sensitive expression in which each ASCII letter is a class ('[aA]').
+// Not the 'i' flag: with 'u' it folds 'ſ' to 's', 'K' (Kelvin) to 'k' and 'é' to 'É', spellings that a
+// router never folds (it matches the percent-encoded target, where they are '%XX'), so a rule could
+// take a request whose handler belongs to a later rule.
+function literal(segment: string, caseSensitive: boolean): string {
+  const escaped = escapeRegExp(segment);
+  if (caseSensitive) return escaped;
+  return escaped.replace(/[A-Za-z]/g, (ch) => `[${ch.toLowerCase()}${ch.toUpperCase()}]`);
+}
+
 const PARAM = /^:[A-Za-z_$][\w$]*$/;
 
 /**
@@ -325,7 +373,8 @@ const PARAM = /^:[A-Za-z_$][\w$]*$/;
  * - `/orders/*` (only as the last segment) matches `/orders` and every path below it, not `/ordersx`.
  *
  * Literal segments are compared with the decoded path, so write them decoded (`/été`). Pattern text is
- * escaped, never interpreted as a regular expression.
+ * escaped, never interpreted as a regular expression. Unless `caseSensitive`, ASCII letters match in
+ * either case and nothing else is folded, exactly as the frameworks' routers compare.
  *
  * @param policy - `caseSensitive` defaults to false ({@link DEFAULT_PATH_POLICY})
  * @throws TypeError for a pattern not starting with `/`, a `*` before the last segment, an invalid
@@ -359,10 +408,10 @@ export function createPathMatcher(
     } else if (seg === '.' || seg === '..') {
       throw new TypeError(`path pattern '${pattern}' has a dot segment and can never match`);
     } else {
-      source += `/${escapeRegExp(seg)}`;
+      source += `/${literal(seg, policy.caseSensitive)}`;
     }
   }
   if (!dynamic && policy.caseSensitive) return (path) => path === pattern;
-  const re = new RegExp(`${source}$`, policy.caseSensitive ? 'u' : 'iu');
+  const re = new RegExp(`${source}$`, 'u');
   return (path) => re.test(path);
 }

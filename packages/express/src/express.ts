@@ -23,13 +23,24 @@ import {
 import { FrameworkGateway } from '@gatehousejs/gateway';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
-/** How core reads Express: the matched route is the mount path plus the route's own path. */
+/**
+ * How core reads Express: the matched route is the mount path plus the route's own path; inside a
+ * router mounted at `/api`, Express has cut `/api` from `req.url` into `req.baseUrl`, and has routed.
+ */
 const EXPRESS: FrameworkInfo = {
   name: 'express',
   matchedRoute(exchange) {
     const req = exchange.req as Request;
     const path = (req.route as { path?: unknown } | undefined)?.path;
     return typeof path === 'string' ? req.baseUrl + path : undefined;
+  },
+  target(exchange) {
+    const req = exchange.req as Request;
+    return typeof req.baseUrl === 'string' && req.baseUrl !== '' ? req.baseUrl + req.url : req.url;
+  },
+  routed(exchange) {
+    const req = exchange.req as Request;
+    return (typeof req.baseUrl === 'string' && req.baseUrl !== '') || req.route !== undefined;
   },
 };
 

@@ -21,12 +21,36 @@ import {
 import { FrameworkGateway } from '@gatehousejs/gateway';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
 
-/** How core reads Koa: @koa/router records the matched template on the context. */
+/** What core reads on a Koa context: @koa/router's records and koa-mount's. */
+interface RoutedContext {
+  /** @koa/router: the matched template. */
+  _matchedRoute?: unknown;
+  /** @koa/router: the layers a router matched (set, possibly empty, once a router dispatched). */
+  matched?: unknown;
+  /** koa-mount: the prefix it cut from `ctx.path` (and so from `req.url`). */
+  mountPath?: unknown;
+  originalUrl?: unknown;
+}
+
+/**
+ * How core reads Koa: @koa/router records the matched template and the layers it matched on the
+ * context (it never cuts its prefix from the path); koa-mount cuts its prefix from `req.url`, and
+ * `ctx.originalUrl` keeps the whole target.
+ */
 const KOA: FrameworkInfo = {
   name: 'koa',
   matchedRoute(exchange) {
-    const route = (exchange.native as { _matchedRoute?: unknown } | undefined)?._matchedRoute;
+    const route = (exchange.native as RoutedContext | undefined)?._matchedRoute;
     return typeof route === 'string' ? route : undefined;
+  },
+  target(exchange) {
+    const ctx = exchange.native as RoutedContext | undefined;
+    const url = exchange.req.url ?? '/';
+    return typeof ctx?.mountPath === 'string' && typeof ctx.originalUrl === 'string' ? ctx.originalUrl : url;
+  },
+  routed(exchange) {
+    const ctx = exchange.native as RoutedContext | undefined;
+    return ctx !== undefined && (ctx.matched !== undefined || typeof ctx.mountPath === 'string');
   },
 };
 

@@ -140,6 +140,7 @@ describe('configJsonSchema', () => {
       'paths.trailingSlash': 'strip',
       'paths.pathParams': 'strip',
       'paths.caseSensitive': false,
+      'paths.nonCanonical': 'rewrite',
       'clientIp.trustedProxies': false,
       'clientIp.header': 'x-forwarded-for',
       'headers.strip': [],
@@ -228,6 +229,7 @@ describe('the sample configuration', () => {
       trailingSlash: 'strip',
       pathParams: 'strip',
       caseSensitive: false,
+      nonCanonical: 'rewrite',
     });
     expect(config.clientIp).toEqual({
       trustedProxies: ['loopback', '10.0.0.0/8'],

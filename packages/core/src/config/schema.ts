@@ -47,6 +47,11 @@ export interface PathsConfig {
   pathParams?: 'strip' | 'reject' | 'keep';
   /** Match routes case-sensitively. Default `false`. */
   caseSensitive?: boolean;
+  /**
+   * A path that is not in canonical form (`/a/../b`, `/%61dmin`): rewrite `req.url` to the canonical
+   * form before the router sees it, or reject with 400. Default `'rewrite'`.
+   */
+  nonCanonical?: 'rewrite' | 'reject';
 }
 
 /** Which proxies may tell us the client's address. */
@@ -578,6 +583,10 @@ export const configSchema = z.strictObject(
           .default('strip')
           .meta({ description: "Path parameters ('/a;v=1'): strip, reject with 400, or keep." }),
         caseSensitive: bool().default(false).meta({ description: 'Match routes case-sensitively.' }),
+        nonCanonical: oneOf(['rewrite', 'reject']).default('rewrite').meta({
+          description:
+            "A path not in canonical form ('/a/../b', '/%61dmin'): rewrite it for the router, or reject with 400.",
+        }),
       },
       'How request paths are normalised before routing.',
     ),

@@ -43,6 +43,7 @@ describe('defaults', () => {
         trailingSlash: 'strip',
         pathParams: 'strip',
         caseSensitive: false,
+        nonCanonical: 'rewrite',
       },
       clientIp: { trustedProxies: false, header: 'x-forwarded-for' },
       headers: { strip: [], stripDefaults: true },
@@ -62,6 +63,7 @@ describe('defaults', () => {
       trailingSlash: 'keep',
       pathParams: 'strip',
       caseSensitive: false,
+      nonCanonical: 'rewrite',
     });
     expect(config.shutdown.drainTimeoutMs).toBe(10_000);
   });
@@ -83,6 +85,7 @@ describe('defaults', () => {
         trailingSlash: 'keep',
         pathParams: 'reject',
         caseSensitive: true,
+        nonCanonical: 'reject',
       },
       clientIp: { trustedProxies: ['loopback', '10.0.0.0/8', '::1', 'fd00::/8'], header: 'forwarded' },
       headers: { strip: ['X-Internal-*', 'x-debug'], stripDefaults: false },
