@@ -11,6 +11,10 @@ export interface AggregateUpstream {
   /** Requests received by path with query. */
   readonly hits: Map<string, number>;
   readonly seen: Array<{ url: string; headers: IncomingMessage['headers'] }>;
+  /** `/hang` requests whose connection the caller closed (a cancelled call). */
+  hangsClosed(): number;
+  /** Holds every answer to `path` (with query) until the returned function is called. */
+  hold(path: string): () => void;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,10 @@ function orders(id: string, res: ServerResponse): void {
   });
 }
 
+let closedHangs = 0;
+/** Paths whose answers wait for a release (so that concurrent askers surely overlap). */
+const held = new Map<string, Promise<void>>();
+
 function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
   const parts = url.pathname.split('/').slice(1);
   const [head, second] = parts;
@@ -57,6 +65,9 @@ function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
       setTimeout(() => send(res, 200, { slow: true }), Number(url.searchParams.get('ms') ?? 50));
       return;
     case 'hang':
+      req.on('close', () => {
+        closedHangs++;
+      });
       return; // never answers
     case 'bad-json':
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -79,6 +90,19 @@ function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
       const cc = second === 'private' ? 'private, max-age=60' : 'max-age=60';
       const headers: Record<string, string> = { 'cache-control': cc };
       if (second === 'lang') headers.vary = 'accept-language';
+      if (second === 'short') {
+        // Fresh for a second, then revalidated with its ETag (slowly, so concurrent askers overlap).
+        headers['cache-control'] = 'max-age=1';
+        headers.etag = '"s1"';
+        const status = req.headers['if-none-match'] === '"s1"' ? 304 : 200;
+        setTimeout(() => {
+          if (status === 304) {
+            res.writeHead(304, headers);
+            res.end();
+          } else send(res, 200, { resource: 'short' }, headers);
+        }, 30);
+        return;
+      }
       return send(
         res,
         200,
@@ -102,7 +126,9 @@ export async function startAggregateUpstream(): Promise<AggregateUpstream> {
   const server: Server = createServer((req, res) => {
     hits.set(req.url ?? '/', (hits.get(req.url ?? '/') ?? 0) + 1);
     seen.push({ url: req.url ?? '/', headers: req.headers });
-    handle(req, res, new URL(req.url ?? '/', 'http://upstream'));
+    const gate = held.get(req.url ?? '/');
+    if (gate === undefined) handle(req, res, new URL(req.url ?? '/', 'http://upstream'));
+    else void gate.then(() => handle(req, res, new URL(req.url ?? '/', 'http://upstream')));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -110,6 +136,20 @@ export async function startAggregateUpstream(): Promise<AggregateUpstream> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits,
     seen,
+    hangsClosed: () => closedHangs,
+    hold(path) {
+      let release!: () => void;
+      held.set(
+        path,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        held.delete(path);
+        release();
+      };
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((done) => server.close(done));

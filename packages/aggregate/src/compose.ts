@@ -251,11 +251,12 @@ export async function runComposition(
   runtime: CompositionRuntime,
 ): Promise<Reply> {
   const options = composition.options;
-  const started = performance.now();
-  let budget = options.timeoutMs;
+  // The deadline counts from the request's arrival: time spent in middleware before this one is spent.
+  const started = exchange.startTime;
+  let budget = options.timeoutMs - (performance.now() - started);
   const inherited = currentDeadline() ?? exchange.stateIfSet?.deadline;
-  if (inherited !== undefined) budget = Math.min(budget, inherited - started);
-  const deadlineAt = started + budget;
+  if (inherited !== undefined) budget = Math.min(budget, inherited - performance.now());
+  const deadlineAt = performance.now() + budget;
   const controller = new AbortController();
   const context: CompositionContext = {
     params,
@@ -355,7 +356,7 @@ export async function runComposition(
         detail: `no answer within the composition's ${options.timeoutMs} ms`,
       })),
     ];
-    throw new AggregateTimeout(`'${options.name}' did not complete within ${Math.round(budget)} ms`, {
+    throw new AggregateTimeout(`'${options.name}' did not complete within ${options.timeoutMs} ms`, {
       extensions: { errors: entries },
       headers: { 'cache-control': 'no-store' },
     });

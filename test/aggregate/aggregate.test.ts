@@ -1,0 +1,251 @@
+// Composition and caching behaviour that a table of answers cannot show, on every framework: the
+// deadline holds (and what was outstanding is cancelled), the remaining time reaches upstreams, a
+// client that leaves cancels the calls, identical GETs across requests share one upstream call, an
+// expired cached entry is revalidated once however many ask, a Redis store is shared and its outage
+// degrades to no cache (reported once), and the counters reach the metrics.
+import { request as httpRequest } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AggregateUpstream, startAggregateUpstream } from '../support/aggregate-upstream.js';
+import { FRAMEWORKS, type RunningApp, startApp } from '../support/apps.js';
+import { request } from '../support/raw-http.js';
+import { findRedis, freePort, redisMissing, uniquePrefix } from '../support/redis.js';
+
+let upstream: AggregateUpstream;
+beforeAll(async () => {
+  upstream = await startAggregateUpstream();
+});
+afterAll(() => upstream.close());
+
+const waitFor = async (check: () => boolean, ms = 2_000) => {
+  const until = Date.now() + ms;
+  while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  return check();
+};
+
+describe.each(FRAMEWORKS)('%s', (framework) => {
+  let app: RunningApp;
+  // Requests that reached the gateway, and how long each took inside it (start to finish).
+  let arrived = 0;
+  const durations = new Map<string, number>();
+  beforeAll(async () => {
+    app = await startApp(framework, {
+      config: { services: { up: { url: upstream.url } } },
+      chain: (gw) => [
+        gw.use({
+          name: 'observe',
+          onRequest() {
+            arrived++;
+          },
+          onFinish(exchange, outcome) {
+            durations.set(exchange.header('x-probe') ?? '', outcome.durationMs);
+          },
+        }),
+        gw.aggregate({
+          name: 'hang',
+          path: '/screens/hang',
+          timeoutMs: 100,
+          calls: { h: { service: 'up', path: '/hang' } },
+        }),
+        gw.aggregate({
+          name: 'echo',
+          path: '/screens/echo',
+          timeoutMs: 2_000,
+          calls: { e: { service: 'up', path: '/echo/deadline' } },
+        }),
+        gw.aggregate({
+          name: 'slow',
+          path: '/screens/slow',
+          calls: { s: { service: 'up', path: '/slow', query: { ms: '60', who: framework } } },
+        }),
+        gw.routes({
+          table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+        }),
+      ],
+    });
+  });
+  afterAll(() => app.close());
+
+  it('the composition deadline holds within 10 ms and the hanging call is cancelled', async () => {
+    // Warm: the first outbound call loads undici synchronously and the first timeout compiles its
+    // path; no timer fires while the loop is busy with that. The bound is about every later request.
+    expect((await request(app.port, { path: '/screens/echo' })).status).toBe(200);
+    expect((await request(app.port, { path: '/screens/hang' })).status).toBe(504);
+    const closedBefore = upstream.hangsClosed();
+    // Measured inside the gateway (the request's arrival to its answer's end). The upstream, the
+    // gateway and this client share one event loop: a timer cannot fire while the loop is blocked, so
+    // the bound allows what the loop was seen blocked while the request ran.
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const probe = `deadline-${framework}`;
+    const res = await request(app.port, { path: '/screens/hang', headers: { 'x-probe': probe } });
+    lag.disable();
+    expect(await waitFor(() => durations.has(probe))).toBe(true);
+    const elapsed = durations.get(probe)!;
+    const blocked = Math.max(0, lag.max / 1e6 - 1);
+    expect(res.status).toBe(504);
+    expect((res.json as { code: string }).code).toBe('GH_AGGREGATE_TIMEOUT');
+    expect(elapsed).toBeGreaterThanOrEqual(99);
+    expect(elapsed, `event loop blocked up to ${blocked.toFixed(1)} ms`).toBeLessThanOrEqual(110 + blocked);
+    expect(await waitFor(() => upstream.hangsClosed() > closedBefore)).toBe(true);
+  });
+
+  it('the remaining time reaches the upstream in the deadline header', async () => {
+    const res = await request(app.port, { path: '/screens/echo' });
+    expect(res.status).toBe(200);
+    const sent = Number(
+      upstream.seen.filter((r) => r.url === '/echo/deadline').at(-1)?.headers['x-deadline-ms'],
+    );
+    expect(sent).toBeGreaterThan(1_500);
+    expect(sent).toBeLessThanOrEqual(2_000);
+  });
+
+  it('a client that leaves cancels the calls in flight', async () => {
+    const closedBefore = upstream.hangsClosed();
+    const hangsBefore = upstream.hits.get('/hang') ?? 0;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port: app.port, path: '/screens/hang' });
+      req.on('error', () => resolve());
+      req.end();
+      // Once the call reached the upstream, the client goes away.
+      void waitFor(() => (upstream.hits.get('/hang') ?? 0) > hangsBefore).then(() => {
+        req.destroy();
+        resolve();
+      });
+    });
+    expect(await waitFor(() => upstream.hangsClosed() > closedBefore, 80)).toBe(true);
+  });
+
+  it('100 concurrent identical compositions make one upstream call', async () => {
+    const path = `/slow?ms=60&who=${framework}`;
+    const before = upstream.hits.get(path) ?? 0;
+    // The upstream holds its answer until all 100 reached the gateway: they surely overlap.
+    const release = upstream.hold(path);
+    const start = arrived;
+    const pending = Promise.all(
+      Array.from({ length: 100 }, () => request(app.port, { path: '/screens/slow' })),
+    );
+    expect(await waitFor(() => arrived - start >= 100, 5_000)).toBe(true);
+    release();
+    const answers = await pending;
+    for (const a of answers) expect(a.status).toBe(200);
+    expect((upstream.hits.get(path) ?? 0) - before).toBe(1);
+  });
+
+  it('a cached proxied route: an expired entry is revalidated once for 50 concurrent requests', async () => {
+    const first = await request(app.port, { path: '/cached/short' });
+    expect(first.headers['cache-status']?.[0]).toBe('gatehouse; fwd=uri-miss; stored');
+    await new Promise((r) => setTimeout(r, 1_100));
+    const before = upstream.seen.length;
+    // The revalidation is held until all 50 reached the gateway, so none arrives after it landed.
+    const release = upstream.hold('/cached/short');
+    const start = arrived;
+    const pending = Promise.all(
+      Array.from({ length: 50 }, () => request(app.port, { path: '/cached/short' })),
+    );
+    expect(await waitFor(() => arrived - start >= 50, 5_000)).toBe(true);
+    release();
+    const answers = await pending;
+    const sent = upstream.seen.slice(before).filter((r) => r.url === '/cached/short');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers['if-none-match']).toBe('"s1"');
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.json).toEqual({ resource: 'short' });
+      expect(a.headers['cache-status']?.[0]).toBe('gatehouse; fwd=stale; fwd-status=304; stored');
+    }
+  });
+});
+
+describe('the cache counters reach the metrics (Prometheus)', () => {
+  it('counts hits, misses and revalidations', async () => {
+    const app = await startApp(FRAMEWORKS[0]!, {
+      config: { services: { up: { url: upstream.url } } },
+      chain: (gw) => [
+        gw.tracing({ metrics: { prometheus: true } }),
+        gw.routes({
+          table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+        }),
+      ],
+    });
+    try {
+      await request(app.port, { path: '/cached/metrics' });
+      await request(app.port, { path: '/cached/metrics' });
+      const text = await (
+        app.gateway as { tracer: { prometheusText: () => Promise<string> } }
+      ).tracer.prometheusText();
+      expect(text).toMatch(/gatehouse_cache_requests_total\{[^}]*result="hit"[^}]*\} 1/);
+      expect(text).toMatch(/gatehouse_cache_requests_total\{[^}]*result="miss"[^}]*\} 1/);
+      expect(text).toMatch(/gatehouse_cache_revalidations_total\{[^}]*\} 0/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+const redis = await findRedis();
+if (typeof redis === 'string') redisMissing('test/aggregate/aggregate.test.ts', redis);
+else {
+  describe('a Redis store', () => {
+    afterAll(() => redis.close());
+
+    it('is shared: what one gateway stored, another answers as a hit', async () => {
+      const prefix = `${uniquePrefix('cache')}:`;
+      const spec = {
+        config: { services: { up: { url: upstream.url } } },
+        chain: <M>(gw: import('@gatehousejs/gateway').FrameworkGateway<M>) => {
+          gw.responseCache({ store: 'redis', redis: { url: redis.url, prefix } });
+          return [
+            gw.routes({
+              table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+            }),
+          ];
+        },
+      };
+      const a = await startApp(FRAMEWORKS[0]!, spec);
+      const b = await startApp(FRAMEWORKS[FRAMEWORKS.length - 1]!, spec);
+      try {
+        const path = `/cached/shared-${prefix.length}`;
+        const first = await request(a.port, { path });
+        expect(first.headers['cache-status']?.[0]).toBe('gatehouse; fwd=uri-miss; stored');
+        // The write is not awaited by the answer: wait until it landed.
+        let second = await request(b.port, { path });
+        for (let i = 0; i < 20 && !/hit/.test(second.headers['cache-status']?.[0] ?? ''); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          second = await request(b.port, { path });
+        }
+        expect(second.headers['cache-status']?.[0]).toMatch(/^gatehouse; hit; ttl=(59|60)$/);
+        expect(second.json).toEqual(first.json);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('an outage degrades to no cache, reported once', async () => {
+      const dead = `redis://127.0.0.1:${await freePort()}`;
+      const app = await startApp(FRAMEWORKS[0]!, {
+        config: { services: { up: { url: upstream.url } } },
+        chain: (gw) => {
+          gw.responseCache({ store: 'redis', redis: { url: dead } });
+          return [
+            gw.routes({
+              table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+            }),
+          ];
+        },
+      });
+      try {
+        for (let i = 0; i < 5; i++) {
+          const res = await request(app.port, { path: '/cached/outage' });
+          expect(res.status).toBe(200);
+          expect(res.json).toEqual({ resource: 'outage', host: 'conformance.test' });
+        }
+        const reports = app.reported.filter((r) => r.phase === 'cache.store');
+        expect(reports).toHaveLength(1);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+}
