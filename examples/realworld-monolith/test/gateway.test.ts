@@ -1,0 +1,166 @@
+// What Gatehouse adds at the monolith's edge, checked over real sockets: Conduit's tokens verified
+// by gw.auth() (the same refusal whichever side serves the route), the identity the services trust
+// (forged or missing), rate limits, and the plain monolith's own token check for comparison.
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { postgresMissing } from './postgres.js';
+import { type Showcase, setGroupsMode, startShowcase } from './support.js';
+
+const showcase = await startShowcase('gateway');
+
+if (typeof showcase === 'string') {
+  postgresMissing('examples/realworld-monolith/test/gateway.test.ts', showcase);
+} else {
+  describe('Gatehouse at the edge of the Conduit monolith', () => {
+    const sc: Showcase = showcase;
+    const api = `${sc.stack.urls.monolith}/api`;
+    let token = '';
+
+    beforeAll(async () => {
+      const res = await fetch(`${api}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          user: { username: 'carol', email: 'carol@example.test', password: 'pw-123456' },
+        }),
+      });
+      expect(res.status).toBe(201);
+      token = ((await res.json()) as { user: { token: string } }).user.token;
+    });
+    afterAll(async () => {
+      setGroupsMode(sc.stack, 'local');
+      await sc.close();
+    });
+
+    test('a route that needs a user: 401 problem+json with a Token challenge, the same in local and remote mode', async () => {
+      const refusals = [];
+      for (const mode of ['local', 'remote'] as const) {
+        setGroupsMode(sc.stack, mode);
+        for (const authorization of [undefined, 'Token not-a-jwt', `Token ${token}x`]) {
+          const res = await fetch(
+            `${api}/articles/feed`,
+            authorization ? { headers: { authorization } } : {},
+          );
+          const body = (await res.json()) as { code: string };
+          refusals.push([
+            mode,
+            res.status,
+            res.headers.get('content-type'),
+            res.headers.get('www-authenticate'),
+            body.code,
+          ]);
+        }
+      }
+      setGroupsMode(sc.stack, 'local');
+      const expected = (mode: string) => [
+        [mode, 401, 'application/problem+json', 'Token realm="gatehouse"', 'GH_AUTH_REQUIRED'],
+        // RFC 6750's error parameter belongs to Bearer; other schemes get the bare challenge.
+        [mode, 401, 'application/problem+json', 'Token realm="gatehouse"', 'GH_AUTH_INVALID'],
+        [mode, 401, 'application/problem+json', 'Token realm="gatehouse"', 'GH_AUTH_INVALID'],
+      ];
+      expect(refusals).toEqual([...expected('local'), ...expected('remote')]);
+      // Nothing refused at the edge reached a service.
+      expect(sc.logs.services).toHaveLength(0);
+    });
+
+    test('an open route with a bad token is refused, not served anonymously; another scheme is ignored', async () => {
+      const bad = await fetch(`${api}/tags`, { headers: { authorization: 'Token garbage' } });
+      expect(bad.status).toBe(401);
+      const bearer = await fetch(`${api}/tags`, { headers: { authorization: 'Bearer something' } });
+      expect(bearer.status).toBe(200);
+      expect(await bearer.json()).toEqual({ tags: [] });
+    });
+
+    test('the plain monolith checks tokens itself and answers in the RealWorld error shape', async () => {
+      const missing = await fetch(`${sc.plainUrl}/api/articles/feed`);
+      expect([missing.status, await missing.text()]).toEqual([
+        401,
+        '{"errors":{"body":["missing or invalid authorization token"]}}',
+      ]);
+      const ok = await fetch(`${sc.plainUrl}/api/user`, { headers: { authorization: `Token ${token}` } });
+      expect(((await ok.json()) as { user: { username: string; token: string } }).user).toMatchObject({
+        username: 'carol',
+        token,
+      });
+    });
+
+    test('services trust only the identity the gateway signed', async () => {
+      setGroupsMode(sc.stack, 'remote');
+      try {
+        // Through the gateway: the caller is who the token says, on the service.
+        const viaGateway = await fetch(`${api}/articles/feed`, {
+          headers: { authorization: `Token ${token}` },
+        });
+        expect([viaGateway.status, await viaGateway.json()]).toEqual([
+          200,
+          { articles: [], articlesCount: 0 },
+        ]);
+      } finally {
+        setGroupsMode(sc.stack, 'local');
+      }
+      const service = `${sc.stack.urls.articles}/api/articles/feed`;
+      // Straight to the service: no identity is an anonymous caller (Conduit's own 401 here) …
+      const anonymous = await fetch(service);
+      expect([anonymous.status, await anonymous.text()]).toEqual([
+        401,
+        '{"errors":{"body":["missing or invalid authorization token"]}}',
+      ]);
+      // … and an identity signed with any other key is refused by the service's gw.auth().
+      const forger = generateKeyPairSync('ed25519');
+      const forged = await new SignJWT({ gh_method: 'jwt', scope: '', roles: [] })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'gatehouse-identity+jwt' })
+        .setSubject('1')
+        .setIssuer('gatehouse')
+        .setAudience('gatehouse-upstream')
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .setJti('forged')
+        .sign(forger.privateKey);
+      const refused = await fetch(service, { headers: { 'x-conduit-identity': forged } });
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { code: string }).code).toBe('GH_AUTH_INVALID');
+    });
+
+    test('a client cannot send the identity header through the gateway', async () => {
+      setGroupsMode(sc.stack, 'remote');
+      try {
+        const before = sc.logs.services.length;
+        // A made-up identity on an open route: stripped at the edge, so the service sees an
+        // anonymous caller and answers (a forged token reaching it would have been a 401).
+        const res = await fetch(`${api}/tags`, {
+          headers: { 'x-conduit-identity': 'eyJhbGciOiJFZERTQSJ9.e30.x' },
+        });
+        expect([res.status, await res.json()]).toEqual([200, { tags: [] }]);
+        expect(sc.logs.services.slice(before).map((l) => l.principal)).toEqual([undefined]);
+      } finally {
+        setGroupsMode(sc.stack, 'local');
+      }
+    });
+
+    test('logins are rate limited per address: 30 a minute, then 429 with Retry-After', async () => {
+      const statuses: number[] = [];
+      let limited: Response | undefined;
+      for (let i = 0; i < 31; i++) {
+        const res = await fetch(`${api}/users/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user: { email: 'nobody@example.test', password: 'x' } }),
+        });
+        statuses.push(res.status);
+        if (res.status === 429) limited = res;
+        else await res.arrayBuffer();
+      }
+      expect(statuses).toEqual([...Array(30).fill(401), 429]);
+      expect(limited!.headers.get('content-type')).toBe('application/problem+json');
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await limited!.json()) as { code: string; policy: string }).policy).toBe('login');
+      // Other routes keep their own budget for the same caller.
+      expect((await fetch(`${api}/tags`)).status).toBe(200);
+    });
+
+    test('no unexpected server-side errors on any side', () => {
+      expect(sc.errors).toEqual([]);
+    });
+  });
+}
