@@ -9,7 +9,7 @@ import type { HeaderHygiene } from './headers.js';
 import type { Middleware, Outcome } from './middleware.js';
 import { normalizePath, type PathPolicy } from './path.js';
 import type { ProblemOptions } from './problem.js';
-import { canonicalTarget } from './target.js';
+import { canonicalPath, canonicalTarget } from './target.js';
 
 /** What an exchange needs from the gateway that created it; compiled once per gateway. */
 export interface ExchangeRuntime {
@@ -241,6 +241,28 @@ export class Exchange {
    */
   get path(): string {
     return this.#path;
+  }
+
+  /**
+   * Points the rest of the request at another path, for a capability that removes part of it before
+   * the application routes (versioning's `strip`: `/v2/orders` → `/orders`). `path` is a normalized
+   * path; it becomes {@link path} for every later Gatehouse decision, and `req.url` becomes its
+   * canonical spelling (the query kept), so the framework's router dispatches on that same path.
+   * Changes nothing and returns false when the router can no longer dispatch on it: the request is
+   * refused, or a mount or a route has already matched (Gatehouse runs inside a mounted router).
+   *
+   * @throws TypeError when `path` is not a normalized path.
+   */
+  rewritePath(path: string): boolean {
+    const policy = this.runtime.pathPolicy;
+    const canonical = canonicalPath(path, policy);
+    if (normalizePath(canonical, policy) !== path) throw new TypeError(`not a normalized path: ${path}`);
+    if (this.rejection !== undefined || this.framework?.routed?.(this) === true) return false;
+    const url = this.req.url ?? '/';
+    const q = url.indexOf('?');
+    this.req.url = q === -1 ? canonical : canonical + url.slice(q);
+    this.#path = path;
+    return true;
   }
 
   /** The query string, parsed on first use. */
