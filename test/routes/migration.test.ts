@@ -165,7 +165,7 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
 
   it('serves the same report at /migration and the table at /routes (gw.admin())', async () => {
     const admin = await startRoutesApp(framework, {
-      config: { services: { items: { url: items.url } } },
+      config: { services: { items: { url: items.url } }, admin: { access: { peers: ['loopback'] } } },
       before: (gw) => [gw.admin()],
       routes: { table: [{ name: 'items', path: '/items/:id', service: 'items', mode: 'split', weight: 25 }] },
     });
@@ -326,13 +326,13 @@ describe('route tables that are wrong fail at start-up with every problem and a 
     const lines = (failure as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^routes\[0\]\.path: path pattern must start with '\/'/),
-        expect.stringMatching(/^routes\[1\]\.service: unknown service "ordres"; known: orders/),
+        expect.stringMatching(/^routes\[0\]\.path: must start with '\/' — did you mean '\/orders'\?/),
+        expect.stringMatching(/^routes\[1\]\.service: unknown service "ordres"; did you mean 'orders'\?; known: orders/),
         expect.stringMatching(/^routes\[2\]\.weight: must be a percentage/),
         expect.stringMatching(/^routes\[2\]\.sticky: /),
         expect.stringMatching(/^routes\[3\]\.service: is required in 'remote' mode/),
-        expect.stringMatching(/^routes\[4\]\.requestHeaders\.set\.x-a: .*CR, LF/),
-        expect.stringMatching(/^routes\[4\]\.timeoutMs: must be a positive integer/),
+        expect.stringMatching(/^routes\[4\]\.requestHeaders\.set\["x-a"\]: .*CR, LF/),
+        expect.stringMatching(/^routes\[4\]\.timeoutMs: expected a number > 0, received the number -1/),
         expect.stringMatching(/^routes\[6\]\.name: duplicate route name 'dup'/),
         expect.stringMatching(/^routes\[6\]\.gates\.maxDiffRate: must be a number from 0 to 1/),
         expect.stringMatching(/^routes\[6\]\.shadow\.sampelRate: unknown option; did you mean 'sampleRate'/),

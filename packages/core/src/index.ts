@@ -80,6 +80,8 @@ export {
   type ParseOptionsSettings,
   Problems,
   parseOptions,
+  pathPatternOption,
+  pathPatternProblem,
   positiveInt,
   unknownKeys,
 } from './options.js';

@@ -7,6 +7,8 @@ import {
   objectOption,
   Problems,
   parseOptions,
+  pathPatternOption,
+  pathPatternProblem,
   unknownKeys,
 } from './options.js';
 
@@ -167,5 +169,29 @@ describe('the README example', () => {
       greeting: 'hello',
       mode: 'polite',
     });
+  });
+});
+
+describe('pathPatternOption', () => {
+  const rules = z.strictObject({ rules: z.array(z.strictObject({ path: pathPatternOption() })) });
+
+  it('refuses a trailing slash, suggesting the path itself and everything below it', () => {
+    expect(() =>
+      parseOptions(rules, { rules: [{ path: '/ok' }, { path: '/orders/' }] }, { name: 'x' }),
+    ).toThrow(
+      "x.rules[1].path: must not end with '/': a normalized path never does, so it would never match — did you mean '/orders' (that path) or '/orders/*' (it and everything below)?",
+    );
+    expect(pathPatternProblem('//')).toMatch(/did you mean '\/' \(that path\) or '\/\*'/);
+  });
+
+  it('explains the other mistakes, and accepts what createPathMatcher accepts', () => {
+    expect(pathPatternProblem('orders/*')).toBe("must start with '/' — did you mean '/orders/*'?");
+    expect(pathPatternProblem('/a?b=1')).toMatch(/query or fragment/);
+    expect(pathPatternProblem('/a/*/b')).toMatch(/'\*' must be the last segment/);
+    expect(pathPatternProblem('/a/:1x')).toMatch(/invalid parameter ':1x'/);
+    expect(pathPatternProblem('/a/../b')).toMatch(/dot segment/);
+    for (const fine of ['/', '/*', '/orders', '/orders/*', '/orders/:id', '/a-b/c.d']) {
+      expect(pathPatternProblem(fine), fine).toBeUndefined();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { describeValue, quote } from './config/schema.js';
 import { didYouMean, suggest } from './config/suggest.js';
 import { ConfigError, type ConfigProblem, validateAgainst } from './config/validate.js';
+import { createPathMatcher } from './path.js';
 
 /** How {@link parseOptions} reports problems. */
 export interface ParseOptionsSettings {
@@ -103,6 +104,44 @@ export function isCodeOnlyOption(schema: z.core.$ZodType): boolean {
     current = next;
   }
   return false;
+}
+
+/**
+ * The problem with a path pattern as `createPathMatcher` reads it (auth rules, rate-limit routes, the
+ * route table), or undefined when it is fine. A trailing slash is refused: normalized paths never end
+ * in '/' (with the default `trailingSlash: 'strip'`), so `/orders/` would never match, and reading it
+ * as `/orders` or as `/orders/*` would be a guess about which requests a rule covers.
+ */
+export function pathPatternProblem(pattern: string): string | undefined {
+  if (!pattern.startsWith('/')) {
+    const fixed = `/${pattern.replace(/^\/*/, '')}`;
+    return `must start with '/'${/^[A-Za-z0-9:*._~-]/.test(pattern) ? ` — did you mean ${quote(fixed)}?` : ''}`;
+  }
+  if (pattern.length > 1 && pattern.endsWith('/')) {
+    const bare = pattern.replace(/\/+$/, '') || '/';
+    const below = bare === '/' ? '/*' : `${bare}/*`;
+    return `must not end with '/': a normalized path never does, so it would never match — did you mean ${quote(bare)} (that path) or ${quote(below)} (it and everything below)?`;
+  }
+  if (/[?#]/.test(pattern)) return 'must not contain a query or fragment: rules match the path only';
+  try {
+    createPathMatcher(pattern);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
+/**
+ * A path pattern option (`/orders`, `/orders/*`, `/orders/:id`), checked with {@link pathPatternProblem}.
+ * It is a plain string in a JSON Schema.
+ */
+export function pathPatternOption(): z.ZodType<string, string> {
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = pathPatternProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', input: value, message: problem });
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { type CallResponse, type Client, loadUndici } from '@gatehousejs/client';
 import {
   ConfigError,
+  didYouMean,
   type Exchange,
   ensureExchange,
   type Gateway,
@@ -19,6 +20,7 @@ import {
   type Reply,
   type RequestResult,
   renderProblem,
+  parseOptions,
   renderReply,
   writeRenderedToSocket,
 } from '@gatehousejs/core';
@@ -28,6 +30,7 @@ import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from '.
 import { captureResponse, decodeSample, readCapped } from './capture.js';
 import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
 import { RouteBodyConsumed } from './errors.js';
+import { routesOptionsSchema } from './options.js';
 import {
   forwardOmissions,
   type ResponseContext,
@@ -309,15 +312,17 @@ export class Routes extends EventEmitter implements Middleware {
   #agent: Agent | undefined;
   #keepPercent: boolean;
 
+  /** @throws ConfigError listing every problem in the options and in a table given in code. */
   constructor(options: RoutesOptions, context: RoutesContext) {
     super();
+    const label = typeof options?.name === 'string' && options.name !== '' ? options.name : 'routes';
+    // Checked against routesOptionsSchema (at most one of table, file, etcd and source, …); a `table`
+    // given in code is checked by compileTable below.
+    parseOptions(routesOptionsSchema, options, { name: label });
     this.name = options.name ?? 'routes';
     this.#context = context;
     this.#keepPercent = context.core.pathPolicy.encodedSlashes === 'keep';
     this.#gateIntervalMs = options.gateIntervalMs ?? 1_000;
-    const given = [options.table, options.file, options.etcd, options.source].filter((x) => x !== undefined);
-    if (given.length > 1)
-      throw new TypeError(`${this.name}: give at most one of table, file, etcd and source`);
     this.#source =
       options.source ??
       (options.file !== undefined
@@ -452,8 +457,14 @@ export class Routes extends EventEmitter implements Middleware {
    */
   setMode(name: string, mode: Mode, weight?: number): ModeChange {
     const state = this.#byName.get(name);
-    if (state === undefined) throw new TypeError(`setMode(): no route named '${name}'`);
-    if (!MODES.includes(mode)) throw new TypeError(`setMode(): mode must be one of ${MODES.join(', ')}`);
+    if (state === undefined)
+      throw new TypeError(
+        `setMode(): no route named '${name}'${didYouMean(String(name), this.#byName.keys())}`,
+      );
+    if (!MODES.includes(mode))
+      throw new TypeError(
+        `setMode(): mode must be one of ${MODES.join(', ')}${didYouMean(String(mode), MODES)}`,
+      );
     if (mode !== 'local' && state.route.service === undefined)
       throw new TypeError(`setMode(): route '${name}' has no service, so it can only be local`);
     if (weight !== undefined && !(typeof weight === 'number' && weight >= 0 && weight <= 100))

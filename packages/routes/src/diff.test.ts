@@ -1,5 +1,6 @@
+import { ConfigError } from '@gatehousejs/core';
 import { describe, expect, test } from 'vitest';
-import { createDiffer, type DiffOptions, diffOptionProblems, type ResponseSample } from './diff.js';
+import { createDiffer, type DiffOptions, type ResponseSample } from './diff.js';
 
 const request = { method: 'GET', path: '/orders/1' };
 
@@ -640,11 +641,23 @@ describe('pathological input', () => {
   });
 });
 
-describe('diffOptionProblems', () => {
+describe('diff options', () => {
+  /** The problems of the one ConfigError createDiffer throws, as `path: message` lines. */
+  function problems(options: unknown): string[] {
+    let thrown: unknown;
+    try {
+      createDiffer(options as DiffOptions);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    return (thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+
   test('accepts valid options and nothing', () => {
-    expect(diffOptionProblems(undefined)).toEqual([]);
-    expect(
-      diffOptionProblems({
+    expect(() => createDiffer()).not.toThrow();
+    expect(() =>
+      createDiffer({
         headers: ['content-type', 'ETag'],
         ignore: ['/a/*/b', '/x~1y', 'header:date', 'header:*'],
         redact: ['/token'],
@@ -652,12 +665,12 @@ describe('diffOptionProblems', () => {
         noiseThreshold: 2,
         maxDifferencesPerResponse: 5,
       }),
-    ).toEqual([]);
+    ).not.toThrow();
   });
 
-  test('reports each bad value with its path', () => {
+  test('reports each bad value with its path, all in one ConfigError', () => {
     expect(
-      diffOptionProblems({
+      problems({
         headers: ['ok', 'bad header', 3],
         ignore: ['/ok', 'meta/requestId', 7, 'header:', '/a~2'],
         redact: '/token',
@@ -667,22 +680,22 @@ describe('diffOptionProblems', () => {
         keepp: 3,
       }),
     ).toEqual([
-      ['keepp', expect.stringContaining('unknown option')],
-      ['headers[1]', 'must be a header name'],
-      ['headers[2]', 'must be a header name'],
-      ['ignore[1]', "must be a path starting with '/' or 'header:'"],
-      ['ignore[2]', "must be a path starting with '/' or 'header:'"],
-      ['ignore[3]', "must name a header after 'header:'"],
-      ['ignore[4]', expect.stringContaining("'~'")],
-      ['redact', 'must be an array of paths'],
-      ['keep', 'must be a non-negative integer'],
-      ['noiseThreshold', 'must be a positive integer'],
-      ['maxDifferencesPerResponse', 'must be at most 1000'],
+      'diff.headers[1]: must be a header name',
+      'diff.headers[2]: expected a string, received the number 3',
+      "diff.ignore[1]: must be a path starting with '/' or 'header:'",
+      'diff.ignore[2]: expected a string, received the number 7',
+      "diff.ignore[3]: must name a header after 'header:'",
+      "diff.ignore[4]: has a '~' not followed by 0 or 1 (escape '~' as ~0 and '/' as ~1)",
+      "diff.redact: expected an array, received the string '/token'",
+      'diff.keep: expected a number ≥ 0, received the number -1',
+      'diff.noiseThreshold: expected an integer, received the number 0.5',
+      'diff.maxDifferencesPerResponse: expected a number ≤ 1000, received the number 5000',
+      "diff.keepp: unknown option; did you mean 'keep'?",
     ]);
-    expect(diffOptionProblems('yes')).toEqual([['', 'must be an object']]);
+    expect(problems('yes')).toEqual(['diff: must be an object']);
   });
 
   test('createDiffer refuses invalid options', () => {
-    expect(() => createDiffer({ ignore: ['x'] })).toThrow(/ignore\[0\]: must be a path/);
+    expect(() => createDiffer({ ignore: ['x'] })).toThrow(/diff\.ignore\[0\]: must be a path/);
   });
 });

@@ -3,6 +3,8 @@
 // that only real behaviour changes are reported. Runs on every shadowed request, so it is written to
 // be cheap (byte-equal bodies are never parsed; paths are built only for recorded differences) and
 // bounded (counters, stored records, recursion depth and value previews all have caps).
+import { parseOptions } from '@gatehousejs/core';
+import { diffOptionsSchema } from './options.js';
 
 /** One response as captured for comparison. `body` undefined = no body; `truncated` = capture hit the cap. */
 export interface ResponseSample {
@@ -111,9 +113,6 @@ export interface Differ {
 
 const DEFAULT_HEADERS: readonly string[] = ['content-type'];
 const ALWAYS_REDACTED: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'];
-const OPTION_KEYS = ['headers', 'ignore', 'redact', 'keep', 'noiseThreshold', 'maxDifferencesPerResponse'];
-const MAX_KEEP = 10_000;
-const MAX_DIFFERENCES = 1_000;
 /** Distinct fields counted, per comparison and in the long-lived counters. */
 const MAX_FIELDS = 1_000;
 const MAX_DEPTH = 64;
@@ -124,7 +123,6 @@ const PREVIEW_ENTRIES = 20;
 const PREVIEW_NODES = 100;
 const OTHER = '(other)';
 const REDACTED = '[redacted]';
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * A trie of path segments. In pattern tries (ignore, redact) `star` matches any one segment; in the
@@ -665,18 +663,13 @@ function bodyValue(body: Buffer, parsed: unknown): unknown {
  * Creates a {@link Differ}: compares local and remote responses of shadowed requests, learns noise
  * from pairs of local responses, and keeps stats and the latest differences.
  *
- * @throws TypeError when the options are invalid (see {@link diffOptionProblems})
+ * @throws ConfigError listing every problem in the options (checked against `diffOptionsSchema`)
  * @example
  * const differ = createDiffer({ ignore: ['/meta/requestId'], redact: ['/user/email'] });
  * const result = differ.compare(localSample, remoteSample, { method: 'GET', path: '/orders/1' });
  */
 export function createDiffer(options: DiffOptions = {}): Differ {
-  const problems = diffOptionProblems(options);
-  if (problems.length > 0) {
-    throw new TypeError(
-      `invalid diff options: ${problems.map(([path, message]) => (path === '' ? message : `${path}: ${message}`)).join('; ')}`,
-    );
-  }
+  parseOptions(diffOptionsSchema, options, { name: 'diff' });
   const config = compile(options);
   const noise = new Noise(config.noiseThreshold);
   let counts = { compared: 0, equal: 0, different: 0, skipped: 0 };
@@ -779,69 +772,4 @@ export function createDiffer(options: DiffOptions = {}): Differ {
       next = 0;
     },
   };
-}
-
-function checkPaths(problems: Array<[string, string]>, name: string, value: unknown): void {
-  if (value === undefined) return;
-  if (!Array.isArray(value)) {
-    problems.push([name, 'must be an array of paths']);
-    return;
-  }
-  value.forEach((path: unknown, i) => {
-    const at = `${name}[${i}]`;
-    if (typeof path === 'string' && path.startsWith('header:')) {
-      const header = path.slice('header:'.length);
-      if (header !== '*' && !TOKEN.test(header)) problems.push([at, "must name a header after 'header:'"]);
-    } else if (typeof path !== 'string' || !path.startsWith('/')) {
-      problems.push([at, "must be a path starting with '/' or 'header:'"]);
-    } else if (/~(?![01])/.test(path)) {
-      problems.push([at, "has a '~' not followed by 0 or 1 (escape '~' as ~0 and '/' as ~1)"]);
-    }
-  });
-}
-
-/** The problem with an optional integer option in [min, max], if any. */
-function integerProblem(value: unknown, min: 0 | 1, max: number): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    return `must be ${min === 0 ? 'a non-negative' : 'a positive'} integer`;
-  }
-  return value > max ? `must be at most ${max}` : undefined;
-}
-
-/**
- * Validates {@link DiffOptions}; returns problems as [path, message] pairs (empty when fine), e.g.
- * `['ignore[1]', "must be a path starting with '/' or 'header:'"]`.
- */
-export function diffOptionProblems(options: unknown): Array<[string, string]> {
-  const problems: Array<[string, string]> = [];
-  if (options === undefined) return problems;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    problems.push(['', 'must be an object']);
-    return problems;
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key))
-      problems.push([key, `unknown option; expected one of ${OPTION_KEYS.join(', ')}`]);
-  }
-  const headers = o['headers'];
-  if (headers !== undefined) {
-    if (!Array.isArray(headers)) problems.push(['headers', 'must be an array of header names']);
-    else {
-      headers.forEach((name: unknown, i) => {
-        if (typeof name !== 'string' || !TOKEN.test(name))
-          problems.push([`headers[${i}]`, 'must be a header name']);
-      });
-    }
-  }
-  checkPaths(problems, 'ignore', o['ignore']);
-  checkPaths(problems, 'redact', o['redact']);
-  const integers = [
-    ['keep', integerProblem(o['keep'], 0, MAX_KEEP)],
-    ['noiseThreshold', integerProblem(o['noiseThreshold'], 1, Number.MAX_SAFE_INTEGER)],
-    ['maxDifferencesPerResponse', integerProblem(o['maxDifferencesPerResponse'], 1, MAX_DIFFERENCES)],
-  ] as const;
-  for (const [name, message] of integers) if (message !== undefined) problems.push([name, message]);
-  return problems;
 }

@@ -28,6 +28,17 @@ export {
   remoteObservers,
 } from './observe.js';
 export {
+export {
+  diffOptionsSchema,
+  etcdSourceOptionsSchema,
+  fileSourceOptionsSchema,
+  gateSpecSchema,
+  overrideOptionsSchema,
+  routeSpecSchema,
+  routesOptionsSchema,
+  routeTableSchema,
+  shadowSpecSchema,
+} from './options.js';
   etcdSource,
   fileSource,
   parseTableText,

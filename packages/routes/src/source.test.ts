@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@gatehousejs/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EtcdServer, etcdMissing, startEtcd } from '../../discovery/src/test-etcd.js';
 import { freePort, ON_CI, waitFor } from '../../discovery/src/test-support.js';
@@ -54,6 +55,18 @@ const tableValue = (mode: string) => ({ routes: [{ path: '/orders/*', service: '
 /** The mode in the last document delivered. */
 const latest = (docs: readonly TableDocument[]) =>
   (docs.at(-1)?.value as ReturnType<typeof tableValue> | undefined)?.routes[0]?.mode;
+
+/** The problems of the one ConfigError `make` throws, as `path: message` lines. */
+function problemsOf(make: () => unknown): string[] {
+  let thrown: unknown;
+  try {
+    make();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return (thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+}
 
 describe('parseTableText', () => {
   it('parses YAML and JSON', () => {
@@ -311,14 +324,15 @@ describe('fileSource', () => {
   });
 
   it('rejects other extensions and invalid options when created', () => {
-    expect(() => fileSource('routes.txt')).toThrow(
-      new TypeError("fileSource: 'routes.txt' must end in .yaml, .yml or .json"),
-    );
-    expect(() => fileSource('r.YML', { intervalMs: 0, debounce: 5 } as never)).toThrow(
-      new TypeError(
-        "fileSource: unknown option 'debounce' (expected intervalMs, debounceMs); intervalMs must be a positive integer, got 0",
-      ),
-    );
+    expect(problemsOf(() => fileSource('routes.txt'))).toEqual([
+      "fileSource.path: 'routes.txt' must end in .yaml, .yml or .json",
+    ]);
+    expect(problemsOf(() => fileSource('r.txt', { intervalMs: 0, debounce: 5 } as never))).toEqual([
+      "fileSource.path: 'r.txt' must end in .yaml, .yml or .json",
+      'fileSource.intervalMs: expected a number > 0, received the number 0',
+      "fileSource.debounce: unknown option; did you mean 'debounceMs'?",
+    ]);
+    expect(() => fileSource('r.YML', { intervalMs: 5 })).not.toThrow();
   });
 
   it('close() stops delivery and releases its watchers', async () => {
@@ -428,14 +442,20 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdSource', () => {
   });
 
   it('rejects invalid options when created', () => {
-    expect(() => etcdSource({ hosts: 'localhost:2379', key: '', dialTimeoutMs: -1 } as never)).toThrow(
-      new TypeError(
-        'etcdSource: hosts must be http(s)://host:port, got "localhost:2379"; key must be a non-empty string such as \'/gatehouse/routes\'; dialTimeoutMs must be a positive integer, got -1',
+    expect(
+      problemsOf(() =>
+        etcdSource({ hosts: 'localhost:2379', key: '', dialTimeoutMs: -1, prefix: '/x' } as never),
       ),
-    );
-    expect(() => etcdSource({ hosts: [], key: '/k', auth: { username: 'u' } } as never)).toThrow(
-      'etcdSource: hosts must be a URL or a non-empty array of URLs (http://127.0.0.1:2379); auth must be { username: string, password: string }',
-    );
+    ).toEqual([
+      'etcdSource.hosts: must be http(s)://host:port, such as http://127.0.0.1:2379',
+      'etcdSource.key: must not be empty',
+      'etcdSource.dialTimeoutMs: expected a number > 0, received the number -1',
+      'etcdSource.prefix: unknown option; expected one of hosts, key, dialTimeoutMs, auth',
+    ]);
+    expect(problemsOf(() => etcdSource({ hosts: [], key: '/k', auth: { username: 'u' } } as never))).toEqual([
+      'etcdSource.hosts: must not be empty',
+      'etcdSource.auth.password: required: expected a string',
+    ]);
   });
 
   it('close() stops delivery and releases the client, its sockets and timers', async () => {

@@ -4,9 +4,11 @@
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
+import { Problems, parseOptions } from '@gatehousejs/core';
 import { createEtcdClient } from '@gatehousejs/discovery';
 import type { Etcd3, Watcher } from 'etcd3';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { etcdSourceOptionsSchema, fileSourceOptionsSchema } from './options.js';
 
 /**
  * A parsed document from a source: `value` is the parsed YAML/JSON (unknown shape), `origin` names
@@ -286,24 +288,6 @@ function call(handler: () => void): void {
   }
 }
 
-/** Throws one TypeError naming every problem of a factory's arguments. */
-function check(factory: string, problems: string[]): void {
-  if (problems.length > 0) throw new TypeError(`${factory}: ${problems.join('; ')}`);
-}
-
-function positiveInt(problems: string[], name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  problems.push(`${name} must be a positive integer, got ${JSON.stringify(value) ?? String(value)}`);
-  return fallback;
-}
-
-function unknownOptions(problems: string[], options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) problems.push(`unknown option '${key}' (expected ${known.join(', ')})`);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // File
 
@@ -434,29 +418,30 @@ class FileSource extends BaseSource {
  * delivered is not delivered again.
  *
  * @param path - the file; error messages name it as given
- * @throws TypeError when the path does not end in .yaml, .yml or .json, or an option is invalid
+ * @throws ConfigError listing every problem: a path not ending in .yaml, .yml or .json, invalid options
  * @example
  *   const source = fileSource('config/routes.yaml');
  *   const first = await source.start({ onDocument: apply, onError: report });
  */
 export function fileSource(path: string, options: FileSourceOptions = {}): TableSource {
-  const problems: string[] = [];
+  const problems = new Problems('fileSource');
   let format: 'yaml' | 'json' = 'yaml';
   if (typeof path !== 'string' || path === '') {
-    problems.push(`the path must be a non-empty string, got ${JSON.stringify(path) ?? String(path)}`);
+    problems.add('path', `expected a non-empty file path, received ${JSON.stringify(path) ?? String(path)}`);
   } else {
     const known = FORMATS[extname(path).toLowerCase()];
-    if (known === undefined) problems.push(`'${path}' must end in .yaml, .yml or .json`);
+    if (known === undefined) problems.add('path', `'${path}' must end in .yaml, .yml or .json`);
     else format = known;
   }
-  if (typeof options !== 'object' || options === null) {
-    problems.push('options must be an object');
-    options = {};
+  let checked: FileSourceOptions = {};
+  try {
+    checked = parseOptions(fileSourceOptionsSchema, options, { name: 'fileSource' });
+  } catch (error) {
+    problems.merge(error);
   }
-  unknownOptions(problems, options, ['intervalMs', 'debounceMs']);
-  const intervalMs = positiveInt(problems, 'intervalMs', options.intervalMs, 1_000);
-  const debounceMs = positiveInt(problems, 'debounceMs', options.debounceMs, 50);
-  check('fileSource', problems);
+  problems.throwIfAny();
+  const intervalMs = checked.intervalMs ?? 1_000;
+  const debounceMs = checked.debounceMs ?? 50;
   return new FileSource(path, format, intervalMs, debounceMs);
 }
 
@@ -678,8 +663,6 @@ class EtcdSource extends BaseSource {
   }
 }
 
-const KNOWN_ETCD_OPTIONS = ['hosts', 'key', 'dialTimeoutMs', 'auth'];
-
 /**
  * A route table in an etcd v3 key, as YAML or JSON (JSON when the value starts with `{` or `[`). The
  * key is read at start (a missing key makes `start()` reject), then watched: a put delivers the new
@@ -687,39 +670,14 @@ const KNOWN_ETCD_OPTIONS = ['hosts', 'key', 'dialTimeoutMs', 'auth'];
  * reported once, and the key is read and watched again as soon as etcd answers, so a change made in
  * the meantime is delivered. Needs the `etcd3` package, loaded when `start()` runs.
  *
- * @throws TypeError when an option is invalid
+ * @throws ConfigError listing every problem in the options
  * @example
  *   const source = etcdSource({ hosts: 'http://127.0.0.1:2379', key: '/gatehouse/routes' });
  */
 export function etcdSource(options: EtcdSourceOptions): TableSource {
-  const problems: string[] = [];
-  if (typeof options !== 'object' || options === null) {
-    check('etcdSource', ['options must be an object with `hosts` and `key`']);
-  }
-  unknownOptions(problems, options, KNOWN_ETCD_OPTIONS);
-  const { hosts: given, key, auth } = options;
-  const hosts = typeof given === 'string' ? [given] : Array.isArray(given) ? [...given] : [];
-  if (hosts.length === 0) {
-    problems.push('hosts must be a URL or a non-empty array of URLs (http://127.0.0.1:2379)');
-  }
-  for (const host of hosts) {
-    if (typeof host !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(host)) {
-      problems.push(`hosts must be http(s)://host:port, got ${JSON.stringify(host) ?? String(host)}`);
-    }
-  }
-  if (typeof key !== 'string' || key === '') {
-    problems.push(`key must be a non-empty string such as '/gatehouse/routes'`);
-  }
-  const dialTimeoutMs = positiveInt(problems, 'dialTimeoutMs', options.dialTimeoutMs, 5_000);
-  if (
-    auth !== undefined &&
-    (typeof auth !== 'object' ||
-      auth === null ||
-      typeof auth.username !== 'string' ||
-      typeof auth.password !== 'string')
-  ) {
-    problems.push('auth must be { username: string, password: string }');
-  }
-  check('etcdSource', problems);
+  const checked = parseOptions(etcdSourceOptionsSchema, options, { name: 'etcdSource' });
+  const { key, auth } = checked;
+  const hosts = typeof checked.hosts === 'string' ? [checked.hosts] : [...checked.hosts];
+  const dialTimeoutMs = checked.dialTimeoutMs ?? 5_000;
   return new EtcdSource({ hosts, key, dialTimeoutMs, ...(auth === undefined ? {} : { auth }) });
 }

@@ -25,6 +25,10 @@ function problemsOf(input: unknown, ctx: TableContext = context): ConfigProblem[
   throw new Error(`compiled without a problem: ${JSON.stringify(input)}`);
 }
 
+/** A key as problem paths write it: `.name` for an identifier, else `["Content-Length"]`. */
+const key = (name: string) =>
+  /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+
 /** The paths of the problems, for order-independent comparison. */
 const pathsOf = (problems: readonly ConfigProblem[]) => problems.map((p) => p.path).sort();
 
@@ -430,11 +434,12 @@ describe('compileTable: input shapes', () => {
         },
       ]),
     ).toEqual([
+      // In the order they were written.
+      { path: 'routes[0].shadow.maxConcurent', message: "unknown option; did you mean 'maxConcurrent'?" },
+      { path: 'routes[0].gates.windowMS', message: "unknown option; did you mean 'windowMs'?" },
+      { path: 'routes[0].fallback.onn', message: "unknown option; did you mean 'on'?" },
       { path: 'routes[0].rewrite.form', message: "unknown option; did you mean 'from'?" },
       { path: 'routes[0].requestHeaders.sett', message: "unknown option; did you mean 'set'?" },
-      { path: 'routes[0].shadow.maxConcurent', message: "unknown option; did you mean 'maxConcurrent'?" },
-      { path: 'routes[0].fallback.onn', message: "unknown option; did you mean 'on'?" },
-      { path: 'routes[0].gates.windowMS', message: "unknown option; did you mean 'windowMs'?" },
     ]);
   });
 });
@@ -466,38 +471,38 @@ describe('compileTable: problems', () => {
     ['weight as a string', { weight: '50' }, 'weight'],
     ['weight NaN', { weight: Number.NaN }, 'weight'],
     ['unknown sticky', { sticky: 'session' }, 'sticky'],
-    ['empty sticky cookie', { sticky: { cookie: '' } }, 'sticky'],
-    ['invalid sticky header', { sticky: { header: 'x y' } }, 'sticky'],
+    ['empty sticky cookie', { sticky: { cookie: '' } }, 'sticky.cookie'],
+    ['invalid sticky header', { sticky: { header: 'x y' } }, 'sticky.header'],
     ['sticky with two keys', { sticky: { cookie: 'a', header: 'b' } }, 'sticky'],
     ['rewrite not an object', { rewrite: '/b' }, 'rewrite'],
     ['rewrite without from', { rewrite: { to: '/b' } }, 'rewrite.from'],
     ['rewrite to not a string', { rewrite: { from: '/a', to: 1 } }, 'rewrite.to'],
     ['headers not an object', { headers: ['x'] }, 'headers'],
-    ['header name invalid', { headers: { 'x y': true } }, 'headers.x y'],
-    ['header value a number', { headers: { 'x-a': 1 } }, 'headers.x-a'],
-    ['header value false', { headers: { 'x-a': false } }, 'headers.x-a'],
+    ['header name invalid', { headers: { 'x y': true } }, 'headers["x y"]'],
+    ['header value a number', { headers: { 'x-a': 1 } }, 'headers["x-a"]'],
+    ['header value false', { headers: { 'x-a': false } }, 'headers["x-a"]'],
     ['query not an object', { query: 'a=1' }, 'query'],
     ['query value a number', { query: { a: 1 } }, 'query.a'],
     ['requestHeaders not an object', { requestHeaders: [] }, 'requestHeaders'],
     ['requestHeaders.set not an object', { requestHeaders: { set: 'x' } }, 'requestHeaders.set'],
-    ['request header name invalid', { requestHeaders: { set: { 'x y': 'v' } } }, 'requestHeaders.set.x y'],
+    ['request header name invalid', { requestHeaders: { set: { 'x y': 'v' } } }, 'requestHeaders.set["x y"]'],
     [
       'request header value with CRLF',
       { requestHeaders: { set: { 'x-a': 'a\r\nb: c' } } },
-      'requestHeaders.set.x-a',
+      'requestHeaders.set["x-a"]',
     ],
     [
       'request header value with NUL',
       { requestHeaders: { set: { 'x-a': 'a\0' } } },
-      'requestHeaders.set.x-a',
+      'requestHeaders.set["x-a"]',
     ],
-    ['request header value a number', { requestHeaders: { set: { 'x-a': 1 } } }, 'requestHeaders.set.x-a'],
+    ['request header value a number', { requestHeaders: { set: { 'x-a': 1 } } }, 'requestHeaders.set["x-a"]'],
     ['request remove not an array', { requestHeaders: { remove: 'x-a' } }, 'requestHeaders.remove'],
     ['request remove name invalid', { requestHeaders: { remove: ['x y'] } }, 'requestHeaders.remove[0]'],
     [
       'response header value with LF',
       { responseHeaders: { set: { 'x-a': 'a\nb' } } },
-      'responseHeaders.set.x-a',
+      'responseHeaders.set["x-a"]',
     ],
     ['response remove empty name', { responseHeaders: { remove: [''] } }, 'responseHeaders.remove[0]'],
     ['timeoutMs zero', { timeoutMs: 0 }, 'timeoutMs'],
@@ -590,7 +595,10 @@ describe('compileTable: problems', () => {
 
   it('names the known services when a route names another', () => {
     expect(problemsOf([{ path: '/a', service: 'ordrs' }])).toEqual([
-      { path: 'routes[0].service', message: 'unknown service "ordrs"; known: orders, users' },
+      {
+        path: 'routes[0].service',
+        message: 'unknown service "ordrs"; did you mean \'orders\'?; known: orders, users',
+      },
     ]);
     expect(problemsOf([{ path: '/a', service: 'orders' }], { ...context, services: new Set() })).toEqual([
       { path: 'routes[0].service', message: 'unknown service "orders"; none is configured' },
@@ -630,7 +638,7 @@ describe('compileTable: header changes', () => {
     for (const name of framing) {
       for (const side of ['requestHeaders', 'responseHeaders']) {
         expect(problemsOf([{ path: '/a', [side]: { set: { [name]: 'x' } } }])).toEqual([
-          { path: `routes[0].${side}.set.${name}`, message: 'cannot be set by a route' },
+          { path: `routes[0].${side}.set${key(name)}`, message: 'cannot be set by a route' },
         ]);
       }
     }
@@ -652,7 +660,7 @@ describe('compileTable: header changes', () => {
   it('refuses to set connection-level request headers the client library cannot send', () => {
     for (const name of ['Keep-Alive', 'Upgrade']) {
       expect(pathsOf(problemsOf([{ path: '/a', requestHeaders: { set: { [name]: 'x' } } }]))).toEqual([
-        `routes[0].requestHeaders.set.${name}`,
+        `routes[0].requestHeaders.set${key(name)}`,
       ]);
     }
   });
@@ -746,5 +754,72 @@ describe('compileTable: fingerprint', () => {
     expect(compileOne({ path: '/a', service: 'orders' }).fingerprint).toBe(
       compileOne({ path: '/a', service: 'orders', mode: 'remote', weight: 0 }).fingerprint,
     );
+  });
+});
+
+describe('compileTable: one ConfigError with every problem, its path and a suggestion', () => {
+  it('refuses a trailing slash (it would never match a normalized path) and suggests both readings', () => {
+    expect(problemsOf([{ path: '/orders/', service: 'orders' }])).toEqual([
+      {
+        path: 'routes[0].path',
+        message:
+          "must not end with '/': a normalized path never does, so it would never match — did you mean '/orders' (that path) or '/orders/*' (it and everything below)?",
+      },
+    ]);
+  });
+
+  it('suggests the mode, the service and the key that were meant', () => {
+    expect(problemsOf([{ path: '/a', service: 'ordrs', mode: 'shadw', wieght: 5 }])).toEqual([
+      {
+        path: 'routes[0].mode',
+        message:
+          "expected one of 'local', 'shadow', 'split', 'fallback' or 'remote', received the string 'shadw' — did you mean 'shadow'?",
+      },
+      { path: 'routes[0].wieght', message: "unknown option; did you mean 'weight'?" },
+      {
+        path: 'routes[0].service',
+        message: 'unknown service "ordrs"; did you mean \'orders\'?; known: orders, users',
+      },
+    ]);
+  });
+
+  it('reports unknown keys and wrong types at every depth together', () => {
+    expect(
+      problemsOf({
+        routes: [
+          { path: '/ok' },
+          {
+            path: '/b/*',
+            service: 'orders',
+            methods: ['GET', 'post'],
+            shadow: { sampleRate: '10%', maxConcurrent: 2.5 },
+            diff: { ignore: ['meta'], kepp: 5 },
+            gates: { maxErrorRate: 2, window: 10 },
+            fallback: { on: ['conect'] },
+            websocket: 'yes',
+          },
+        ],
+      }),
+    ).toEqual([
+      {
+        path: 'routes[1].methods[1]',
+        message: "'post' is not an upper-case HTTP method — did you mean 'POST'?",
+      },
+      { path: 'routes[1].shadow.sampleRate', message: 'must be a number from 0 to 1' },
+      { path: 'routes[1].shadow.maxConcurrent', message: 'expected an integer, received the number 2.5' },
+      { path: 'routes[1].diff.ignore[0]', message: "must be a path starting with '/' or 'header:'" },
+      { path: 'routes[1].diff.kepp', message: "unknown option; did you mean 'keep'?" },
+      { path: 'routes[1].gates.maxErrorRate', message: 'must be a number from 0 to 1' },
+      { path: 'routes[1].gates.window', message: "unknown option; did you mean 'windowMs'?" },
+      {
+        path: 'routes[1].fallback.on[0]',
+        message:
+          "expected one of 'connect', 'timeout', 'circuit' or '5xx', received the string 'conect' — did you mean 'connect'?",
+      },
+      {
+        path: 'routes[1].websocket',
+        message: "expected true or false, received the string 'yes' — did you mean true (without quotes)?",
+      },
+    ]);
   });
 });

@@ -1,18 +1,21 @@
 // The route table: what users write (in code, a YAML/JSON file or an etcd key), and its validation
 // into a compiled table with a path to every problem. Everything here runs once per table; the
 // request path only reads what this compiled.
-import { isIP } from 'node:net';
 import {
+  ConfigError,
+  type ConfigProblem,
   createPathMatcher,
-  HOP_BY_HOP,
-  isHeaderName,
-  isSafeHeaderValue,
+  didYouMean,
   type PathPolicy,
   Problems,
-  positiveInt,
+  parseOptions,
   unknownKeys,
 } from '@gatehousejs/core';
-import { type DiffOptions, diffOptionProblems } from './diff.js';
+import { z } from 'zod';
+import type { DiffOptions } from './diff.js';
+import { type HostPattern, parseHostPattern, routeSpecSchema } from './options.js';
+
+export { type HostPattern, parseHostPattern } from './options.js';
 
 /**
  * How a route is served, in the order a migration goes through them:
@@ -182,74 +185,8 @@ export interface CompiledRoute {
   readonly fingerprint: string;
 }
 
-/** `host`, `host:port`, or `*.suffix` (optionally with a port). */
-export interface HostPattern {
-  readonly wildcard: boolean;
-  /** Lower-case host (without `*.` for a wildcard: the suffix). */
-  readonly host: string;
-  readonly port: string | undefined;
-}
-
 const MiB = 1024 * 1024;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
-const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const REASONS: readonly FallbackReason[] = ['connect', 'timeout', 'circuit', '5xx'];
-const SPEC_KEYS = [
-  'name',
-  'path',
-  'methods',
-  'host',
-  'headers',
-  'query',
-  'service',
-  'mode',
-  'weight',
-  'sticky',
-  'rewrite',
-  'requestHeaders',
-  'responseHeaders',
-  'timeoutMs',
-  'bodyTimeoutMs',
-  'internalHosts',
-  'shadow',
-  'diff',
-  'fallback',
-  'gates',
-  'websocket',
-  'cache',
-];
-// Headers a route may never set or remove: they describe the connection or the message framing.
-const FRAMING = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect']);
-
-/** Parses `host`, `host:port`, `[v6]:port` or `*.suffix[:port]`; undefined when invalid. */
-export function parseHostPattern(text: string): HostPattern | undefined {
-  const value = text.trim().toLowerCase();
-  if (value === '') return undefined;
-  let host = value;
-  let port: string | undefined;
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    if (end === -1) return undefined;
-    const rest = host.slice(end + 1);
-    if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return undefined;
-    port = rest === '' ? undefined : rest.slice(1);
-    if (port !== undefined && Number(port) > 65_535) return undefined;
-    if (isIP(host.slice(1, end)) !== 6) return undefined;
-    host = host.slice(0, end + 1);
-    return { wildcard: false, host, port };
-  }
-  const colon = host.lastIndexOf(':');
-  if (colon !== -1) {
-    port = host.slice(colon + 1);
-    host = host.slice(0, colon);
-    if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) return undefined;
-  }
-  const wildcard = host.startsWith('*.');
-  if (wildcard) host = host.slice(2);
-  if (!host.split('.').every((label) => HOST_LABEL.test(label))) return undefined;
-  return { wildcard, host, port };
-}
 
 /**
  * Whether a request host (`Host` header or trusted `X-Forwarded-Host`, `host[:port]`) matches a
@@ -278,109 +215,6 @@ export function hostMatches(pattern: HostPattern, requestHost: string): boolean 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function fraction(problems: Problems, path: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    problems.add(path, `must be a number from 0 to 1, got ${JSON.stringify(value) ?? String(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
-function stringList(problems: Problems, path: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) {
-    problems.add(path, 'must be an array of strings');
-    return [];
-  }
-  const out: string[] = [];
-  value.forEach((item, i) => {
-    if (typeof item === 'string' && item !== '') out.push(item);
-    else problems.add(`${path}[${i}]`, 'must be a non-empty string');
-  });
-  return out;
-}
-
-function matchMap(
-  problems: Problems,
-  path: string,
-  value: unknown,
-  header: boolean,
-): [string, string | true][] {
-  if (value === undefined) return [];
-  if (!isObject(value)) {
-    problems.add(path, 'must be an object mapping names to a value or true');
-    return [];
-  }
-  const out: [string, string | true][] = [];
-  for (const [name, wanted] of Object.entries(value)) {
-    if (header && !isHeaderName(name)) problems.add(`${path}.${name}`, 'is not a valid header name');
-    else if (wanted !== true && typeof wanted !== 'string')
-      problems.add(`${path}.${name}`, 'must be a string or true');
-    else out.push([header ? name.toLowerCase() : name, wanted]);
-  }
-  return out;
-}
-
-function headerChanges(
-  problems: Problems,
-  path: string,
-  value: unknown,
-): { set: [string, string][]; remove: Set<string> } {
-  const set: [string, string][] = [];
-  const remove = new Set<string>();
-  if (value === undefined) return { set, remove };
-  if (!isObject(value)) {
-    problems.add(path, "must be an object with 'set' and/or 'remove'");
-    return { set, remove };
-  }
-  unknownKeys(problems, path, value, ['set', 'remove']);
-  if (value.set !== undefined) {
-    if (!isObject(value.set)) problems.add(`${path}.set`, 'must be an object mapping header names to values');
-    else
-      for (const [name, v] of Object.entries(value.set)) {
-        const lower = name.toLowerCase();
-        if (!isHeaderName(name)) problems.add(`${path}.set.${name}`, 'is not a valid header name');
-        else if (FRAMING.has(lower)) problems.add(`${path}.set.${name}`, 'cannot be set by a route');
-        else if (typeof v !== 'string' || !isSafeHeaderValue(v))
-          problems.add(`${path}.set.${name}`, 'must be a string without CR, LF or NUL');
-        else set.push([lower, v]);
-      }
-  }
-  for (const [i, name] of stringList(problems, `${path}.remove`, value.remove).entries()) {
-    if (!isHeaderName(name)) problems.add(`${path}.remove[${i}]`, 'is not a valid header name');
-    else if (FRAMING.has(name.toLowerCase()))
-      problems.add(`${path}.remove[${i}]`, 'cannot be removed by a route');
-    else remove.add(name.toLowerCase());
-  }
-  return { set, remove };
-}
-
-function hostPatterns(problems: Problems, path: string, value: unknown): HostPattern[] {
-  const list = typeof value === 'string' ? [value] : stringList(problems, path, value);
-  if (Array.isArray(value) && value.length === 0 && path.endsWith('.host'))
-    problems.add(path, 'must list at least one host (leave it out for every host)');
-  const out: HostPattern[] = [];
-  for (const [i, text] of list.entries()) {
-    const pattern = parseHostPattern(text);
-    if (pattern === undefined)
-      problems.add(
-        typeof value === 'string' ? path : `${path}[${i}]`,
-        `'${text}' is not a host name, host:port or *.domain`,
-      );
-    else out.push(pattern);
-  }
-  return out;
-}
-
-function prefixProblem(prefix: unknown): string | undefined {
-  if (typeof prefix !== 'string' || !prefix.startsWith('/')) return "must be a path starting with '/'";
-  if (prefix !== '/' && prefix.endsWith('/')) return "must not end with '/'";
-  if (/[?#%\s]/.test(prefix) || prefix.includes('//') || /(^|\/)\.\.?(\/|$)/.test(prefix))
-    return 'must be a plain path without query, percent-escapes, empty or dot segments';
-  return undefined;
-}
-
 /** What a table compiles against. */
 export interface TableContext {
   /** Services a route may name; a route naming another is a problem. */
@@ -388,9 +222,13 @@ export interface TableContext {
   readonly pathPolicy: Pick<PathPolicy, 'caseSensitive'>;
 }
 
+const routeListSchema = z.array(routeSpecSchema);
+
 /**
- * Validates a route table (a parsed document or the object API) and compiles it. Throws a
- * `ConfigError` listing every problem with its path (`routes[2].weight: …`).
+ * Validates a route table (a parsed document or the object API) and compiles it. Throws one
+ * `ConfigError` listing every problem with its path (`routes[2].weight: …`): the shape of every route
+ * (`routeSpecSchema`), and what needs the gateway around it (known services, a service for every mode
+ * but local, unique names).
  */
 export function compileTable(input: unknown, context: TableContext, label = 'routes'): CompiledRoute[] {
   const problems = new Problems(label);
@@ -400,242 +238,166 @@ export function compileTable(input: unknown, context: TableContext, label = 'rou
     problems.add('', "must be an array of routes (or an object with 'routes')");
     problems.throwIfAny();
   }
-  const names = new Map<string, number>();
-  const compiled: CompiledRoute[] = [];
-  (list as unknown[]).forEach((raw, index) => {
-    const at = `[${index}]`;
-    if (!isObject(raw)) {
-      problems.add(at, "must be an object with at least 'path'");
-      return;
+  // An empty YAML value (`mode:`) is null: read it as left out, the same for every key of a route.
+  const routes = (list as unknown[]).map((route) =>
+    isObject(route) ? Object.fromEntries(Object.entries(route).filter(([, value]) => value !== null)) : route,
+  );
+  let specs: RouteSpec[] | undefined;
+  const failed = new Set<number>();
+  try {
+    specs = parseOptions(routeListSchema, routes, { name: label }) as RouteSpec[];
+  } catch (error) {
+    problems.merge(error);
+    for (const { path } of error instanceof ConfigError ? error.problems : []) {
+      const index = /^\[(\d+)\]/.exec(path.slice(label.length));
+      if (index !== null) failed.add(Number(index[1]));
     }
-    // Checked even when the route has other problems, so one run lists them all.
-    if (typeof raw.name === 'string') {
-      const first = names.get(raw.name);
-      if (first !== undefined)
-        problems.add(`${at}.name`, `duplicate route name '${raw.name}' (already at [${first}])`);
-      else names.set(raw.name, index);
-    }
-    const route = compileRoute(problems, at, raw, index, context);
-    if (route === undefined) return;
-    if (typeof raw.name !== 'string') {
-      const first = names.get(route.name);
-      if (first !== undefined)
-        problems.add(
-          `${at}.name`,
-          `two routes are named '${route.name}' (already at [${first}]): give one a name`,
-        );
-      else names.set(route.name, index);
-    }
-    compiled.push(route);
-  });
+  }
+  // Checked even when routes have other problems, so one run lists them all.
+  for (const problem of contextProblems(routes, context, failed)) problems.add(problem.path, problem.message);
   problems.throwIfAny();
-  return compiled;
+  return specs!.map((spec, index) => compileRoute(spec, index, context));
 }
 
-function compileRoute(
-  problems: Problems,
-  at: string,
-  given: Record<string, unknown>,
-  index: number,
+/** The default name of a route: its path, with its methods when given (`'GET /orders/*'`). */
+function defaultName(route: Record<string, unknown>, index: number): string | undefined {
+  if (typeof route.path !== 'string') return undefined;
+  const methods = route.methods;
+  if (methods === undefined) return route.path;
+  if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return `route-${index}`;
+  return `${methods.join(',')} ${route.path}`;
+}
+
+/**
+ * Problems only the gateway around a table can tell: services, modes without one, duplicate names.
+ * A defaulted name is compared only for routes without other problems (`failed`): ten broken copies
+ * of one route would otherwise bury their real problems under "two routes are named".
+ */
+function contextProblems(
+  routes: readonly unknown[],
   context: TableContext,
-): CompiledRoute | undefined {
-  // An empty YAML value (`mode:`) is null: read it as left out, the same for every key.
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(given)) if (value !== null) raw[key] = value;
-  const before = problems.count;
-  unknownKeys(problems, at, raw, SPEC_KEYS);
-  const p = (key: string) => `${at}.${key}`;
-
-  let matchPath: (path: string) => boolean = () => false;
-  if (typeof raw.path !== 'string') problems.add(p('path'), 'is required: a pattern such as /orders/*');
-  else {
-    try {
-      matchPath = createPathMatcher(raw.path, context.pathPolicy);
-    } catch (error) {
-      problems.add(p('path'), (error as Error).message);
+  failed: ReadonlySet<number>,
+): ConfigProblem[] {
+  const found: ConfigProblem[] = [];
+  const known = [...context.services];
+  const troubled = new Set(failed);
+  routes.forEach((route, index) => {
+    if (!isObject(route)) return;
+    const { service, mode } = route;
+    if (typeof service === 'string' && service !== '' && !context.services.has(service)) {
+      troubled.add(index);
+      found.push({
+        path: `[${index}].service`,
+        message:
+          known.length === 0
+            ? `unknown service "${service}"; none is configured`
+            : `unknown service "${service}"${didYouMean(service, known).replace(' — ', '; ')}; known: ${known.join(', ')}`,
+      });
     }
-  }
-  const methodList = raw.methods === undefined ? undefined : stringList(problems, p('methods'), raw.methods);
-  for (const [i, m] of (methodList ?? []).entries()) {
-    if (!METHOD.test(m)) problems.add(`${p('methods')}[${i}]`, `'${m}' is not an upper-case HTTP method`);
-  }
-  if (methodList !== undefined && methodList.length === 0 && Array.isArray(raw.methods))
-    problems.add(p('methods'), 'must list at least one method (leave it out for every method)');
-
-  const service = raw.service;
-  if (service !== undefined && (typeof service !== 'string' || !context.services.has(service))) {
-    const known = [...context.services];
-    problems.add(
-      p('service'),
-      `unknown service ${JSON.stringify(service)}${known.length > 0 ? `; known: ${known.join(', ')}` : '; none is configured'}`,
-    );
-  }
-  const mode = (raw.mode ?? (service === undefined ? 'local' : 'remote')) as Mode;
-  if (!MODES.includes(mode)) problems.add(p('mode'), `must be one of ${MODES.join(', ')}`);
-  else if (mode !== 'local' && service === undefined)
-    problems.add(p('service'), `is required in '${mode}' mode`);
-  let weight = 0;
-  if (raw.weight !== undefined) {
-    if (typeof raw.weight !== 'number' || !(raw.weight >= 0 && raw.weight <= 100))
-      problems.add(p('weight'), 'must be a percentage from 0 to 100');
-    else weight = raw.weight;
-  }
-  let sticky: Sticky = 'principal';
-  if (raw.sticky !== undefined) {
-    const s = raw.sticky;
-    if (s === 'principal' || s === 'ip') sticky = s;
-    else if (isObject(s) && typeof s.cookie === 'string' && s.cookie !== '' && Object.keys(s).length === 1)
-      sticky = { cookie: s.cookie };
-    else if (
-      isObject(s) &&
-      typeof s.header === 'string' &&
-      isHeaderName(s.header) &&
-      Object.keys(s).length === 1
-    )
-      sticky = { header: s.header.toLowerCase() };
-    else problems.add(p('sticky'), "must be 'principal', 'ip', { cookie: name } or { header: name }");
-  }
-
-  let rewrite: CompiledRoute['rewrite'];
-  if (raw.rewrite !== undefined) {
-    const r = raw.rewrite;
-    if (!isObject(r)) problems.add(p('rewrite'), "must be { from: '/prefix', to: '/other' }");
-    else {
-      unknownKeys(problems, p('rewrite'), r, ['from', 'to']);
-      const fromProblem = prefixProblem(r.from);
-      const toProblem = prefixProblem(r.to);
-      if (fromProblem !== undefined) problems.add(`${p('rewrite')}.from`, fromProblem);
-      if (toProblem !== undefined) problems.add(`${p('rewrite')}.to`, toProblem);
-      if (fromProblem === undefined && toProblem === undefined) {
-        const from = r.from as string;
-        rewrite = {
-          from,
-          to: r.to as string,
-          fromMatch: createPathMatcher(from === '/' ? '/*' : `${from}/*`, context.pathPolicy),
-        };
-      }
+    const effective = mode ?? (service === undefined ? 'local' : 'remote');
+    if (service === undefined && effective !== 'local' && MODES.includes(effective as Mode)) {
+      troubled.add(index);
+      found.push({ path: `[${index}].service`, message: `is required in '${String(effective)}' mode` });
     }
-  }
-  const request = headerChanges(problems, p('requestHeaders'), raw.requestHeaders);
-  const response = headerChanges(problems, p('responseHeaders'), raw.responseHeaders);
-  const timeoutMs =
-    raw.timeoutMs === undefined ? undefined : positiveInt(problems, p('timeoutMs'), raw.timeoutMs, 1);
-  const bodyTimeoutMs =
-    raw.bodyTimeoutMs === undefined
+  });
+  const names = new Map<string, number>();
+  routes.forEach((route, index) => {
+    if (!isObject(route)) return;
+    const name = route.name;
+    if (typeof name === 'string') {
+      const first = names.get(name);
+      if (first !== undefined)
+        found.push({
+          path: `[${index}].name`,
+          message: `duplicate route name '${name}' (already at [${first}])`,
+        });
+      else names.set(name, index);
+    } else if (name === undefined && !troubled.has(index)) {
+      const fallback = defaultName(route, index);
+      const first = fallback === undefined ? undefined : names.get(fallback);
+      if (first !== undefined)
+        found.push({
+          path: `[${index}].name`,
+          message: `two routes are named '${fallback}' (already at [${first}]): give one a name`,
+        });
+      else if (fallback !== undefined) names.set(fallback, index);
+    }
+  });
+  return found;
+}
+
+/** Compiles one route the schema and the context checks accepted. */
+function compileRoute(spec: RouteSpec, index: number, context: TableContext): CompiledRoute {
+  const service = spec.service;
+  const mode: Mode = spec.mode ?? (service === undefined ? 'local' : 'remote');
+  const weight = spec.weight ?? 0;
+  const s = spec.sticky ?? 'principal';
+  const sticky: Sticky =
+    typeof s === 'string' ? s : 'cookie' in s ? { cookie: s.cookie } : { header: s.header.toLowerCase() };
+  const rewrite =
+    spec.rewrite === undefined
       ? undefined
-      : positiveInt(problems, p('bodyTimeoutMs'), raw.bodyTimeoutMs, 1);
-
-  const s = raw.shadow ?? {};
-  if (!isObject(s)) problems.add(p('shadow'), 'must be an object');
-  const sh = isObject(s) ? s : {};
-  unknownKeys(problems, p('shadow'), sh, [
-    'maxConcurrent',
-    'maxBodyBytes',
-    'nonIdempotent',
-    'sampleRate',
-    'noiseSampleRate',
-  ]);
-  if (sh.nonIdempotent !== undefined && typeof sh.nonIdempotent !== 'boolean')
-    problems.add(`${p('shadow')}.nonIdempotent`, 'must be true or false');
-  const shadow: Required<ShadowSpec> = {
-    maxConcurrent: positiveInt(problems, `${p('shadow')}.maxConcurrent`, sh.maxConcurrent, 16),
-    maxBodyBytes: positiveInt(problems, `${p('shadow')}.maxBodyBytes`, sh.maxBodyBytes, MiB),
-    nonIdempotent: sh.nonIdempotent === true,
-    sampleRate: fraction(problems, `${p('shadow')}.sampleRate`, sh.sampleRate, 1),
-    noiseSampleRate: fraction(problems, `${p('shadow')}.noiseSampleRate`, sh.noiseSampleRate, 0.1),
-  };
-  for (const [path, message] of diffOptionProblems(raw.diff ?? {})) {
-    problems.add(path === '' ? p('diff') : `${p('diff')}.${path.replace(/^\./, '')}`, message);
-  }
-
-  const f = raw.fallback ?? {};
-  if (!isObject(f)) problems.add(p('fallback'), 'must be an object');
-  const fb = isObject(f) ? f : {};
-  unknownKeys(problems, p('fallback'), fb, ['on', 'maxReplayBytes']);
-  const on = fb.on === undefined ? REASONS : stringList(problems, `${p('fallback')}.on`, fb.on);
-  for (const [i, reason] of on.entries()) {
-    if (!REASONS.includes(reason as FallbackReason))
-      problems.add(`${p('fallback')}.on[${i}]`, `must be one of ${REASONS.join(', ')}`);
-  }
-
-  const g = raw.gates ?? {};
-  if (!isObject(g)) problems.add(p('gates'), 'must be an object');
-  const gt = isObject(g) ? g : {};
-  unknownKeys(problems, p('gates'), gt, [
-    'windowMs',
-    'minRequests',
-    'maxDiffRate',
-    'maxErrorRateDelta',
-    'maxErrorRate',
-    'maxP99DeltaMs',
-    'maxContractViolationRate',
-  ]);
+      : {
+          from: spec.rewrite.from,
+          to: spec.rewrite.to,
+          fromMatch: createPathMatcher(
+            spec.rewrite.from === '/' ? '/*' : `${spec.rewrite.from}/*`,
+            context.pathPolicy,
+          ),
+        };
+  const changes = (side: RouteSpec['requestHeaders']) => ({
+    set: Object.entries(side?.set ?? {}).map(([name, value]): [string, string] => [
+      name.toLowerCase(),
+      value,
+    ]),
+    remove: new Set((side?.remove ?? []).map((name) => name.toLowerCase())),
+  });
+  const request = changes(spec.requestHeaders);
+  const response = changes(spec.responseHeaders);
+  const hostList = (value: string | readonly string[] | undefined) =>
+    (value === undefined ? [] : typeof value === 'string' ? [value] : value).map((h) => parseHostPattern(h)!);
   const gates: CompiledRoute['gates'] = {
-    windowMs: positiveInt(problems, `${p('gates')}.windowMs`, gt.windowMs, 60_000),
-    minRequests: positiveInt(problems, `${p('gates')}.minRequests`, gt.minRequests, 20),
+    ...spec.gates,
+    windowMs: spec.gates?.windowMs ?? 60_000,
+    minRequests: spec.gates?.minRequests ?? 20,
   };
-  for (const key of ['maxDiffRate', 'maxErrorRateDelta', 'maxErrorRate', 'maxContractViolationRate'] as const) {
-    if (gt[key] !== undefined) gates[key] = fraction(problems, `${p('gates')}.${key}`, gt[key], 1);
-  }
-  if (gt.maxP99DeltaMs !== undefined) {
-    if (typeof gt.maxP99DeltaMs !== 'number' || !(gt.maxP99DeltaMs >= 0))
-      problems.add(`${p('gates')}.maxP99DeltaMs`, 'must be a number of milliseconds ≥ 0');
-    else gates.maxP99DeltaMs = gt.maxP99DeltaMs;
-  }
-
-  const methods = methodList === undefined ? undefined : new Set(methodList);
-  const defaultName =
-    typeof raw.path === 'string'
-      ? methodList === undefined
-        ? raw.path
-        : `${methodList.join(',')} ${raw.path}`
-      : `route-${index}`;
-  let name = defaultName;
-  if (raw.name !== undefined) {
-    if (typeof raw.name !== 'string' || !NAME.test(raw.name))
-      problems.add(
-        p('name'),
-        "must start with a letter or digit and hold only letters, digits, '.', '_', '-'",
-      );
-    else name = raw.name;
-  }
-  const hosts = raw.host === undefined ? undefined : hostPatterns(problems, p('host'), raw.host);
-  const internalHosts = hostPatterns(problems, p('internalHosts'), raw.internalHosts ?? []);
-  const headers = matchMap(problems, p('headers'), raw.headers, true);
-  const query = matchMap(problems, p('query'), raw.query, false);
-  const maxReplayBytes = positiveInt(problems, `${p('fallback')}.maxReplayBytes`, fb.maxReplayBytes, MiB);
-  if (raw.websocket !== undefined && typeof raw.websocket !== 'boolean')
-    problems.add(p('websocket'), 'must be true or false');
-  if (raw.cache !== undefined && typeof raw.cache !== 'boolean') problems.add(p('cache'), 'must be true or false');
-  if (problems.count > before) return undefined;
   return {
-    name,
-    spec: raw as unknown as RouteSpec,
+    name: spec.name ?? defaultName(spec as unknown as Record<string, unknown>, index)!,
+    spec,
     index,
-    service: service as string | undefined,
+    service,
     mode,
     weight,
     sticky,
-    matchPath,
-    methods,
-    hosts,
-    headers,
-    query,
+    matchPath: createPathMatcher(spec.path, context.pathPolicy),
+    methods: spec.methods === undefined ? undefined : new Set(spec.methods),
+    hosts: spec.host === undefined ? undefined : hostList(spec.host),
+    headers: Object.entries(spec.headers ?? {}).map(([name, wanted]): [string, string | true] => [
+      name.toLowerCase(),
+      wanted,
+    ]),
+    query: Object.entries(spec.query ?? {}),
     rewrite,
     requestSet: request.set,
     requestRemove: request.remove,
     responseSet: response.set,
     responseRemove: response.remove,
-    timeoutMs,
-    bodyTimeoutMs,
-    internalHosts,
-    shadow,
-    diff: (raw.diff ?? {}) as DiffOptions,
-    fallbackOn: new Set(on as FallbackReason[]),
-    maxReplayBytes,
+    timeoutMs: spec.timeoutMs,
+    bodyTimeoutMs: spec.bodyTimeoutMs,
+    internalHosts: hostList(spec.internalHosts),
+    shadow: {
+      maxConcurrent: spec.shadow?.maxConcurrent ?? 16,
+      maxBodyBytes: spec.shadow?.maxBodyBytes ?? MiB,
+      nonIdempotent: spec.shadow?.nonIdempotent === true,
+      sampleRate: spec.shadow?.sampleRate ?? 1,
+      noiseSampleRate: spec.shadow?.noiseSampleRate ?? 0.1,
+    },
+    diff: (spec.diff ?? {}) as DiffOptions,
+    fallbackOn: new Set(spec.fallback?.on ?? REASONS),
+    maxReplayBytes: spec.fallback?.maxReplayBytes ?? MiB,
     gates,
-    websocket: raw.websocket === true,
-    cache: raw.cache === true,
+    websocket: spec.websocket === true,
+    cache: spec.cache === true,
     fingerprint: `${mode}:${weight}`,
   };
 }
