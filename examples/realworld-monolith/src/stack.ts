@@ -1,6 +1,6 @@
 // The whole showcase in one process: the two Koa services on their ports, and the monolith with
 // Gatehouse in front, whose configuration is pointed at the services' actual addresses.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { GatewayConfig, ResolvedConfig } from '@gatehousejs/core';
 import type { Database } from '@gatehousejs/example-realworld-core';
 import { createService, SERVICE_GROUPS, type Service } from '@gatehousejs/example-realworld-services';
@@ -22,6 +22,8 @@ export interface StackOptions {
   accessLog?: { monolith?: AccessLogOptions; services?: AccessLogOptions };
   rateLimit?: RateLimitOptions;
   onError?: (error: unknown) => void;
+  /** The Ed25519 pair that signs (gateway) and verifies (services) the forwarded identity. Default: a new one. */
+  identity?: { publicKey: KeyObject; privateKey: KeyObject };
 }
 
 export interface Stack {
@@ -34,7 +36,7 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   // The gateway signs the caller's identity with the private half; the services hold the public one.
-  const identity = generateKeyPairSync('ed25519');
+  const identity = options.identity ?? generateKeyPairSync('ed25519');
   const service = (name: keyof typeof SERVICE_GROUPS) =>
     createService({
       name,

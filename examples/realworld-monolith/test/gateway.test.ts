@@ -1,13 +1,21 @@
 // What Gatehouse adds at the monolith's edge, checked over real sockets: Conduit's tokens verified
 // by gw.auth() (the same refusal whichever side serves the route), the identity the services trust
 // (forged or missing), rate limits, and the plain monolith's own token check for comparison.
-import { generateKeyPairSync } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresMissing } from './postgres.js';
 import { type Showcase, setGroupsMode, startShowcase } from './support.js';
 
 const showcase = await startShowcase('gateway');
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A compact JWS signed with an Ed25519 key: what a forger with their own key could send. */
+function signedJwt(header: object, claims: object, key: KeyObject): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part(header)}.${part(claims)}`;
+  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+}
 
 if (typeof showcase === 'string') {
   postgresMissing('examples/realworld-monolith/test/gateway.test.ts', showcase);
@@ -16,6 +24,7 @@ if (typeof showcase === 'string') {
     const sc: Showcase = showcase;
     const api = `${sc.stack.urls.monolith}/api`;
     let token = '';
+    let carolId = '';
 
     beforeAll(async () => {
       const res = await fetch(`${api}/users`, {
@@ -27,6 +36,7 @@ if (typeof showcase === 'string') {
       });
       expect(res.status).toBe(201);
       token = ((await res.json()) as { user: { token: string } }).user.token;
+      carolId = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub;
     });
     afterAll(async () => {
       setGroupsMode(sc.stack, 'local');
@@ -106,17 +116,24 @@ if (typeof showcase === 'string') {
         401,
         '{"errors":{"body":["missing or invalid authorization token"]}}',
       ]);
-      // … and an identity signed with any other key is refused by the service's gw.auth().
+      // … an identity signed with the gateway's key is the user it names …
+      const claims = (sub: string) => ({
+        sub,
+        gh_method: 'jwt',
+        iss: 'gatehouse',
+        aud: 'gatehouse-upstream',
+        iat: now(),
+        exp: now() + 60,
+        jti: sub,
+      });
+      const header = { alg: 'EdDSA', typ: 'gatehouse-identity+jwt' };
+      const genuine = await fetch(service, {
+        headers: { 'x-conduit-identity': signedJwt(header, claims(carolId), sc.identity.privateKey) },
+      });
+      expect([genuine.status, await genuine.json()]).toEqual([200, { articles: [], articlesCount: 0 }]);
+      // … and the same claims signed with any other key are refused by the service's gw.auth().
       const forger = generateKeyPairSync('ed25519');
-      const forged = await new SignJWT({ gh_method: 'jwt', scope: '', roles: [] })
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'gatehouse-identity+jwt' })
-        .setSubject('1')
-        .setIssuer('gatehouse')
-        .setAudience('gatehouse-upstream')
-        .setIssuedAt()
-        .setExpirationTime('1m')
-        .setJti('forged')
-        .sign(forger.privateKey);
+      const forged = signedJwt(header, claims(carolId), forger.privateKey);
       const refused = await fetch(service, { headers: { 'x-conduit-identity': forged } });
       expect(refused.status).toBe(401);
       expect(((await refused.json()) as { code: string }).code).toBe('GH_AUTH_INVALID');

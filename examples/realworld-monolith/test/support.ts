@@ -1,6 +1,6 @@
 // The showcase as the tests run it: a fresh database, the plain monolith, and the stack (the monolith
 // with Gatehouse, and the two Koa services), all on free loopback ports, with access logs captured.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { hashApiKey } from '@gatehousejs/auth';
 import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
 import { createMonolith, type Monolith, type Stack, startStack } from '../src/index.js';
@@ -19,6 +19,8 @@ export interface Showcase {
   plainUrl: string;
   stack: Stack;
   logs: { monolith: LogLine[]; services: LogLine[] };
+  /** The gateway's identity-signing key pair. */
+  identity: { publicKey: KeyObject; privateKey: KeyObject };
   /** Faults reported by any side (500s, Gatehouse's own), except the known issue below. */
   errors: unknown[];
   /** Reports of a known Gatehouse bug (see {@link isKnownTracingIssue}), counted, not hidden. */
@@ -46,6 +48,7 @@ export async function startShowcase(label: string): Promise<Showcase | string> {
   const plain = createMonolith({ db, tokenSecret, onError });
   const plainUrl = await plain.listen();
   const logs = { monolith: [] as LogLine[], services: [] as LogLine[] };
+  const identity = generateKeyPairSync('ed25519');
   const stack = await startStack({
     db,
     tokenSecret,
@@ -59,6 +62,7 @@ export async function startShowcase(label: string): Promise<Showcase | string> {
       })),
     },
     adminKeyHash: hashApiKey(ADMIN_KEY),
+    identity,
     accessLog: { monolith: capture(logs.monolith), services: capture(logs.services) },
     onError,
   });
@@ -68,6 +72,7 @@ export async function startShowcase(label: string): Promise<Showcase | string> {
     plainUrl,
     stack,
     logs,
+    identity,
     errors,
     knownIssues,
     async close() {
