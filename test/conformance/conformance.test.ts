@@ -1,6 +1,7 @@
 // Every request-facing scenario of every capability, on Express and on Koa, compared.
 import { conformance } from '../support/conformance.js';
 import { aggregateSuite, cacheSuite } from './aggregate.scenarios.js';
+import { edgeSuites } from './edge.scenarios.js';
 import {
   adminSuite,
   foundationSuites,
@@ -14,6 +15,7 @@ import { composedSuite, exchangeSuite, phaseSuite } from './phases.scenarios.js'
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
 for (const suite of openapiSuites) conformance(suite);
 for (const suite of [aggregateSuite, cacheSuite]) conformance(suite);
+for (const suite of edgeSuites) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
 // must not change a single answer, on either framework.

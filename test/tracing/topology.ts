@@ -50,7 +50,7 @@ function build(
     const app = expressOf(framework)();
     app.use(gw.tracing(options));
     app.use(gw.requestId());
-    app.use(gw.admin());
+    app.use(gw.admin({ access: { peers: ['loopback'] } })); // /metrics is for operators only
     for (const path of routePaths(framework, '/seen{/*rest}')) {
       app.get(path, (req, res) => {
         res.json(seen(req.headers));
@@ -83,7 +83,7 @@ function build(
   app.use(gw.errors());
   app.use(gw.tracing(options));
   app.use(gw.requestId());
-  app.use(gw.admin());
+  app.use(gw.admin({ access: { peers: ['loopback'] } })); // /metrics is for operators only
   const router = new Router();
   router.get('/seen{/*rest}', (ctx) => {
     ctx.body = seen(ctx.req.headers);

@@ -1,8 +1,150 @@
-// Liveness and readiness endpoints for load balancers and orchestrators.
-import { MethodNotAllowed, NotReady } from './errors.js';
+// The admin surface: liveness and readiness for load balancers (open to all), and every other admin
+// endpoint (`/metrics`, `/routes`, `/migration`, whatever a capability adds) behind one access policy
+// that denies by default, since those pages describe the deployment and its traffic.
+import { basename } from 'node:path';
+import { createAddressMatcher, foldMappedIPv4 } from './client-ip.js';
+import { AdminForbidden, MethodNotAllowed, NotReady } from './errors.js';
 import type { Exchange } from './exchange.js';
-import type { Middleware, Reply } from './middleware.js';
+import { isThenable, type Middleware, type Reply, type RequestResult } from './middleware.js';
 import { createPathMatcher, type PathPolicy } from './path.js';
+
+/**
+ * Who may reach the admin endpoints other than `/health` and `/ready`. Any one entry that matches
+ * grants access; with none, those endpoints answer 403 `GH_ADMIN_FORBIDDEN` to everyone.
+ */
+export interface AdminAccess {
+  /**
+   * Socket peers allowed (the connection's address; forwarded headers are never read): addresses,
+   * CIDR ranges, `'loopback'`, `'private'`, `'linklocal'`, `'uniquelocal'`. Behind a reverse proxy on
+   * the same host every request comes from loopback: use `ports` or `guard` there. Default `[]`.
+   */
+  peers?: readonly string[];
+  /** Local ports (a separate listener) on which anyone who can connect is allowed. Default `[]`. */
+  ports?: readonly number[];
+  /** Everyone is allowed, from anywhere. Default `false`. */
+  dangerouslyPublic?: boolean;
+  /**
+   * Code only: a neutral middleware the request must pass (auth's `require({ roles: ['ops'] })`, a
+   * token check). Its refusal is the answer (a 401 with its challenge, a 403); continuing admits.
+   */
+  guard?: Middleware;
+}
+
+/** What admin endpoints may show besides counts and names. */
+export interface AdminReveal {
+  /** Absolute file paths; otherwise a file's base name. Default `false`. */
+  filePaths?: boolean;
+  /** Other callers' request data (paths, request ids, response values). Default `false`. */
+  requestData?: boolean;
+}
+
+/** What an admin endpoint may show to the caller, from the gateway's `admin.reveal`. */
+export interface AdminView {
+  readonly filePaths: boolean;
+  readonly requestData: boolean;
+  /** A file path as it may be shown: as given with `filePaths`, else only its base name. */
+  file(path: string): string;
+  /** `text` with every occurrence of each path in `paths` shown as {@link AdminView.file} shows it. */
+  redactFiles(text: string, paths: readonly string[]): string;
+}
+
+/**
+ * An admin endpoint a capability contributes. It runs only for requests the access policy admitted,
+ * and shows only what `view` allows.
+ */
+export type AdminEndpoint = (exchange: Exchange, view: AdminView) => Reply | Promise<Reply>;
+
+/** Options of an endpoint registered with `Gateway.addAdminEndpoint`. */
+export interface AdminEndpointOptions {
+  /**
+   * The methods it answers (upper case). GET implies HEAD. Others get 405 with `Allow`.
+   * @default ['GET']
+   */
+  methods?: readonly string[];
+}
+
+/** A registered admin endpoint. */
+export interface AdminEndpointEntry {
+  readonly handle: AdminEndpoint;
+  /** Methods answered, HEAD included when GET is. */
+  readonly methods: ReadonlySet<string>;
+}
+
+/** The access decision every protected admin endpoint goes through. */
+export interface AdminPolicy {
+  /**
+   * `undefined` to admit; an answer (the guard's reply) or a thrown refusal otherwise. Synchronous
+   * unless the guard is asynchronous.
+   */
+  check(exchange: Exchange): RequestResult | Promise<RequestResult>;
+  /** What admitted callers may see. */
+  readonly view: AdminView;
+  /** False for the default, which admits nobody. */
+  readonly configured: boolean;
+}
+
+/**
+ * Compiles an access policy once.
+ *
+ * @throws TypeError for a malformed peer entry or port
+ * @example createAdminPolicy({ peers: ['loopback'] }, { filePaths: false })
+ */
+export function createAdminPolicy(access: AdminAccess = {}, reveal: AdminReveal = {}): AdminPolicy {
+  const peers = access.peers ?? [];
+  const ports = new Set(access.ports ?? []);
+  for (const port of ports) {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new TypeError(`admin.access.ports: ${String(port)} is not a port number`);
+  }
+  const guard = access.guard;
+  if (
+    guard !== undefined &&
+    (typeof guard !== 'object' || guard === null || typeof guard.name !== 'string')
+  ) {
+    throw new TypeError('admin.access.guard: expected a Gatehouse middleware');
+  }
+  const isPeer = peers.length === 0 ? () => false : createAddressMatcher(peers, 'admin.access.peers');
+  const open = access.dangerouslyPublic === true;
+  const configured = open || peers.length > 0 || ports.size > 0 || guard !== undefined;
+  const view = adminView(reveal);
+  const refused = configured
+    ? () => new AdminForbidden('This admin endpoint is not accessible to this caller')
+    : () =>
+        new AdminForbidden(
+          'Admin endpoints need an access policy (admin.access: peers, ports, an auth requirement or dangerouslyPublic)',
+        );
+
+  return {
+    view,
+    configured,
+    check(exchange) {
+      if (open) return undefined;
+      const socket = exchange.req.socket;
+      if (ports.size > 0 && socket.localPort !== undefined && ports.has(socket.localPort)) return undefined;
+      const peer = socket.remoteAddress;
+      if (peer !== undefined && isPeer(foldMappedIPv4(peer))) return undefined;
+      if (guard?.onRequest === undefined) throw refused();
+      return guard.onRequest(exchange) as RequestResult | Promise<RequestResult>;
+    },
+  };
+}
+
+function adminView(reveal: AdminReveal): AdminView {
+  const filePaths = reveal.filePaths === true;
+  const file = (path: string) => (filePaths ? path : basename(path));
+  return {
+    filePaths,
+    requestData: reveal.requestData === true,
+    file,
+    redactFiles(text, paths) {
+      if (filePaths) return text;
+      let out = text;
+      for (const path of paths)
+        if (path !== '' && path !== file(path)) out = out.split(path).join(file(path));
+      return out;
+    },
+  };
+}
 
 /** What the admin endpoints read from the gateway. */
 export interface AdminTarget {
@@ -10,57 +152,105 @@ export interface AdminTarget {
   readonly ready: boolean;
   /** Matching follows the gateway's case policy. */
   readonly pathPolicy?: Pick<PathPolicy, 'caseSensitive'>;
-  /** Endpoints capabilities add under the prefix (`/metrics`, `/routes`), by lower-case path. */
-  readonly adminEndpoints?: ReadonlyMap<string, AdminEndpoint>;
+  /** Endpoints capabilities add under the prefix (`/metrics`, `/routes`), by path (lower case unless case-sensitive). */
+  readonly adminEndpoints?: ReadonlyMap<string, AdminEndpointEntry>;
 }
-
-/** An admin endpoint a capability contributes: answers GET and HEAD. */
-export type AdminEndpoint = (exchange: Exchange) => Reply | Promise<Reply>;
 
 /** Options of {@link admin}. */
 export interface AdminOptions {
   /** Path prefix of the endpoints, '' or starting with '/'. Default: the gateway's `admin.prefix` (''). */
   prefix?: string;
+  /**
+   * Who may reach the endpoints besides `/health` and `/ready`; replaces the gateway's `admin.access`
+   * key by key. Default: the gateway's (which admits nobody unless configured).
+   */
+  access?: AdminAccess;
+  /** What they may show; replaces the gateway's `admin.reveal` key by key. */
+  reveal?: AdminReveal;
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };
+const READ = new Set(['GET', 'HEAD']);
+const READ_ENTRY_METHODS = 'GET, HEAD';
 
 /**
  * `GET {prefix}/health` answers 200 while the process runs; `GET {prefix}/ready` answers 200 once the
- * gateway has started and 503 (GH_NOT_READY) before that and while it drains. Matched on the
- * normalized path; other methods get 405 (GH_METHOD_NOT_ALLOWED); every other path passes through.
+ * gateway has started and 503 (GH_NOT_READY) before that and while it drains; both are open to
+ * everyone. Every endpoint in `target.adminEndpoints` first goes through the access policy (403
+ * GH_ADMIN_FORBIDDEN by default). Matched on the normalized path; a method an endpoint does not answer
+ * gets 405 (GH_METHOD_NOT_ALLOWED); every other path passes through.
  */
 export function admin(target: AdminTarget, options: AdminOptions = {}): Middleware {
   const prefix = options.prefix ?? '';
   if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
     throw new TypeError(`admin: prefix must be '' or start with '/' and not end with '/', got '${prefix}'`);
   }
+  const policy = createAdminPolicy(options.access, options.reveal);
   const isHealth = createPathMatcher(`${prefix}/health`, target.pathPolicy);
   const isReady = createPathMatcher(`${prefix}/ready`, target.pathPolicy);
   const caseSensitive = target.pathPolicy?.caseSensitive ?? false;
-  const extraEndpoint = (path: string): AdminEndpoint | undefined => {
+  const extraEndpoint = (path: string): AdminEndpointEntry | undefined => {
     const endpoints = target.adminEndpoints;
-    if (endpoints === undefined || endpoints.size === 0 || !path.startsWith(prefix)) return undefined;
+    if (endpoints === undefined || endpoints.size === 0 || !startsWith(path, prefix, caseSensitive))
+      return undefined;
     const rest = path.slice(prefix.length);
     return endpoints.get(caseSensitive ? rest : rest.toLowerCase());
   };
-  return {
+  const serve = (exchange: Exchange, entry: AdminEndpointEntry): Reply | Promise<Reply> =>
+    entry.handle(exchange, policy.view);
+  const middleware: Middleware & { handles(path: string): boolean } = {
     name: 'admin',
+    /** Whether `path` (normalized) is one of this admin's endpoints, for routers that dispatch by path. */
+    handles: (path) => isHealth(path) || isReady(path) || extraEndpoint(path) !== undefined,
     onRequest(exchange) {
       const path = exchange.path;
       const health = isHealth(path);
-      const endpoint = health ? undefined : extraEndpoint(path);
-      if (!health && endpoint === undefined && !isReady(path)) return undefined;
+      const ready = !health && isReady(path);
+      const entry = health || ready ? undefined : extraEndpoint(path);
+      if (!health && !ready && entry === undefined) return undefined;
       const method = exchange.method;
-      if (method !== 'GET' && method !== 'HEAD') {
-        throw new MethodNotAllowed(`${path} answers GET and HEAD only`, { headers: { allow: 'GET, HEAD' } });
+      const methods = entry?.methods ?? READ;
+      if (!methods.has(method)) {
+        const allow = entry === undefined ? READ_ENTRY_METHODS : [...methods].join(', ');
+        throw new MethodNotAllowed(`${path} answers ${allow} only`, { headers: { allow } });
       }
       if (health) return { status: 200, headers: NO_STORE, body: { status: 'ok' } };
-      if (endpoint !== undefined) return endpoint(exchange);
+      if (entry !== undefined) {
+        const verdict = policy.check(exchange);
+        if (verdict === undefined) return serve(exchange, entry);
+        if (isThenable<RequestResult>(verdict)) {
+          return Promise.resolve(verdict).then((value) =>
+            value === undefined ? serve(exchange, entry) : value,
+          );
+        }
+        return verdict;
+      }
       if (!target.ready) {
         throw new NotReady(`The gateway is ${target.state}`, { headers: { 'retry-after': '1' } });
       }
       return { status: 200, headers: NO_STORE, body: { status: 'ready' } };
     },
   };
+  return middleware;
+}
+
+function startsWith(path: string, prefix: string, caseSensitive: boolean): boolean {
+  if (prefix === '') return true;
+  return caseSensitive
+    ? path.startsWith(prefix)
+    : path.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase();
+}
+
+/** The methods an endpoint answers, from its options: upper case, HEAD with GET. */
+export function endpointMethods(options: AdminEndpointOptions = {}): ReadonlySet<string> {
+  const given = options.methods ?? ['GET'];
+  const methods = new Set<string>();
+  for (const method of given) {
+    if (typeof method !== 'string' || !/^[A-Z]+$/.test(method))
+      throw new TypeError(`addAdminEndpoint: invalid method '${String(method)}'`);
+    methods.add(method);
+    if (method === 'GET') methods.add('HEAD');
+  }
+  if (methods.size === 0) throw new TypeError('addAdminEndpoint: methods must not be empty');
+  return methods;
 }

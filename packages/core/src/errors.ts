@@ -140,6 +140,31 @@ export const RequestHeadersTooLarge = defineError(
   'Request header fields too large',
 );
 export const RequestTimeout = defineError('GH_REQUEST_TIMEOUT', 408, 'Request timeout');
+export const RequestTooManyHeaders = defineError(
+  'GH_REQUEST_TOO_MANY_HEADERS',
+  431,
+  'Too many request header fields',
+);
+export const RequestHostInvalid = defineError('GH_REQUEST_HOST_INVALID', 400, 'Invalid Host header');
+export const AdminForbidden = defineError('GH_ADMIN_FORBIDDEN', 403, 'Admin endpoint not accessible');
+/** Never sent to a client: the message reported when a dependency (JWKS, Redis, etcd, DNS) goes down. */
+export const DependencyUnavailable = defineError(
+  'GH_DEPENDENCY_UNAVAILABLE',
+  0,
+  'A dependency is unavailable',
+  {
+    expose: true,
+  },
+);
+/** Never sent to a client: the message reported when a dependency that was down answers again. */
+export const DependencyRecovered = defineError(
+  'GH_DEPENDENCY_RECOVERED',
+  0,
+  'A dependency is available again',
+  {
+    expose: true,
+  },
+);
 export const MethodNotAllowed = defineError('GH_METHOD_NOT_ALLOWED', 405, 'Method not allowed');
 export const NotReady = defineError('GH_NOT_READY', 503, 'Service not ready', { expose: true });
 export const ConfigInvalid = defineError('GH_CONFIG_INVALID', 0, 'Invalid Gatehouse configuration', {

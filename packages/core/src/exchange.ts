@@ -9,6 +9,7 @@ import type { HeaderHygiene } from './headers.js';
 import type { Middleware, Outcome } from './middleware.js';
 import { normalizePath, type PathPolicy } from './path.js';
 import type { ProblemOptions } from './problem.js';
+import { type RequestLimits, requestRejection } from './request-limits.js';
 import { canonicalPath, canonicalTarget } from './target.js';
 
 /** What an exchange needs from the gateway that created it; compiled once per gateway. */
@@ -17,6 +18,8 @@ export interface ExchangeRuntime {
   readonly proxyTrust: ProxyTrust;
   readonly headerHygiene: HeaderHygiene;
   readonly problems: ProblemOptions;
+  /** Header-count limit checked when an exchange is made (default: `DEFAULT_REQUEST_LIMITS`). */
+  readonly requestLimits?: RequestLimits;
   /** True while the gateway drains: responses then carry `Connection: close`. */
   readonly draining: boolean;
   /** The secret that marks a request the gateway sent to itself (see {@link INTERNAL_REQUEST_HEADER}). */
@@ -173,7 +176,7 @@ export class Exchange {
       rejection = error;
     }
     this.#path = path;
-    this.rejection = rejection;
+    this.rejection = rejection ?? requestRejection(req, runtime.requestLimits);
     this.failure = undefined;
     this.problemCode = undefined;
     const marker = req.headers[INTERNAL_REQUEST_HEADER];

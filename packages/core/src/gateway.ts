@@ -4,10 +4,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type AdminEndpoint, type AdminOptions, admin } from './admin.js';
+import {
+  type AdminEndpoint,
+  type AdminEndpointEntry,
+  type AdminEndpointOptions,
+  type AdminOptions,
+  admin,
+  endpointMethods,
+} from './admin.js';
 import { createProxyTrust, type ProxyTrust } from './client-ip.js';
 import { type GatewayConfig, type ResolvedConfig, resolveConfig } from './config/index.js';
-import { RequestHeadersTooLarge, RequestMalformed, RequestTimeout } from './errors.js';
+import {
+  DependencyRecovered,
+  isGatehouseError,
+  RequestHeadersTooLarge,
+  RequestMalformed,
+  RequestTimeout,
+} from './errors.js';
 import { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
 import type { Exchange, ExchangeRuntime } from './exchange.js';
 import { createHeaderHygiene, type HeaderHygiene } from './headers.js';
@@ -15,6 +28,7 @@ import type { Middleware } from './middleware.js';
 import type { PathPolicy } from './path.js';
 import { type ProblemOptions, renderProblem, writeRenderedToSocket } from './problem.js';
 import { type RequestIdOptions, requestId } from './request-id.js';
+import { hardenServer, type RequestLimits } from './request-limits.js';
 
 /** Where a gateway is in its life. */
 export type GatewayState = 'created' | 'starting' | 'ready' | 'draining' | 'closed';
@@ -26,6 +40,20 @@ export interface GatewayOptions {
    * stderr unless someone subscribes to the `gatehouse:error` diagnostics channel.
    */
   onError?: (error: unknown, context: { exchange: Exchange | undefined; phase: string }) => void;
+  /**
+   * Where the gateway logs what it reports (faults, and the outages and recoveries of dependencies such
+   * as a JWKS endpoint or Redis, each once): any logger with pino's `error(obj, msg)` and
+   * `info(obj, msg)`, pino itself included. `obj` has `err` (with its `cause`), `phase` and, for a
+   * request, `requestId`. Default: one line on stderr per report, unless `onError` is given or
+   * someone subscribes to `gatehouse:error`.
+   */
+  logger?: GatewayLogger;
+}
+
+/** The logger shape {@link GatewayOptions.logger} accepts (pino's). */
+export interface GatewayLogger {
+  error(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
 }
 
 /** Options of {@link Gateway.close}. */
@@ -50,11 +78,13 @@ export class Gateway implements ExchangeRuntime {
   readonly proxyTrust: ProxyTrust;
   readonly headerHygiene: HeaderHygiene;
   readonly problems: ProblemOptions;
+  /** The limits every exchange checks (from `limits`). */
+  readonly requestLimits: RequestLimits;
   /** State shared by the capabilities of this gateway (limiter stores, caches, clients). */
   readonly shared = new Map<string | symbol, unknown>();
 
   #state: GatewayState = 'created';
-  #adminEndpoints = new Map<string, AdminEndpoint>();
+  #adminEndpoints = new Map<string, AdminEndpointEntry>();
   #alwaysRun: Middleware[] = [];
   #servers = new Set<Server>();
   #startHooks: Hook[] = [];
@@ -63,6 +93,7 @@ export class Gateway implements ExchangeRuntime {
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #onError: GatewayOptions['onError'];
+  #logger: GatewayLogger | undefined;
 
   /** Validates the configuration; throws a `ConfigError` listing every problem. */
   constructor(config: GatewayConfig | ResolvedConfig = {}, options: GatewayOptions = {}) {
@@ -71,7 +102,19 @@ export class Gateway implements ExchangeRuntime {
     this.proxyTrust = createProxyTrust(this.config.clientIp);
     this.headerHygiene = createHeaderHygiene(this.config.headers);
     this.problems = this.config.problems;
+    this.requestLimits = { maxHeaders: this.config.limits.maxHeaders };
     this.#onError = options.onError;
+    const logger = options.logger;
+    if (
+      logger !== undefined &&
+      (typeof logger !== 'object' ||
+        logger === null ||
+        typeof logger.error !== 'function' ||
+        typeof logger.info !== 'function')
+    ) {
+      throw new TypeError('Gateway: logger must have error(obj, msg) and info(obj, msg) methods');
+    }
+    this.#logger = logger;
   }
 
   /** The current state; `/ready` answers 200 only in 'ready'. */
@@ -111,22 +154,31 @@ export class Gateway implements ExchangeRuntime {
   }
 
   /** Endpoints added to `gw.admin()` by capabilities, by path (below the admin prefix). */
-  get adminEndpoints(): ReadonlyMap<string, AdminEndpoint> {
+  get adminEndpoints(): ReadonlyMap<string, AdminEndpointEntry> {
     return this.#adminEndpoints;
   }
 
   /**
-   * Adds a GET/HEAD endpoint to `gw.admin()` under the admin prefix, e.g. `/metrics`. Paths are
-   * unique; `/health` and `/ready` are taken.
+   * Adds an endpoint to `gw.admin()` under the admin prefix, e.g. `/metrics`: the way every capability
+   * publishes an admin page or action. It answers GET (and HEAD) unless `options.methods` says
+   * otherwise, only to callers the admin access policy admits (nobody by default), and its handler
+   * gets the `AdminView` saying what it may show. Paths (`/` and lower-case letters, digits, `-`, `_`)
+   * are unique; `/health` and `/ready` are taken. Works whether `gw.admin()` was mounted before or after.
+   *
+   * @example
+   *   gw.core.addAdminEndpoint('/cache', (exchange, view) => ({ status: 200, body: cache.stats() }));
+   *   gw.core.addAdminEndpoint('/cache/flush', () => { cache.clear(); return { status: 204 }; }, { methods: ['POST'] });
    */
-  addAdminEndpoint(path: string, handler: AdminEndpoint): void {
-    if (!/^\/[a-z0-9/_-]+$/.test(path) || path === '/health' || path === '/ready') {
+  addAdminEndpoint(path: string, handler: AdminEndpoint, options?: AdminEndpointOptions): void {
+    if (!/^\/[a-z0-9/_-]+$/.test(path) || path === '/health' || path === '/ready' || path.endsWith('/')) {
       throw new TypeError(`addAdminEndpoint: invalid or reserved path '${path}'`);
     }
+    if (typeof handler !== 'function')
+      throw new TypeError('addAdminEndpoint: the handler must be a function');
     const key = this.pathPolicy.caseSensitive ? path : path.toLowerCase();
     if (this.#adminEndpoints.has(key))
       throw new TypeError(`addAdminEndpoint: '${path}' is already registered`);
-    this.#adminEndpoints.set(key, handler);
+    this.#adminEndpoints.set(key, { handle: handler, methods: endpointMethods(options) });
   }
 
   /** Registers work to finish before the gateway is ready (connect a store, resolve services). */
@@ -175,6 +227,7 @@ export class Gateway implements ExchangeRuntime {
   serve<S extends Server>(server: S): S {
     if (this.#servers.has(server)) return server;
     this.#servers.add(server);
+    hardenServer(server, this.config.limits);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
       this.#clientError(error, socket),
     );
@@ -235,9 +288,17 @@ export class Gateway implements ExchangeRuntime {
     return requestId({ ...this.config.requestId, ...options });
   }
 
-  /** `/health` and `/ready` for this gateway. */
+  /**
+   * `/health` and `/ready` for this gateway, open to all, and the endpoints capabilities add, behind
+   * the `admin.access` policy (nobody by default) and showing what `admin.reveal` allows.
+   */
   admin(options: AdminOptions = {}): Middleware {
-    return admin(this, { prefix: this.config.admin.prefix, ...options });
+    const { access, reveal, prefix } = this.config.admin;
+    return admin(this, {
+      prefix: options.prefix ?? prefix,
+      access: { ...access, ...options.access },
+      reveal: { ...reveal, ...options.reveal },
+    });
   }
 
   exchangeStarted(exchange: Exchange): void {
@@ -252,13 +313,26 @@ export class Gateway implements ExchangeRuntime {
     return requestFinishChannel.hasSubscribers;
   }
 
+  /**
+   * Reports what is not the client's fault: on `gatehouse:error`, to `onError` and to the logger; with
+   * none of them, one line on stderr. A dependency's recovery (`GH_DEPENDENCY_RECOVERED`) is logged
+   * at `info`. Never throws.
+   */
   report(error: unknown, exchange: Exchange | undefined, phase: string): void {
     try {
-      if (errorChannel.hasSubscribers) errorChannel.publish({ error, exchange, phase });
+      const subscribed = errorChannel.hasSubscribers;
+      if (subscribed) errorChannel.publish({ error, exchange, phase });
       if (this.#onError) this.#onError(error, { exchange, phase });
-      else if (!errorChannel.hasSubscribers) {
-        const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-        process.stderr.write(`gatehouse: error in ${phase}: ${text}\n`);
+      const recovered = isGatehouseError(error) && error.code === DependencyRecovered.spec.code;
+      if (this.#logger) {
+        const obj = { err: error, phase, ...(exchange?.requestId ? { requestId: exchange.requestId } : {}) };
+        const msg = error instanceof Error ? error.message : String(error);
+        if (recovered) this.#logger.info(obj, msg);
+        else this.#logger.error(obj, msg);
+      } else if (!this.#onError && !subscribed) {
+        process.stderr.write(
+          `gatehouse: ${recovered ? 'notice' : 'error'} in ${phase}: ${describe(error)}\n`,
+        );
       }
     } catch {
       // Reporting must never turn into a second failure.
@@ -282,6 +356,16 @@ export class Gateway implements ExchangeRuntime {
     const rendered = renderProblem(clientErrorFor(error), id, this.problems);
     writeRenderedToSocket(socket, rendered, { [this.config.requestId.header]: id });
   }
+}
+
+// The stack, and the cause's message: an outage report names what actually failed.
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const text = error.stack ?? error.message;
+  const cause = error.cause;
+  return cause === undefined
+    ? text
+    : `${text}\n  caused by: ${cause instanceof Error ? cause.message : String(cause)}`;
 }
 
 function clientErrorFor(error: NodeJS.ErrnoException): Error {

@@ -67,13 +67,56 @@ describe('isStripped', () => {
     'remote-user',
     'x-authenticated-userid',
     'x-principal-name',
+    // Identity headers backends and auth proxies commonly trust.
+    'x-user',
+    'X-Roles',
+    'x-email',
+    'x-groups',
+    'x-forwarded-user',
+    'x-forwarded-email',
+    'x-forwarded-groups',
+    'x-forwarded-preferred-username',
+    'x-forwarded-access-token',
+    'x-auth-request-user',
+    'X-Auth-Request-Email',
+    'x-auth-request-access-token',
+    'x-remote-group',
+    'x-remote-extra-scopes',
+    'remote-groups',
+    'x-consumer-username',
+    'x-userinfo',
+    'x-amzn-oidc-identity',
+    'x-goog-authenticated-user-email',
+    'x-ms-client-principal-name',
+    'cf-access-authenticated-user-email',
+    'ssl-client-cert',
+    // Underscore twins: CGI-style servers read them as the dashed name.
+    'x_user_id',
+    'X_USER_ID',
+    'x_roles',
+    'x_user',
+    'remote_user',
+    'x-user_id',
+    'x_gatehouse_identity',
+    'x_forwarded_client_cert',
+    'x_auth_request_email',
+    'cf_access_jwt_assertion',
   ])('strips %j', (name) => {
     expect(hygiene.isStripped(name)).toBe(true);
   });
 
   it.each([
-    'x-user',
+    'x-users',
     'x-gatehouse',
+    'x_gatehouse',
+    'x-request-id',
+    'x_request_id',
+    'content-type',
+    'cookie',
+    'sec-fetch-mode',
+    'cf-ray',
+    'x-forwarded-host',
+    'x-emails',
     'x-remote-user-agent',
     'remote-user2',
     'user-agent',
@@ -94,6 +137,15 @@ describe('isStripped', () => {
     expect(only.isStripped('x-user-id')).toBe(false);
     expect(only.isStripped('x-tenant')).toBe(true);
     expect(createHeaderHygiene({ stripDefaults: false }).isStripped('x-user-id')).toBe(false);
+  });
+
+  it('takes - and _ in a configured pattern as the same character', () => {
+    const hygiene = createHeaderHygiene({ strip: ['x-tenant', 'x_internal-*'], stripDefaults: false });
+    expect(hygiene.isStripped('x_tenant')).toBe(true);
+    expect(hygiene.isStripped('X-TENANT')).toBe(true);
+    expect(hygiene.isStripped('x-internal-a')).toBe(true);
+    expect(hygiene.isStripped('x_internal_a')).toBe(true);
+    expect(hygiene.isStripped('xxtenant')).toBe(false);
   });
 
   it('treats pattern characters literally', () => {

@@ -1,4 +1,16 @@
-export { type AdminEndpoint, type AdminOptions, type AdminTarget, admin } from './admin.js';
+export {
+  type AdminAccess,
+  type AdminEndpoint,
+  type AdminEndpointEntry,
+  type AdminEndpointOptions,
+  type AdminOptions,
+  type AdminPolicy,
+  type AdminReveal,
+  type AdminTarget,
+  type AdminView,
+  admin,
+  createAdminPolicy,
+} from './admin.js';
 export {
   createAddressMatcher,
   createProxyTrust,
@@ -10,8 +22,18 @@ export {
 export * from './config/index.js';
 export { didYouMean, suggest } from './config/suggest.js';
 export {
+  type DependencyInfo,
+  DependencyMonitor,
+  type DependencyReporter,
+  type DependencyState,
+  dependencyName,
+} from './dependency.js';
+export {
+  AdminForbidden,
   AppError,
   ConfigInvalid,
+  DependencyRecovered,
+  DependencyUnavailable,
   defineError,
   type ErrorOptions,
   type ErrorSpec,
@@ -31,8 +53,10 @@ export {
   PathNulByte,
   PathParams,
   RequestHeadersTooLarge,
+  RequestHostInvalid,
   RequestMalformed,
   RequestTimeout,
+  RequestTooManyHeaders,
   statusText,
 } from './errors.js';
 export { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChannel } from './events.js';
@@ -51,6 +75,7 @@ export {
   type CloseOptions,
   defaultGateway,
   Gateway,
+  type GatewayLogger,
   type GatewayOptions,
   type GatewayState,
 } from './gateway.js';
@@ -97,5 +122,12 @@ export {
   writeRenderedToSocket,
 } from './problem.js';
 export { type RequestIdOptions, requestId } from './request-id.js';
+export {
+  DEFAULT_REQUEST_LIMITS,
+  hardenServer,
+  type RequestLimits,
+  requestRejection,
+  type ServerLimits,
+} from './request-limits.js';
 export { enter, problem, type Step, unanswered } from './run.js';
 export { canonicalPath } from './target.js';

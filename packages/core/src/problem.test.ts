@@ -120,8 +120,12 @@ describe('renderReply', () => {
     expect(renderReply({ status: 200, body: new Uint8Array([1]) }).headers['content-type']).toBe(
       'application/octet-stream',
     );
-    const empty = renderReply({ status: 204 });
-    expect(empty.headers).toEqual({ 'content-length': '0' });
+    expect(renderReply({ status: 200 }).headers).toEqual({ 'content-length': '0' });
+    // 204 and 304 never carry Content-Length (RFC 9110 §8.6), nor a body.
+    const empty = renderReply({ status: 204, body: { ignored: true } });
+    expect(empty.headers).toEqual({});
+    expect(empty.body.length).toBe(0);
+    expect(renderReply({ status: 304, headers: { etag: '"a"' } }).headers).toEqual({ etag: '"a"' });
   });
 
   test('a given content type wins and a given content-length is ignored', () => {

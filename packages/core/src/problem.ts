@@ -107,6 +107,11 @@ export function renderReply(reply: Reply): RenderedResponse {
     bytes = Buffer.from(JSON.stringify(body));
     contentType ??= JSON_TYPE;
   }
+  // 204 and 304 have no content and MUST NOT carry Content-Length (RFC 9110 §8.6); Koa drops it
+  // and Express would send `0`, so it is left out here for both.
+  if (reply.status === 204 || reply.status === 304) {
+    return { status: reply.status, headers, body: Buffer.alloc(0) };
+  }
   if (contentType !== undefined) headers['content-type'] = contentType;
   headers['content-length'] = String(bytes.length);
   return { status: reply.status, headers, body: bytes };

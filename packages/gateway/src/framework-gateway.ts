@@ -25,6 +25,7 @@ import {
   deadline,
 } from '@gatehousejs/client';
 import {
+  type AdminAccess,
   type AdminOptions,
   type CloseOptions,
   ConfigError,
@@ -34,6 +35,7 @@ import {
   type GatewayConfig,
   type GatewayOptions,
   type GatewayState,
+  isThenable,
   type Middleware,
   type RequestIdOptions,
   type ResolvedConfig,
@@ -41,6 +43,7 @@ import {
 import { contractField, type OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
 import {
+  addRoutesAdmin,
   observeMigration,
   observeRemoteResponses,
   type RouteSpec,
@@ -63,6 +66,17 @@ const kUpgrades = Symbol('gatehouse.upgrades');
 const kResponseCache = Symbol('gatehouse.responseCache');
 const kFlights = Symbol('gatehouse.flights');
 const kCachedClients = Symbol('gatehouse.cachedClients');
+
+/** Options of `gw.admin()`: core's, with an auth requirement as one more way to admit a caller. */
+export interface GatewayAdminOptions extends Omit<AdminOptions, 'access'> {
+  access?: AdminAccess & {
+    /**
+     * A requirement on the principal `gw.auth()` finds (`{ roles: ['ops'] }`, `{ scopes: [...] }`):
+     * callers meeting it are admitted; others get auth's 401/403 with its challenge.
+     */
+    require?: Requirement;
+  };
+}
 
 /** Serves an Upgrade request no route took through the server's request handler, on its socket. */
 function serveAsRequest(server: Server, req: IncomingMessage, res: ServerResponse, socket: Duplex): void {
@@ -96,9 +110,39 @@ export abstract class FrameworkGateway<M> {
     return this.wrap(this.core.requestId(options));
   }
 
-  /** `GET /health` and `GET /ready` (under `admin.prefix`). */
-  admin(options?: AdminOptions): M {
-    return this.wrap(this.core.admin(options));
+  /**
+   * `GET /health` and `GET /ready` (under `admin.prefix`), open to everyone, and the endpoints
+   * capabilities add (`/metrics`, `/routes`, `/migration`, …) behind the admin access policy: the
+   * configuration's `admin.access` (peers, ports, `dangerouslyPublic`), or `options.access`, which can
+   * also `require` a principal from `gw.auth()` (call `gw.auth()` first) or pass a `guard`. With no
+   * policy those endpoints answer 403 to everyone.
+   *
+   * @example app.use(gw.admin({ access: { peers: ['loopback'], require: { roles: ['ops'] } } }))
+   */
+  admin(options?: GatewayAdminOptions): M {
+    return this.wrap(this.adminMiddleware(options));
+  }
+
+  /** The neutral middleware behind {@link admin}, with `access.require` turned into a guard. */
+  protected adminMiddleware(options: GatewayAdminOptions = {}): Middleware {
+    const { require: requirement, ...access } = options.access ?? {};
+    if (requirement === undefined) return this.core.admin(options as AdminOptions);
+    const instance = this.core.shared.get(kAuth) as Auth | undefined;
+    if (instance === undefined) throw new TypeError('admin(): access.require needs gw.auth(); call it first');
+    const check = instance.require(requirement);
+    const guard: Middleware = {
+      name: 'admin.require',
+      // gw.admin() may run before gw.auth() in the chain: authenticate here when no principal is known.
+      onRequest(exchange) {
+        if (exchange.stateIfSet?.principal !== undefined) return check.onRequest!(exchange);
+        const first = instance.onRequest!(exchange);
+        if (isThenable(first)) {
+          return Promise.resolve(first).then((answer) => answer ?? check.onRequest!(exchange));
+        }
+        return first ?? check.onRequest!(exchange);
+      },
+    };
+    return this.core.admin({ ...options, access: { ...access, guard } });
   }
 
   /**
@@ -370,16 +414,7 @@ export abstract class FrameworkGateway<M> {
       list = all;
       core.shared.set(kRoutes, all);
       observeMigration(() => all);
-      core.addAdminEndpoint('/routes', () => ({
-        status: 200,
-        headers: { 'cache-control': 'no-store' },
-        body: { controllers: all.map((r) => r.describe()) },
-      }));
-      core.addAdminEndpoint('/migration', () => ({
-        status: 200,
-        headers: { 'cache-control': 'no-store' },
-        body: { routes: all.flatMap((r) => r.migration()) },
-      }));
+      addRoutesAdmin(core, () => all);
       let listening = false;
       const upgradesWanted = () => {
         if (listening) return;

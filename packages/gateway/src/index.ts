@@ -1,1 +1,1 @@
-export { FrameworkGateway } from './framework-gateway.js';
+export { FrameworkGateway, type GatewayAdminOptions } from './framework-gateway.js';

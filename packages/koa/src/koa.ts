@@ -1,5 +1,6 @@
 // The Koa adapter (Koa 2.15+ and 3): translates between Koa and the neutral exchange. It decides
 // nothing; every behaviour lives in @gatehousejs/core or a capability package.
+import { createRequire } from 'node:module';
 import {
   clearBodyHeaders,
   defaultGateway,
@@ -12,13 +13,14 @@ import {
   HANDLED,
   isThenable,
   type Middleware,
+  normalizePath,
   problem,
   type ResolvedConfig,
   type Step,
   unanswered,
   writeRendered,
 } from '@gatehousejs/core';
-import { FrameworkGateway } from '@gatehousejs/gateway';
+import { FrameworkGateway, type GatewayAdminOptions } from '@gatehousejs/gateway';
 import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
 
 /** What core reads on a Koa context: @koa/router's records and koa-mount's. */
@@ -107,6 +109,37 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
   }
 
   /**
+   * See `FrameworkGateway.admin`. Mount it on the app (`app.use(gw.admin())`) or on a `@koa/router`
+   * router (`router.use(gw.admin())`); on a router, set `prefix` to the router's prefix.
+   */
+  override admin(options?: GatewayAdminOptions): KoaMiddleware {
+    const neutral = this.adminMiddleware(options) as Middleware & { handles?(path: string): boolean };
+    const native = this.wrap(neutral);
+    const gateway = this.core;
+    const handles = (path: string): boolean => {
+      try {
+        return neutral.handles?.(normalizePath(path, gateway.pathPolicy)) ?? false;
+      } catch {
+        return false;
+      }
+    };
+    let router: unknown;
+    // @koa/router runs a router's use() middleware only for paths one of its routes matches, so a
+    // router holding nothing but gw.admin() answered 404. It mounts a middleware that carries a
+    // `router` as a nested router instead: this one has a single route, for every method, whose match
+    // is exactly "an admin path" (read at each request, so endpoints added later are served too).
+    Object.defineProperty(native, 'router', {
+      configurable: true,
+      enumerable: false,
+      get() {
+        if (router === undefined) router = adminRouter(native, handles);
+        return router ?? undefined;
+      },
+    });
+    return native;
+  }
+
+  /**
    * Renders what the app did not answer (404) and what it threw (an Error, `ctx.throw()`, a
    * GatehouseError) as problem+json. Mount it FIRST: `app.use(gw.errors())`.
    */
@@ -136,6 +169,27 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
       );
     };
   }
+}
+
+const requireHere = createRequire(import.meta.url);
+
+// A @koa/router router with one route whose `match` is `handles`; null when @koa/router is not
+// installed (then `router.use()` cannot be served, and `app.use()` still works). The route is made by
+// @koa/router itself and only its `match` is replaced (an own property, which @koa/router keeps when
+// it copies a nested router's routes), so its other fields stay right for that version.
+function adminRouter(native: KoaMiddleware, handles: (path: string) => boolean): unknown {
+  let Router: new () => { all(path: string, mw: KoaMiddleware): unknown; stack: Array<Record<string, unknown>> };
+  try {
+    const loaded = requireHere('@koa/router') as { default?: unknown; Router?: unknown };
+    Router = (loaded.Router ?? loaded.default ?? loaded) as typeof Router;
+  } catch {
+    return null;
+  }
+  const router = new Router();
+  router.all('/', native);
+  const layer = router.stack[router.stack.length - 1]!;
+  layer['match'] = (path: string) => handles(path);
+  return router;
 }
 
 /**

@@ -1,3 +1,4 @@
+export { addRoutesAdmin } from './admin.js';
 export { hasBody, type PeekedBody, peekBody, restoreBody } from './body.js';
 export {
   type MigrationReport,

@@ -113,6 +113,7 @@ describe('configJsonSchema', () => {
       'requestId',
       'problems',
       'admin',
+      'limits',
       'shutdown',
     ]);
     expect(Object.isFrozen(configJsonSchema)).toBe(true);
@@ -150,6 +151,12 @@ describe('configJsonSchema', () => {
       'requestId.maxLength': 128,
       'problems.typeBase': 'urn:gatehouse:error:',
       'admin.prefix': '',
+      'admin.access': {},
+      'admin.reveal': {},
+      'limits.maxHeaders': 100,
+      'limits.headersTimeoutMs': 10_000,
+      'limits.requestTimeoutMs': 60_000,
+      'limits.keepAliveTimeoutMs': 5_000,
       'shutdown.drainTimeoutMs': 10_000,
       'shutdown.readinessGraceMs': 0,
     });
@@ -166,6 +173,16 @@ describe('configJsonSchema', () => {
         headers: { strip: ['x-internal-*'] },
       },
       { clientIp: { trustedProxies: ['loopback', '::1/128'] }, admin: { prefix: '/a/b' } },
+      {
+        admin: { access: { peers: ['loopback', '10.0.0.0/8'], ports: [9090] }, reveal: { filePaths: true } },
+        limits: {
+          maxHeaders: 50,
+          headersTimeoutMs: 5_000,
+          requestTimeoutMs: 30_000,
+          keepAliveTimeoutMs: 65_000,
+        },
+      },
+      { admin: { access: { dangerouslyPublic: true } } },
     ];
     for (const config of valid) {
       expect(() => resolveConfig(config)).not.toThrow();
@@ -195,6 +212,15 @@ describe('configJsonSchema', () => {
       { requestId: { generate: 'uuid' } },
       { problems: { typeBase: '/relative' } },
       { admin: { prefix: '/admin/' } },
+      { admin: { access: { ports: [0] } } },
+      { admin: { access: { ports: [9090, 9090] } } },
+      { admin: { access: { dangerouslyPublic: 'yes' } } },
+      { admin: { acess: {} } },
+      { admin: { reveal: { paths: true } } },
+      { limits: { maxHeaders: 0 } },
+      { limits: { maxHeaders: 2000 } },
+      { limits: { headersTimeoutMs: '10s' } },
+      { limits: { keepAliveTimeoutMs: 0 } },
       { shutdown: { drainTimeoutMs: '5s' } },
       { shutdown: { drainTimeoutMs: 1.5 } },
     ];

@@ -98,10 +98,65 @@ export interface ProblemsConfig {
   typeBase?: string;
 }
 
+/**
+ * Who may read the admin endpoints other than `/health` and `/ready` (`/metrics`, `/routes`,
+ * `/migration`, and any endpoint a capability adds). Any one entry that matches grants access; with
+ * none configured those endpoints answer 403 `GH_ADMIN_FORBIDDEN` to everyone.
+ */
+export interface AdminAccessConfig {
+  /**
+   * Socket peers (never a forwarded header) that may read them: addresses, CIDR ranges and the names
+   * `'loopback'`, `'private'`, `'linklocal'`, `'uniquelocal'`. Behind a reverse proxy on the same host
+   * every request comes from loopback: use `ports` or an auth requirement there. Default `[]`.
+   * @example ['loopback', '10.0.0.0/8']
+   */
+  peers?: readonly string[];
+  /**
+   * Local ports on which they answer anyone who can connect: a separate listener for operators
+   * (`gw.serve(app.listen(9090))`, reachable only from inside). Default `[]`. @example [9090]
+   */
+  ports?: readonly number[];
+  /** Everyone may read them, from anywhere. Default `false`. */
+  dangerouslyPublic?: boolean;
+}
+
+/** What admin endpoints may show. */
+export interface AdminRevealConfig {
+  /** Absolute file paths (a route table's file); otherwise only the file's name. Default `false`. */
+  filePaths?: boolean;
+  /**
+   * Data of other callers' requests (paths, request ids and response values kept as shadow-diff
+   * evidence); otherwise counts and field names only. Default `false`.
+   */
+  requestData?: boolean;
+}
+
 /** The admin endpoints. */
 export interface AdminConfig {
   /** Path prefix: `''` (default) or `/x…` without a trailing slash. @example '/_gatehouse' */
   prefix?: string;
+  /** Who may read the admin endpoints besides `/health` and `/ready`. Default: nobody. */
+  access?: AdminAccessConfig;
+  /** What admin endpoints may show. Default: no file paths, no other caller's request data. */
+  reveal?: AdminRevealConfig;
+}
+
+/** Limits on every request, and the server timeouts `gw.serve()` sets. */
+export interface LimitsConfig {
+  /**
+   * The most header fields a request may have (1–500); more → 431 `GH_REQUEST_TOO_MANY_HEADERS`.
+   * Default `100`.
+   */
+  maxHeaders?: number;
+  /**
+   * How long a client has to send the whole request head, 1–600000 ms (Node's `headersTimeout`; a
+   * slow sender gets 408 and is disconnected). Default `10000`.
+   */
+  headersTimeoutMs?: number;
+  /** How long a client has to send the whole request, head and body, 1–3600000 ms. Default `60000`. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open, 1–600000 ms. Default `5000`. */
+  keepAliveTimeoutMs?: number;
 }
 
 /** Graceful shutdown. */
@@ -129,6 +184,7 @@ export interface GatewayConfig {
   requestId?: RequestIdConfig;
   problems?: ProblemsConfig;
   admin?: AdminConfig;
+  limits?: LimitsConfig;
   shutdown?: ShutdownConfig;
 }
 
@@ -160,7 +216,21 @@ export interface ResolvedConfig {
     readonly generate: () => string;
   };
   readonly problems: { readonly typeBase: string };
-  readonly admin: { readonly prefix: string };
+  readonly admin: {
+    readonly prefix: string;
+    readonly access: {
+      readonly peers: readonly string[];
+      readonly ports: readonly number[];
+      readonly dangerouslyPublic: boolean;
+    };
+    readonly reveal: { readonly filePaths: boolean; readonly requestData: boolean };
+  };
+  readonly limits: {
+    readonly maxHeaders: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
   readonly shutdown: { readonly drainTimeoutMs: number; readonly readinessGraceMs: number };
 }
 
@@ -324,8 +394,8 @@ function noDuplicates(noun: string, key: (value: string) => string = (v) => v) {
       if (!Array.isArray(value)) return;
       const seen = new Map<string, number>();
       value.forEach((entry: unknown, i) => {
-        if (typeof entry !== 'string') return;
-        const k = key(entry);
+        if (typeof entry !== 'string' && typeof entry !== 'number') return;
+        const k = key(String(entry));
         const first = seen.get(k);
         if (first === undefined) seen.set(k, i);
         else
@@ -648,8 +718,66 @@ export const configSchema = z.strictObject(
           description: "Path prefix of the admin endpoints: '' or '/x' without a trailing slash.",
           examples: ['/_gatehouse'],
         }),
+        access: section(
+          {
+            peers: z
+              .array(proxyEntry, { error: expected('an array of addresses') })
+              .check(noDuplicates('entry'))
+              .default([])
+              .meta({
+                description:
+                  "Socket peers that may read the admin endpoints: addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'. Forwarded headers are never used.",
+                examples: [['loopback']],
+              }),
+            ports: z
+              .array(int(1, 65_535, 'a port number'), { error: expected('an array of port numbers') })
+              .check(noDuplicates('port'))
+              .default([])
+              .meta({
+                description:
+                  'Local ports on which the admin endpoints answer anyone who can connect (a separate listener).',
+                examples: [[9090]],
+              }),
+            dangerouslyPublic: bool()
+              .default(false)
+              .meta({ description: 'Everyone may read the admin endpoints, from anywhere.' }),
+          },
+          'Who may read the admin endpoints besides /health and /ready; any one entry grants access. Default: nobody (403).',
+        ),
+        reveal: section(
+          {
+            filePaths: bool()
+              .default(false)
+              .meta({ description: "Show absolute file paths (otherwise only a file's name)." }),
+            requestData: bool().default(false).meta({
+              description:
+                "Show other callers' request data (paths, request ids, response values kept as diff evidence).",
+            }),
+          },
+          'What admin endpoints may show.',
+        ),
       },
       'The admin endpoints.',
+    ),
+    limits: section(
+      {
+        maxHeaders: int(1, 500, 'an integer')
+          .default(100)
+          .meta({ description: 'The most header fields a request may have; more is answered with 431.' }),
+        headersTimeoutMs: int(1, 600_000, 'an integer').default(10_000).meta({
+          description:
+            'How long a client has to send the request head, in milliseconds (applied by serve()).',
+        }),
+        requestTimeoutMs: int(1, 3_600_000, 'an integer').default(60_000).meta({
+          description:
+            'How long a client has to send the whole request, in milliseconds (applied by serve()).',
+        }),
+        keepAliveTimeoutMs: int(1, 600_000, 'an integer').default(5_000).meta({
+          description:
+            'How long an idle keep-alive connection stays open, in milliseconds (applied by serve()).',
+        }),
+      },
+      'Limits on every request, and the server timeouts serve() sets.',
     ),
     shutdown: section(
       {

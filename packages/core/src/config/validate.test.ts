@@ -48,7 +48,17 @@ describe('defaults', () => {
       clientIp: { trustedProxies: false, header: 'x-forwarded-for' },
       headers: { strip: [], stripDefaults: true },
       problems: { typeBase: 'urn:gatehouse:error:' },
-      admin: { prefix: '' },
+      admin: {
+        prefix: '',
+        access: { peers: [], ports: [], dangerouslyPublic: false },
+        reveal: { filePaths: false, requestData: false },
+      },
+      limits: {
+        maxHeaders: 100,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+      },
       shutdown: { drainTimeoutMs: 10_000, readinessGraceMs: 0 },
     });
     expect(requestId).toMatchObject({ header: 'x-request-id', trustIncoming: true, maxLength: 128 });
@@ -760,6 +770,57 @@ describe('problems, admin, shutdown', () => {
     );
     expect(only({ shutdown: { drainTimeoutMs: null } })).toBe(
       'shutdown.drainTimeoutMs: expected an integer from 0 to 600000, received null',
+    );
+  });
+});
+
+describe('admin access and limits', () => {
+  it('admin.access takes peers, ports and dangerouslyPublic, each checked', () => {
+    const config = resolveConfig({ admin: { access: { peers: ['loopback', '10.0.0.0/8'], ports: [9090] } } });
+    expect(config.admin.access).toEqual({
+      peers: ['loopback', '10.0.0.0/8'],
+      ports: [9090],
+      dangerouslyPublic: false,
+    });
+    expect(
+      lines({
+        admin: {
+          access: {
+            peers: ['loopbak', '10.0.0.0/33'],
+            ports: [0, 9090, 9090, 70_000],
+            dangerouslyPublc: true,
+          },
+          reveal: { filePaths: 'yes' },
+        },
+      }),
+    ).toEqual([
+      "admin.access.peers[0]: expected an IP address, a CIDR range or one of 'loopback', 'private', 'linklocal' or 'uniquelocal', received the string 'loopbak' — did you mean 'loopback'?",
+      "admin.access.peers[1]: invalid CIDR range '10.0.0.0/33': the prefix length of an IPv4 range is 0 to 32",
+      'admin.access.ports[0]: expected a port number from 1 to 65535, received the number 0',
+      'admin.access.ports[2]: duplicate port (already at [1])',
+      'admin.access.ports[3]: expected a port number from 1 to 65535, received the number 70000',
+      "admin.access.dangerouslyPublc: unknown key — did you mean 'dangerouslyPublic'?",
+      "admin.reveal.filePaths: expected true or false, received the string 'yes' — did you mean true (without quotes)?",
+    ]);
+  });
+
+  it('limits are integers in range, and the headers timeout is not longer than the request timeout', () => {
+    expect(resolveConfig({ limits: { maxHeaders: 500, headersTimeoutMs: 1 } }).limits).toEqual({
+      maxHeaders: 500,
+      headersTimeoutMs: 1,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    expect(lines({ limits: { maxHeaders: 501, headersTimeoutMs: '10s', keepAliveTimeoutMs: 0 } })).toEqual([
+      'limits.maxHeaders: expected an integer from 1 to 500, received the number 501',
+      "limits.headersTimeoutMs: expected an integer from 1 to 600000, received the string '10s'",
+      'limits.keepAliveTimeoutMs: expected an integer from 1 to 600000, received the number 0',
+    ]);
+    expect(only({ limits: { headersTimeoutMs: 90_000 } })).toBe(
+      'limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs (60000)',
+    );
+    expect(only({ limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } })).toBe(
+      'limits.headersTimeoutMs: must not exceed limits.requestTimeoutMs (10000)',
     );
   });
 });

@@ -123,6 +123,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): R
     for (const issue of result.error.issues) translate(issue, [], configSchema, { root, findings });
   }
   crossCheck(root, findings);
+  limitsCheck(root, findings);
   if (!result.success && findings.length === 0) findings.push({ path: [], message: result.error.message });
 
   if (findings.length > 0) {
@@ -461,6 +462,20 @@ function crossCheck(root: unknown, findings: Finding[]) {
     }
     seen.push({ key, methods: methodSet, index });
   });
+}
+
+// Node measures the request timeout from the same start as the headers timeout, so a longer headers
+// timeout could never fire (Node's own createServer() refuses it too).
+function limitsCheck(root: unknown, findings: Finding[]) {
+  if (!isPlainObject(root) || !isPlainObject(root['limits'])) return;
+  const { headersTimeoutMs, requestTimeoutMs = 60_000 } = root['limits'];
+  if (typeof headersTimeoutMs !== 'number' || typeof requestTimeoutMs !== 'number') return;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    findings.push({
+      path: ['limits', 'headersTimeoutMs'],
+      message: `must not exceed limits.requestTimeoutMs (${requestTimeoutMs})`,
+    });
+  }
 }
 
 /** Patterns that match the same requests get the same key: parameter names do not matter. */

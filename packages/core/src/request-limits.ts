@@ -1,0 +1,85 @@
+// Refusals decided from the request head alone, when the exchange is made: too many header fields
+// and an ambiguous Host. Checked here as well as by `serve()` so that an app that never hands its
+// server to the gateway is protected too.
+import type { IncomingMessage, Server } from 'node:http';
+import { RequestHostInvalid, RequestTooManyHeaders } from './errors.js';
+
+/** The request limits an exchange checks (from the gateway's `limits` configuration). */
+export interface RequestLimits {
+  /** The most header fields a request may have. */
+  readonly maxHeaders: number;
+}
+
+/** What the gateway applies when the configuration says nothing. */
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({ maxHeaders: 100 });
+
+/**
+ * Why the request must be refused before any middleware runs, or `undefined`.
+ *
+ * - More than `maxHeaders` header fields → 431 `GH_REQUEST_TOO_MANY_HEADERS`. Counted on
+ *   `rawHeaders`: Node stops collecting fields at the server's `maxHeadersCount` (1,000 fields unless
+ *   set; `serve()` sets it just above `maxHeaders`) and drops the rest without a word, so a request
+ *   over the limit always shows at least one field more than allowed here.
+ * - More than one `Host` field line, or a `Host` holding a list → 400 `GH_REQUEST_HOST_INVALID`
+ *   (RFC 9112 §3.2: a server MUST answer 400). Node keeps the first and drops the others, so the app
+ *   and an upstream could disagree with a proxy in front about which host was asked for.
+ */
+export function requestRejection(req: IncomingMessage, limits: RequestLimits | undefined): unknown {
+  const raw = req.rawHeaders;
+  const max = (limits ?? DEFAULT_REQUEST_LIMITS).maxHeaders;
+  if (raw.length > max * 2) {
+    return new RequestTooManyHeaders(`The request has more than ${max} header fields`);
+  }
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Length first: almost every name is rejected by one comparison.
+    if (name.length === 4 && (name === 'host' || name === 'Host' || name.toLowerCase() === 'host')) {
+      hosts++;
+      if (hosts > 1) return new RequestHostInvalid('The request has more than one Host header');
+      if (raw[i + 1]!.includes(','))
+        return new RequestHostInvalid('The Host header holds more than one host');
+    }
+  }
+  return undefined;
+}
+
+/** The server settings `serve()` applies (the gateway's resolved `limits`). */
+export interface ServerLimits {
+  readonly maxHeaders: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+type TrackedServer = Server & { connectionsCheckingInterval?: number };
+
+/**
+ * Hardens an HTTP server: at most `maxHeaders + 1` header fields are collected (one more than allowed,
+ * so the exchange sees the excess and answers 431 instead of Node dropping fields silently), the
+ * head must arrive within `headersTimeoutMs` and the whole request within `requestTimeoutMs` (Node
+ * then answers 408 and closes: a slowloris connection is cut), and an idle keep-alive connection is
+ * closed after `keepAliveTimeoutMs`. Node enforces the two request timeouts only when it checks its
+ * connections, every 30 s by default; the check runs every quarter of the headers timeout here (at most
+ * once a second, at least every 10 ms), so a slow client is cut within 1.25× the timeout.
+ */
+export function hardenServer(server: Server, limits: ServerLimits): void {
+  const tracked = server as TrackedServer;
+  tracked.maxHeadersCount = limits.maxHeaders + 1;
+  tracked.headersTimeout = limits.headersTimeoutMs;
+  tracked.requestTimeout = limits.requestTimeoutMs;
+  tracked.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const interval = Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
+  if ((tracked.connectionsCheckingInterval ?? Number.POSITIVE_INFINITY) <= interval) return;
+  tracked.connectionsCheckingInterval = interval;
+  // Node arms the check when the server starts listening, with the interval it has then. A server
+  // handed over after that (`gw.serve(server)` once 'listening' fired) is re-armed through Node's own
+  // listener, which clears the running timer first; without it (another runtime) nothing changes.
+  if (!server.listening) return;
+  for (const listener of server.listeners('listening')) {
+    if ((listener as { name?: string }).name === 'setupConnectionsTracking') {
+      (listener as (this: Server) => void).call(server);
+      return;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// `/routes` and `/migration` on `gw.admin()`: registered through core's admin endpoints, so they sit
+// behind the gateway's admin access policy and show only what `admin.reveal` allows.
+import type { AdminView, Gateway } from '@gatehousejs/core';
+import type { MigrationReport, Routes } from './controller.js';
+import type { DiffRecord } from './diff.js';
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/**
+ * Adds `/routes` (each controller's table: name, origin, revision, rejection, routes) and `/migration`
+ * (each route's modes, traffic, errors, latency, diffs and changes) to the gateway's admin endpoints.
+ * Unless `admin.reveal.filePaths`, a table file appears by its base name only, in its origin and in
+ * rejection messages; unless `admin.reveal.requestData`, the latest differences are listed without the
+ * path, method and request id of the request they came from and without the values that differed.
+ */
+export function addRoutesAdmin(core: Gateway, controllers: () => readonly Routes[]): void {
+  core.addAdminEndpoint('/routes', (_exchange, view) => ({
+    status: 200,
+    headers: NO_STORE,
+    body: { controllers: controllers().map((routes) => describeFor(routes, view)) },
+  }));
+  core.addAdminEndpoint('/migration', (_exchange, view) => ({
+    status: 200,
+    headers: NO_STORE,
+    body: { routes: controllers().flatMap((routes) => routes.migration().map((r) => migrationFor(r, view))) },
+  }));
+}
+
+/** An origin that names a file (not `code`, not `etcd:<key>`). */
+const isFile = (origin: string) => !origin.startsWith('etcd:') && /[/\\]/.test(origin);
+
+function describeFor(routes: Routes, view: AdminView): ReturnType<Routes['describe']> {
+  const described = routes.describe();
+  if (view.filePaths) return described;
+  const files = [described.origin, described.rejection?.origin ?? ''].filter(isFile);
+  const shown = (origin: string) => (isFile(origin) ? view.file(origin) : origin);
+  const rejection = described.rejection;
+  return {
+    ...described,
+    origin: shown(described.origin),
+    rejection:
+      rejection === undefined
+        ? undefined
+        : {
+            ...rejection,
+            origin: shown(rejection.origin),
+            problems: rejection.problems.map((p) => ({ ...p, message: view.redactFiles(p.message, files) })),
+          },
+  };
+}
+
+/** A difference as evidence without the caller's data: when it happened, which fields, how. */
+interface RedactedRecord {
+  at: string;
+  differences: Array<{ field: string; kind: string }>;
+  omitted: number;
+}
+
+function migrationFor(report: MigrationReport, view: AdminView): MigrationReport {
+  if (view.requestData) return report;
+  const latest: RedactedRecord[] = report.latest.map((record: DiffRecord) => ({
+    at: record.at,
+    differences: record.differences.map((d) => ({ field: d.field, kind: d.kind })),
+    omitted: record.omitted,
+  }));
+  return { ...report, latest: latest as unknown as readonly DiffRecord[] };
+}
