@@ -1,4 +1,4 @@
-// Every request-facing scenario of every capability, on Express and on Koa, compared.
+// Every request-facing scenario of every capability, on Express 5 and 4 and Koa 3 and 2, compared.
 import { conformance } from '../support/conformance.js';
 import { aggregateSuite, cacheSuite } from './aggregate.scenarios.js';
 import { edgeSuites } from './edge.scenarios.js';
@@ -18,7 +18,7 @@ for (const suite of [aggregateSuite, cacheSuite]) conformance(suite);
 for (const suite of edgeSuites) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
-// must not change a single answer, on either framework.
+// must not change a single answer, on any framework.
 for (const suite of [requestIdSuite, problemSuite, pathSuite, adminSuite]) {
   const chain = suite.app.chain;
   conformance({
