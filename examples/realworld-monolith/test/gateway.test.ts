@@ -2,6 +2,7 @@
 // by gw.auth() (the same refusal whichever side serves the route), the identity the services trust
 // (forged or missing), rate limits, and the plain monolith's own token check for comparison.
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresMissing } from './postgres.js';
 import { type Showcase, setGroupsMode, startShowcase } from './support.js';
@@ -174,6 +175,14 @@ if (typeof showcase === 'string') {
       expect(((await limited!.json()) as { code: string; policy: string }).policy).toBe('login');
       // Other routes keep their own budget for the same caller.
       expect((await fetch(`${api}/tags`)).status).toBe(200);
+    });
+
+    test("the monolith runs on Express 4, its own dependency beside the workspace root's Express 5", () => {
+      const fromMonolith = createRequire(new URL('../src/monolith.ts', import.meta.url));
+      expect(fromMonolith('express/package.json').version).toMatch(/^4\.(2[1-9]|[3-9][0-9])\./);
+      // app.del() exists on Express 4 only (removed in 5): the app under test is an Express 4 app.
+      expect(typeof (sc.plain.app as unknown as { del?: unknown }).del).toBe('function');
+      expect(typeof (sc.stack.monolith.app as unknown as { del?: unknown }).del).toBe('function');
     });
 
     test('no unexpected server-side errors on any side', () => {
