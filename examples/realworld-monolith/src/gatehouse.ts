@@ -74,8 +74,8 @@ export const ADMIN_PREFIX = '/_gatehouse';
 
 /**
  * gw.auth() options: Conduit's operations that need a user (from the operation table) need a valid
- * token; every other Conduit route is open, a presented token still verified; the admin endpoints
- * need the admin API key, health and readiness excepted.
+ * token; every other Conduit route is open, a presented token still verified; on the admin endpoints
+ * only the admin API key is looked at (gw.admin()'s access policy decides who gets in).
  */
 export function authOptions(tokenSecret: Uint8Array, setup: GatehouseSetup): AuthOptions {
   const conduit: AuthRule[] = OPERATIONS.filter((o) => o.access === 'required').map((o) => ({
@@ -89,9 +89,8 @@ export function authOptions(tokenSecret: Uint8Array, setup: GatehouseSetup): Aut
       apiKeyAuthenticator({ keys: [{ hash: setup.adminKeyHash, id: 'admin', roles: ['admin'] }] }),
     ],
     rules: [
-      { path: `${ADMIN_PREFIX}/health`, anonymous: true },
-      { path: `${ADMIN_PREFIX}/ready`, anonymous: true },
-      { path: `${ADMIN_PREFIX}/*`, methods: ['api-key'], roles: ['admin'] },
+      // The admin key is verified when presented; gw.admin()'s access policy requires it.
+      { path: `${ADMIN_PREFIX}/*`, methods: ['api-key'], anonymous: true },
       ...conduit,
       { path: '/api/*', methods: ['conduit-token'], anonymous: true },
     ],
@@ -142,7 +141,8 @@ export function mountGatehouse(
   app.use(express4(gw.requestId()));
   app.use(express4(gw.accessLog(setup.accessLog)));
   app.use(express4(gw.auth(authOptions(tokenSecret, setup))));
-  app.use(express4(gw.admin({ prefix: ADMIN_PREFIX })));
+  // Health and readiness stay open; metrics, /routes and /migration need the admin key's role.
+  app.use(express4(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } })));
   app.use(express4(gw.rateLimit(setup.rateLimit ?? defaultRateLimits())));
   const routes = gw.router(setup.routes);
   app.use(express4(gw.use(routes)));

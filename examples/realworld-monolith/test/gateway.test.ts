@@ -5,7 +5,7 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresMissing } from './postgres.js';
-import { type Showcase, setGroupsMode, startShowcase } from './support.js';
+import { ADMIN_KEY, type Showcase, setGroupsMode, startShowcase } from './support.js';
 
 const showcase = await startShowcase('gateway');
 
@@ -175,6 +175,32 @@ if (typeof showcase === 'string') {
       expect(((await limited!.json()) as { code: string; policy: string }).policy).toBe('login');
       // Other routes keep their own budget for the same caller.
       expect((await fetch(`${api}/tags`)).status).toBe(200);
+    });
+
+    test('the admin endpoints: health and readiness open, the rest only with the admin key', async () => {
+      const admin = `${sc.stack.urls.monolith}/_gatehouse`;
+      expect((await fetch(`${admin}/health`)).status).toBe(200);
+      expect((await fetch(`${admin}/ready`)).status).toBe(200);
+      for (const endpoint of ['routes', 'migration', 'metrics']) {
+        const anonymous = await fetch(`${admin}/${endpoint}`);
+        const wrongKey = await fetch(`${admin}/${endpoint}`, { headers: { 'x-api-key': 'not-the-key' } });
+        const userToken = await fetch(`${admin}/${endpoint}`, {
+          headers: { authorization: `Token ${token}` },
+        });
+        const withKey = await fetch(`${admin}/${endpoint}`, { headers: { 'x-api-key': ADMIN_KEY } });
+        expect([anonymous.status, wrongKey.status, userToken.status, withKey.status], endpoint).toEqual([
+          401, 401, 401, 200,
+        ]);
+        expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+      }
+      const routes = (await (
+        await fetch(`${admin}/migration`, { headers: { 'x-api-key': ADMIN_KEY } })
+      ).json()) as { routes: Array<{ name: string; mode: string; service: string }> };
+      expect(routes.routes.map((r) => [r.name, r.mode, r.service])).toEqual([
+        ['articles', 'local', 'articles'],
+        ['profiles', 'local', 'profiles'],
+        ['tags', 'local', 'profiles'],
+      ]);
     });
 
     test("the monolith runs on Express 4, its own dependency beside the workspace root's Express 5", () => {
