@@ -11,11 +11,13 @@ import {
 } from './foundation.scenarios.js';
 import { openapiSuites } from './openapi.scenarios.js';
 import { composedSuite, exchangeSuite, phaseSuite } from './phases.scenarios.js';
+import { versioningSuites } from './versioning.scenarios.js';
 
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
 for (const suite of openapiSuites) conformance(suite);
 for (const suite of [aggregateSuite, cacheSuite]) conformance(suite);
 for (const suite of edgeSuites) conformance(suite);
+for (const suite of versioningSuites) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
 // must not change a single answer, on any framework.

@@ -43,6 +43,13 @@ import {
 import { contractField, type OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
 import {
+  type VersionMethod,
+  type Versioning,
+  type VersioningOptions,
+  type VersionRouteOptions,
+  versioning,
+} from '@gatehousejs/versioning';
+import {
   addRoutesAdmin,
   observeMigration,
   observeRemoteResponses,
@@ -66,6 +73,7 @@ const kUpgrades = Symbol('gatehouse.upgrades');
 const kResponseCache = Symbol('gatehouse.responseCache');
 const kFlights = Symbol('gatehouse.flights');
 const kCachedClients = Symbol('gatehouse.cachedClients');
+const kVersioning = Symbol('gatehouse.versioning');
 
 /** Options of `gw.admin()`: core's, with an auth requirement as one more way to admit a caller. */
 export interface GatewayAdminOptions extends Omit<AdminOptions, 'access'> {
@@ -96,6 +104,7 @@ function serveAsRequest(server: Server, req: IncomingMessage, res: ServerRespons
 export abstract class FrameworkGateway<M> {
   /** The framework-neutral gateway underneath. */
   readonly core: Gateway;
+  #version: VersionMethod<M> | undefined;
 
   /** Validates the configuration; throws a `ConfigError` listing every problem. */
   constructor(config: GatewayConfig | ResolvedConfig | Gateway = {}, options: GatewayOptions = {}) {
@@ -216,6 +225,67 @@ export abstract class FrameworkGateway<M> {
     names.add(name);
     this.core.onClose(() => instance.close());
     return instance;
+  }
+
+  /**
+   * API versioning (`@gatehousejs/versioning`): `gw.version(options)` reads each request's version
+   * (path, header, media type, query, a function), refuses missing, unknown and ambiguous ones, sets
+   * the version headers and puts the version on the exchange for handlers, `gw.routes()` (a route's
+   * `version`), the mesh client, spans, logs and `/metrics`. One per gateway; mount it before the
+   * routes. `gw.version.route(handlers)` runs the native handler written for the request's version.
+   *
+   * @example
+   *   app.use(gw.version({ versions: ['1', '2'], sources: [{ from: 'path', strip: true }, 'header'] }));
+   *   app.use(gw.version.route({ '1': v1Router, '2+': v2Router }));
+   */
+  get version(): VersionMethod<M> {
+    if (this.#version !== undefined) return this.#version;
+    const core = this.core;
+    const method = (options: VersioningOptions): M => {
+      if (core.shared.has(kVersioning)) throw new TypeError('version(): this gateway already has versioning');
+      const instance = versioning(options, {
+        // Asked on the first versioned request, when gw.tracing() has been configured.
+        meterProviders: () => [tracingFor(core).prometheusMeterProvider],
+      });
+      core.shared.set(kVersioning, instance);
+      return this.wrap(instance);
+    };
+    type Native = (...args: unknown[]) => unknown;
+    const route = (handlers: Readonly<Record<string, M>>, options: VersionRouteOptions = {}): M => {
+      const instance = core.shared.get(kVersioning) as Versioning | undefined;
+      if (instance === undefined) throw new TypeError('version.route(): call gw.version() first');
+      const table = instance.table(handlers as Readonly<Record<string, unknown>>);
+      const passOn = options.otherwise === 'next';
+      // The neutral step chooses and the native continuation runs the choice. Handing it over in a
+      // variable is safe: a synchronous onRequest makes both adapters call the continuation at once,
+      // before any other request can run. It keeps this free of framework knowledge: the handler gets
+      // the very arguments (req, res, next / ctx, next) the dispatcher got.
+      let chosen: Native | undefined;
+      const choose = this.wrap({
+        name: 'version.route',
+        onRequest(exchange) {
+          const requested = exchange.stateIfSet?.apiVersion;
+          chosen =
+            passOn && (requested === undefined || table.entryFor(requested.text) === undefined)
+              ? undefined
+              : (table.select(exchange) as Native);
+        },
+      }) as unknown as Native;
+      const dispatch: Native = (...args) => {
+        const next = args[args.length - 1] as Native;
+        return choose(...args.slice(0, -1), () => {
+          const handler = chosen;
+          chosen = undefined;
+          return handler === undefined ? next() : handler(...args);
+        });
+      };
+      return dispatch as unknown as M;
+    };
+    this.#version = Object.defineProperties(method, {
+      route: { value: route },
+      instance: { get: () => core.shared.get(kVersioning) as Versioning | undefined },
+    }) as VersionMethod<M>;
+    return this.#version;
   }
 
   /**

@@ -34,9 +34,13 @@ export {
   type VersionRange,
 } from './version.js';
 export {
+  API_REQUESTS_METRIC,
   API_VERSION_ANNOTATION,
   type RequestedVersion,
   type Versioning,
+  type VersioningContext,
+  type VersionMethod,
+  type VersionRouteOptions,
   type VersionSource,
   type VersionTable,
   versioning,

@@ -110,7 +110,7 @@ interface Lists {
   readonly supported: string;
   /** `api-deprecated-versions`: deprecated (or past their sunset and still served). */
   readonly deprecated: string | undefined;
-  /** Every version still served, for problem details. */
+  /** Every version still served, oldest first, for problem details. */
   readonly all: string[];
 }
 
@@ -350,7 +350,9 @@ class VersioningMiddleware implements Versioning {
       until,
       supported: supported.join(', '),
       deprecated: deprecated.length === 0 ? undefined : deprecated.join(', '),
-      all: [...supported, ...deprecated],
+      all: this.#c.versions
+        .filter((d) => !(refuseAfterSunset && d.sunset !== undefined && now >= d.sunset))
+        .map((d) => d.text),
     };
     return this.#lists;
   }
@@ -480,7 +482,8 @@ class VersioningMiddleware implements Versioning {
   }
 
   #strip(exchange: Exchange): void {
-    if (exchange.rewritePath(removePathSegment(exchange.path, this.#stripIndex)) || this.#stripRefused) return;
+    if (exchange.rewritePath(removePathSegment(exchange.path, this.#stripIndex)) || this.#stripRefused)
+      return;
     // Mounted inside a router that has already matched: nothing can change what it dispatches on.
     this.#stripRefused = true;
     exchange.runtime.report(
@@ -609,4 +612,38 @@ function appendHeader(exchange: Exchange, name: string, value: string): void {
  */
 export function versioning(options: VersioningOptions, context?: VersioningContext): Versioning {
   return new VersioningMiddleware(options, context);
+}
+
+/** Options of `gw.version.route()`. */
+export interface VersionRouteOptions {
+  /**
+   * A request whose version the table has no handler for (or that has no version): `'refuse'` it with
+   * `GH_VERSION_UNSUPPORTED` / `GH_VERSION_UNSPECIFIED`, or pass it on to what follows (`'next'`),
+   * as if the table were not there.
+   *
+   * @default 'refuse'
+   */
+  otherwise?: 'refuse' | 'next';
+}
+
+/**
+ * `gw.version` on a framework gateway whose native middleware is `M`: a call mounts versioning, and
+ * `route()` dispatches to one native handler per version.
+ */
+export interface VersionMethod<M> {
+  /**
+   * API versioning for the whole app (see {@link versioning}); one per gateway. Mount it before the
+   * routes that depend on the version and before `gw.routes()`.
+   */
+  (options: VersioningOptions): M;
+  /**
+   * One native middleware that runs the handler (a router, a route handler, any middleware) written
+   * for the request's version: keys are versions (`'1'`) or baselines (`'2+'`). Needs `gw.version()`
+   * first; the keys are checked against its versions (one ConfigError lists every problem).
+   *
+   * @example app.use(gw.version.route({ '1': v1Router, '2+': v2Router }))
+   */
+  route(handlers: Readonly<Record<string, M>>, options?: VersionRouteOptions): M;
+  /** The versioning `gw.version()` made, if it has been called. */
+  readonly instance: Versioning | undefined;
 }
