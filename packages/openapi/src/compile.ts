@@ -160,14 +160,22 @@ export function compileDocument(loaded: LoadedDocument): CompiledDocument & {
 } {
   const { document } = loaded;
   const compiler = new SchemaCompiler(document, loaded.version);
-  const paths: PathEntry[] = [];
+  // Keyed by the template's shape (`/a/{}`): templates that differ only in parameter names share
+  // one router entry (the document check refused any method on both).
+  const byShape = new Map<string, { template: string; operations: Map<string, Operation> }>();
   const operations: Operation[] = [];
   const documentPaths = isObject(document.paths) ? document.paths : {};
   for (const [template, rawItem] of Object.entries(documentPaths)) {
     const item = deref(document, rawItem);
     if (item === undefined) continue;
     const itemSegments = itemLocation(rawItem, template);
-    const byMethod = new Map<string, Operation>();
+    const shape = template.replace(/\{[^}]*\}/g, '{}');
+    let shared = byShape.get(shape);
+    if (shared === undefined) {
+      shared = { template, operations: new Map() };
+      byShape.set(shape, shared);
+    }
+    const byMethod = shared.operations;
     for (const method of METHODS) {
       const rawOperation = item[method];
       if (rawOperation === undefined) continue;
@@ -185,6 +193,9 @@ export function compileDocument(loaded: LoadedDocument): CompiledDocument & {
       byMethod.set(operation.method, operation);
       operations.push(operation);
     }
+  }
+  const paths: PathEntry[] = [];
+  for (const { template, operations: byMethod } of byShape.values()) {
     if (byMethod.size === 0) continue;
     // HEAD is answered wherever GET is (both frameworks do), so a documented GET allows HEAD.
     const allowed = [...byMethod.keys()];

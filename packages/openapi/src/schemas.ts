@@ -1,22 +1,21 @@
 // The JSON Schema side: one set of ajv instances per document, the document added to them whole (so
 // its `$ref`s, recursive ones included, resolve inside ajv), and every validator compiled at start.
-// OpenAPI 3.0 schemas are draft-04 with extensions (boolean exclusiveMinimum, `nullable`), so 3.0 uses
-// ajv-draft-04 (ajv reads `nullable` itself); 3.1 schemas are JSON Schema 2020-12 (Ajv2020).
+// OpenAPI 3.1 schemas are JSON Schema 2020-12 (Ajv2020). OpenAPI 3.0 schemas are draft-04 with
+// extensions: ajv reads `nullable` itself, and the draft-04 forms of `exclusiveMinimum`/`Maximum`
+// (booleans beside `minimum`/`maximum`) are rewritten to the numeric form for ajv's default (draft-07)
+// class. Not ajv-draft-04 for this: it takes any `id` member in the document (an example's
+// `{ "id": 12 }`) for a schema id and refuses GitHub's document as ambiguous.
 import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import Ajv04Module from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 import { escapePointer, type JsonObject } from './document.js';
-
-// ajv-draft-04 is CommonJS: its class is the module's `default` property.
-const Ajv04 = Ajv04Module.default;
-type Ajv04 = InstanceType<typeof Ajv04>;
 
 // ajv-formats is CommonJS with a default export property.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
   addFormatsModule) as unknown as (ajv: unknown) => void;
 
-type AnyAjv = Ajv04 | Ajv2020;
+type AnyAjv = Ajv | Ajv2020;
 
 /** A compiled validator; `errors` holds the first error after a failed call (allErrors is off). */
 export type Validator = ValidateFunction;
@@ -45,8 +44,9 @@ export class SchemaCompiler {
         logger: false as const,
         // Error messages name the keyword's parameters; the instance path is enough for us.
         messages: true,
+        inlineRefs: false,
       };
-      const ajv = version === '3.0' ? new Ajv04(options) : new Ajv2020(options);
+      const ajv = version === '3.0' ? new Ajv(options) : new Ajv2020(options);
       addFormats(ajv);
       // OpenAPI's own keywords, and annotations ajv does not know: accepted, ignored.
       for (const keyword of ['example', 'xml', 'externalDocs', 'discriminator']) {
@@ -56,7 +56,7 @@ export class SchemaCompiler {
     };
     this.#plain = make(false);
     this.#coercing = make(true);
-    const variants = directedCopies(document);
+    const variants = directedCopies(document, version);
     this.#ids = { request: 'openapi-request', response: 'openapi-response' };
     for (const ajv of [this.#plain, this.#coercing]) {
       ajv.addSchema(variants.request as AnySchema, this.#ids.request, undefined, false);
@@ -96,17 +96,50 @@ export class SchemaCompiler {
  * The document as requests see it (readOnly properties not required) and as responses see it
  * (writeOnly properties not required). When the document uses neither, both are the same object.
  */
-function directedCopies(document: JsonObject): Record<Direction, JsonObject> {
+function directedCopies(document: JsonObject, version: '3.0' | '3.1'): Record<Direction, JsonObject> {
   let uses = false;
   walk(document, (node) => {
     if (node.readOnly === true || node.writeOnly === true) uses = true;
   });
-  if (!uses) return { request: document, response: document };
+  if (!uses) {
+    if (version === '3.1') return { request: document, response: document };
+    // The original stays as written: it is served on the reference page and gives the mocks.
+    const copy = structuredClone(document);
+    numericBounds(copy);
+    return { request: copy, response: copy };
+  }
   const request = structuredClone(document);
   const response = structuredClone(document);
   dropRequired(request, 'readOnly');
   dropRequired(response, 'writeOnly');
+  if (version === '3.0') {
+    numericBounds(request);
+    numericBounds(response);
+  }
   return { request, response };
+}
+
+/**
+ * Draft-04 `{ minimum: 5, exclusiveMinimum: true }` → `{ exclusiveMinimum: 5 }` (and for maximum);
+ * `nullable` without `type` dropped.
+ */
+function numericBounds(document: JsonObject): void {
+  walk(document, (node) => {
+    // 3.0.3: `nullable` adds null to the types given by `type` in the same schema; without a `type`
+    // it means nothing (ajv refuses it there).
+    if (node.nullable !== undefined && node.type === undefined) delete node.nullable;
+    for (const [bound, exclusive] of [
+      ['minimum', 'exclusiveMinimum'],
+      ['maximum', 'exclusiveMaximum'],
+    ] as const) {
+      const flag = node[exclusive];
+      if (typeof flag !== 'boolean') continue;
+      if (flag && typeof node[bound] === 'number') {
+        node[exclusive] = node[bound];
+        delete node[bound];
+      } else delete node[exclusive];
+    }
+  });
 }
 
 function dropRequired(document: JsonObject, flag: 'readOnly' | 'writeOnly'): void {
