@@ -161,6 +161,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides `timeouts.totalMs` for this call (an incoming deadline still tightens it). */
   timeoutMs?: number;
+  /**
+   * Overrides `timeouts.perTryMs` for this call. Equal to `timeoutMs`, every try may use all the time
+   * left, so a slow endpoint is tried once and only fast failures (refused connections, 502/503/504)
+   * are retried within the deadline.
+   */
+  perTryTimeoutMs?: number;
   /** Overrides `timeouts.bodyMs` for this call (a server-sent event stream may idle longer). */
   bodyTimeoutMs?: number;
   /**
@@ -266,7 +272,12 @@ const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_
 /** What one attempt came to, on which endpoint. */
 type Outcome =
   | { response: Dispatcher.ResponseData; state: EndpointState }
-  | { failure: Failure; state: EndpointState };
+  | {
+      failure: Failure;
+      state: EndpointState;
+      /** The attempt had all the time left, so a timeout means the whole call is out of time. */
+      lastChance?: boolean;
+    };
 
 /** How an attempt went wrong, for retry decisions, ejection and the error the caller gets. */
 type Failure =
@@ -447,7 +458,9 @@ export function createClient(options: ClientOptions): Client {
     new (loadUndici().Pool)(state.origin, {
       connections,
       connect: preciseConnector(connectOptions(state.endpoint), timeouts.connectMs),
-      headersTimeout: timeouts.perTryMs,
+      // Off: every attempt has its own timer (see launch), which may be longer than perTryMs when a
+      // call asks for it, and undici's own would cut it short.
+      headersTimeout: 0,
       bodyTimeout: timeouts.bodyMs,
       keepAliveTimeout: 30_000,
     });
@@ -584,7 +597,9 @@ export function createClient(options: ClientOptions): Client {
     admitted: Admission,
   ): Promise<Outcome> => {
     const breaker = state.breaker;
-    const perTry = Math.max(1, Math.min(timeouts.perTryMs, deadlineAt - performance.now()));
+    const left = deadlineAt - performance.now();
+    const wanted = call.perTryTimeoutMs ?? timeouts.perTryMs;
+    const perTry = Math.max(1, Math.min(wanted, left));
     const signal = new AttemptSignal();
     let why: unknown;
     const stop = (reason: unknown) => {
@@ -629,7 +644,9 @@ export function createClient(options: ClientOptions): Client {
         headers,
         body: call.body as Dispatcher.DispatchOptions['body'],
         signal,
-        headersTimeout: perTry,
+        // The attempt's own timer above enforces the per-try timeout: undici's headers timer runs on
+        // a coarse clock and was seen firing up to 500 ms early, cutting tries short.
+        headersTimeout: 0,
         ...(call.bodyTimeoutMs === undefined ? {} : { bodyTimeout: call.bodyTimeoutMs }),
       });
     const answered = (response: Dispatcher.ResponseData): Outcome => {
@@ -657,7 +674,7 @@ export function createClient(options: ClientOptions): Client {
         recordFailure(state, performance.now());
       }
       span.end({ error: failure.error });
-      return { failure, state };
+      return wanted >= left ? { failure, state, lastChance: true } : { failure, state };
     };
     try {
       return send().then(answered, failed);
@@ -752,7 +769,9 @@ export function createClient(options: ClientOptions): Client {
         if (failure.kind === 'aborted') throw failure.error;
         if (failure.kind === 'tls')
           throw new UpstreamTlsError(`TLS to '${name}' failed`, { cause: failure.error });
-        if (deadlineAt - performance.now() <= 1)
+        // Timers are not exact to the millisecond: a try that was given all the time left and timed
+        // out ends the call even if a moment seems to remain.
+        if (deadlineAt - performance.now() <= 1 || (failure.kind === 'timeout' && outcome.lastChance))
           throw new UpstreamTimeout(`'${name}' did not answer in time`, { cause: failure.error });
         const retriable =
           failure.kind === 'connect' ||

@@ -157,6 +157,13 @@ export interface MigrationReport {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/**
+ * The one deadline of a proxied call when the route sets no `timeoutMs`: every try shares it and any
+ * try may use all of it, so a slow service is tried once and answered 504 after 10 s (with the
+ * client's own defaults, three tries of 5 s took 15 s), while a fast failure (a refused connection,
+ * 502/503/504) is still retried on another endpoint within it.
+ */
+export const ROUTE_DEADLINE_MS = 10_000;
 /** What `clientFor` is asked for on a `cache: true` route (one object, not one per request). */
 const CACHED = { cache: true } as const;
 /**
@@ -688,7 +695,8 @@ export class Routes extends EventEmitter implements Middleware {
           flow.cancel = cancel;
         },
         exchange,
-        timeoutMs: route.timeoutMs,
+        timeoutMs: route.timeoutMs ?? ROUTE_DEADLINE_MS,
+        perTryTimeoutMs: route.timeoutMs ?? ROUTE_DEADLINE_MS,
         bodyTimeoutMs: route.bodyTimeoutMs,
       })
       .then(

@@ -73,7 +73,10 @@ export interface RouteSpec {
   requestHeaders?: { set?: Readonly<Record<string, string>>; remove?: readonly string[] };
   /** Header changes on the service's response (after hygiene). */
   responseHeaders?: { set?: Readonly<Record<string, string>>; remove?: readonly string[] };
-  /** The whole upstream call, retries included (the client's `timeouts.totalMs` otherwise). */
+  /**
+   * One deadline for the whole upstream call, every try included; any try may use all of it, so a
+   * slow service is tried once and only fast failures are retried within it. @default 10_000
+   */
   timeoutMs?: number;
   /** Longest pause between two chunks of the service's response (raise it for server-sent events). */
   bodyTimeoutMs?: number;
