@@ -24,7 +24,6 @@ export const CLOCK = [/;t=(\d+)/, /^retry-after: (\d+)$/m, /^x-ratelimit-reset: 
 
 /** Seconds left in a fresh window of `seconds`: the whole window, or one less once a second has passed. */
 const left = (seconds: number) => `(?:${seconds}|${seconds - 1})`;
-const RETRY_AFTER = /^[1-9]\d*$/;
 
 const get = (path: string, headers: Record<string, string | string[]> = {}): RawRequest => ({
   path,
@@ -240,10 +239,7 @@ export const keysSuite: Suite = {
         name: 'keys',
         key: 'ip',
         limits: [{ name: 'minute', points: 3, duration: 60 }],
-        routes: [
-          HELLO_EXEMPT,
-          { path: '/view/v6/*', limits: [{ name: 'v6', points: V6_POINTS, duration: 600 }] },
-        ],
+        routes: [HELLO_EXEMPT],
       }),
     ],
   },
@@ -274,28 +270,6 @@ export const keysSuite: Suite = {
       expect: refused('minute', 60),
     },
     {
-      name: `${V6_POINTS + 1} IPv6 addresses inside one /64 share one bucket: the last is refused`,
-      // Only the remaining points are exact: t may tick over a thousand requests.
-      before: times(V6_POINTS, (i) =>
-        step(from(inSlash64('2001:db8:1:2', i), '/view/v6/a'), {
-          status: 200,
-          headers: { ratelimit: new RegExp(`^"v6";r=${V6_POINTS - 1 - i};t=\\d+$`) },
-        }),
-      ),
-      request: from(inSlash64('2001:db8:1:2', V6_POINTS), '/view/v6/a'),
-      expect: {
-        status: 429,
-        problem: 'GH_RATE_LIMITED',
-        headers: { 'retry-after': RETRY_AFTER, ratelimit: /^"v6";r=0;t=\d+$/ },
-      },
-    },
-    {
-      name: 'an address in the neighbouring /64 has its own bucket',
-      before: times(V6_POINTS + 1, (i) => from(inSlash64('2001:db8:1:4', i), '/view/v6/b')),
-      request: from('2001:db8:1:5::1', '/view/v6/b'),
-      expect: admitted(`"v6";r=${V6_POINTS - 1};t=600`),
-    },
-    {
       name: 'an IPv6 client is keyed by its /64, never by the whole address',
       before: [
         from('2001:db8:1:6::1'),
@@ -319,6 +293,56 @@ export const keysSuite: Suite = {
       expect: refused('minute', 60),
     },
   ]),
+};
+
+/**
+ * A thousand requests per framework take seconds, and the frameworks run one after the other: with a
+ * running clock the seconds left in the window (`t`) depend on how fast each framework got through
+ * them (594 on one, 597 on the next, beyond the one-second tolerance). These scenarios run with the
+ * clock stopped (see rate-limit.test.ts), so `t` is exactly the window on every framework.
+ */
+export const slash64Suite: Suite = {
+  name: 'rate limit: IPv6 /64 buckets (clock stopped)',
+  app: {
+    config: TRUST_LOOPBACK,
+    chain: (gw) => [
+      gw.rateLimit({
+        name: 'slash64',
+        key: 'ip',
+        limits: [{ name: 'minute', points: 3, duration: 60 }],
+        routes: [
+          HELLO_EXEMPT,
+          { path: '/view/v6/*', limits: [{ name: 'v6', points: V6_POINTS, duration: 600 }] },
+        ],
+      }),
+    ],
+  },
+  scenarios: [
+    {
+      name: `${V6_POINTS + 1} IPv6 addresses inside one /64 share one bucket: the last is refused`,
+      before: times(V6_POINTS, (i) =>
+        step(from(inSlash64('2001:db8:1:2', i), '/view/v6/a'), {
+          status: 200,
+          headers: { ratelimit: `"v6";r=${V6_POINTS - 1 - i};t=600` },
+        }),
+      ),
+      request: from(inSlash64('2001:db8:1:2', V6_POINTS), '/view/v6/a'),
+      expect: {
+        status: 429,
+        problem: 'GH_RATE_LIMITED',
+        headers: { 'retry-after': '600', ratelimit: '"v6";r=0;t=600' },
+      },
+    },
+    {
+      name: 'an address in the neighbouring /64 has its own bucket',
+      before: times(V6_POINTS + 1, (i) => from(inSlash64('2001:db8:1:4', i), '/view/v6/b')),
+      request: from('2001:db8:1:5::1', '/view/v6/b'),
+      expect: {
+        status: 200,
+        headers: { ratelimit: `"v6";r=${V6_POINTS - 1};t=600`, 'retry-after': null },
+      },
+    },
+  ],
 };
 
 const KEY_A = 'Tenant-Key-A';
