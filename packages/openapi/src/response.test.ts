@@ -250,7 +250,9 @@ describe('watchResponse', () => {
     expect(samples[0]!.body?.toString()).toBe('{"a":1}');
     const big = await serve(
       (res) => watchResponse(res, 4, (s) => samples.push(s)),
-      (res) => res.end('0123456789'),
+      (res) => {
+        res.end('0123456789');
+      },
     );
     expect(big.body).toBe('0123456789');
     expect(samples[1]!.body).toBeUndefined();

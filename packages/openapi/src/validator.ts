@@ -7,6 +7,7 @@ import {
   ConfigError,
   DEFAULT_PATH_POLICY,
   type Exchange,
+  isGatehouseError,
   MethodNotAllowed,
   type Middleware,
   type PathPolicy,
@@ -370,7 +371,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
       }
       this.#stats.requests.validated++;
       return undefined;
-    });
+    }, bodyFailed);
   }
 
   async #parseBody(
@@ -645,6 +646,17 @@ function invalid(issues: readonly ValidationIssue[]) {
       ? 'The request does not match the API description'
       : `${where}: ${first.detail}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`;
   return new RequestInvalid(detail, { extensions: { errors: issues } });
+}
+
+/**
+ * The body could not be read: the client went away or broke the framing (Node's parser aborts the
+ * request). Not the server's fault, so a 400 rather than a reported 500; the socket is usually gone.
+ */
+function bodyFailed(error: unknown): never {
+  if (isGatehouseError(error)) throw error;
+  throw new BodyMalformed('The body could not be read (the connection broke while it was sent)', {
+    cause: error,
+  });
 }
 
 function tooLarge(max: number) {
