@@ -327,7 +327,9 @@ describe('route tables that are wrong fail at start-up with every problem and a 
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^routes\[0\]\.path: must start with '\/' — did you mean '\/orders'\?/),
-        expect.stringMatching(/^routes\[1\]\.service: unknown service "ordres"; did you mean 'orders'\?; known: orders/),
+        expect.stringMatching(
+          /^routes\[1\]\.service: unknown service "ordres"; did you mean 'orders'\?; known: orders/,
+        ),
         expect.stringMatching(/^routes\[2\]\.weight: must be a percentage/),
         expect.stringMatching(/^routes\[2\]\.sticky: /),
         expect.stringMatching(/^routes\[3\]\.service: is required in 'remote' mode/),
@@ -369,25 +371,47 @@ describe.each(FRAMEWORKS)('hot reload from a file on %s', (framework: Framework)
 
   const side = async () => (await get(app, '/orders/1')).json.side as string;
 
+  /**
+   * Replaces the table file in one step, as editors and config tools save (written beside it, renamed
+   * over it), and resolves with what the controller did about it: a reading of a half-written file is
+   * impossible, so each change gives exactly one 'reload' or one 'reject'.
+   */
+  const replace = async (text: string): Promise<'reload' | 'reject'> => {
+    const outcome = new Promise<'reload' | 'reject'>((resolve) => {
+      const done = (what: 'reload' | 'reject') => () => {
+        app.routes.off('reload', reloaded);
+        app.routes.off('reject', rejected);
+        resolve(what);
+      };
+      const reloaded = done('reload');
+      const rejected = done('reject');
+      app.routes.on('reload', reloaded);
+      app.routes.on('reject', rejected);
+    });
+    await writeFile(`${file}.tmp`, text);
+    await rename(`${file}.tmp`, file);
+    return outcome;
+  };
+
   it('applies a changed file, keeps the old table on an invalid one, and reports the rejection', async () => {
     expect(await side()).toBe('local');
-    // An editor's save: write elsewhere, rename over.
-    await writeFile(
-      `${file}.tmp`,
-      'routes:\n  - name: orders\n    path: /orders/*\n    service: orders\n    mode: remote\n',
-    );
-    await rename(`${file}.tmp`, file);
-    await waitFor(async () => (await side()) === 'remote');
+    expect(
+      await replace(
+        'routes:\n  - name: orders\n    path: /orders/*\n    service: orders\n    mode: remote\n',
+      ),
+    ).toBe('reload');
+    expect(await side()).toBe('remote');
     expect(app.routes.describe()).toMatchObject({
       origin: expect.stringContaining('routes.yaml'),
       revision: 2,
     });
 
-    await writeFile(
-      file,
-      'routes:\n  - name: orders\n    path: /orders/*\n    service: nowhere\n    mode: local\n',
-    );
-    await waitFor(() => rejections.length === 1);
+    expect(
+      await replace(
+        'routes:\n  - name: orders\n    path: /orders/*\n    service: nowhere\n    mode: local\n',
+      ),
+    ).toBe('reject');
+    expect(rejections).toHaveLength(1);
     expect(rejections[0]!.problems[0]).toMatchObject({
       path: 'routes[0].service',
       message: expect.stringContaining('unknown service "nowhere"'),
@@ -395,17 +419,18 @@ describe.each(FRAMEWORKS)('hot reload from a file on %s', (framework: Framework)
     expect(await side()).toBe('remote');
     expect(app.routes.describe().rejection).toMatchObject({ origin: expect.stringContaining('routes.yaml') });
 
-    await writeFile(file, 'routes: [ {name: orders, path: /orders/*, mode: local\n');
-    await waitFor(() => rejections.length === 2);
+    expect(await replace('routes: [ {name: orders, path: /orders/*, mode: local\n')).toBe('reject');
+    expect(rejections).toHaveLength(2);
+    expect(rejections[1]!.problems[0]?.message).toMatch(/routes\.yaml:\d+:\d+: syntax error/);
     expect(await side()).toBe('remote');
     expect(app.reported.some((r) => r.phase === 'routes.reload')).toBe(true);
 
-    await writeFile(
-      file,
-      'routes:\n  - name: orders\n    path: /orders/*\n    service: orders\n    mode: local\n',
-    );
-    await waitFor(async () => (await side()) === 'local');
+    expect(
+      await replace('routes:\n  - name: orders\n    path: /orders/*\n    service: orders\n    mode: local\n'),
+    ).toBe('reload');
+    expect(await side()).toBe('local');
     expect(app.routes.describe().rejection).toBeUndefined();
+    expect(rejections).toHaveLength(2);
   });
 });
 

@@ -28,6 +28,30 @@ function recorder() {
   };
 }
 
+/**
+ * Replaces a file in one step (written beside it, renamed over it), as editors and config tools save:
+ * a reader sees the old text or the new one, never an empty or half-written file.
+ */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.next`, text);
+  await rename(`${path}.next`, path);
+}
+
+/**
+ * Rewrites a file in place (same inode) with one positional write and no truncation first, so a
+ * reader never sees it empty; `text` must be at least as long as what it replaces.
+ */
+async function rewriteInPlace(path: string, text: string): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    const { size } = await file.stat();
+    if (Buffer.byteLength(text) < size) throw new Error('rewriteInPlace: the new text must not be shorter');
+    await file.write(text, 0);
+  } finally {
+    await file.close();
+  }
+}
+
 /** Waits `ms`: only where the property under test is that nothing happens meanwhile. */
 const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -185,7 +209,7 @@ describe('fileSource', () => {
     await writeFile(path, yamlTable('local'));
     const told = recorder();
     await track(fileSource(path, FAST)).start(told.handlers);
-    await writeFile(path, yamlTable('shadow'));
+    await rewriteInPlace(path, yamlTable('shadow'));
     await waitFor('the in-place write', () => told.docs.length === 1);
     expect(told.docs[0]).toEqual({ value: tableValue('shadow'), origin: path, revision: 2 });
     // As editors and `kubectl cp` save: a new file renamed over the old one (a new inode).
@@ -237,8 +261,8 @@ describe('fileSource', () => {
       [1, 'shadow'],
       [2, 'remote'],
     ] as const) {
-      await writeFile(join(elsewhere, 'routes.yaml'), yamlTable(mode));
-      await writeFile(direct, yamlTable(mode));
+      await replaceFile(join(elsewhere, 'routes.yaml'), yamlTable(mode));
+      await replaceFile(direct, yamlTable(mode));
       await waitFor('the polled change', () => polled.docs.length === round);
       await waitFor('the watched change', () => watched.docs.length === round);
       expect(latest(polled.docs)).toBe(mode);
@@ -251,11 +275,11 @@ describe('fileSource', () => {
     await writeFile(path, yamlTable('local'));
     const told = recorder();
     await track(fileSource(path, FAST)).start(told.handlers);
-    await writeFile(path, yamlTable('local'));
+    await rewriteInPlace(path, yamlTable('local'));
     // Several polls and a debounce: time enough to have read the rewrite.
     await quiet(250);
     expect(told.docs).toEqual([]);
-    await writeFile(path, yamlTable('shadow'));
+    await replaceFile(path, yamlTable('shadow'));
     await waitFor('the real change', () => told.docs.length === 1);
     expect(told.docs[0]).toMatchObject({ value: tableValue('shadow'), revision: 2 });
   });
@@ -283,12 +307,12 @@ describe('fileSource', () => {
     await writeFile(path, yamlTable('local'));
     const told = recorder();
     await track(fileSource(path, FAST)).start(told.handlers);
-    await writeFile(path, 'routes:\n  - path: /a\n  mode: local\n');
+    await replaceFile(path, 'routes:\n  - path: /a\n  mode: local\n');
     await waitFor('the error', () => told.errors.length === 1);
     expect(told.errors[0]).toBeInstanceOf(SourceError);
     expect(told.errors[0]).toMatchObject({ origin: path, line: 3, column: 1 });
     expect(told.errors[0]?.message).toMatch(/:3:1: syntax error: /);
-    await writeFile(path, yamlTable('shadow'));
+    await replaceFile(path, yamlTable('shadow'));
     await waitFor('the fixed table', () => told.docs.length === 1);
     expect(told.docs[0]).toMatchObject({ value: tableValue('shadow'), revision: 2 });
     expect(told.errors).toHaveLength(1);
@@ -303,7 +327,7 @@ describe('fileSource', () => {
     await waitFor('the error', () => told.errors.length === 1);
     expect(told.errors[0]?.message).toBe(`${path}: cannot read: the file does not exist`);
     // The same table as before the deletion: delivered, so the controller knows the file is back.
-    await writeFile(path, yamlTable('local'));
+    await replaceFile(path, yamlTable('local'));
     await waitFor('the recreated file', () => told.docs.length === 1);
     expect(told.docs[0]).toMatchObject({ value: tableValue('local'), revision: 2 });
     expect(told.errors).toHaveLength(1);
