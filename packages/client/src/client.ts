@@ -6,6 +6,7 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import { type Exchange, isGatehouseError } from '@gatehousejs/core';
 import { type Endpoint, type Resolver, sameEndpoint, staticResolver } from '@gatehousejs/discovery';
+import { type ApiVersion, parseVersion, parseVersionRange, type VersionRange } from '@gatehousejs/versioning';
 import {
   type Attributes,
   context,
@@ -184,7 +185,16 @@ export interface CallOptions {
   idempotent?: boolean;
   /** The key for `'ring-hash'` balancing (a user id, a cart id). */
   hashKey?: string;
+  /**
+   * The API version the call asks for (`'2'`): only endpoints whose discovery metadata lists it under
+   * `api-versions` (`'1, 2'`, `'2+'`) take it, or, when none does, endpoints that list no versions.
+   * `false`: any endpoint. @default the version of `exchange` (set by `gw.version()`), if any
+   */
+  apiVersion?: string | false;
 }
+
+/** The discovery metadata key an endpoint lists its API versions under: `'1, 2'`, `'2+'`. */
+export const API_VERSIONS_METADATA = 'api-versions';
 
 /** The answer: undici's response, plus where it came from. Consume or dump the body. */
 export interface CallResponse {
@@ -532,12 +542,63 @@ export function createClient(options: ClientOptions): Client {
   for (const file of watched)
     watchFile(file, { interval: options.tls?.watchIntervalMs ?? 1_000, persistent: false }, onFileChange);
 
-  const pick = (tried: ReadonlySet<EndpointState>, key: string | undefined): EndpointState | undefined => {
+  // The API versions each endpoint declares (metadata `api-versions`), parsed once per endpoint object;
+  // null when it declares none. The endpoints serving a version, per eligible list and version.
+  const declared = new WeakMap<Endpoint, readonly VersionRange[] | null>();
+  const declaredBy = (endpoint: Endpoint): readonly VersionRange[] | null => {
+    let ranges = declared.get(endpoint);
+    if (ranges === undefined) {
+      const text = endpoint.metadata?.[API_VERSIONS_METADATA];
+      ranges =
+        text === undefined
+          ? null
+          : text.split(',').flatMap((part) => {
+              const range = parseVersionRange(part);
+              return range === undefined ? [] : [range];
+            });
+      declared.set(endpoint, ranges);
+    }
+    return ranges;
+  };
+  let servingCache: { of: readonly EndpointState[]; byVersion: Map<string, EndpointState[]> } | undefined;
+  const serving = (candidates: readonly EndpointState[], wanted: ApiVersion): EndpointState[] => {
+    if (servingCache?.of !== candidates) servingCache = { of: candidates, byVersion: new Map() };
+    const id = `${wanted.kind}:${wanted.key}`;
+    let list = servingCache.byVersion.get(id);
+    if (list === undefined) {
+      const declaring: EndpointState[] = [];
+      const agnostic: EndpointState[] = [];
+      for (const c of candidates) {
+        const ranges = declaredBy(c.endpoint);
+        if (ranges === null) agnostic.push(c);
+        else if (ranges.some((range) => range.includes(wanted))) declaring.push(c);
+      }
+      list = declaring.length > 0 ? declaring : agnostic;
+      servingCache.byVersion.set(id, list);
+    }
+    return list;
+  };
+  /** The version a call asks for: its own `apiVersion`, else its exchange's. */
+  const versionAsked = (call: CallOptions): ApiVersion | undefined => {
+    if (call.apiVersion === false) return undefined;
+    if (call.apiVersion !== undefined) return parseVersion(call.apiVersion);
+    return call.exchange?.stateIfSet?.apiVersion?.version;
+  };
+
+  const pick = (
+    tried: ReadonlySet<EndpointState>,
+    key: string | undefined,
+    wanted?: ApiVersion,
+  ): EndpointState | undefined => {
     const now = performance.now();
     if (eligibleCache === undefined || eligibleCache.version !== version || eligibleCache.until < now) {
       eligibleCache = { version, until: now + 100, result: eligible(all, now, options.zone) };
     }
-    const { candidates, panic } = eligibleCache.result;
+    const { panic } = eligibleCache.result;
+    const candidates =
+      wanted === undefined
+        ? eligibleCache.result.candidates
+        : serving(eligibleCache.result.candidates, wanted);
     if (panic) counts.panics++;
     if (candidates.length === 0) return undefined;
     const fresh = tried.size === 0 ? candidates : candidates.filter((c) => !tried.has(c));
@@ -703,7 +764,7 @@ export function createClient(options: ClientOptions): Client {
     budget?.request();
     hedgeBudget?.request();
     if (options.hedge !== undefined) return retrying(call, deadlineAt, cancel, undefined);
-    const state = pick(NONE_TRIED, call.hashKey);
+    const state = pick(NONE_TRIED, call.hashKey, versionAsked(call));
     if (state === undefined) return retrying(call, deadlineAt, cancel, undefined);
     return attempt(state, call, deadlineAt, cancel).then((outcome) =>
       'response' in outcome && !retry.statuses.has(outcome.response.statusCode)
@@ -731,9 +792,13 @@ export function createClient(options: ClientOptions): Client {
     let last: Failure | undefined;
     let made = 0;
     for (let n = 1; ; n++) {
-      const state = n === 1 && first !== undefined ? first.state : pick(tried, call.hashKey);
+      const wanted = versionAsked(call);
+      const state = n === 1 && first !== undefined ? first.state : pick(tried, call.hashKey, wanted);
       if (state === undefined) {
-        throw new UpstreamUnavailable(`No endpoint of '${name}' is available`, { cause: last?.error });
+        const which = wanted === undefined ? '' : ` for API version ${wanted.text}`;
+        throw new UpstreamUnavailable(`No endpoint of '${name}' is available${which}`, {
+          cause: last?.error,
+        });
       }
       tried.add(state);
       let outcome: Outcome;
@@ -861,7 +926,7 @@ export function createClient(options: ClientOptions): Client {
         // A hedge is capped by maxPercent and, being extra load, spends the retry budget too.
         if (settled || hedgeBudget === undefined || !hedgeBudget.tryRetry()) return;
         if (budget !== undefined && !budget.tryRetry()) return;
-        const second = pick(tried, call.hashKey);
+        const second = pick(tried, call.hashKey, versionAsked(call));
         if (second === undefined || tried.has(second)) return;
         tried.add(second);
         counts.hedges++;

@@ -10,6 +10,7 @@ export {
 } from './balancer.js';
 export { RetryBudget, type RetryBudgetOptions } from './budget.js';
 export {
+  API_VERSIONS_METADATA,
   type CallOptions,
   type CallResponse,
   type Client,

@@ -551,6 +551,10 @@ export class Routes extends EventEmitter implements Middleware {
         const query = exchange.query;
         if (!route.query.every(([n, v]) => matches(query.get(n) ?? undefined, v))) continue;
       }
+      if (route.version !== undefined) {
+        const requested = exchange.stateIfSet?.apiVersion;
+        if (requested === undefined || !route.version(requested.version)) continue;
+      }
       return state;
     }
     return undefined;

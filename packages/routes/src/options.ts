@@ -14,6 +14,7 @@ import {
   objectOption,
   pathPatternOption,
 } from '@gatehousejs/core';
+import { parseVersionRange } from '@gatehousejs/versioning';
 import { z } from 'zod';
 import type { OverrideOptions, RoutesOptions } from './controller.js';
 import type { DiffOptions } from './diff.js';
@@ -231,6 +232,13 @@ export const gateSpecSchema = z.strictObject(
   { error: notAnObject('must be an object') },
 );
 
+/** An API version (`'2'`, `2`, `'2026-01-15'`) or a baseline (`'2+'`), as `@gatehousejs/versioning` reads them. */
+const versionRange = z
+  .union([z.string(), z.number()])
+  .refine((value) => parseVersionRange(value) !== undefined, {
+    error: "expected a version ('2', '1.2', '2026-01-15') or a baseline ('2+')",
+  });
+
 /** One route of the table, as users write it in code, YAML, JSON or etcd. */
 export const routeSpecSchema = z.strictObject(
   {
@@ -260,6 +268,18 @@ export const routeSpecSchema = z.strictObject(
       .optional(),
     headers: matchMap(headerName).optional(),
     query: matchMap(z.string()).optional(),
+    version: z
+      .union(
+        [
+          versionRange,
+          z
+            .array(versionRange)
+            .min(1, { error: 'must list at least one version (leave it out for every request)' })
+            .readonly(),
+        ],
+        { error: "must be a version ('2'), a baseline ('2+') or a list of them" },
+      )
+      .optional(),
     service: z.string().min(1).optional(),
     mode: z.enum(MODE_NAMES).optional(),
     weight: z

@@ -11,6 +11,7 @@ import {
   parseOptions,
   unknownKeys,
 } from '@gatehousejs/core';
+import { type ApiVersion, parseVersionRange } from '@gatehousejs/versioning';
 import { z } from 'zod';
 import type { DiffOptions } from './diff.js';
 import { type HostPattern, parseHostPattern, routeSpecSchema } from './options.js';
@@ -59,6 +60,13 @@ export interface RouteSpec {
   headers?: Readonly<Record<string, string | true>>;
   /** Query parameters that must be present (`true`) or equal a value. */
   query?: Readonly<Record<string, string | true>>;
+  /**
+   * API versions the route serves, as `gw.version()` read them (mount it before `gw.routes()`): a
+   * version (`'2'`), a baseline (`'2+'`: that version and later), or a list of them. A request
+   * without a version matches no route that has one, so `/orders` version 1 can stay local while
+   * version 2 goes to the new service. @default every request, versioned or not
+   */
+  version?: string | number | ReadonlyArray<string | number>;
   /** The service (from the gateway's `services`, or a client given in code) the route moves to. */
   service?: string;
   /** @default `'remote'` with a service, `'local'` without */
@@ -168,6 +176,8 @@ export interface CompiledRoute {
   readonly hosts: readonly HostPattern[] | undefined;
   readonly headers: readonly [string, string | true][];
   readonly query: readonly [string, string | true][];
+  /** Whether a request's API version is one the route serves; undefined when the route has no `version`. */
+  readonly version: ((version: ApiVersion) => boolean) | undefined;
   readonly rewrite: { from: string; to: string; fromMatch: (path: string) => boolean } | undefined;
   readonly requestSet: readonly [string, string][];
   readonly requestRemove: ReadonlySet<string>;
@@ -329,6 +339,13 @@ function contextProblems(
   return found;
 }
 
+/** The ranges of a route's `version` (checked by the schema) as one test. */
+function versionMatcher(given: RouteSpec['version']): CompiledRoute['version'] {
+  if (given === undefined) return undefined;
+  const ranges = (Array.isArray(given) ? given : [given]).map((text) => parseVersionRange(text)!);
+  return (version) => ranges.some((range) => range.includes(version));
+}
+
 /** Compiles one route the schema and the context checks accepted. */
 function compileRoute(spec: RouteSpec, index: number, context: TableContext): CompiledRoute {
   const service = spec.service;
@@ -380,6 +397,7 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
       wanted,
     ]),
     query: Object.entries(spec.query ?? {}),
+    version: versionMatcher(spec.version),
     rewrite,
     requestSet: request.set,
     requestRemove: request.remove,
