@@ -24,6 +24,7 @@ import {
   userIdOf,
 } from '@gatehousejs/example-realworld-core';
 import type { ExpressGateway } from '@gatehousejs/express';
+import type { OpenApiOptions } from '@gatehousejs/openapi';
 import type { RateLimitOptions } from '@gatehousejs/rate-limit';
 import type { Routes, RoutesOptions } from '@gatehousejs/routes';
 import type { AccessLogOptions } from '@gatehousejs/tracing';
@@ -41,6 +42,8 @@ export interface GatehouseSetup {
   accessLog?: AccessLogOptions;
   /** Rate limits. Default: {@link defaultRateLimits}. */
   rateLimit?: RateLimitOptions;
+  /** OpenAPI validation (requests, responses, the services' contract). Default: off. */
+  openapi?: OpenApiOptions;
 }
 
 /**
@@ -144,6 +147,7 @@ export function mountGatehouse(
   // Health and readiness stay open; metrics, /routes and /migration need the admin key's role.
   app.use(express4(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } })));
   app.use(express4(gw.rateLimit(setup.rateLimit ?? defaultRateLimits())));
+  if (setup.openapi !== undefined) app.use(express4(gw.validate(setup.openapi)));
   const routes = gw.router(setup.routes);
   app.use(express4(gw.use(routes)));
   return routes;

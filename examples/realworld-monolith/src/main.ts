@@ -2,7 +2,7 @@
 // (PostgreSQL) or, without it, to an embedded PostgreSQL (PGlite) in memory. `--plain` starts the
 // monolith alone, without Gatehouse.
 import { createPrivateKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey } from '@gatehousejs/auth';
@@ -13,6 +13,8 @@ import { createMonolith } from './monolith.js';
 import { startStack } from './stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The RealWorld fixtures (Postman collection, OpenAPI document) beside the repository. */
+const fixtures = join(here, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
 const env = process.env;
 const plain = process.argv.includes('--plain');
 
@@ -43,6 +45,12 @@ if (plain) {
   const adminKey = env.ADMIN_API_KEY ?? `gh_admin_${randomBytes(12).toString('hex')}`;
   const config = await loadConfigFile(join(here, '..', 'gatehouse.yaml'));
   const routes = { file: join(here, '..', 'routes.yaml'), watch: { intervalMs: 500 } };
+  // The RealWorld OpenAPI document: requests validated, responses and the services' answers checked.
+  const openapiFile = env.OPENAPI_FILE ?? join(fixtures, 'openapi.yml');
+  const openapi = existsSync(openapiFile)
+    ? { document: openapiFile, basePath: '/api', responses: { mode: 'report' as const } }
+    : undefined;
+  if (openapi === undefined) console.warn(`No OpenAPI document at ${openapiFile}: validation is off.`);
   let urls: { monolith: string; articles: string; profiles: string };
   if (env.IDENTITY_PRIVATE_KEY_FILE) {
     // The services run elsewhere (their own `npm start`), at the addresses gatehouse.yaml names.
@@ -54,6 +62,7 @@ if (plain) {
         routes,
         identityKey: createPrivateKey(readFileSync(env.IDENTITY_PRIVATE_KEY_FILE)),
         adminKeyHash: hashApiKey(adminKey),
+        ...(openapi ? { openapi } : {}),
       },
     });
     const service = (name: string) => {
@@ -73,6 +82,7 @@ if (plain) {
       config,
       routes,
       adminKeyHash: hashApiKey(adminKey),
+      ...(openapi ? { openapi } : {}),
       ports: { monolith: port, articles: port + 1, profiles: port + 2 },
     });
     urls = stack.urls;
@@ -102,7 +112,6 @@ Ctrl-C drains in-flight requests and stops.
 }
 
 function newman(url: string): string {
-  const fixtures = join(here, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
   return `  npx newman run ${fixtures}/Conduit.postman_collection.json \\
     --global-var APIURL=${url}/api --global-var USERNAME=u$(date +%s) \\
     --global-var EMAIL=u$(date +%s)@example.test --global-var PASSWORD=password

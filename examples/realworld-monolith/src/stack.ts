@@ -4,6 +4,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { GatewayConfig, ResolvedConfig } from '@gatehousejs/core';
 import type { Database } from '@gatehousejs/example-realworld-core';
 import { createService, SERVICE_GROUPS, type Service } from '@gatehousejs/example-realworld-services';
+import type { OpenApiOptions } from '@gatehousejs/openapi';
 import type { RateLimitOptions } from '@gatehousejs/rate-limit';
 import type { RoutesOptions } from '@gatehousejs/routes';
 import type { AccessLogOptions } from '@gatehousejs/tracing';
@@ -21,6 +22,8 @@ export interface StackOptions {
   host?: string;
   accessLog?: { monolith?: AccessLogOptions; services?: AccessLogOptions };
   rateLimit?: RateLimitOptions;
+  /** OpenAPI validation in the gateway. Default: off. */
+  openapi?: OpenApiOptions;
   onError?: (error: unknown) => void;
   /** The Ed25519 pair that signs (gateway) and verifies (services) the forwarded identity. Default: a new one. */
   identity?: { publicKey: KeyObject; privateKey: KeyObject };
@@ -60,6 +63,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       adminKeyHash: options.adminKeyHash,
       ...(options.accessLog?.monolith ? { accessLog: options.accessLog.monolith } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.openapi ? { openapi: options.openapi } : {}),
     },
     ...(options.onError ? { onError: options.onError } : {}),
   });

@@ -177,6 +177,32 @@ if (typeof showcase === 'string') {
       expect((await fetch(`${api}/tags`)).status).toBe(200);
     });
 
+    test('requests that break openapi.yml are refused at the edge, the same in local and remote mode', async () => {
+      const answers = [];
+      const before = sc.logs.services.length;
+      for (const mode of ['local', 'remote'] as const) {
+        setGroupsMode(sc.stack, mode);
+        for (const path of ['/articles?limit=0', '/articles?offset=-1', '/articles?colour=red']) {
+          const res = await fetch(`${api}${path}`);
+          const body = (await res.json()) as { code: string };
+          answers.push([mode, path, res.status, res.headers.get('content-type'), body.code]);
+        }
+      }
+      setGroupsMode(sc.stack, 'local');
+      expect(answers.map(([, ...rest]) => rest)).toEqual(
+        [1, 2].flatMap(() =>
+          ['/articles?limit=0', '/articles?offset=-1', '/articles?colour=red'].map((path) => [
+            path,
+            400,
+            'application/problem+json',
+            expect.stringMatching(/^GH_OPENAPI_/),
+          ]),
+        ),
+      );
+      // Refused before routing: the services never saw them, in either mode.
+      expect(sc.logs.services.length).toBe(before);
+    });
+
     test('the admin endpoints: health and readiness open, the rest only with the admin key', async () => {
       const admin = `${sc.stack.urls.monolith}/_gatehouse`;
       expect((await fetch(`${admin}/health`)).status).toBe(200);

@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import newman, { type NewmanRunSummary } from 'newman';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresMissing } from './postgres.js';
-import { type LogLine, type Showcase, setGroupsMode, startShowcase } from './support.js';
-
-const COLLECTION = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
+import { FIXTURES, type LogLine, type Showcase, setGroupsMode, startShowcase } from './support.js';
 
 interface StageResult {
   stage: string;
@@ -22,6 +20,9 @@ interface StageResult {
   /** Requests the migration controller counted per side during the stage. */
   local: number;
   remote: number;
+  /** Service answers the OpenAPI contract guard judged, and how many broke the contract. */
+  contractChecked: number;
+  contractViolations: number;
   p50Ms: number;
   p99Ms: number;
   wallMs: number;
@@ -31,7 +32,7 @@ function runNewman(apiUrl: string, user: string): Promise<NewmanRunSummary> {
   return new Promise((resolve, reject) => {
     newman.run(
       {
-        collection: join(COLLECTION, 'Conduit.postman_collection.json'),
+        collection: join(FIXTURES, 'Conduit.postman_collection.json'),
         globalVar: [
           { key: 'APIURL', value: apiUrl },
           { key: 'USERNAME', value: user },
@@ -68,10 +69,12 @@ if (typeof showcase === 'string') {
     });
 
     const sides = () => {
-      const totals = { local: 0, remote: 0 };
+      const totals = { local: 0, remote: 0, checked: 0, violations: 0 };
       for (const route of sc.stack.monolith.routes!.migration()) {
         totals.local += route.local.total;
         totals.remote += route.remote.total;
+        totals.checked += route.contract.checked;
+        totals.violations += route.contract.violations;
       }
       return totals;
     };
@@ -98,6 +101,8 @@ if (typeof showcase === 'string') {
         servedByServices: sc.logs.services.length - servedBefore,
         local: sides().local - sidesBefore.local,
         remote: sides().remote - sidesBefore.remote,
+        contractChecked: sides().checked - sidesBefore.checked,
+        contractViolations: sides().violations - sidesBefore.violations,
         p50Ms: percentile(times, 50),
         p99Ms: percentile(times, 99),
         wallMs,
@@ -145,6 +150,11 @@ if (typeof showcase === 'string') {
         // monolith; the other 26 requests were answered by the services.
         expect([result.local, result.remote]).toEqual([0, 26]);
         expect(result.servedByServices).toBe(26);
+        // The services' answers were checked against openapi.yml and none broke it. 24 of 26: the
+        // two 204s (deleting a comment, an article) are never handed to the contract guard (routes
+        // skips bodiless answers; a gap reported with this showcase).
+        expect(result.contractChecked).toBe(24);
+        expect(result.contractViolations).toBe(0);
         const migration = sc.stack.monolith.routes!.migration();
         expect(migration.map((r) => [r.name, r.mode])).toEqual([
           ['articles', 'remote'],
@@ -177,6 +187,7 @@ function printTable(results: StageResult[]): void {
     'local',
     'remote',
     'by services',
+    'contract',
     'p50 ms',
     'p99 ms',
     'wall ms',
@@ -190,6 +201,7 @@ function printTable(results: StageResult[]): void {
     String(r.local),
     String(r.remote),
     String(r.servedByServices),
+    r.contractChecked === 0 ? '-' : `${r.contractViolations}/${r.contractChecked}`,
     String(r.p50Ms),
     String(r.p99Ms),
     r.wallMs.toFixed(0),

@@ -1,12 +1,16 @@
 // The showcase as the tests run it: a fresh database, the plain monolith, and the stack (the monolith
 // with Gatehouse, and the two Koa services), all on free loopback ports, with access logs captured.
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { hashApiKey } from '@gatehousejs/auth';
 import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
 import { createMonolith, type Monolith, type Stack, startStack } from '../src/index.js';
 import { freshDatabase } from './postgres.js';
 
 export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
+
+/** The RealWorld fixtures (the Postman collection and the OpenAPI document), beside the repository. */
+export const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
 
 /** The route groups of the migration table, as `routes.yaml` has them. */
 export const GROUP_ROUTES = ['articles', 'profiles', 'tags'] as const;
@@ -36,7 +40,15 @@ const capture = (lines: LogLine[]) => ({
   },
 });
 
-export async function startShowcase(label: string): Promise<Showcase | string> {
+export interface ShowcaseOptions {
+  /** OpenAPI validation at the edge. Default true. */
+  openapi?: boolean;
+}
+
+export async function startShowcase(
+  label: string,
+  options: ShowcaseOptions = {},
+): Promise<Showcase | string> {
   const database = await freshDatabase(label);
   if (typeof database === 'string') return database;
   const db = await openDatabase({ url: database.url, poolSize: 8 });
@@ -64,6 +76,17 @@ export async function startShowcase(label: string): Promise<Showcase | string> {
     adminKeyHash: hashApiKey(ADMIN_KEY),
     identity,
     accessLog: { monolith: capture(logs.monolith), services: capture(logs.services) },
+    // Requests checked against the RealWorld OpenAPI document, responses reported, and the services'
+    // answers checked as the contract guard (counted per route in /migration).
+    ...(options.openapi === false
+      ? {}
+      : {
+          openapi: {
+            document: join(FIXTURES, 'openapi.yml'),
+            basePath: '/api',
+            responses: { mode: 'report' as const },
+          },
+        }),
     onError,
   });
   return {
