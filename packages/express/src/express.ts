@@ -75,16 +75,22 @@ export function toExpress(
       // request enters it) goes to next(err), to the app's error handlers, exactly once. Once the
       // rest of the chain runs, a second next() would run it twice: the error is only reported.
       let continued = false;
-      const onward = () => {
+      const fail = (error: unknown): void => {
+        if (!continued) next(error);
+        else gateway.report(error, exchange, `${mw.name}.onRequest`);
+      };
+      const onward = (): void => {
         continued = true;
         next();
       };
-      step
-        .then((value) => (value === undefined ? exchange.proceed(onward) : write(res, value)))
-        .then(undefined, (error: unknown) => {
-          if (!continued) next(error);
-          else gateway.report(error, exchange, `${mw.name}.onRequest`);
-        });
+      step.then((value) => {
+        try {
+          if (value === undefined) exchange.proceed(onward);
+          else write(res, value);
+        } catch (error) {
+          fail(error);
+        }
+      }, fail);
     } else {
       write(res, step);
     }
