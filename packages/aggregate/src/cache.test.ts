@@ -285,6 +285,10 @@ describe('memoryStore', () => {
       status: 200,
       headers: {},
       body: Buffer.alloc(size),
+      vary: [],
+      varyKey: '',
+      freshUntil: 0,
+      bornAt: 0,
     });
     await store.set('a', entry(10), 60_000);
     await store.set('b', entry(10), 60_000);

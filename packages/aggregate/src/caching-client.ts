@@ -34,33 +34,64 @@ function lowerHeaders(headers: CallOptions['headers']): Record<string, string> {
 
 /** Wraps `client` so that its GET calls (without a body) use `cache`; everything else goes straight through. */
 export function cachingClient(client: Client, cache: HttpCache, maxBodyBytes: number): Client {
-  const request = async (call: CallOptions): Promise<CallResponse> => {
+  const request = (call: CallOptions): Promise<CallResponse> => {
+    try {
+      const fast = fastPath(call);
+      if (fast !== undefined) return Promise.resolve(fast);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return slowPath(call);
+  };
+  /** A fresh hit from a synchronous store, answered without an async layer; else undefined. */
+  const fastPath = (call: CallOptions): CallResponse | undefined => {
+    if (call.method !== undefined && call.method !== 'GET' && call.method.toUpperCase() !== 'GET')
+      return undefined;
+    if (call.body !== undefined && call.body !== null) return undefined;
+    const headers =
+      call.headersOwned === true && call.headers !== undefined
+        ? (call.headers as Record<string, string>)
+        : lowerHeaders(call.headers);
+    if (headers.range !== undefined) return undefined;
+    const hit = cache.peek({
+      service: client.name,
+      method: 'GET',
+      path: call.path,
+      headers,
+      scope: scopeOf(principalId(call), headers),
+    });
+    return hit === undefined ? undefined : answered(hit);
+  };
+  const slowPath = async (call: CallOptions): Promise<CallResponse> => {
     const method = (call.method ?? 'GET').toUpperCase();
     if (method !== 'GET' || (call.body !== undefined && call.body !== null)) return client.request(call);
-    const headers = lowerHeaders(call.headers);
+    // A forwarder's own header object is already lower case with one value per name (headersOwned).
+    const headers =
+      call.headersOwned === true && call.headers !== undefined
+        ? (call.headers as Record<string, string>)
+        : lowerHeaders(call.headers);
     if (headers.range !== undefined) return client.request(call);
+    const cacheRequest = {
+      service: client.name,
+      method,
+      path: call.path,
+      headers,
+      scope: scopeOf(principalId(call), headers),
+      signal: call.signal,
+    };
     let overflow: BodyOverCap | undefined;
     let answer: CacheAnswer;
     try {
-      answer = await cache.fetch(
-        {
-          service: client.name,
-          method,
-          path: call.path,
-          headers,
-          scope: scopeOf(principalId(call), headers),
-          signal: call.signal,
-        },
-        (sendHeaders, signal) =>
-          client
-            .request({ ...call, headers: sendHeaders, headersOwned: false, signal, bindCancel: undefined })
-            .then((response) =>
-              readOrOverflow(response, maxBodyBytes, signal).then((body) => ({
-                status: response.statusCode,
-                headers: definedHeaders(response.headers),
-                body,
-              })),
-            ),
+      answer = await cache.fetch(cacheRequest, (sendHeaders, signal) =>
+        client
+          .request({ ...call, headers: sendHeaders, headersOwned: false, signal, bindCancel: undefined })
+          .then((response) =>
+            readOrOverflow(response, maxBodyBytes, signal).then((body) => ({
+              status: response.statusCode,
+              headers: definedHeaders(response.headers),
+              body,
+            })),
+          ),
       );
     } catch (error) {
       if (!(error instanceof BodyOverCap)) throw error;
@@ -75,11 +106,16 @@ export function cachingClient(client: Client, cache: HttpCache, maxBodyBytes: nu
         attempts: response.attempts,
       };
     }
+    return answered(answer);
+  };
+  const answered = (answer: CacheAnswer): CallResponse => {
     const body = bufferedBody(answer.body);
     (body as unknown as Record<symbol, Buffer>)[CACHED_BYTES] = answer.body;
+    const headers = answer.headers as Record<string, string | string[] | undefined>;
+    headers['cache-status'] = answer.cacheStatus;
     return {
       statusCode: answer.status,
-      headers: { ...answer.headers, 'cache-status': answer.cacheStatus },
+      headers,
       body: body as unknown as CallResponse['body'],
       endpoint: CACHE_ENDPOINT,
       attempts: answer.outcome === 'hit' || answer.outcome === 'stale' ? 0 : 1,

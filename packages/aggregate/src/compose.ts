@@ -324,9 +324,12 @@ export async function runComposition(
       settled.set(call.name, o);
       if (o.kind === 'failed' && o.error.required && firstRequiredFailure === undefined) {
         firstRequiredFailure = o.error;
-        // Nothing else can make this answer a success: cancel everything outstanding.
-        controller.abort(FAILED);
-        stop(FAILED);
+        // Nothing else can make this answer a success: cancel everything outstanding. A required
+        // call that timed out ends the composition as its deadline does (the same answer whichever
+        // of the timers, the call's, the client's or the composition's, fired first).
+        const why = o.error.code === AggregateTimeout.spec.code ? TIMEOUT : FAILED;
+        controller.abort(why);
+        stop(why);
       }
     });
   }
@@ -345,21 +348,30 @@ export async function runComposition(
   }
   if (why === TIMEOUT) {
     controller.abort(TIMEOUT);
-    const pending = composition.calls.filter((c) => !settled.has(c.name)).map((c) => c.name);
-    const entries: CallError[] = [
-      ...errors,
-      ...pending.map((name) => ({
-        call: name,
-        service: options.calls[name]!.service,
-        required: options.calls[name]!.policy === 'required',
-        code: AggregateTimeout.spec.code,
-        detail: `no answer within the composition's ${options.timeoutMs} ms`,
-      })),
-    ];
-    throw new AggregateTimeout(`'${options.name}' did not complete within ${options.timeoutMs} ms`, {
-      extensions: { errors: entries },
-      headers: { 'cache-control': 'no-store' },
+    // Every call not done is listed as timed out, in declaration order, like one that timed out itself.
+    const entries: CallError[] = Object.keys(options.calls).flatMap((name): CallError[] => {
+      const o = settled.get(name);
+      if (o?.kind === 'failed') return [o.error];
+      if (o !== undefined) return [];
+      const spec = options.calls[name]!;
+      return [
+        {
+          call: name,
+          service: spec.service,
+          required: spec.policy === 'required',
+          status: 504,
+          code: AggregateTimeout.spec.code,
+          detail: `no answer within ${configuredTimeout(spec, options)} ms`,
+        },
+      ];
     });
+    const late = entries.find((e) => e.required && e.code === AggregateTimeout.spec.code);
+    throw new AggregateTimeout(
+      late === undefined
+        ? `'${options.name}' did not complete within ${options.timeoutMs} ms`
+        : `Required call '${late.call}' failed: ${late.detail}`,
+      { extensions: { errors: entries }, headers: { 'cache-control': 'no-store' } },
+    );
   }
   if (firstRequiredFailure !== undefined) {
     const ErrorClass = errorClassFor(firstRequiredFailure);
@@ -400,6 +412,11 @@ export async function runComposition(
     }
   } else headers['cache-control'] = options.cacheControl;
   return { status: 200, headers, body: JSON.stringify(body ?? null) };
+}
+
+/** A call's deadline as configured (its own, or the composition's): what its timeout entry names. */
+function configuredTimeout(spec: ResolvedCall, options: ResolvedAggregateOptions): number {
+  return Math.min(spec.timeoutMs ?? options.timeoutMs, options.timeoutMs);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -615,7 +632,12 @@ async function send(
   const timer = setTimeout(
     () =>
       local.abort(
-        new CallFailure(AggregateTimeout.spec.code, 504, `no answer within ${timeoutMs} ms`, 'timeout'),
+        new CallFailure(
+          AggregateTimeout.spec.code,
+          504,
+          `no answer within ${configuredTimeout(spec, options)} ms`,
+          'timeout',
+        ),
       ),
     timeoutMs,
   );
@@ -666,7 +688,12 @@ async function send(
     if (error === TIMEOUT || error === GONE || error === FAILED) throw error;
     // The client's deadline and this call's are the same instant: one reason, whichever timer won.
     if (isGatehouseError(error) && error.code === 'GH_UPSTREAM_TIMEOUT') {
-      throw new CallFailure(AggregateTimeout.spec.code, 504, `no answer within ${timeoutMs} ms`, 'timeout');
+      throw new CallFailure(
+        AggregateTimeout.spec.code,
+        504,
+        `no answer within ${configuredTimeout(spec, options)} ms`,
+        'timeout',
+      );
     }
     if (isGatehouseError(error) && error.code === AggregateBodyTooLarge.spec.code) {
       throw new CallFailure(error.code, undefined, error.message);

@@ -10,8 +10,15 @@ import { LRUCache } from 'lru-cache';
 export interface CacheEntry {
   readonly policy: CachePolicy;
   readonly status: number;
+  /** The answer's end-to-end headers (hop-by-hop ones removed), without `Age`. */
   readonly headers: Readonly<Record<string, string | string[]>>;
   readonly body: Buffer;
+  /** The request header names the answer's `Vary` lists (lower case), and their values when stored. */
+  readonly vary: readonly string[];
+  readonly varyKey: string;
+  /** Epoch milliseconds until which the entry is fresh, and at which its age was zero. */
+  readonly freshUntil: number;
+  readonly bornAt: number;
 }
 
 /**
@@ -21,6 +28,8 @@ export interface CacheEntry {
 export interface CacheStore {
   /** `'memory'`, `'redis'`, or your own, for diagnostics. */
   readonly kind: string;
+  /** `get` answers synchronously (a fresh hit is then served without a promise). */
+  readonly sync?: boolean;
   get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
   /** Stores `entry` for `ttlMs` (the policy's time to live, stale windows included). */
   set(key: string, entry: CacheEntry, ttlMs: number): void | Promise<void>;
@@ -57,6 +66,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   });
   return {
     kind: 'memory',
+    sync: true,
     get: (key) => lru.get(key),
     set(key, entry, ttlMs) {
       lru.set(key, entry, { ttl: Math.max(1, ttlMs) });
@@ -96,6 +106,10 @@ interface Serialized {
   s: number;
   h: Record<string, string | string[]>;
   b: string;
+  v: string[];
+  k: string;
+  f: number;
+  a: number;
 }
 
 const GLOB = /[*?[\]\\]/g;
@@ -153,6 +167,10 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
         status: data.s,
         headers: data.h,
         body: Buffer.from(data.b, 'base64'),
+        vary: data.v,
+        varyKey: data.k,
+        freshUntil: data.f,
+        bornAt: data.a,
       };
     },
     async set(key, entry, ttlMs) {
@@ -161,6 +179,10 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
         s: entry.status,
         h: entry.headers as Record<string, string | string[]>,
         b: entry.body.toString('base64'),
+        v: [...entry.vary],
+        k: entry.varyKey,
+        f: entry.freshUntil,
+        a: entry.bornAt,
       };
       await within(
         client.set(prefix + key, JSON.stringify(data), 'PX', Math.max(1, Math.ceil(ttlMs))),

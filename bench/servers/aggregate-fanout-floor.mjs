@@ -1,0 +1,4 @@
+// fanout-floor: see lib/aggregate-apps.mjs.
+import { startAggregateBench } from '../lib/aggregate-apps.mjs';
+
+await startAggregateBench('fanout-floor');
