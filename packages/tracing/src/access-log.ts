@@ -258,8 +258,9 @@ function queryObject(
  *
  * Fields: `request_id`, `trace_id`, `span_id` (valid span contexts only), `method`, `path` (raw, no
  * query), `query` (see `queryParameters`), `route`, `status`, `completed`, `duration_ms`, `bytes_in`,
- * `bytes_out`, `client_ip`, `principal`, `upstream`, `error_code`, `headers`, `annotations`. An error's
- * message or stack is never logged; `error_code` names the problem. Absent values are omitted.
+ * `bytes_out`, `client_ip`, `principal`, `upstream`, `api_version` (from `gw.version()`), `error_code`,
+ * `headers`, `annotations`. An error's message or stack is never logged; `error_code` names the
+ * problem. Absent values are omitted.
  *
  * @example
  *   const log = accessLog({ destination: '/var/log/gateway/access.log', queryParameters: ['page'] });
@@ -306,6 +307,8 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
     if (principal !== undefined) entry.principal = redactedValue(ANNOTATIONS.principalId, principal);
     const upstream = annotations.get(ANNOTATIONS.upstream);
     if (upstream !== undefined) entry.upstream = redactedValue(ANNOTATIONS.upstream, upstream);
+    const apiVersion = annotations.get(ANNOTATIONS.apiVersion);
+    if (apiVersion !== undefined) entry.api_version = redactedValue(ANNOTATIONS.apiVersion, apiVersion);
     if (exchange.problemCode !== undefined) entry.error_code = exchange.problemCode;
     let logged: Record<string, string> | undefined;
     for (const name of headers) {
@@ -317,7 +320,8 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
     if (logged !== undefined) entry.headers = logged;
     let others: Record<string, Annotation> | undefined;
     for (const [key, value] of annotations) {
-      if (key === ANNOTATIONS.principalId || key === ANNOTATIONS.upstream) continue;
+      if (key === ANNOTATIONS.principalId || key === ANNOTATIONS.upstream || key === ANNOTATIONS.apiVersion)
+        continue;
       others ??= Object.create(null) as Record<string, Annotation>;
       others[key] = redactedValue(key, value);
     }
