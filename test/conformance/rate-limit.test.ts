@@ -328,8 +328,8 @@ describe('rate limit: start-up validation', () => {
       );
       for (const line of [
         "rateLimit.limts: unknown option; did you mean 'limits'?",
-        'rateLimit.tiers.free[0].points: must be a positive integer, got -5',
-        'rateLimit.tiers.free[1].duration: must be a whole number of seconds (≥ 1 s), got "-1s"',
+        'rateLimit.tiers.free[0].points: expected a number > 0, received the number -5',
+        "rateLimit.tiers.free[1].duration: expected a whole number of seconds (60) or of s, m, h or d ('30s', '15m', '1h', '1d'), received the string '-1s'",
         "rateLimit.defaultTier: unknown tier 'gold' in tiers; expected one of free, pro",
       ]) {
         expect(config.message, fw).toContain(line);

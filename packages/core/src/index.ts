@@ -98,6 +98,8 @@ export {
   type RequestResult,
 } from './middleware.js';
 export {
+  type CrossCheck,
+  type CrossCheckReport,
   functionOption,
   isCodeOnlyOption,
   nonEmptyString,
@@ -109,6 +111,7 @@ export {
   pathPatternProblem,
   positiveInt,
   unknownKeys,
+  withCrossCheck,
 } from './options.js';
 export { createPathMatcher, DEFAULT_PATH_POLICY, normalizePath, type PathPolicy } from './path.js';
 export {

@@ -10,6 +10,7 @@ import {
   pathPatternOption,
   pathPatternProblem,
   unknownKeys,
+  withCrossCheck,
 } from './options.js';
 
 const schema = z.strictObject({
@@ -193,5 +194,62 @@ describe('pathPatternOption', () => {
     for (const fine of ['/', '/*', '/orders', '/orders/*', '/orders/:id', '/a-b/c.d']) {
       expect(pathPatternProblem(fine), fine).toBeUndefined();
     }
+  });
+});
+
+describe('withCrossCheck', () => {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  const window = withCrossCheck(
+    z.strictObject({ points: z.int().positive(), duration: z.int().optional(), per: z.string().optional() }),
+    (w, report) => {
+      if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
+        report([], "give exactly one of 'duration' or 'per'");
+    },
+  );
+  const policy = withCrossCheck(
+    z.strictObject({
+      limits: z.array(window).optional(),
+      tiers: z.record(z.string(), z.array(window)).optional(),
+    }),
+    (p, report) => {
+      if (isObject(p) && p.limits !== undefined && p.tiers !== undefined)
+        report(['limits'], "give either 'limits' or 'tiers', not both");
+    },
+  );
+
+  it('runs checks across options even when a value elsewhere has the wrong type (zod alone would skip them)', () => {
+    expect(() =>
+      parseOptions(
+        policy,
+        { limits: [{ points: 1.5, duration: 1, per: 'day' }], tiers: { free: [{ points: 'x' }] } },
+        { name: 'p' },
+      ),
+    ).toThrow(
+      [
+        'Invalid Gatehouse configuration (5 problems):',
+        "  - p.limits: give either 'limits' or 'tiers', not both",
+        "  - p.limits[0]: give exactly one of 'duration' or 'per'",
+        '  - p.limits[0].points: expected an integer, received the number 1.5',
+        "  - p.tiers.free[0]: give exactly one of 'duration' or 'per'",
+        "  - p.tiers.free[0].points: expected an integer, received the string 'x'",
+      ].join('\n'),
+    );
+    // zod's own refinements stay silent once a value below them aborts (a fraction for an integer):
+    const issues =
+      policy.safeParse({ limits: [{ points: 1.5, duration: 1 }], tiers: {} }).error?.issues ?? [];
+    expect(issues.map((issue) => issue.message)).not.toContain("give either 'limits' or 'tiers', not both");
+  });
+
+  it('reports a problem once when zod runs the check too', () => {
+    let thrown: unknown;
+    try {
+      parseOptions(policy, { limits: [], tiers: {} }, { name: 'p' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as ConfigError).problems).toEqual([
+      { path: 'p.limits', message: "give either 'limits' or 'tiers', not both" },
+    ]);
+    expect(policy.safeParse({ limits: [], tiers: {} }).success).toBe(false);
   });
 });

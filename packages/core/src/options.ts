@@ -47,7 +47,102 @@ export function parseOptions<S extends z.ZodType>(
   value: unknown,
   settings: ParseOptionsSettings,
 ): z.output<S> {
-  return validateAgainst(schema, value, { name: settings.name, error: optionMessage });
+  return validateAgainst(schema, value, {
+    name: settings.name,
+    error: optionMessage,
+    more: (input) => runCrossChecks(schema, input),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks across options
+// ---------------------------------------------------------------------------------------------
+
+/** Reports a problem at `path`, relative to the object the check is attached to. */
+export type CrossCheckReport = (path: readonly (string | number)[], message: string) => void;
+
+/**
+ * A check across the options of one object: `value` is whatever the caller gave (check its types
+ * before use), `report` records a problem.
+ */
+export type CrossCheck = (value: unknown, report: CrossCheckReport) => void;
+
+const crossChecks = new WeakMap<z.core.$ZodType, CrossCheck>();
+
+/**
+ * Attaches a check across options (`limits` and `tiers` not both; `defaultTier` one of `tiers`) to an
+ * object schema. zod runs a refinement only while every value below it has the right type, so
+ * {@link parseOptions} also runs the check itself, on the input as given, wherever the schema sits
+ * (at the top, in arrays, records and objects): a wrong type elsewhere never hides it. A direct
+ * `schema.safeParse()` still runs it as a refinement.
+ *
+ * @example
+ *   export const windowSchema = withCrossCheck(
+ *     z.strictObject({ points: z.int().positive(), duration: durationSchema.optional(), per: periodSchema.optional() }),
+ *     (w, report) => {
+ *       if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
+ *         report([], "give exactly one of 'duration' or 'per'");
+ *     },
+ *   );
+ */
+export function withCrossCheck<S extends z.ZodType>(schema: S, check: CrossCheck): S {
+  const checked = schema.check(
+    z.superRefine(
+      (value, ctx) =>
+        check(value, (path, message) =>
+          ctx.addIssue({ code: 'custom', path: [...path], input: value, message }),
+        ),
+      { when: () => true },
+    ),
+  ) as S;
+  crossChecks.set(checked, check);
+  return checked;
+}
+
+type Finding = { path: (string | number)[]; message: string };
+
+/** Runs every cross-check attached in `schema` on the matching parts of `input`. */
+function runCrossChecks(schema: z.core.$ZodType, input: unknown): Finding[] {
+  const found: Finding[] = [];
+  const visit = (node: z.core.$ZodType, value: unknown, path: (string | number)[], depth: number) => {
+    if (depth > 32 || value === undefined) return;
+    let current: z.core.$ZodType | undefined = node;
+    for (let i = 0; i < 16 && current !== undefined; i++) {
+      const check = crossChecks.get(current);
+      if (check !== undefined) {
+        try {
+          check(value, (at, message) => found.push({ path: [...path, ...at], message }));
+        } catch {
+          // A check confused by a value of the wrong type: that type is reported by zod already.
+        }
+      }
+      const def = current._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+      if (
+        ['optional', 'default', 'prefault', 'nullable', 'readonly', 'nonoptional', 'catch'].includes(def.type)
+      ) {
+        current = def['innerType'] as z.core.$ZodType;
+      } else if (def.type === 'pipe') {
+        current = def['in'] as z.core.$ZodType;
+      } else break;
+    }
+    if (current === undefined || typeof value !== 'object' || value === null) return;
+    const def = current._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    if (def.type === 'object' && !Array.isArray(value)) {
+      const shape = def['shape'] as Record<string, z.core.$ZodType>;
+      for (const [key, child] of Object.entries(shape)) {
+        if (Object.hasOwn(value, key))
+          visit(child, (value as Record<string, unknown>)[key], [...path, key], depth + 1);
+      }
+    } else if (def.type === 'array' && Array.isArray(value)) {
+      const element = def['element'] as z.core.$ZodType;
+      for (const [i, item] of (value as unknown[]).entries()) visit(element, item, [...path, i], depth + 1);
+    } else if (def.type === 'record' && !Array.isArray(value)) {
+      const valueType = def['valueType'] as z.core.$ZodType;
+      for (const [key, item] of Object.entries(value)) visit(valueType, item, [...path, key], depth + 1);
+    }
+  };
+  visit(schema, input, [], 0);
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------

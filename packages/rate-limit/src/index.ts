@@ -1,4 +1,4 @@
-export { type Duration, durationMs } from './duration.js';
+export { type Duration, type DurationUnit, durationMs } from './duration.js';
 export {
   BulkheadFull,
   ConcurrencyLimited,
@@ -15,6 +15,17 @@ export type {
   RateLimitOptions,
   RouteLimit,
   ShedOptions,
+} from './options.js';
+export {
+  durationSchema,
+  exemptOptionsSchema,
+  keySpecSchema,
+  limitWindowSchema,
+  memoryStoreOptionsSchema,
+  outboundLimiterOptionsSchema,
+  rateLimitOptionsSchema,
+  redisStoreOptionsSchema,
+  routeLimitSchema,
 } from './options.js';
 export {
   type AcquireOptions,

@@ -1,19 +1,33 @@
-// RateLimitOptions, their defaults, and validation with a path to every problem. Everything here runs
-// once, when rateLimit() is called: the request path only reads what this compiled.
+// RateLimitOptions as one zod schema (exported for a configuration-wide JSON Schema), checked once by
+// rateLimit() through core's parseOptions — every problem, at every depth, in one ConfigError with its
+// path and a did-you-mean — then compiled. Everything here runs once, when rateLimit() is called: the
+// request path only reads what this compiled.
 import {
+  type CrossCheckReport,
   createAddressMatcher,
   createPathMatcher,
   type Exchange,
-  nonEmptyString,
-  type Problems,
-  positiveInt,
-  unknownKeys,
+  functionOption,
+  isHeaderName,
+  objectOption,
+  parseOptions,
+  pathPatternOption,
+  withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import { type Duration, durationMs } from './duration.js';
-import { compileKey, type KeyOf, type KeySpec, principalOf } from './keys.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { type Duration, durationMs, durationProblem } from './duration.js';
+import { compileKey, type KeyFunction, type KeyOf, type KeySpec, principalOf } from './keys.js';
+import type { OutboundLimiterOptions } from './outbound.js';
 import { type CalendarPeriod, periodSeconds } from './periods.js';
-import { type Counter, type LimiterStore, memoryStore } from './store.js';
+import {
+  type Counter,
+  type LimiterStore,
+  type MemoryStoreOptions,
+  memoryStore,
+  type RedisStoreOptions,
+} from './store.js';
 
 /**
  * One window of a policy. A rolling window (`duration`) starts at a key's first request and resets
@@ -210,137 +224,399 @@ export interface Resolved {
   readonly shed: Required<ShedOptions> | undefined;
 }
 
-const KNOWN = [
-  'name',
-  'limits',
-  'tiers',
-  'tier',
-  'defaultTier',
-  'key',
-  'ipv6Prefix',
-  'apiKeyHeader',
-  'cost',
-  'exempt',
-  'routes',
-  'store',
-  'failure',
-  'headers',
-  'concurrency',
-  'shed',
-  'prefix',
-  'meterProvider',
-] as const;
-const WINDOW_KNOWN = ['name', 'points', 'duration', 'per'] as const;
-const ROUTE_KNOWN = ['path', 'methods', 'limits', 'tiers', 'key', 'cost', 'exempt'] as const;
-const PERIODS: readonly string[] = ['hour', 'day', 'week', 'month'];
+// ---------------------------------------------------------------------------------------------
+// The schema
+// ---------------------------------------------------------------------------------------------
+
+const PERIODS = ['hour', 'day', 'week', 'month'] as const satisfies readonly CalendarPeriod[];
 // A Structured Field token, so names can be sent as sf-strings without escaping.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
+const TEXT_DURATION = /^[1-9]\d*[smhd]$/;
+
+const token = () =>
+  z.string().regex(NAME, {
+    error: (issue) =>
+      `must be a token of letters, digits, '.', '_' or '-' (up to 64, starting with a letter or digit), received ${JSON.stringify(issue.input)}`,
+  });
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Validates every option and compiles the policy; every problem goes to `problems`. */
-export function resolve(problems: Problems, options: RateLimitOptions): Resolved {
-  if (!isObject(options)) {
-    problems.add('', 'must be an options object');
-    options = {};
-  }
-  unknownKeys(problems, '', options, KNOWN);
-  const name = options.name ?? 'default';
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    problems.add('name', `must be a token of letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
-  }
-  const prefix = options.prefix ?? 'gatehouse:rl';
-  if (options.prefix !== undefined) nonEmptyString(problems, 'prefix', options.prefix);
-  const store = options.store ?? memoryStore();
-  if (!isObject(store) || typeof (store as Partial<LimiterStore>).counter !== 'function') {
-    problems.add('store', 'must be a store such as memoryStore() or redisStore({ url })');
-  }
-  const ipv6Prefix = options.ipv6Prefix ?? 64;
-  if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 1 || ipv6Prefix > 128) {
-    problems.add('ipv6Prefix', `must be an integer from 1 to 128, got ${JSON.stringify(ipv6Prefix)}`);
-  }
-  const apiKeyHeader = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
-  const failure = options.failure ?? 'open';
-  if (failure !== 'open' && failure !== 'closed') {
-    problems.add('failure', `must be 'open' or 'closed', got ${JSON.stringify(failure)}`);
-  }
-  const headers = options.headers ?? 'ietf';
-  if (!['ietf', 'legacy', 'both', 'none'].includes(headers)) {
-    problems.add('headers', `must be 'ietf', 'legacy', 'both' or 'none', got ${JSON.stringify(headers)}`);
-  }
-  if (options.tier !== undefined && typeof options.tier !== 'function') {
-    problems.add('tier', 'must be a function of the exchange returning a tier name');
-  }
+const durationError = (issue: { input?: unknown }) => durationProblem(issue.input);
 
-  const keyOptions = { ipv6Prefix, apiKeyHeader };
-  const makeCounters = (at: string, label: string, windows: unknown): Policy | undefined =>
-    compilePolicy(problems, at, windows, (w) => {
+/** A window's length: whole seconds as a number, or text with a unit; see {@link Duration}. */
+export const durationSchema = z.union(
+  [
+    z.int({ error: durationError }).positive({ error: durationError }),
+    // Typed as Duration's text form, which spells out up to three digits; the parser also takes longer
+    // ones ('3600s'): the type accepts nothing the runtime refuses, not the other way round.
+    z.string().regex(TEXT_DURATION, { error: durationError }) as unknown as z.ZodType<
+      Exclude<Duration, number>,
+      Exclude<Duration, number>
+    >,
+  ],
+  { error: durationError },
+);
+
+/** Names a window gets when it has none: its duration in seconds, or its period. */
+function windowName(w: { name?: unknown; duration?: unknown; per?: unknown }): string | undefined {
+  if (typeof w.name === 'string') return w.name;
+  if (typeof w.per === 'string') return w.per;
+  const ms = durationMs(w.duration);
+  return ms === undefined ? undefined : `${ms / 1000}s`;
+}
+
+/** One window: `{ points, duration }` (rolling) or `{ points, per }` (a calendar quota). */
+export const limitWindowSchema = withCrossCheck(
+  z.strictObject({
+    name: token().optional(),
+    points: z.int().positive(),
+    duration: durationSchema.optional(),
+    per: z.enum(PERIODS).optional(),
+  }),
+  (w, report) => {
+    if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
+      report([], "give exactly one of 'duration' (a rolling window) or 'per' (a calendar quota)");
+  },
+);
+
+/** The windows of one policy: every window at once, each name distinct. */
+const windowsSchema = withCrossCheck(z.array(limitWindowSchema).readonly(), (windows, report) => {
+  if (!Array.isArray(windows)) return;
+  const seen = new Set<string>();
+  for (const [i, w] of (windows as unknown[]).entries()) {
+    const name = isObject(w) ? windowName(w) : undefined;
+    if (name === undefined) continue;
+    if (seen.has(name))
+      report([i, 'name'], `'${name}' names two windows of one policy; give each a distinct name`);
+    seen.add(name);
+  }
+});
+
+const tiersSchema = z.record(token(), windowsSchema);
+
+const headerName = z.string().refine(isHeaderName, { error: 'expected a header name' });
+
+/** A key: one part or several; see {@link KeySpec}. */
+export const keySpecSchema = z.union(
+  [
+    z.enum(['ip', 'principal', 'api-key', 'route']),
+    z.strictObject({ header: headerName }),
+    functionOption<KeyFunction>('a function of the exchange'),
+    z
+      .array(
+        z.union(
+          [
+            z.enum(['ip', 'principal', 'api-key', 'route']),
+            z.strictObject({ header: headerName }),
+            functionOption<KeyFunction>('a function of the exchange'),
+          ],
+          { error: keyPartError },
+        ),
+      )
+      .min(1, { error: 'must name at least one key part' })
+      .readonly(),
+  ],
+  { error: keyPartError },
+);
+
+function keyPartError(issue: { input?: unknown }): string {
+  const input = issue.input;
+  const shown = typeof input === 'string' ? `'${input}'` : (JSON.stringify(input) ?? String(input));
+  const near =
+    typeof input === 'string'
+      ? ['ip', 'principal', 'api-key', 'route'].find((p) => p.startsWith(input.toLowerCase().slice(0, 2)))
+      : undefined;
+  return `must be 'ip', 'principal', 'api-key', 'route', { header: name } or a function of the exchange, received ${shown}${near === undefined ? '' : ` — did you mean '${near}'?`}`;
+}
+
+const costSchema = z.union([
+  z.int().min(0),
+  functionOption<(exchange: Exchange) => number>('a function of the exchange'),
+]);
+
+/** Who is never limited. */
+export const exemptOptionsSchema = z.strictObject({
+  ips: z
+    .array(z.string().min(1))
+    .readonly()
+    .check(
+      z.superRefine((ips, ctx) => {
+        try {
+          createAddressMatcher(ips, 'exempt.ips');
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            input: ips,
+            message: (error as Error).message.replace(/^exempt\.ips: /, ''),
+          });
+        }
+      }),
+    )
+    .optional(),
+  principals: z.array(z.string().min(1)).readonly().optional(),
+  tiers: z.array(z.string().min(1)).readonly().optional(),
+  when: functionOption<(exchange: Exchange) => boolean>('a function of the exchange').optional(),
+});
+
+/** A per-route policy. */
+export const routeLimitSchema = withCrossCheck(
+  z.strictObject({
+    path: pathPatternOption(),
+    methods: z
+      .array(
+        z.string().regex(METHOD, {
+          error: (issue) => {
+            const input = String(issue.input);
+            const upper = input.toUpperCase();
+            return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
+          },
+        }),
+      )
+      .min(1, { error: 'must be a non-empty array of upper-case method names' })
+      .readonly()
+      .optional(),
+    limits: windowsSchema.optional(),
+    tiers: tiersSchema.optional(),
+    key: keySpecSchema.optional(),
+    cost: costSchema.optional(),
+    exempt: z.boolean().optional(),
+  }),
+  (rule, report) => {
+    if (isObject(rule) && rule.limits !== undefined && rule.tiers !== undefined)
+      report(['limits'], "give either 'limits' or 'tiers', not both");
+  },
+);
+
+/** Every option of `rateLimit()` / `gw.rateLimit()`. */
+export const rateLimitOptionsSchema = withCrossCheck(
+  z.strictObject({
+    name: token().optional(),
+    limits: windowsSchema.optional(),
+    tiers: tiersSchema.optional(),
+    tier: functionOption<(exchange: Exchange) => string | undefined>(
+      'a function of the exchange returning a tier name',
+    ).optional(),
+    defaultTier: z.string().optional(),
+    key: keySpecSchema.optional(),
+    ipv6Prefix: z.int().min(1).max(128).optional(),
+    apiKeyHeader: headerName.optional(),
+    cost: costSchema.optional(),
+    exempt: exemptOptionsSchema.optional(),
+    routes: z.array(routeLimitSchema).readonly().optional(),
+    store: objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', [
+      'counter',
+    ]).optional(),
+    failure: z.enum(['open', 'closed']).optional(),
+    headers: z.enum(['ietf', 'legacy', 'both', 'none']).optional(),
+    concurrency: withCrossCheck(
+      z.strictObject({ perKey: z.int().positive().optional(), global: z.int().positive().optional() }),
+      (value, report) => {
+        if (isObject(value) && value.perKey === undefined && value.global === undefined)
+          report([], "give 'perKey', 'global' or both");
+      },
+    ).optional(),
+    shed: z
+      .strictObject({
+        maxEventLoopDelayMs: z.int().positive(),
+        sampleIntervalMs: z.int().positive().optional(),
+        retryAfter: z.int().positive().optional(),
+      })
+      .optional(),
+    prefix: z.string().min(1).optional(),
+    meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
+  }),
+  crossCheck,
+);
+
+/** Checks across options, run even when some option has a problem (so all are reported at once). */
+function crossCheck(options: unknown, report: CrossCheckReport): void {
+  if (!isObject(options)) return;
+  const add = (path: (string | number)[], message: string) => report(path, message);
+  if (options.limits !== undefined && options.tiers !== undefined)
+    add(['limits'], "give either 'limits' or 'tiers', not both");
+  const routes = Array.isArray(options.routes) ? options.routes.filter(isObject) : [];
+  const tierNames = (tiers: unknown) => (isObject(tiers) ? Object.keys(tiers) : undefined);
+  const scopes: { at: string; names: string[] }[] = [];
+  const top = tierNames(options.tiers);
+  if (top !== undefined) scopes.push({ at: 'tiers', names: top });
+  routes.forEach((rule, i) => {
+    const names = tierNames(rule.tiers);
+    if (names !== undefined) scopes.push({ at: `routes[${i}].tiers`, names });
+  });
+  const wanted = options.defaultTier;
+  if (scopes.length === 0) {
+    if (wanted !== undefined) add(['defaultTier'], "has no effect without 'tiers'");
+  } else if (wanted === undefined) {
+    add(
+      ['defaultTier'],
+      `is required with tiers (one of ${[...new Set(scopes.flatMap((s) => s.names))].join(', ')})`,
+    );
+  } else if (typeof wanted === 'string') {
+    for (const scope of scopes) {
+      if (!scope.names.includes(wanted))
+        add(
+          ['defaultTier'],
+          `unknown tier '${wanted}' in ${scope.at}; expected one of ${scope.names.join(', ')}`,
+        );
+    }
+  }
+  const policies =
+    options.limits !== undefined ||
+    options.tiers !== undefined ||
+    routes.some((r) => r.limits !== undefined || r.tiers !== undefined);
+  if (!policies && options.concurrency === undefined && options.shed === undefined) {
+    add([], "limits nothing: give 'limits', 'tiers', 'routes', 'concurrency' or 'shed'");
+  }
+}
+
+/** Every option of `createOutboundLimiter()`. */
+export const outboundLimiterOptionsSchema = withCrossCheck(
+  z.strictObject({
+    name: token().optional(),
+    limits: withCrossCheck(
+      z
+        .array(
+          z.strictObject({ name: token().optional(), points: z.int().positive(), duration: durationSchema }),
+        )
+        .readonly(),
+      (windows, report) => {
+        if (!Array.isArray(windows)) return;
+        const seen = new Set<string>();
+        for (const [i, w] of (windows as unknown[]).entries()) {
+          const name = isObject(w) ? windowName(w) : undefined;
+          if (name === undefined) continue;
+          if (seen.has(name)) report([i, 'name'], `'${name}' names two windows; give each a distinct name`);
+          seen.add(name);
+        }
+      },
+    ).optional(),
+    maxConcurrent: z.int().positive().optional(),
+    maxQueue: z.int().positive().optional(),
+    maxWaitMs: z.int().positive().optional(),
+    store: objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', [
+      'counter',
+    ]).optional(),
+    prefix: z.string().min(1).optional(),
+  }),
+  (options, report) => {
+    if (!isObject(options)) return;
+    const limits = Array.isArray(options.limits) ? options.limits : [];
+    if (limits.length === 0 && options.maxConcurrent === undefined)
+      report([], "limits nothing: give 'limits', 'maxConcurrent' or both");
+  },
+);
+
+/** Options of `memoryStore()`. */
+export const memoryStoreOptionsSchema = z.strictObject({
+  maxKeys: z.int().positive().optional(),
+  sweepIntervalMs: z.int().positive().optional(),
+});
+
+/** Options of `redisStore()`. */
+export const redisStoreOptionsSchema = withCrossCheck(
+  z.strictObject({
+    client: objectOption<Redis>('an ioredis client', ['quit']).optional(),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, {
+        error: "expected a redis:// or rediss:// URL such as 'redis://127.0.0.1:6379'",
+      })
+      .optional(),
+    redisOptions: objectOption<RedisOptions>('an object of ioredis options').optional(),
+    timeoutMs: z.int().positive().optional(),
+    insurance: z.boolean().optional(),
+    instances: z.int().positive().optional(),
+  }),
+  (options, report) => {
+    if (isObject(options) && options.client === undefined && options.url === undefined)
+      report([], "give 'client' (an ioredis client you own) or 'url'");
+  },
+);
+
+// The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
+// in step: what the types allow, the schemas accept, and the other way round.
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const typesAgree: [
+  Agree<z.input<typeof limitWindowSchema>, LimitWindow>,
+  Agree<z.input<typeof exemptOptionsSchema>, ExemptOptions>,
+  Agree<z.input<typeof routeLimitSchema>, RouteLimit>,
+  Agree<z.input<typeof rateLimitOptionsSchema>, RateLimitOptions>,
+  Agree<z.input<typeof outboundLimiterOptionsSchema>, OutboundLimiterOptions>,
+  Agree<z.input<typeof memoryStoreOptionsSchema>, MemoryStoreOptions>,
+  Agree<z.input<typeof redisStoreOptionsSchema>, RedisStoreOptions>,
+] = [true, true, true, true, true, true, true];
+void typesAgree;
+
+// ---------------------------------------------------------------------------------------------
+// Compiling checked options
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Checks every option (one ConfigError with every problem) and compiles the policy.
+ *
+ * @throws ConfigError listing every problem, under `rateLimit`.
+ */
+export function resolve(options: RateLimitOptions): Resolved {
+  const o = parseOptions(rateLimitOptionsSchema, options, { name: 'rateLimit' });
+  const name = o.name ?? 'default';
+  const prefix = o.prefix ?? 'gatehouse:rl';
+  const store = o.store ?? memoryStore();
+  const keyOptions = {
+    ipv6Prefix: o.ipv6Prefix ?? 64,
+    apiKeyHeader: (o.apiKeyHeader ?? 'x-api-key').toLowerCase(),
+  };
+  const headers = o.headers ?? 'ietf';
+
+  const compilePolicy = (label: string, windows: readonly LimitWindow[]): Policy => {
+    const compiled = windows.map((w): Window => {
+      const per = w.per;
+      const seconds = per === undefined ? durationMs(w.duration)! / 1000 : periodSeconds(per);
+      const windowLabel = windowName(w)!;
       const spec = {
-        keyPrefix: `${prefix}:${name}:${label}:${w.name}`,
+        keyPrefix: `${prefix}:${name}:${label}:${windowLabel}`,
         points: w.points,
-        durationMs: w.seconds * 1000,
+        durationMs: seconds * 1000,
       };
-      const valid = isObject(store) && typeof (store as Partial<LimiterStore>).counter === 'function';
       return {
-        counter: valid ? store.counter(spec) : (undefined as unknown as Counter),
-        insurance: valid ? store.insurance?.(spec) : undefined,
+        item: `"${windowLabel}";r=`,
+        name: windowLabel,
+        points: w.points,
+        seconds,
+        per,
+        counter: store.counter(spec),
+        insurance: store.insurance?.(spec),
       };
     });
+    return {
+      windows: compiled,
+      policyHeader: compiled.map((w) => `"${w.name}";q=${w.points};w=${w.seconds}`).join(', '),
+    };
+  };
 
   const compileScope = (
     at: string,
     label: string,
-    source: { limits?: unknown; tiers?: unknown; key?: unknown; cost?: unknown; exempt?: unknown },
+    source: Pick<RouteLimit, 'limits' | 'tiers' | 'key' | 'cost' | 'exempt'>,
     inherit: Scope | undefined,
   ): Scope => {
-    const prefixAt = (p: string) => (at === '' ? p : `${at}.${p}`);
-    if (source.limits !== undefined && source.tiers !== undefined) {
-      problems.add(at === '' ? 'limits' : prefixAt('limits'), "give either 'limits' or 'tiers', not both");
-    }
-    let policy: Policy | undefined;
+    let policy = source.limits === undefined ? undefined : compilePolicy(label, source.limits);
     let tiers: Map<string, Policy> | undefined;
-    if (source.limits !== undefined) policy = makeCounters(prefixAt('limits'), label, source.limits);
     if (source.tiers !== undefined) {
-      tiers = new Map();
-      if (!isObject(source.tiers)) problems.add(prefixAt('tiers'), 'must map tier names to lists of windows');
-      else {
-        for (const [tier, windows] of Object.entries(source.tiers)) {
-          if (!NAME.test(tier)) problems.add(prefixAt(`tiers.${tier}`), 'tier names must be tokens');
-          const compiled = makeCounters(prefixAt(`tiers.${tier}`), `${label}:${tier}`, windows);
-          if (compiled !== undefined) tiers.set(tier, compiled);
-        }
-      }
+      tiers = new Map(
+        Object.entries(source.tiers).map(([tier, windows]) => [
+          tier,
+          compilePolicy(`${label}:${tier}`, windows),
+        ]),
+      );
     }
-    let defaultTier: Policy | undefined;
-    if (tiers !== undefined) {
-      const wanted = options.defaultTier;
-      if (wanted === undefined) {
-        problems.add('defaultTier', `is required with tiers (one of ${[...tiers.keys()].join(', ')})`);
-      } else if (!tiers.has(wanted)) {
-        problems.add(
-          'defaultTier',
-          `unknown tier '${wanted}' in ${at === '' ? 'tiers' : prefixAt('tiers')}; expected one of ${[...tiers.keys()].join(', ')}`,
-        );
-      } else defaultTier = tiers.get(wanted);
-    }
-    if (inherit === undefined && policy === undefined && tiers === undefined && source.exempt !== true) {
-      // Only concurrency or shedding, no windows: allowed.
-    }
+    let defaultTier =
+      tiers === undefined || o.defaultTier === undefined ? undefined : tiers.get(o.defaultTier);
     if (inherit !== undefined && policy === undefined && tiers === undefined) {
       policy = inherit.policy;
       tiers = inherit.tiers as Map<string, Policy> | undefined;
       defaultTier = inherit.defaultTier;
-    }
-    const keyOf =
-      source.key !== undefined
-        ? compileKey(problems, prefixAt('key'), source.key, keyOptions)
-        : (inherit?.keyOf ?? compileKey(problems, prefixAt('key'), 'principal', keyOptions));
-    const cost =
-      source.cost !== undefined ? checkCost(problems, prefixAt('cost'), source.cost) : (inherit?.cost ?? 1);
-    if (source.exempt !== undefined && typeof source.exempt !== 'boolean' && at !== '') {
-      problems.add(prefixAt('exempt'), 'must be true or false');
     }
     return {
       rule: inherit === undefined ? undefined : label,
@@ -348,267 +624,90 @@ export function resolve(problems: Problems, options: RateLimitOptions): Resolved
       policy,
       tiers,
       defaultTier,
-      keyOf,
-      cost,
+      keyOf:
+        source.key !== undefined
+          ? compileKey(source.key, keyOptions)
+          : (inherit?.keyOf ?? compileKey('principal', keyOptions)),
+      cost: source.cost ?? inherit?.cost ?? 1,
     };
   };
 
   const top = compileScope(
     '',
     'all',
-    { limits: options.limits, tiers: options.tiers, key: options.key, cost: options.cost },
+    { limits: o.limits, tiers: o.tiers, key: o.key, cost: o.cost },
     undefined,
   );
-  if (
-    options.defaultTier !== undefined &&
-    options.tiers === undefined &&
-    !(options.routes ?? []).some((r) => isObject(r) && r.tiers !== undefined)
-  ) {
-    problems.add('defaultTier', "has no effect without 'tiers'");
-  }
-
-  const routes: RouteScope[] = [];
-  if (options.routes !== undefined) {
-    if (!Array.isArray(options.routes)) problems.add('routes', 'must be an array of route rules');
-    else {
-      for (const [i, rule] of (options.routes as unknown[]).entries()) {
-        const at = `routes[${i}]`;
-        if (!isObject(rule)) {
-          problems.add(at, 'must be a route rule object');
-          continue;
-        }
-        unknownKeys(problems, at, rule, ROUTE_KNOWN);
-        let sensitive: ((p: string) => boolean) | undefined;
-        let insensitive: ((p: string) => boolean) | undefined;
-        try {
-          sensitive = createPathMatcher(rule.path as string, { caseSensitive: true });
-          insensitive = createPathMatcher(rule.path as string, { caseSensitive: false });
-        } catch (error) {
-          problems.add(`${at}.path`, (error as Error).message);
-        }
-        let methods: Set<string> | undefined;
-        if (rule.methods !== undefined) {
-          if (!Array.isArray(rule.methods) || rule.methods.length === 0) {
-            problems.add(`${at}.methods`, 'must be a non-empty array of upper-case method names');
-          } else {
-            for (const [j, m] of (rule.methods as unknown[]).entries()) {
-              if (typeof m !== 'string' || !METHOD.test(m)) {
-                problems.add(
-                  `${at}.methods[${j}]`,
-                  `must be an upper-case method name, got ${JSON.stringify(m)}`,
-                );
-              }
-            }
-            methods = new Set(rule.methods as string[]);
-          }
-        }
-        const label = `${rule.path as string}${methods === undefined ? '' : ` ${[...methods].join(',')}`}`;
-        const scope = compileScope(at, label, rule, top);
-        if (sensitive !== undefined && insensitive !== undefined) {
-          routes.push({ ...scope, rule: rule.path as string, methods, sensitive, insensitive });
-        }
-      }
-    }
-  }
-
-  const concurrency = compileConcurrency(problems, options.concurrency);
-  const shed = compileShed(problems, options.shed);
-  if (
-    top.policy === undefined &&
-    top.tiers === undefined &&
-    routes.every((r) => r.policy === undefined && r.tiers === undefined) &&
-    concurrency === undefined &&
-    shed === undefined
-  ) {
-    problems.add('', "limits nothing: give 'limits', 'tiers', 'routes', 'concurrency' or 'shed'");
-  }
-
+  const routes: RouteScope[] = (o.routes ?? []).map((rule, i) => {
+    const methods = rule.methods === undefined ? undefined : new Set(rule.methods);
+    const label = `${rule.path}${methods === undefined ? '' : ` ${[...methods].join(',')}`}`;
+    return {
+      ...compileScope(`routes[${i}]`, label, rule, top),
+      rule: rule.path,
+      methods,
+      sensitive: createPathMatcher(rule.path, { caseSensitive: true }),
+      insensitive: createPathMatcher(rule.path, { caseSensitive: false }),
+    };
+  });
   const tierOf =
-    typeof options.tier === 'function'
-      ? options.tier
-      : (exchange: Exchange) => {
-          const tier = principalOf(exchange)?.tier;
-          return typeof tier === 'string' ? tier : undefined;
-        };
-
+    o.tier ??
+    ((exchange: Exchange) => {
+      const tier = principalOf(exchange)?.tier;
+      return typeof tier === 'string' ? tier : undefined;
+    });
   return {
     name,
     top,
     routes,
     tierOf,
-    exempt: compileExempt(problems, options.exempt, tierOf),
+    exempt: compileExempt(o.exempt, tierOf),
     store,
-    failure,
+    failure: o.failure ?? 'open',
     ietf: headers === 'ietf' || headers === 'both',
     legacy: headers === 'legacy' || headers === 'both',
-    concurrency,
-    shed,
-  };
-}
-
-function compilePolicy(
-  problems: Problems,
-  at: string,
-  windows: unknown,
-  counters: (w: { name: string; points: number; seconds: number }) => {
-    counter: Counter;
-    insurance: Counter | undefined;
-  },
-): Policy | undefined {
-  if (!Array.isArray(windows)) {
-    problems.add(at, 'must be an array of windows ({ points, duration } or { points, per })');
-    return undefined;
-  }
-  const compiled: Window[] = [];
-  const names = new Set<string>();
-  for (const [i, w] of (windows as unknown[]).entries()) {
-    const wAt = `${at}[${i}]`;
-    if (!isObject(w)) {
-      problems.add(wAt, 'must be a window object ({ points, duration } or { points, per })');
-      continue;
-    }
-    unknownKeys(problems, wAt, w, WINDOW_KNOWN);
-    const before = problems.count;
-    const points = positiveInt(problems, `${wAt}.points`, w.points ?? null, 1);
-    let seconds = 0;
-    let per: CalendarPeriod | undefined;
-    if ((w.duration === undefined) === (w.per === undefined)) {
-      problems.add(wAt, "give exactly one of 'duration' (a rolling window) or 'per' (a calendar quota)");
-    } else if (w.duration !== undefined) {
-      const ms = durationMs(w.duration);
-      if (ms === undefined || ms < 1000 || ms % 1000 !== 0) {
-        problems.add(
-          `${wAt}.duration`,
-          `must be a whole number of seconds (≥ 1 s), got ${JSON.stringify(w.duration)}`,
-        );
-      } else seconds = ms / 1000;
-    } else if (typeof w.per !== 'string' || !PERIODS.includes(w.per)) {
-      problems.add(`${wAt}.per`, `must be one of ${PERIODS.join(', ')}, got ${JSON.stringify(w.per)}`);
-    } else {
-      per = w.per as CalendarPeriod;
-      seconds = periodSeconds(per);
-    }
-    const name = w.name ?? per ?? `${seconds}s`;
-    if (typeof name !== 'string' || !NAME.test(name)) {
-      problems.add(
-        `${wAt}.name`,
-        `must be a token of letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`,
-      );
-    } else if (names.has(name)) {
-      problems.add(`${wAt}.name`, `'${name}' names two windows of one policy; give each a distinct name`);
-    }
-    if (problems.count > before) continue;
-    names.add(name as string);
-    compiled.push({
-      item: `"${name as string}";r=`,
-      name: name as string,
-      points,
-      seconds,
-      per,
-      ...counters({ name: name as string, points, seconds }),
-    });
-  }
-  return {
-    windows: compiled,
-    policyHeader: compiled.map((w) => `"${w.name}";q=${w.points};w=${w.seconds}`).join(', '),
-  };
-}
-
-function checkCost(problems: Problems, at: string, cost: unknown): number | ((exchange: Exchange) => number) {
-  if (typeof cost === 'function') return cost as (exchange: Exchange) => number;
-  if (typeof cost === 'number' && Number.isInteger(cost) && cost >= 0) return cost;
-  problems.add(at, `must be a non-negative integer or a function, got ${JSON.stringify(cost)}`);
-  return 1;
-}
-
-function compileConcurrency(
-  problems: Problems,
-  value: unknown,
-): { perKey: number; global: number } | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) {
-    problems.add('concurrency', 'must be an object ({ perKey, global })');
-    return undefined;
-  }
-  unknownKeys(problems, 'concurrency', value, ['perKey', 'global']);
-  if (value.perKey === undefined && value.global === undefined) {
-    problems.add('concurrency', "give 'perKey', 'global' or both");
-  }
-  return {
-    perKey: positiveInt(problems, 'concurrency.perKey', value.perKey, Number.POSITIVE_INFINITY),
-    global: positiveInt(problems, 'concurrency.global', value.global, Number.POSITIVE_INFINITY),
-  };
-}
-
-function compileShed(problems: Problems, value: unknown): Required<ShedOptions> | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) {
-    problems.add('shed', 'must be an object ({ maxEventLoopDelayMs })');
-    return undefined;
-  }
-  unknownKeys(problems, 'shed', value, ['maxEventLoopDelayMs', 'sampleIntervalMs', 'retryAfter']);
-  return {
-    maxEventLoopDelayMs: positiveInt(
-      problems,
-      'shed.maxEventLoopDelayMs',
-      value.maxEventLoopDelayMs ?? null,
-      100,
-    ),
-    sampleIntervalMs: positiveInt(problems, 'shed.sampleIntervalMs', value.sampleIntervalMs, 500),
-    retryAfter: positiveInt(problems, 'shed.retryAfter', value.retryAfter, 1),
+    concurrency:
+      o.concurrency === undefined
+        ? undefined
+        : {
+            perKey: o.concurrency.perKey ?? Number.POSITIVE_INFINITY,
+            global: o.concurrency.global ?? Number.POSITIVE_INFINITY,
+          },
+    shed:
+      o.shed === undefined
+        ? undefined
+        : {
+            maxEventLoopDelayMs: o.shed.maxEventLoopDelayMs,
+            sampleIntervalMs: o.shed.sampleIntervalMs ?? 500,
+            retryAfter: o.shed.retryAfter ?? 1,
+          },
   };
 }
 
 function compileExempt(
-  problems: Problems,
-  value: unknown,
+  value: ExemptOptions | undefined,
   tierOf: (exchange: Exchange) => string | undefined,
 ): ((exchange: Exchange) => boolean) | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value)) {
-    problems.add('exempt', 'must be an object ({ ips, principals, tiers, when })');
-    return undefined;
-  }
-  unknownKeys(problems, 'exempt', value, ['ips', 'principals', 'tiers', 'when']);
-  const list = (key: string): string[] | undefined => {
-    const v = value[key];
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((e) => typeof e !== 'string' || e === '')) {
-      problems.add(`exempt.${key}`, 'must be an array of non-empty strings');
-      return undefined;
-    }
-    return v as string[];
-  };
   const checks: ((exchange: Exchange) => boolean)[] = [];
-  const ips = list('ips');
-  if (ips !== undefined) {
-    try {
-      const matches = createAddressMatcher(ips, 'exempt.ips');
-      checks.push((exchange) => matches(exchange.clientIp));
-    } catch (error) {
-      problems.add('exempt.ips', (error as Error).message.replace(/^exempt\.ips: /, ''));
-    }
+  if (value.ips !== undefined) {
+    const matches = createAddressMatcher(value.ips, 'exempt.ips');
+    checks.push((exchange) => matches(exchange.clientIp));
   }
-  const principals = list('principals');
-  if (principals !== undefined) {
-    const set = new Set(principals);
+  if (value.principals !== undefined) {
+    const set = new Set(value.principals);
     checks.push((exchange) => {
       const id = principalOf(exchange)?.id;
       return typeof id === 'string' && set.has(id);
     });
   }
-  const tiers = list('tiers');
-  if (tiers !== undefined) {
-    const set = new Set(tiers);
+  if (value.tiers !== undefined) {
+    const set = new Set(value.tiers);
     checks.push((exchange) => {
       const tier = tierOf(exchange);
       return tier !== undefined && set.has(tier);
     });
   }
-  if (value.when !== undefined) {
-    if (typeof value.when !== 'function') problems.add('exempt.when', 'must be a function of the exchange');
-    else checks.push(value.when as (exchange: Exchange) => boolean);
-  }
+  if (value.when !== undefined) checks.push(value.when);
   if (checks.length === 0) return undefined;
   return (exchange) => {
     for (const check of checks) if (check(exchange)) return true;

@@ -1,18 +1,18 @@
 // A limiter for outbound calls: protects a fragile upstream from this process (or, on a shared
 // Redis store, from the whole fleet). Callers wait a bounded time for a token and a concurrency slot,
 // then give up with GH_OUTBOUND_LIMITED rather than queueing forever.
-import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
-import { durationMs } from './duration.js';
+import { parseOptions } from '@gatehousejs/core';
+import { type Duration, durationMs } from './duration.js';
 import { OutboundLimited } from './errors.js';
-import type { LimitWindow } from './options.js';
+import { type LimitWindow, outboundLimiterOptionsSchema } from './options.js';
 import { type Counter, consumeWithInsurance, type LimiterStore, memoryStore } from './store.js';
 
 /** Options of {@link createOutboundLimiter}. */
 export interface OutboundLimiterOptions {
   /** Namespaces the counters (`<prefix>:outbound:<name>:…`). @default 'default' */
   name?: string;
-  /** Rolling windows the calls must fit (e.g. 50 per second to a partner API). */
-  limits?: readonly Pick<LimitWindow, 'name' | 'points' | 'duration'>[];
+  /** Rolling windows the calls must fit (e.g. 50 per second to a partner API); each needs its `duration`. */
+  limits?: readonly (Pick<LimitWindow, 'name' | 'points'> & { duration: Duration })[];
   /** Calls in flight at once. @default unlimited */
   maxConcurrent?: number;
   /** Callers that may wait for a slot; beyond, calls fail at once. @default 1000 */
@@ -77,54 +77,19 @@ interface Waiter {
  *   const res = await partner.run(() => fetch('https://partner.example/api'));
  */
 export function createOutboundLimiter(options: OutboundLimiterOptions = {}): OutboundLimiter {
-  const problems = new Problems('outboundLimiter');
-  unknownKeys(problems, '', options, [
-    'name',
-    'limits',
-    'maxConcurrent',
-    'maxQueue',
-    'maxWaitMs',
-    'store',
-    'prefix',
-  ]);
-  const name = options.name ?? 'default';
-  const store = options.store ?? memoryStore();
-  const prefix = options.prefix ?? 'gatehouse:rl';
-  const maxConcurrent = positiveInt(
-    problems,
-    'maxConcurrent',
-    options.maxConcurrent,
-    Number.POSITIVE_INFINITY,
-  );
-  const maxQueue = positiveInt(problems, 'maxQueue', options.maxQueue, 1000);
-  const maxWaitMs = positiveInt(problems, 'maxWaitMs', options.maxWaitMs, 1000);
-  const windows: OutboundWindow[] = [];
-  if (options.limits !== undefined && !Array.isArray(options.limits))
-    problems.add('limits', 'must be an array');
-  for (const [i, w] of (options.limits ?? []).entries()) {
-    const at = `limits[${i}]`;
-    unknownKeys(problems, at, w, ['name', 'points', 'duration']);
-    const points = positiveInt(problems, `${at}.points`, w.points ?? null, 1);
-    const ms = durationMs(w.duration);
-    if (ms === undefined || ms < 1000 || ms % 1000 !== 0) {
-      problems.add(
-        `${at}.duration`,
-        `must be a whole number of seconds (≥ 1 s), got ${JSON.stringify(w.duration)}`,
-      );
-      continue;
-    }
+  const o = parseOptions(outboundLimiterOptionsSchema, options, { name: 'outboundLimiter' });
+  const name = o.name ?? 'default';
+  const store = o.store ?? memoryStore();
+  const prefix = o.prefix ?? 'gatehouse:rl';
+  const maxConcurrent = o.maxConcurrent ?? Number.POSITIVE_INFINITY;
+  const maxQueue = o.maxQueue ?? 1000;
+  const maxWaitMs = o.maxWaitMs ?? 1000;
+  const windows: OutboundWindow[] = (o.limits ?? []).map((w) => {
+    const ms = durationMs(w.duration)!;
     const windowName = w.name ?? `${ms / 1000}s`;
-    const spec = { keyPrefix: `${prefix}:outbound:${name}:${windowName}`, points, durationMs: ms };
-    windows.push({
-      name: windowName,
-      counter: store.counter(spec),
-      insurance: store.insurance?.(spec),
-    });
-  }
-  if (windows.length === 0 && maxConcurrent === Number.POSITIVE_INFINITY && problems.count === 0) {
-    problems.add('', "limits nothing: give 'limits', 'maxConcurrent' or both");
-  }
-  problems.throwIfAny();
+    const spec = { keyPrefix: `${prefix}:outbound:${name}:${windowName}`, points: w.points, durationMs: ms };
+    return { name: windowName, counter: store.counter(spec), insurance: store.insurance?.(spec) };
+  });
 
   let inFlight = 0;
   let admitted = 0;

@@ -5,7 +5,6 @@ import {
   isThenable,
   type Middleware,
   type Outcome,
-  Problems,
   type RequestResult,
 } from '@gatehousejs/core';
 import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
@@ -76,9 +75,7 @@ const REPORT_EVERY_MS = 10_000;
  *   }));
  */
 export function rateLimit(options: RateLimitOptions): RateLimit {
-  const problems = new Problems('rateLimit');
-  const resolved = resolve(problems, options);
-  problems.throwIfAny();
+  const resolved = resolve(options);
   const { top, routes, exempt, store, ietf, legacy, concurrency, shed: shedOptions } = resolved;
   const counts = new Counts();
   observe(options, resolved.name, counts);

@@ -2,9 +2,10 @@
 // serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
 // instances bursting together admit no more than the limit in total).
 import { createRequire } from 'node:module';
-import { isThenable } from '@gatehousejs/core';
+import { isThenable, parseOptions } from '@gatehousejs/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import type * as Flexible from 'rate-limiter-flexible';
+import { memoryStoreOptionsSchema, redisStoreOptionsSchema } from './options.js';
 
 /** What a counter says after spending points. */
 export interface Answer {
@@ -116,8 +117,9 @@ class MemoryCounter implements Counter {
 
 /** The embedded default: counters in this process. */
 export function memoryStore(options: MemoryStoreOptions = {}): LimiterStore {
-  const maxKeys = options.maxKeys ?? 1_000_000;
-  const sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
+  const checked = parseOptions(memoryStoreOptionsSchema, options, { name: 'memoryStore' });
+  const maxKeys = checked.maxKeys ?? 1_000_000;
+  const sweepIntervalMs = checked.sweepIntervalMs ?? 30_000;
   const counters: MemoryCounter[] = [];
   let timer: NodeJS.Timeout | undefined;
   const make = (points: number, durationMs: number): MemoryCounter => {
@@ -183,14 +185,9 @@ type RedisCtor = new (url: string, options: RedisOptions) => Redis;
 
 /** Counters in Redis (ioredis, through rate-limiter-flexible), with in-process insurance for outages. */
 export function redisStore(options: RedisStoreOptions): LimiterStore {
-  if (options.client === undefined && typeof options.url !== 'string') {
-    throw new TypeError('redisStore(): give a client or a url');
-  }
+  parseOptions(redisStoreOptionsSchema, options, { name: 'redisStore' });
   const timeoutMs = options.timeoutMs ?? 100;
   const instances = options.instances ?? 1;
-  if (!Number.isInteger(instances) || instances < 1) {
-    throw new TypeError(`redisStore(): instances must be a positive integer, got ${String(instances)}`);
-  }
   let client: Redis;
   let owned = false;
   if (options.client !== undefined) {

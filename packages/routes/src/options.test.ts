@@ -1,7 +1,7 @@
 import type { Client } from '@gatehousejs/client';
 import { ConfigError, Gateway } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
-import { Routes, type RoutesContext, type RoutesOptions } from './controller.js';
+import { Routes, type RoutesContext } from './controller.js';
 import { routeTableSchema } from './options.js';
 
 const context: RoutesContext = {
@@ -59,10 +59,7 @@ describe('gw.routes() options', () => {
     expect(
       problemsOf(
         () =>
-          new Routes(
-            { table: [{ path: '/orders/', service: 'ordrs', mode: 'shadw' }] } as never,
-            context,
-          ),
+          new Routes({ table: [{ path: '/orders/', service: 'ordrs', mode: 'shadw' }] } as never, context),
       ),
     ).toEqual([
       "routes[0].path: must not end with '/': a normalized path never does, so it would never match — did you mean '/orders' (that path) or '/orders/*' (it and everything below)?",

@@ -145,6 +145,11 @@ export interface ValidateAgainstOptions {
   name: string;
   /** Messages for issues whose schema sets none (see `parseOptions` in options.ts). */
   error?: z.core.$ZodErrorMap;
+  /**
+   * Problems found outside zod, on the input as given (checks across options, which zod skips once
+   * any value below has the wrong type), reported with the rest; duplicates of zod's are dropped.
+   */
+  more?: (input: unknown) => readonly Finding[];
 }
 
 /**
@@ -168,6 +173,7 @@ export function validateAgainst<S extends z.ZodType>(
     for (const issue of result.error.issues) translate(issue, [], schema, { root, findings, noun: 'option' });
     if (findings.length === 0) findings.push({ path: [], message: result.error.message });
   }
+  if (options.more !== undefined) findings.push(...options.more(root));
   if (findings.length > 0) {
     const problems = placeFindings(findings, input, {}).map((problem) => ({
       ...problem,
@@ -376,7 +382,8 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
       current instanceof z.ZodOptional ||
       current instanceof z.ZodDefault ||
       current instanceof z.ZodPrefault ||
-      current instanceof z.ZodNullable
+      current instanceof z.ZodNullable ||
+      current instanceof z.ZodReadonly
     ) {
       current = current.unwrap() as z.core.$ZodType;
     } else if (current instanceof z.ZodPipe) {
