@@ -1,4 +1,6 @@
 // The same small application on Express and on Koa, each made its own gateway by Gatehouse.
+
+import type { AggregateOptions } from '@gatehousejs/aggregate';
 import { type AuthOptions, apiKeyAuthenticator, hashApiKey } from '@gatehousejs/auth';
 import { GatehouseError, type ResolvedConfig } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
@@ -54,6 +56,30 @@ const rateLimitOptions = (): RateLimitOptions => ({
   ],
 });
 
+/**
+ * A BFF screen (`@gatehousejs/aggregate`): the order from the orders service (required: its 404 is the
+ * screen's 404) and, when `?sku=` is given, that item's stock from the inventory service (optional: when
+ * it fails the screen still answers, marked partial). Values are placed in the upstream paths as single
+ * encoded segments.
+ */
+const orderScreen = (): AggregateOptions => ({
+  name: 'order-screen',
+  path: '/api/screens/orders/:id',
+  timeoutMs: 2_000,
+  calls: {
+    order: { service: 'orders', path: '/orders/{/params/id}', omit: ['/updatedAt'] },
+    stock: {
+      service: 'inventory',
+      path: '/stock/{/query/sku}',
+      when: '/query/sku',
+      policy: 'optional',
+      forward: ['x-request-id'],
+      pick: ['/sku', '/available'],
+      timeoutMs: 500,
+    },
+  },
+});
+
 const OutOfStock = { code: 'GH_DEMO_OUT_OF_STOCK', status: 409, title: 'Out of stock', expose: true };
 
 /**
@@ -87,6 +113,7 @@ export function expressApp(config: ResolvedConfig, routesFile: string) {
   app.use(gw.auth(authOptions()));
   app.use(gw.rateLimit(rateLimitOptions()));
   app.use(gw.routes(routesOptions(routesFile)));
+  app.use(gw.aggregate(orderScreen()));
   app.get('/api/orders/:id', (req, res) => {
     res.json(orderOf(req.params.id));
   });
@@ -110,6 +137,7 @@ export function koaApp(config: ResolvedConfig, routesFile: string) {
   app.use(gw.auth(authOptions()));
   app.use(gw.rateLimit(rateLimitOptions()));
   app.use(gw.routes(routesOptions(routesFile)));
+  app.use(gw.aggregate(orderScreen()));
   const router = new Router();
   router.get('/api/orders/:id', (ctx) => {
     ctx.body = orderOf(ctx.params.id!);

@@ -74,6 +74,8 @@ function tryThis(port: number, name: string): string {
     `  curl -s ${base}/metrics                        # Prometheus: request durations by route, rejections by code`,
     `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/1   # the monolith answers; a shadow copy goes to the orders service`,
     `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/3   # the service computes this total differently`,
+    `  curl -s '${base}/api/screens/orders/1?sku=sku-1'  # a BFF screen: the order service + the inventory service in one answer`,
+    `  curl -i ${base}/api/screens/orders/99          # a required call's 404 is the screen's 404, with an errors entry`,
     `  curl -s ${base}/migration                      # per route: mode, traffic per side, diff rate, latest differences (updatedAt learned as noise)`,
     `  curl -s ${base}/routes                         # the route table; edit examples/demo/routes.yaml (mode: split / fallback / remote) and save`,
   ].join('\n');

@@ -13,6 +13,24 @@ describe('demo', () => {
   });
 
   for (const side of ['express', 'koa'] as const) {
+    test(`${side}: the order screen composes two services; a required 404 stays 404`, async () => {
+      const base = `http://127.0.0.1:${demo.ports[side]}`;
+      // With the demo key: its own rate-limit bucket, so the anonymous one the next test reads is untouched.
+      const key = { 'x-api-key': DEMO_API_KEY };
+      const screen = await fetch(`${base}/api/screens/orders/1?sku=sku-1`, { headers: key });
+      expect(screen.status).toBe(200);
+      const body = (await screen.json()) as { order: { id: string }; stock: unknown };
+      expect(body.order.id).toBe('1');
+      expect(body.stock).toEqual({ sku: 'sku-1', available: 12 });
+      // The stock call is optional: an unknown SKU leaves it out and says so.
+      const partial = await fetch(`${base}/api/screens/orders/1?sku=sku-9`, { headers: key });
+      expect(partial.status).toBe(200);
+      expect(partial.headers.get('x-gatehouse-partial')).toBe('stock');
+      const missing = await fetch(`${base}/api/screens/orders/99`, { headers: key });
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { code: string }).code).toBe('GH_AGGREGATE_NOT_FOUND');
+    });
+
     test(`${side}: hello, stock, out-of-stock problem, 404, bad path, health`, async () => {
       const base = `http://127.0.0.1:${demo.ports[side]}`;
       const hello = await fetch(`${base}/api/hello`);
