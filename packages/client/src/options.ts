@@ -1,7 +1,7 @@
 // The client's options as one zod schema (exported for a configuration-wide JSON Schema), checked
 // once by createClient() through core's parseOptions: every problem, at every depth, in one
 // ConfigError with its path and a did-you-mean. The request path only reads what this resolved.
-import { objectOption, parseOptions } from '@gatehousejs/core';
+import { objectOption, parseOptions, withCrossCheck } from '@gatehousejs/core';
 import type { Resolver } from '@gatehousejs/discovery';
 import type { MeterProvider } from '@opentelemetry/api';
 import { z } from 'zod';
@@ -15,6 +15,8 @@ import type { HealthCheckOptions } from './health.js';
 const BALANCERS = ['p2c', 'round-robin', 'ewma', 'ring-hash'] as const satisfies readonly BalancerName[];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const ms = () => z.int().positive();
 const count = () => z.int().positive();
 const percent = (min: 'open' | 'closed') =>
@@ -35,39 +37,32 @@ const endpointUrl = z.string().check(
 );
 
 /** Options of a circuit breaker (per endpoint or per service). */
-export const breakerOptionsSchema = z
-  .strictObject({
+export const breakerOptionsSchema = withCrossCheck(
+  z.strictObject({
     mode: z.enum(['consecutive', 'rate']).optional(),
     threshold: z.number().positive().optional(),
     windowMs: ms().optional(),
     minimumRps: z.number().min(0).optional(),
     halfOpenAfterMs: ms().optional(),
     maxHalfOpenAfterMs: ms().optional(),
-  })
-  .check(
-    z.superRefine(
-      (value, ctx) => {
-        const t = value?.threshold;
-        if (typeof t !== 'number' || !(t > 0)) return;
-        if (value.mode === 'rate' && t > 1) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['threshold'],
-            input: t,
-            message: `in 'rate' mode the threshold is a share of failures from 0 (excluded) to 1, received ${t}`,
-          });
-        } else if (value.mode !== 'rate' && !Number.isInteger(t)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['threshold'],
-            input: t,
-            message: `in 'consecutive' mode the threshold is a count of failures (a positive integer), received ${t}`,
-          });
-        }
-      },
-      { when: () => true },
-    ),
-  );
+  }),
+  (value, report) => {
+    const t = isObject(value) ? value.threshold : undefined;
+    if (typeof t !== 'number' || !(t > 0)) return;
+    if ((value as Record<string, unknown>).mode === 'rate') {
+      if (t > 1)
+        report(
+          ['threshold'],
+          `in 'rate' mode the threshold is a share of failures from 0 (excluded) to 1, received ${t}`,
+        );
+    } else if (!Number.isInteger(t)) {
+      report(
+        ['threshold'],
+        `in 'consecutive' mode the threshold is a count of failures (a positive integer), received ${t}`,
+      );
+    }
+  },
+);
 
 /** Options of the retry budget. */
 export const retryBudgetOptionsSchema = z.strictObject({
@@ -119,8 +114,8 @@ export const tlsOptionsSchema = z.strictObject({
 });
 
 /** Every option of `createClient()` (and of `gw.client(name, options)`, without `name`). */
-export const clientOptionsSchema = z
-  .strictObject({
+export const clientOptionsSchema = withCrossCheck(
+  z.strictObject({
     name: z.string().min(1),
     resolver: objectOption<Resolver>('a resolver from @gatehousejs/discovery', [
       'current',
@@ -178,22 +173,12 @@ export const clientOptionsSchema = z
       .optional(),
     tracer: objectOption<ClientTracer>('a tracer with startClientSpan()', ['startClientSpan']).optional(),
     meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
-  })
-  .check(
-    z.superRefine(
-      (value, ctx) => {
-        if (typeof value !== 'object' || value === null) return;
-        if ((value.resolver === undefined) === (value.endpoints === undefined)) {
-          ctx.addIssue({
-            code: 'custom',
-            input: value,
-            message: "give exactly one of 'resolver' or 'endpoints'",
-          });
-        }
-      },
-      { when: () => true },
-    ),
-  );
+  }),
+  (value, report) => {
+    if (isObject(value) && (value.resolver === undefined) === (value.endpoints === undefined))
+      report([], "give exactly one of 'resolver' or 'endpoints'");
+  },
+);
 
 // The hand-written option types are what users read (with their TSDoc); these lines keep them and the
 // schema in step: what the types allow, the schema accepts, and the other way round.

@@ -13,6 +13,7 @@ import {
   isSafeHeaderValue,
   objectOption,
   pathPatternOption,
+  withCrossCheck,
 } from '@gatehousejs/core';
 import { parseVersionRange } from '@gatehousejs/versioning';
 import { z } from 'zod';
@@ -353,8 +354,8 @@ export const overrideOptionsSchema = z.strictObject({
 });
 
 /** Options of `gw.routes()`. */
-export const routesOptionsSchema = z
-  .strictObject({
+export const routesOptionsSchema = withCrossCheck(
+  z.strictObject({
     name: z.string().min(1).optional(),
     // The table itself is checked by compileTable (it also needs the gateway's services).
     table: z
@@ -372,31 +373,19 @@ export const routesOptionsSchema = z
     ]).optional(),
     override: z.union([z.literal(false), overrideOptionsSchema]).optional(),
     gateIntervalMs: positiveInt().optional(),
-  })
-  .check(
-    z.superRefine(
-      (value, ctx) => {
-        if (typeof value !== 'object' || value === null) return;
-        const given = (['table', 'file', 'etcd', 'source'] as const).filter((k) => value[k] !== undefined);
-        if (given.length > 1) {
-          ctx.addIssue({
-            code: 'custom',
-            input: value,
-            message: `give at most one of 'table', 'file', 'etcd' and 'source' (got ${given.map((k) => `'${k}'`).join(' and ')})`,
-          });
-        }
-        if (value.watch !== undefined && value.file === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['watch'],
-            input: value.watch,
-            message: "has no effect without 'file'",
-          });
-        }
-      },
-      { when: () => true },
-    ),
-  );
+  }),
+  (value, report) => {
+    if (typeof value !== 'object' || value === null) return;
+    const o = value as Record<string, unknown>;
+    const given = ['table', 'file', 'etcd', 'source'].filter((k) => o[k] !== undefined);
+    if (given.length > 1)
+      report(
+        [],
+        `give at most one of 'table', 'file', 'etcd' and 'source' (got ${given.map((k) => `'${k}'`).join(' and ')})`,
+      );
+    if (o.watch !== undefined && o.file === undefined) report(['watch'], "has no effect without 'file'");
+  },
+);
 
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
 // in step: what the types allow, the schemas accept, and the other way round.

@@ -1,7 +1,7 @@
 // The options of tracing(), its metrics and accessLog() as zod schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean.
-import { isHeaderName, objectOption } from '@gatehousejs/core';
+import { isHeaderName, objectOption, withCrossCheck } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { AccessLogger, AccessLogOptions } from './access-log.js';
@@ -23,39 +23,20 @@ export const metricsOptionsSchema = z.strictObject({
 
 /** Options of `tracing()` / `gw.tracing()` / `tracingFor()`. */
 export const tracingOptionsSchema = z.strictObject({
-  propagators: z
-    .array(z.enum(PROPAGATOR_NAMES))
-    .readonly()
-    .check(
-      z.superRefine(
-        (names, ctx) => {
-          if (!Array.isArray(names)) return;
-          const first = new Map<unknown, number>();
-          names.forEach((name: unknown, i) => {
-            const earlier = first.get(name);
-            if (earlier === undefined) first.set(name, i);
-            else {
-              ctx.addIssue({
-                code: 'custom',
-                path: [i],
-                input: name,
-                message: `'${String(name)}' is listed twice (already at [${earlier}])`,
-              });
-            }
-          });
-          if (first.has('b3') && first.has('b3multi')) {
-            ctx.addIssue({
-              code: 'custom',
-              input: names,
-              message:
-                "choose one of 'b3' (the single b3 header) and 'b3multi' (X-B3-* headers): both read either",
-            });
-          }
-        },
-        { when: () => true },
-      ),
-    )
-    .optional(),
+  propagators: withCrossCheck(z.array(z.enum(PROPAGATOR_NAMES)).readonly(), (names, report) => {
+    if (!Array.isArray(names)) return;
+    const first = new Map<unknown, number>();
+    for (const [i, name] of (names as unknown[]).entries()) {
+      const earlier = first.get(name);
+      if (earlier === undefined) first.set(name, i);
+      else report([i], `'${String(name)}' is listed twice (already at [${earlier}])`);
+    }
+    if (first.has('b3') && first.has('b3multi'))
+      report(
+        [],
+        "choose one of 'b3' (the single b3 header) and 'b3multi' (X-B3-* headers): both read either",
+      );
+  }).optional(),
   traceResponseHeader: z.boolean().optional(),
   metrics: metricsOptionsSchema.optional(),
 });
@@ -63,8 +44,8 @@ export const tracingOptionsSchema = z.strictObject({
 const headerName = z.string().refine(isHeaderName, { error: 'expected a header name' });
 
 /** Options of `accessLog()` / `gw.accessLog()`. */
-export const accessLogOptionsSchema = z
-  .strictObject({
+export const accessLogOptionsSchema = withCrossCheck(
+  z.strictObject({
     logger: objectOption<AccessLogger>('a logger with an info(obj, msg) method (pino, for one)', [
       'info',
     ]).optional(),
@@ -75,23 +56,15 @@ export const accessLogOptionsSchema = z
     redact: z.array(z.string().min(1)).readonly().optional(),
     queryParameters: z.array(z.string()).readonly().optional(),
     message: z.string().optional(),
-  })
-  .check(
-    z.superRefine(
-      (value, ctx) => {
-        if (typeof value !== 'object' || value === null) return;
-        if (value.logger !== undefined && value.destination !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['destination'],
-            input: value.destination,
-            message: "not allowed with 'logger' (it sets where the default pino logger writes)",
-          });
-        }
-      },
-      { when: () => true },
-    ),
-  );
+  }),
+  (value, report) => {
+    if (typeof value === 'object' && value !== null) {
+      const { logger, destination } = value as Record<string, unknown>;
+      if (logger !== undefined && destination !== undefined)
+        report(['destination'], "not allowed with 'logger' (it sets where the default pino logger writes)");
+    }
+  },
+);
 
 // The hand-written option types are what users read (with their TSDoc); these lines keep them and the
 // schemas in step: what the types allow, the schemas accept, and the other way round.
