@@ -224,6 +224,9 @@ describe.skipIf(noServer !== undefined)('Redis killed, hung and restarted under 
       ReturnType<RateLimit['stats']>
     >;
 
+  const reportsOf = (app: RunningApp) =>
+    app.reported.map((r) => ({ phase: r.phase, code: (r.error as { code?: string }).code }));
+
   /** Requests for `tenant` to every gateway every `everyMs` until stopped; none awaited before the next. */
   function traffic(tenant: string, everyMs: number) {
     const shots: Promise<Shot>[] = [];
@@ -310,12 +313,27 @@ describe.skipIf(noServer !== undefined)('Redis killed, hung and restarted under 
         before[fw].insured + INSURED + 5,
       );
       expect(during[fw].outcomes.failed_open, `${fw}: insurance answered, nothing failed open`).toBe(0);
-      // Only the store failure was reported (once per interval), never a handler error.
-      expect(apps[fw].reported.map((r) => r.phase)).toEqual([`rateLimit:${name}:store`]);
+      // The outage was reported once, with its cause, however many requests it failed; never a
+      // handler error.
+      expect(reportsOf(apps[fw]), `${fw}: reports during the outage`).toEqual([
+        { phase: 'dependency:redis', code: 'GH_DEPENDENCY_UNAVAILABLE' },
+      ]);
+      const outage = apps[fw].reported[0]!.error as Error & { dependency: { name: string } };
+      expect(outage.message).toMatch(
+        new RegExp(`^redis redis://127\\.0\\.0\\.1:${new URL(server.url).port}/? is unavailable: `),
+      );
+      expect(outage.cause).toBeDefined();
     }
 
     await server.restart();
     await expectCountingInRedis('after-restart');
+    for (const fw of FRAMEWORKS) {
+      // And its end once.
+      expect(reportsOf(apps[fw]), `${fw}: reports after the restart`).toEqual([
+        { phase: 'dependency:redis', code: 'GH_DEPENDENCY_UNAVAILABLE' },
+        { phase: 'dependency:redis', code: 'GH_DEPENDENCY_RECOVERED' },
+      ]);
+    }
     expect(await keysUnder(client, prefix)).toEqual([`${prefix}:${name}:all:60s:h:after-restart`]);
   }, 20_000);
 

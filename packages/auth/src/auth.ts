@@ -16,6 +16,7 @@ import {
   AuthRequired,
   AuthUnavailable,
   bearerError,
+  isMonitored,
   type RefusalReason,
   refusalReason,
   refuse,
@@ -365,7 +366,8 @@ function tag(method: Authenticator, exchange: Exchange, error: unknown): unknown
     err = refuse(new AuthFailed(`Authentication method '${method.name}' failed`, { cause: error }), 'error');
   } else if (
     (err.code === AuthFailed.spec.code || err.code === AuthUnavailable.spec.code) &&
-    err.cause !== undefined
+    err.cause !== undefined &&
+    !isMonitored(err)
   ) {
     // A method's own 5xx (a passport strategy's error(), Redis or the introspection endpoint down):
     // core reports only errors that are not Gatehouse errors, so hand the cause to onError here.

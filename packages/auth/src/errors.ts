@@ -58,6 +58,22 @@ export function refuse<E extends GatehouseError>(error: E, reason: RefusalReason
   return error;
 }
 
+const kMonitored = Symbol('gatehouse.auth.monitored');
+
+/**
+ * Marks a refusal whose cause a dependency monitor reports (once per outage), so that `auth()` does
+ * not report it again for every request it refuses.
+ */
+export function monitored<E extends GatehouseError>(error: E): E {
+  Object.defineProperty(error, kMonitored, { value: true });
+  return error;
+}
+
+/** Whether {@link monitored} marked the error. */
+export function isMonitored(error: unknown): boolean {
+  return (error as { [kMonitored]?: boolean } | null)?.[kMonitored] === true;
+}
+
 /** The reason an error was tagged with by {@link refuse}, else one derived from its code. */
 export function refusalReason(error: unknown): RefusalReason {
   const tagged = (error as { [kReason]?: RefusalReason } | null)?.[kReason];

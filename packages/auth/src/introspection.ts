@@ -1,10 +1,16 @@
 // OAuth 2.0 token introspection (RFC 7662) for opaque bearer tokens: the authorization server says
 // whether a token is active and whose it is; answers are cached, never past the token's expiry.
 import { createHash } from 'node:crypto';
-import { isHeaderName, isSafeHeaderValue } from '@gatehousejs/core';
+import {
+  DependencyMonitor,
+  dependencyName,
+  type Exchange,
+  isHeaderName,
+  isSafeHeaderValue,
+} from '@gatehousejs/core';
 import { LRUCache } from 'lru-cache';
 import { readBearer } from './bearer.js';
-import { AuthExpired, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
+import { AuthExpired, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
 import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 import { readLimited } from './read-limited.js';
@@ -156,6 +162,10 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
           perf: { now: () => Date.now() },
         });
   const pending = new Map<string, Promise<Answer>>();
+  // An endpoint that cannot be asked is reported once, with the cause, to the gateways whose
+  // requests this method sees, and once more when it answers again; not once per request.
+  const monitor = new DependencyMonitor('introspection', dependencyName(resolved.endpoint));
+  let reporter: Exchange['runtime'] | undefined;
 
   function remember(key: string, answer: Answer): void {
     if (cache === undefined || resolved.cache === undefined || answer.kind === 'unavailable') return;
@@ -175,6 +185,10 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
     name: 'introspection',
     scheme: 'Bearer',
     async authenticate(exchange) {
+      if (exchange.runtime !== reporter) {
+        reporter = exchange.runtime;
+        monitor.reportTo(reporter);
+      }
       const token = readBearer(exchange, { query: resolved.query });
       if (token === undefined) return undefined;
       // readBearer accepts token68 only, which is ASCII: characters are bytes.
@@ -191,6 +205,8 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
         let running = pending.get(key);
         if (running === undefined) {
           running = introspect(resolved, token).then((fresh) => {
+            if (fresh.kind === 'unavailable') monitor.failed(fresh.cause);
+            else monitor.succeeded();
             remember(key, fresh);
             return fresh;
           });
@@ -220,9 +236,13 @@ function accept(answer: Answer): Principal {
     case 'refused':
       throw answer.reason === 'expired' ? expired() : refuse(new AuthInvalid(answer.detail), answer.reason);
     default:
-      throw refuse(
-        new AuthUnavailable('Token introspection unavailable', { cause: answer.cause }),
-        'unavailable',
+      // The cause travels with the refusal (spans, logs); the outage itself is reported once, by
+      // the method's monitor, not once per refused request.
+      throw monitored(
+        refuse(
+          new AuthUnavailable('Token introspection unavailable', { cause: answer.cause }),
+          'unavailable',
+        ),
       );
   }
 }

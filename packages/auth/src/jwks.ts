@@ -7,7 +7,7 @@
 // are still the ones tokens are signed with. It also has no bound on the response size or key count.
 // Here a refresh runs in the background and the cached keys keep verifying until one succeeds.
 import { performance } from 'node:perf_hooks';
-import type { GatehouseError } from '@gatehousejs/core';
+import { DependencyMonitor, dependencyName, type GatehouseError } from '@gatehousejs/core';
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -116,6 +116,12 @@ export interface JwksCache {
   readonly stats: JwksStats;
   /** The `kid`s of the cached keys (keys without one are listed as undefined). */
   kids(): (string | undefined)[];
+  /**
+   * The endpoint's availability: its first failed fetch after a success is reported once (with the
+   * cause) to every gateway it reports to, and its next success once; `jwtAuthenticator` makes it
+   * report to the gateway of the requests it sees.
+   */
+  readonly monitor: DependencyMonitor;
 }
 
 const DEFAULTS = {
@@ -237,6 +243,7 @@ export function jwksCacheFrom(options: ResolvedJwksOptions): JwksCache {
   let lastSuccess: number | undefined;
   let lastFailure: number | undefined;
   let lastError: string | undefined;
+  const monitor = new DependencyMonitor('jwks', dependencyName(options.url));
 
   /** Resolves to whether the fetch succeeded; never rejects (callers make their own errors). */
   async function fetchOnce(): Promise<boolean> {
@@ -257,6 +264,7 @@ export function jwksCacheFrom(options: ResolvedJwksOptions): JwksCache {
       loadedAt = performance.now();
       lastSuccess = Date.now();
       lastAttemptFailed = false;
+      monitor.succeeded();
       return true;
     } catch (error) {
       failures++;
@@ -264,6 +272,7 @@ export function jwksCacheFrom(options: ResolvedJwksOptions): JwksCache {
       lastAttemptFailed = true;
       const reason = abort.signal.aborted ? abort.signal.reason : error;
       lastError = reason instanceof FetchFailed ? reason.message : `network error: ${failureName(reason)}`;
+      if (!closed) monitor.failed(new FetchFailed(lastError, { cause: reason }));
       return false;
     } finally {
       clearTimeout(timer);
@@ -365,6 +374,7 @@ export function jwksCacheFrom(options: ResolvedJwksOptions): JwksCache {
       };
     },
     kids: () => [...kidList],
+    monitor,
   };
 }
 

@@ -268,6 +268,8 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
   const config = resolveOptions(options);
   const { cache, maxTokenBytes, verifyOptions, bearer, jwks } = config;
   const pending = new Map<string, Promise<Principal>>();
+  // The gateway that hears about JWKS outages: the one whose requests this method last saw.
+  let reporter: Exchange['runtime'] | undefined;
 
   // Looked up on the jwks object at each call so that instrumentation (or a test spy) sees every use.
   const getKey: JWTVerifyGetKey =
@@ -315,6 +317,10 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
     scheme: 'Bearer',
     jwks,
     authenticate(exchange: Exchange) {
+      if (jwks !== undefined && exchange.runtime !== reporter) {
+        reporter = exchange.runtime;
+        jwks.monitor.reportTo(reporter);
+      }
       // The syntax check (a regular expression over the whole token) runs only on a cache miss: a
       // cached token is the exact string that passed it when it was verified.
       const token = readBearerUnchecked(exchange, bearer);

@@ -86,8 +86,13 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   const shedAfter = String(shedOptions?.retryAfter ?? 1);
 
   let lastReport = Number.NEGATIVE_INFINITY;
+  // A store with a monitor (Redis) reports its outage and its recovery once each to the gateway of the
+  // requests this limiter sees; the store is told which gateway that is when it changes.
+  const storeMonitor = store.monitor;
+  let reporter: Exchange['runtime'] | undefined;
   const storeFailed = (error: unknown, exchange: Exchange): void => {
     counts.storeErrors++;
+    if (storeMonitor !== undefined) return;
     // A store outage fails every request: report it once per interval, not once per request.
     const now = Date.now();
     if (now - lastReport < REPORT_EVERY_MS) return;
@@ -105,6 +110,10 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   const periods = new Map<Window, { id: string; end: number }>();
 
   const consume = (exchange: Exchange, w: Window, key: string, cost: number): Answer | Promise<Answer> => {
+    if (storeMonitor !== undefined && exchange.runtime !== reporter) {
+      reporter = exchange.runtime;
+      storeMonitor.reportTo(reporter);
+    }
     let storeKey = key;
     let windowMs: number | undefined;
     if (w.per !== undefined) {

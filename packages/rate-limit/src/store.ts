@@ -2,7 +2,7 @@
 // serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
 // instances bursting together admit no more than the limit in total).
 import { createRequire } from 'node:module';
-import { isThenable, parseOptions } from '@gatehousejs/core';
+import { DependencyMonitor, dependencyName, isThenable, parseOptions } from '@gatehousejs/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import type * as Flexible from 'rate-limiter-flexible';
 import { memoryStoreOptionsSchema, redisStoreOptionsSchema } from './options.js';
@@ -48,6 +48,11 @@ export interface LimiterStore {
   insurance?(spec: CounterSpec): Counter | undefined;
   /** True while the store is known to be failing (disconnected, or a command failed within the last second). */
   degraded?(): boolean;
+  /**
+   * The backend's availability, when it is remote: `rateLimit()` has it report its outage and its
+   * recovery (each once) to the gateway of the requests it sees, instead of reporting store errors.
+   */
+  readonly monitor?: DependencyMonitor;
   close?(): Promise<void>;
 }
 
@@ -219,6 +224,11 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
   });
   const memory = options.insurance === false ? undefined : memoryStore();
   const deadlines = new Deadlines(timeoutMs);
+  const monitor = new DependencyMonitor('redis', redisName(options, client));
+  // Connection state changes are news even without traffic: a lost connection (each reconnect attempt
+  // of a client Gatehouse owns emits 'error') and a regained one.
+  if (owned) client.on('error', (error: unknown) => monitor.failed(error));
+  client.on('ready', () => monitor.succeeded());
   // A hung Redis keeps its connection 'ready': recent command failures count as degraded too.
   let lastFailure = Number.NEGATIVE_INFINITY;
   return {
@@ -242,10 +252,17 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
               ),
             )
             .then(
-              (res) => toAnswer(res, false),
+              (res) => {
+                monitor.succeeded();
+                return toAnswer(res, false);
+              },
               (error: unknown) => {
-                if (error instanceof RateLimiterRes) return toAnswer(error, true);
+                if (error instanceof RateLimiterRes) {
+                  monitor.succeeded();
+                  return toAnswer(error, true);
+                }
                 lastFailure = Date.now();
+                monitor.failed(error);
                 throw error;
               },
             ),
@@ -256,12 +273,21 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
         ? undefined
         : (spec) => memory.counter({ ...spec, points: Math.ceil(spec.points / instances) }),
     degraded: () => client.status !== 'ready' || Date.now() - lastFailure < 1000,
+    monitor,
     close: async () => {
       deadlines.close();
       await memory?.close?.();
       if (owned) client.disconnect();
     },
   };
+}
+
+/** The Redis a store talks to, for reports: `redis://host:port/db`, never its password. */
+function redisName(options: RedisStoreOptions, client: Redis): string {
+  if (options.url !== undefined) return dependencyName(options.url);
+  const { host, port, path } =
+    (client as { options?: { host?: string; port?: number; path?: string } }).options ?? {};
+  return path !== undefined && path !== '' ? `redis+unix://${path}` : `redis://${host ?? '?'}:${port ?? '?'}`;
 }
 
 /** Why a Redis spend failed when Redis did not answer in time. */
