@@ -43,13 +43,6 @@ import {
 import { contractField, type OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
 import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
 import {
-  type VersionMethod,
-  type Versioning,
-  type VersioningOptions,
-  type VersionRouteOptions,
-  versioning,
-} from '@gatehousejs/versioning';
-import {
   addRoutesAdmin,
   observeMigration,
   observeRemoteResponses,
@@ -64,6 +57,14 @@ import {
   type TracingOptions,
   tracingFor,
 } from '@gatehousejs/tracing';
+import {
+  type NativeHandler,
+  type Versioning,
+  type VersioningOptions,
+  type VersionMethod,
+  type VersionRouteOptions,
+  versioning,
+} from '@gatehousejs/versioning';
 
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
@@ -251,7 +252,10 @@ export abstract class FrameworkGateway<M> {
       return this.wrap(instance);
     };
     type Native = (...args: unknown[]) => unknown;
-    const route = (handlers: Readonly<Record<string, M>>, options: VersionRouteOptions = {}): M => {
+    const route = (
+      handlers: Readonly<Record<string, M | NativeHandler>>,
+      options: VersionRouteOptions = {},
+    ): M => {
       const instance = core.shared.get(kVersioning) as Versioning | undefined;
       if (instance === undefined) throw new TypeError('version.route(): call gw.version() first');
       const table = instance.table(handlers as Readonly<Record<string, unknown>>);

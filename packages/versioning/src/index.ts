@@ -36,6 +36,7 @@ export {
 export {
   API_REQUESTS_METRIC,
   API_VERSION_ANNOTATION,
+  type NativeHandler,
   type RequestedVersion,
   type Versioning,
   type VersioningContext,

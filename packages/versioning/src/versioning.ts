@@ -627,6 +627,12 @@ export interface VersionRouteOptions {
 }
 
 /**
+ * A native middleware of the framework, typed loosely: a router's middleware (`router.routes()` of
+ * `@koa/router`) has a context type of its own that the framework's plain middleware type rejects.
+ */
+export type NativeHandler = (...args: never[]) => unknown;
+
+/**
  * `gw.version` on a framework gateway whose native middleware is `M`: a call mounts versioning, and
  * `route()` dispatches to one native handler per version.
  */
@@ -643,7 +649,7 @@ export interface VersionMethod<M> {
    *
    * @example app.use(gw.version.route({ '1': v1Router, '2+': v2Router }))
    */
-  route(handlers: Readonly<Record<string, M>>, options?: VersionRouteOptions): M;
+  route(handlers: Readonly<Record<string, M | NativeHandler>>, options?: VersionRouteOptions): M;
   /** The versioning `gw.version()` made, if it has been called. */
   readonly instance: Versioning | undefined;
 }
