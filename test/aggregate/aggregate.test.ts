@@ -241,8 +241,10 @@ else {
           expect(res.status).toBe(200);
           expect(res.json).toEqual({ resource: 'outage', host: 'conformance.test' });
         }
-        const reports = app.reported.filter((r) => r.phase === 'cache.store');
+        const reports = app.reported.filter((r) => r.phase === 'dependency:redis');
         expect(reports).toHaveLength(1);
+        expect((reports[0]!.error as { code: string }).code).toBe('GH_DEPENDENCY_UNAVAILABLE');
+        expect(String((reports[0]!.error as Error).message)).toContain(new URL(dead).host);
       } finally {
         await app.close();
       }

@@ -400,3 +400,76 @@ export const cacheSuite: Suite = {
     },
   ],
 };
+
+export const cacheAdminSuite: Suite = {
+  name: 'aggregate: the response cache on the admin API (purge, counters)',
+  app: {
+    config: { services: { up: { url: upstream.url } }, admin: { access: { peers: ['loopback'] } } },
+    chain: (gw) => [
+      gw.admin(),
+      gw.routes({
+        table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+      }),
+    ],
+  },
+  scenarios: [
+    {
+      name: 'purge by key: the next request is a miss again',
+      before: [
+        {
+          request: { path: '/cached/purge-me' },
+          expect: { status: 200, headers: { 'cache-status': /stored/ } },
+        },
+        {
+          request: { path: '/cached/purge-me' },
+          expect: { status: 200, headers: { 'cache-status': /^gatehouse; hit/ } },
+        },
+        {
+          request: { method: 'POST', path: '/cache/purge?key=up:/cached/purge-me' },
+          expect: { status: 200, body: { purged: 1 } },
+        },
+      ],
+      request: { path: '/cached/purge-me' },
+      expect: { status: 200, headers: { 'cache-status': 'gatehouse; fwd=uri-miss; stored' } },
+    },
+    {
+      name: 'purge by prefix',
+      before: [{ path: '/cached/p-1' }, { path: '/cached/p-2' }],
+      request: { method: 'DELETE', path: '/cache/purge?prefix=up:/cached/p-' },
+      expect: { status: 200, headers: { 'cache-control': 'no-store' }, body: { purged: 2 } },
+    },
+    {
+      name: 'a purge naming neither key nor prefix is a 400',
+      request: { method: 'POST', path: '/cache/purge' },
+      expect: { status: 400, problem: 'GH_CACHE_PURGE_INVALID' },
+    },
+    {
+      name: 'purge does not answer GET',
+      request: { path: '/cache/purge?key=up:/cached/x' },
+      expect: { status: 405, problem: 'GH_METHOD_NOT_ALLOWED' },
+    },
+    {
+      name: 'the counters',
+      request: { path: '/cache' },
+      expect: {
+        status: 200,
+        body: (b: Body) => expect(b.cache).toMatchObject({ name: 'gatehouse', store: 'memory' }),
+      },
+    },
+  ],
+};
+
+export const cacheAdminClosedSuite: Suite = {
+  name: 'aggregate: purging needs the admin access policy',
+  app: {
+    config: { services: { up: { url: upstream.url } } },
+    chain: (gw) => [gw.admin()],
+  },
+  scenarios: [
+    {
+      name: 'no access policy: 403',
+      request: { method: 'POST', path: '/cache/purge?prefix=up:' },
+      expect: { status: 403, problem: 'GH_ADMIN_FORBIDDEN' },
+    },
+  ],
+};

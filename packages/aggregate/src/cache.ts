@@ -62,6 +62,8 @@ export interface HttpCacheSettings {
   readonly honorRequestDirectives: boolean;
   /** Called once when the store starts failing, and again only after it worked in between. */
   readonly report: (error: unknown) => void;
+  /** Called once when a failing store works again. */
+  readonly recovered?: () => void;
 }
 
 const sha = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
@@ -486,7 +488,9 @@ export class HttpCache {
   }
 
   #working(): void {
+    if (!this.#failing) return;
     this.#failing = false;
+    this.#settings.recovered?.();
   }
 
   #failed(error: unknown): void {

@@ -41,7 +41,13 @@ export {
   type ResolvedAggregateOptions,
   type ResolvedCacheOptions,
 } from './options.js';
-export { createResponseCache, observeCache, purgeHandler, type ResponseCache } from './response-cache.js';
+export {
+  cacheStatsHandler,
+  createResponseCache,
+  observeCache,
+  purgeHandler,
+  type ResponseCache,
+} from './response-cache.js';
 export { type FlightCaller, type FlightStats, SingleFlight } from './single-flight.js';
 export {
   type CacheEntry,

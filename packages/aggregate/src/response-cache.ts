@@ -22,6 +22,7 @@ export interface ResponseCache {
 export function createResponseCache(
   options: CacheOptions = {},
   report: (error: unknown) => void = () => {},
+  recovered?: () => void,
 ): ResponseCache {
   const resolved = parseOptions(cacheOptionsSchema, options, { name: 'cache' });
   const store =
@@ -41,6 +42,7 @@ export function createResponseCache(
     coalesce: resolved.coalesce,
     honorRequestDirectives: resolved.honorRequestDirectives,
     report,
+    ...(recovered === undefined ? {} : { recovered }),
   });
   return {
     cache,
@@ -93,7 +95,9 @@ export function observeCache(cache: HttpCache, providers: readonly (MeterProvide
  * The admin purge handler: `?key=orders:/orders/42` deletes every variant of that URL,
  * `?prefix=orders:/orders/` everything below it. Answers `{ purged: n }`.
  */
-export function purgeHandler(cache: HttpCache): (exchange: Exchange) => Promise<Reply> {
+export function purgeHandler(
+  cache: HttpCache | (() => HttpCache | undefined),
+): (exchange: Exchange) => Promise<Reply> {
   return async (exchange) => {
     const key = exchange.query.get('key');
     const prefix = exchange.query.get('prefix');
@@ -102,7 +106,32 @@ export function purgeHandler(cache: HttpCache): (exchange: Exchange) => Promise<
         headers: { 'cache-control': 'no-store' },
       });
     }
-    const purged = key !== null ? await cache.purgeKey(key) : await cache.purgePrefix(prefix!);
+    const target = typeof cache === 'function' ? cache() : cache;
+    if (target === undefined)
+      return { status: 200, headers: { 'cache-control': 'no-store' }, body: { purged: 0 } };
+    const purged = key !== null ? await target.purgeKey(key) : await target.purgePrefix(prefix!);
     return { status: 200, headers: { 'cache-control': 'no-store' }, body: { purged } };
+  };
+}
+
+/** The admin view of a cache: its counters and its store. */
+export function cacheStatsHandler(cache: () => HttpCache | undefined): () => Reply {
+  return () => {
+    const target = cache();
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store' },
+      body:
+        target === undefined
+          ? { cache: null }
+          : {
+              cache: {
+                name: target.name,
+                store: target.store.kind,
+                ...target.stats,
+                inFlight: target.flights.size,
+              },
+            },
+    };
   };
 }

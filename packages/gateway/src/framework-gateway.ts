@@ -9,6 +9,7 @@ import {
   type AggregateOptions,
   aggregate,
   type CacheOptions,
+  cacheStatsHandler,
   cachingClient,
   createResponseCache,
   type HttpCache,
@@ -30,6 +31,7 @@ import {
   type CloseOptions,
   ConfigError,
   compose,
+  DependencyMonitor,
   didYouMean,
   Gateway,
   type GatewayConfig,
@@ -74,6 +76,16 @@ const kUpgrades = Symbol('gatehouse.upgrades');
 const kResponseCache = Symbol('gatehouse.responseCache');
 const kFlights = Symbol('gatehouse.flights');
 const kCachedClients = Symbol('gatehouse.cachedClients');
+const kCacheAdmin = Symbol('gatehouse.cacheAdmin');
+
+/** A Redis URL as a dependency name: host and port, never credentials. */
+function redisName(url: string | undefined): string {
+  try {
+    return url === undefined ? 'redis' : new URL(url).host;
+  } catch {
+    return 'redis';
+  }
+}
 const kVersioning = Symbol('gatehouse.versioning');
 
 /** Options of `gw.admin()`: core's, with an auth requirement as one more way to admit a caller. */
@@ -135,6 +147,7 @@ export abstract class FrameworkGateway<M> {
 
   /** The neutral middleware behind {@link admin}, with `access.require` turned into a guard. */
   protected adminMiddleware(options: GatewayAdminOptions = {}): Middleware {
+    this.cacheAdmin();
     const { require: requirement, ...access } = options.access ?? {};
     if (requirement === undefined) return this.core.admin(options as AdminOptions);
     const instance = this.core.shared.get(kAuth) as Auth | undefined;
@@ -400,12 +413,37 @@ export abstract class FrameworkGateway<M> {
       return existing.cache;
     }
     const core = this.core;
-    const made = createResponseCache(options, (error) => core.report(error, undefined, 'cache.store'));
+    // A store outage is reported once, and its recovery once (a Redis that is down costs every lookup).
+    const store = options?.store ?? 'memory';
+    const monitor = new DependencyMonitor(
+      typeof store === 'string' ? store : store.kind,
+      store === 'redis' ? redisName(options?.redis?.url) : 'response cache',
+    );
+    monitor.reportTo(core);
+    const made = createResponseCache(
+      options,
+      (error) => monitor.failed(error),
+      () => monitor.succeeded(),
+    );
     core.shared.set(kResponseCache, { cache: made.cache, maxBodyBytes: made.options.maxBodyBytes });
     const tracing = tracingFor(core);
     observeCache(made.cache, [undefined, tracing.prometheusMeterProvider]);
     core.onClose(() => made.close());
     return made.cache;
+  }
+
+  /**
+   * `GET /cache` (the response cache's counters) and `POST`/`DELETE /cache/purge?key=service:/path`
+   * or `?prefix=service:/path/` on `gw.admin()`, behind its access policy. Registered once, with the
+   * first `gw.admin()`; they answer for the cache once it exists.
+   */
+  private cacheAdmin(): void {
+    const core = this.core;
+    if (core.shared.has(kCacheAdmin)) return;
+    core.shared.set(kCacheAdmin, true);
+    const current = () => (core.shared.get(kResponseCache) as { cache: HttpCache } | undefined)?.cache;
+    core.addAdminEndpoint('/cache', cacheStatsHandler(current));
+    core.addAdminEndpoint('/cache/purge', purgeHandler(current), { methods: ['POST', 'DELETE'] });
   }
 
   /** The purge handler of the response cache (`?key=` or `?prefix=`), for an admin API you protect. */
