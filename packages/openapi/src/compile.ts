@@ -155,7 +155,10 @@ const DEFAULT_STYLE: Record<Location, string> = {
 };
 
 /** A compiler over one loaded document. Throws nothing: problems are collected for one ConfigError. */
-export function compileDocument(loaded: LoadedDocument): CompiledDocument & {
+export function compileDocument(
+  loaded: LoadedDocument,
+  options: { responses?: boolean } = {},
+): CompiledDocument & {
   problems: Array<{ pointer: string; message: string }>;
 } {
   const { document } = loaded;
@@ -182,7 +185,7 @@ export function compileDocument(loaded: LoadedDocument): CompiledDocument & {
       const op = deref(document, rawOperation);
       if (op === undefined) continue;
       const opSegments = [...itemSegments, method];
-      const operation = compileOperation(compiler, document, {
+      const operation = compileOperation(compiler, document, options.responses !== false, {
         method: method.toUpperCase(),
         template,
         item,
@@ -246,7 +249,12 @@ interface OperationInput {
   opSegments: Array<string | number>;
 }
 
-function compileOperation(compiler: SchemaCompiler, document: JsonObject, input: OperationInput): Operation {
+function compileOperation(
+  compiler: SchemaCompiler,
+  document: JsonObject,
+  withResponses: boolean,
+  input: OperationInput,
+): Operation {
   const { method, template, item, itemSegments, op, opSegments } = input;
   const opPointer = pointer(opSegments);
   // Operation-level parameters override path-level ones of the same name and location.
@@ -361,11 +369,19 @@ function compileOperation(compiler: SchemaCompiler, document: JsonObject, input:
       const found = locate(document, op.responses[key], [...opSegments, 'responses', key]);
       if (found === undefined) continue;
       const r = found.value;
+      // Without response checks (mode off, no contract guard) only what mocks need: no validators.
       const media = isObject(r.content)
-        ? compileContent(compiler, document, r.content, [...found.segments, 'content'], 'response')
+        ? compileContent(
+            compiler,
+            document,
+            r.content,
+            [...found.segments, 'content'],
+            'response',
+            withResponses,
+          )
         : [];
       let headers: ParamGroup | undefined;
-      if (isObject(r.headers)) {
+      if (withResponses && isObject(r.headers)) {
         const specs: ParamSpec[] = [];
         const properties: Record<string, object> = {};
         const required: string[] = [];
@@ -428,6 +444,7 @@ function compileContent(
   content: JsonObject,
   at: Array<string | number>,
   direction: 'request' | 'response',
+  validators = true,
 ): MediaSpec[] {
   const out: MediaSpec[] = [];
   for (const key of Object.keys(content)) {
@@ -450,7 +467,9 @@ function compileContent(
     const kind = bodyKind(range.includes('*') ? 'application/octet-stream' : range);
     const ref = compiler.ref(direction, [...segments, 'schema']);
     const validate =
-      hasSchema && kind !== 'binary' ? compiler.compile(ref, false, `${here}/schema`) : undefined;
+      validators && hasSchema && kind !== 'binary'
+        ? compiler.compile(ref, false, `${here}/schema`)
+        : undefined;
     let validateFields: Validator | undefined;
     const arrays = new Set<string>();
     if (hasSchema && (kind === 'form' || kind === 'multipart')) {

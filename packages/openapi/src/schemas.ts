@@ -9,7 +9,7 @@ import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { escapePointer, type JsonObject } from './document.js';
+import { atPointer, escapePointer, type JsonObject, pointer } from './document.js';
 
 // ajv-formats is CommonJS with a default export property.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -30,9 +30,12 @@ export class SchemaCompiler {
   readonly #coercing: AnyAjv;
   readonly #ids: Record<Direction, string>;
   readonly problems: Array<{ pointer: string; message: string }> = [];
+  readonly #document: JsonObject;
+  readonly #memo = new Map<string, Validator>();
   #count = 0;
 
   constructor(document: JsonObject, version: '3.0' | '3.1') {
+    this.#document = document;
     const make = (coerce: boolean): AnyAjv => {
       const options = {
         strict: false,
@@ -69,9 +72,24 @@ export class SchemaCompiler {
     return this.#count;
   }
 
-  /** A reference to the schema at `segments` of the document, for use inside a composed schema. */
+  /**
+   * A reference to the schema at `segments` of the document, for use inside a composed schema. A
+   * schema that is itself only a `$ref` is referred to at its target, so operations sharing a
+   * component share one compiled validator (see {@link compile}).
+   */
   ref(direction: Direction, segments: readonly (string | number)[]): { $ref: string } {
-    const fragment = segments.map((s) => `/${encodeURIComponent(escapePointer(s))}`).join('');
+    let target: readonly (string | number)[] = segments;
+    for (let hops = 0; hops < 16; hops++) {
+      const node = atPointer(this.#document, pointer(target));
+      if (typeof node !== 'object' || node === null) break;
+      const ref = (node as JsonObject).$ref;
+      if (typeof ref !== 'string' || !ref.startsWith('#/')) break;
+      target = ref
+        .slice(2)
+        .split('/')
+        .map((s) => decodeURIComponent(s).replaceAll('~1', '/').replaceAll('~0', '~'));
+    }
+    const fragment = target.map((s) => `/${encodeURIComponent(escapePointer(s))}`).join('');
     return { $ref: `${this.#ids[direction]}#${fragment}` };
   }
 
@@ -81,9 +99,16 @@ export class SchemaCompiler {
    * `at` and returns undefined.
    */
   compile(schema: AnySchema, coerce: boolean, at: string): Validator | undefined {
+    // The same schema (by content, its refs at their targets) compiles once: GitHub's and most real
+    // documents share components and path-level parameters across many operations, and an ajv
+    // compile costs 2–7 ms (a 200-operation document: 3.3 s → see bench/RESULTS.md).
+    const key = `${coerce ? 'c' : 'p'}${JSON.stringify(schema)}`;
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
     try {
       const validate = (coerce ? this.#coercing : this.#plain).compile(schema);
       this.#count++;
+      this.#memo.set(key, validate);
       return validate;
     } catch (error) {
       this.problems.push({ pointer: at, message: `schema does not compile: ${(error as Error).message}` });

@@ -152,7 +152,9 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
 
   async #load(): Promise<Ready> {
     const loaded: LoadedDocument = await loadDocument(this.options.document);
-    const compiled = compileDocument(loaded);
+    const compiled = compileDocument(loaded, {
+      responses: this.options.responses.mode !== 'off' || this.options.contractGuard,
+    });
     const basePaths = this.options.basePath ?? serverPaths(loaded.document);
     const router = new OperationRouter(compiled.paths, basePaths, this.#policy);
     const problems = [...compiled.problems, ...router.problems];
