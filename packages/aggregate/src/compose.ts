@@ -82,6 +82,8 @@ interface CompiledCall {
 export interface Composition {
   readonly options: ResolvedAggregateOptions;
   readonly calls: readonly CompiledCall[];
+  /** Whether anything reads the request's query or headers (else they are never parsed). */
+  readonly reads: { readonly query: boolean; readonly headers: boolean };
 }
 
 const sourceOf = (pointer: string): string => parsePointer(pointer)[0] ?? '';
@@ -191,7 +193,27 @@ export function compileComposition(
   for (const call of calls) walk(call.name, []);
   if (calls.length === 0) problems.add('calls', 'needs at least one call');
   problems.throwIfAny();
-  return { options, calls: topological(calls) };
+  // Code (a predicate, a shape function) may read anything; templates and pointers say what they read.
+  const opaque = options.shape !== undefined || calls.some((c) => typeof c.spec.when === 'function');
+  const reads = (source: string) =>
+    opaque ||
+    calls.some(
+      (c) =>
+        [c.path, ...c.query.map((q) => q[1]), ...c.headers.map((h) => h[1])].some((t) =>
+          t.sources.has(source),
+        ) ||
+        [c.spec.forEach, typeof c.spec.when === 'string' ? c.spec.when : undefined, c.spec.body].some(
+          (p) => p !== undefined && sourceOf(p) === source,
+        ),
+    );
+  return {
+    options,
+    calls: topological(calls),
+    reads: {
+      query: reads('query'),
+      headers: reads('headers') || calls.some((c) => c.spec.forward.length > 0),
+    },
+  };
 }
 
 function topological(calls: CompiledCall[]): CompiledCall[] {
@@ -239,6 +261,7 @@ class CallFailure extends Error {
   }
 }
 
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 const TIMEOUT = Symbol('timeout');
 const GONE = Symbol('client gone');
 const FAILED = Symbol('required call failed');
@@ -260,8 +283,9 @@ export async function runComposition(
   const controller = new AbortController();
   const context: CompositionContext = {
     params,
-    query: Object.fromEntries(exchange.query),
-    headers: flatHeaders(exchange.req.headers),
+    // Parsed only for compositions that read them (found when compiled).
+    query: composition.reads.query ? Object.fromEntries(exchange.query) : EMPTY,
+    headers: composition.reads.headers ? flatHeaders(exchange.req.headers) : EMPTY,
     principal: principalOf(exchange),
     results: {},
     exchange,
@@ -281,13 +305,16 @@ export async function runComposition(
     },
     Math.max(0, budget),
   );
+  // The client leaving is seen on the response's 'close' (cheaper than the exchange's AbortSignal,
+  // which costs a controller and EventTarget listeners per request).
+  const res = exchange.res;
   const onGone = () => {
+    if (res.writableFinished) return;
     controller.abort(GONE);
     stop(GONE);
   };
-  const clientSignal = exchange.signal;
-  if (clientSignal.aborted) onGone();
-  else clientSignal.addEventListener('abort', onGone, { once: true });
+  if (res.destroyed) onGone();
+  else res.on('close', onGone);
 
   for (const call of composition.calls) {
     const deps = call.needs.map((dep) => outcomes.get(dep)!);
@@ -336,7 +363,7 @@ export async function runComposition(
   const all = Promise.all(outcomes.values()).then(() => undefined);
   const why = await Promise.race([all, stopped]);
   clearTimeout(timer);
-  clientSignal.removeEventListener('abort', onGone);
+  res.off('close', onGone);
   // In declaration order, whatever order they failed in: the same answer every time.
   const errors = Object.keys(options.calls).flatMap((name) => {
     const o = settled.get(name);
@@ -589,11 +616,13 @@ async function send(
   let body: string | undefined;
   try {
     path = renderPath(call.path, scope);
-    const query = new URLSearchParams();
-    for (const [key, template] of call.query) query.append(key, renderText(template, scope));
-    for (const [key, value] of extraQuery) query.append(key, value);
-    const text = query.toString();
-    if (text !== '') path += `?${text}`;
+    if (call.query.length > 0 || extraQuery.length > 0) {
+      const query = new URLSearchParams();
+      for (const [key, template] of call.query) query.append(key, renderText(template, scope));
+      for (const [key, value] of extraQuery) query.append(key, value);
+      const text = query.toString();
+      if (text !== '') path += `?${text}`;
+    }
     for (const name of spec.forward) {
       const value = context.headers[name.toLowerCase()];
       if (value !== undefined) headers[name.toLowerCase()] = value;
@@ -627,37 +656,43 @@ async function send(
   }
   const remaining = deadlineAt - performance.now();
   const timeoutMs = Math.max(1, Math.floor(Math.min(remaining, spec.timeoutMs ?? remaining)));
-  // The call's own deadline, covering its body too (the client's timers stop at the headers).
-  const local = new AbortController();
-  const timer = setTimeout(
-    () =>
-      local.abort(
-        new CallFailure(
-          AggregateTimeout.spec.code,
-          504,
-          `no answer within ${configuredTimeout(spec, options)} ms`,
-          'timeout',
-        ),
-      ),
-    timeoutMs,
-  );
-  const onAbort = () => local.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  // The call's own deadline, covering its body too (the client's timers stop at the headers), only
+  // when it is shorter than the composition's: otherwise the composition's signal ends the call, and a
+  // timer, a controller and a listener per call are saved.
+  const own = spec.timeoutMs !== undefined && spec.timeoutMs < remaining;
+  const local = own ? new AbortController() : undefined;
+  const callSignal = local?.signal ?? signal;
+  const timer = own
+    ? setTimeout(
+        () =>
+          local!.abort(
+            new CallFailure(
+              AggregateTimeout.spec.code,
+              504,
+              `no answer within ${configuredTimeout(spec, options)} ms`,
+              'timeout',
+            ),
+          ),
+        timeoutMs,
+      )
+    : undefined;
+  const onAbort = () => local!.abort(signal.reason);
+  if (own) signal.addEventListener('abort', onAbort, { once: true });
   const maxBytes = spec.maxBodyBytes ?? options.maxBodyBytes;
   const client = runtime.clientFor(spec.service);
-  const origin = (sendHeaders: Record<string, string>, callSignal: AbortSignal): Promise<StoredResponse> =>
+  const origin = (sendHeaders: Record<string, string>, sendSignal: AbortSignal): Promise<StoredResponse> =>
     client
       .request({
         method: spec.method,
         path,
         headers: sendHeaders,
         body,
-        signal: callSignal,
+        signal: sendSignal,
         timeoutMs,
         exchange: context.exchange,
       })
       .then((response) =>
-        readBody(response, maxBytes, callSignal).then((bytes) => ({
+        readBody(response, maxBytes, sendSignal).then((bytes) => ({
           status: response.statusCode,
           headers: definedHeaders(response.headers),
           body: bytes,
@@ -669,7 +704,7 @@ async function send(
     const useCache = spec.method === 'GET' && (spec.cache ?? options.cache) ? runtime.cache() : undefined;
     if (useCache !== undefined) {
       response = await useCache.fetch(
-        { service: spec.service, method: 'GET', path, headers, scope: who, signal: local.signal },
+        { service: spec.service, method: 'GET', path, headers, scope: who, signal: callSignal },
         origin,
       );
     } else if (spec.method === 'GET' && options.coalesce) {
@@ -678,13 +713,11 @@ async function send(
         .map((k) => `${k}:${headers[k]}`)
         .join('\n')}`;
       response = (
-        await runtime.flights.run(key, { scope: who, headers, signal: local.signal }, (s) =>
-          origin(headers, s),
-        )
+        await runtime.flights.run(key, { scope: who, headers, signal: callSignal }, (s) => origin(headers, s))
       ).response;
-    } else response = await origin(headers, local.signal);
+    } else response = await origin(headers, callSignal);
   } catch (error) {
-    if (local.signal.aborted && local.signal.reason instanceof CallFailure) throw local.signal.reason;
+    if (local?.signal.aborted && local.signal.reason instanceof CallFailure) throw local.signal.reason;
     if (error === TIMEOUT || error === GONE || error === FAILED) throw error;
     // The client's deadline and this call's are the same instant: one reason, whichever timer won.
     if (isGatehouseError(error) && error.code === 'GH_UPSTREAM_TIMEOUT') {
@@ -700,8 +733,10 @@ async function send(
     }
     throw error;
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    if (own) {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
   }
   if (response.status < 200 || response.status > 299) {
     throw new CallFailure(
