@@ -1,5 +1,6 @@
 // What every resolver shares: the published list (replaced only on a real change), its subscribers,
 // readiness, the health of the source, and closing. Sources only call publish/succeeded/failed.
+import { DependencyMonitor } from '@gatehousejs/core';
 import type { Endpoint, Resolver, ResolverStatus } from './endpoint.js';
 import { sameEndpoints, sortedById } from './endpoints.js';
 import { DiscoveryClosed } from './errors.js';
@@ -17,6 +18,8 @@ export function warn(code: string, message: string, error?: unknown): void {
 
 export abstract class BaseResolver implements Resolver {
   readonly name: string;
+  /** The source's availability, for remote sources (`kind` given): outages and recoveries, once each. */
+  readonly monitor: DependencyMonitor | undefined;
   #endpoints: readonly Endpoint[] = NONE;
   readonly #listeners = new Set<(endpoints: readonly Endpoint[]) => void>();
   #lastSuccessAt: number | undefined;
@@ -27,8 +30,10 @@ export abstract class BaseResolver implements Resolver {
   #resolveReady!: (endpoints: readonly Endpoint[]) => void;
   #rejectReady!: (error: Error) => void;
 
-  constructor(name: string) {
+  /** `kind` (`'dns'`, `'etcd'`) marks a remote source whose outages are worth reporting. */
+  constructor(name: string, kind?: string) {
     this.name = name;
+    this.monitor = kind === undefined ? undefined : new DependencyMonitor(kind, name);
     this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -103,15 +108,20 @@ export abstract class BaseResolver implements Resolver {
     return true;
   }
 
-  /** The source answered: the list shown is current. */
-  protected succeeded(): void {
+  /**
+   * The source answered: the list shown is current. `complete: false` for an answer only partly
+   * fresh (a failure follows at once): it does not end an outage.
+   */
+  protected succeeded(complete = true): void {
     this.#lastSuccessAt = Date.now();
     this.#lastError = undefined;
+    if (complete && !this.#closed) this.monitor?.succeeded();
   }
 
   /** The source failed: the list shown (unchanged by this) is the last known good one. */
   protected failed(error: Error): void {
     this.#lastError = error;
+    if (!this.#closed) this.monitor?.failed(error);
   }
 
   /** The first resolution finished, with whatever it found. */

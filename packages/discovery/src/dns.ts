@@ -109,7 +109,7 @@ class DnsResolver extends BaseResolver {
   #running: Promise<void>;
 
   constructor(options: Compiled) {
-    super(`dns:${options.name}${options.type === 'SRV' ? '' : ` (${options.type})`}`);
+    super(`dns:${options.name}${options.type === 'SRV' ? '' : ` (${options.type})`}`, 'dns');
     this.#options = options;
     this.#running = this.#refresh();
   }
@@ -127,7 +127,7 @@ class DnsResolver extends BaseResolver {
       const { endpoints, ttl, failure } = await this.#resolve();
       if (this.closed) return;
       this.publish(endpoints);
-      this.succeeded();
+      this.succeeded(failure === undefined);
       if (failure === undefined) {
         this.#failures = 0;
         delay = Math.min(o.maxTtlMs, Math.max(o.minTtlMs, ttl * 1000));

@@ -1,5 +1,6 @@
 // What discovery produces and the contract every resolver implements: the current endpoints of one
 // service, kept up to date (watch semantics), and never emptied by a failing source.
+import type { DependencyMonitor } from '@gatehousejs/core';
 
 /** One instance of a service. Immutable; resolvers publish new objects when anything changes. */
 export interface Endpoint {
@@ -56,4 +57,9 @@ export interface Resolver {
   status(): ResolverStatus;
   /** Stops timers and watches. */
   close(): Promise<void>;
+  /**
+   * A remote source's availability (DNS, etcd): its outage and its recovery are reported once each
+   * to the gateways given to `monitor.reportTo()`; `gw.client()` does that for its resolver.
+   */
+  readonly monitor?: DependencyMonitor;
 }

@@ -63,7 +63,7 @@ class EtcdResolver extends BaseResolver {
   readonly #cancels = new Set<Promise<void>>();
 
   constructor(options: Compiled) {
-    super(options.name);
+    super(options.name, 'etcd');
     this.#o = options;
     this.#client = options.client;
     this.#running = this.#start();

@@ -372,6 +372,8 @@ export abstract class FrameworkGateway<M> {
     }
     clients.set(name, client);
     this.core.onClose(() => client.close());
+    // A DNS or etcd resolver's outage and recovery are reported to this gateway, once each.
+    options.resolver?.monitor?.reportTo(this.core);
     return client;
   }
 
