@@ -275,15 +275,17 @@ describe('dnsResolver against a scripted DNS server', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
-        'dnsResolver.retry: unknown option; expected one of name, type, port, protocol, srvTargets, servers, minTtlMs, maxTtlMs, timeoutMs, retryInitialMs, retryMaxMs',
-        "dnsResolver.name: is not a DNS name: 'bad name!'",
+        // A problem of a key not given (port) comes first, with the options object's own; then the
+        // order the options were written in.
         "dnsResolver.port: is required for type 'A'",
-        `dnsResolver.protocol: must be 'http:' or 'https:', got "ftp:"`,
-        'dnsResolver.srvTargets: applies to SRV lookups only',
+        "dnsResolver.name: is not a DNS name: 'bad name!'",
+        "dnsResolver.protocol: expected one of 'http:', 'https:', 'http' or 'https', received the string 'ftp:' — did you mean 'http:'?",
         'dnsResolver.servers[0]: is not an IP address with an optional port: "not-an-ip"',
         'dnsResolver.servers[1]: is not an IP address with an optional port: "10.0.0.1:99999"',
         'dnsResolver.minTtlMs: must not exceed maxTtlMs (1000)',
-        'dnsResolver.timeoutMs: must be a positive integer, got 0',
+        'dnsResolver.timeoutMs: expected a number > 0, received the number 0',
+        'dnsResolver.srvTargets: applies to SRV lookups only',
+        'dnsResolver.retry: unknown option; expected one of name, type, port, protocol, srvTargets, servers, minTtlMs, maxTtlMs, timeoutMs, retryInitialMs, retryMaxMs',
       ]);
     }
     expect(() => dnsResolver({ name: '_x._tcp.test', port: 80, servers: ['127.0.0.1'] })).toThrow(

@@ -1,13 +1,14 @@
 // DNS discovery: SRV (the interface Consul's DNS, Kubernetes headless services, CoreDNS and SkyDNS all
 // speak) and plain A/AAAA, refreshed when the records' TTL runs out, and never emptied by a failing
 // server: NXDOMAIN, SERVFAIL, a timeout or an unreachable server keep the last good endpoints.
-import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+import { ConfigError, parseOptions } from '@gatehousejs/core';
 import type { Answer } from 'dns-packet';
 import { BaseResolver, backoffMs } from './base.js';
 import { type DnsServer, parseServer, type QueryType, queryDns, systemServers } from './dns-client.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { endpointId, makeEndpoint, normalizeHost, protocolOf } from './endpoints.js';
 import { DnsNoRecords, DnsNotFound } from './errors.js';
+import { dnsResolverOptionsSchema } from './options.js';
 
 /** Options of {@link dnsResolver}. */
 export interface DnsResolverOptions {
@@ -85,19 +86,6 @@ interface HostAddresses {
 
 /** RFC 2782: weight 0 beside positive weights means "a very small chance of being selected". */
 const ZERO_WEIGHT = 0.001;
-const KNOWN = [
-  'name',
-  'type',
-  'port',
-  'protocol',
-  'srvTargets',
-  'servers',
-  'minTtlMs',
-  'maxTtlMs',
-  'timeoutMs',
-  'retryInitialMs',
-  'retryMaxMs',
-];
 
 class DnsResolver extends BaseResolver {
   readonly #options: Compiled;
@@ -344,76 +332,23 @@ export function dnsResolver(options: DnsResolverOptions): Resolver {
 }
 
 function compile(options: DnsResolverOptions): Compiled {
-  const problems = new Problems('dnsResolver');
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an options object with at least `name`');
-    problems.throwIfAny();
+  const o = parseOptions(dnsResolverOptionsSchema, options, { name: 'dnsResolver' });
+  const type = o.type ?? 'SRV';
+  const srvTargets = o.srvTargets ?? 'A+AAAA';
+  const servers = o.servers === undefined ? systemServers() : o.servers.map((text) => parseServer(text)!);
+  if (servers.length === 0) {
+    throw new ConfigError([
+      { path: 'dnsResolver.servers', message: 'none given and the system has no DNS server configured' },
+    ]);
   }
-  unknownKeys(problems, '', options, KNOWN);
-  const raw = options.name;
-  let name = '';
-  if (typeof raw !== 'string' || raw === '') {
-    problems.add('name', raw === undefined ? 'is required' : 'must be a non-empty string');
-  } else {
-    const host = normalizeHost(raw);
-    if (host === undefined) problems.add('name', `is not a DNS name: '${raw}'`);
-    else name = host;
-  }
-  const type = options.type ?? 'SRV';
-  if (!['SRV', 'A', 'AAAA', 'A+AAAA'].includes(type)) {
-    problems.add('type', `must be 'SRV', 'A', 'AAAA' or 'A+AAAA', got ${JSON.stringify(type)}`);
-  }
-  let port = 0;
-  if (type === 'SRV') {
-    if (options.port !== undefined)
-      problems.add('port', 'is not used with SRV (each record carries its port)');
-  } else if (options.port === undefined) {
-    problems.add('port', `is required for type '${type}'`);
-  } else if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65_535) {
-    problems.add('port', `must be an integer from 1 to 65535, got ${JSON.stringify(options.port)}`);
-  } else {
-    port = options.port;
-  }
-  const protocol = protocolOf(options.protocol ?? 'http:');
-  if (protocol === undefined) {
-    problems.add('protocol', `must be 'http:' or 'https:', got ${JSON.stringify(options.protocol)}`);
-  }
-  const srvTargets = options.srvTargets ?? 'A+AAAA';
-  if (!['A', 'AAAA', 'A+AAAA', 'hostname'].includes(srvTargets)) {
-    problems.add(
-      'srvTargets',
-      `must be 'A', 'AAAA', 'A+AAAA' or 'hostname', got ${JSON.stringify(srvTargets)}`,
-    );
-  } else if (type !== 'SRV' && options.srvTargets !== undefined) {
-    problems.add('srvTargets', 'applies to SRV lookups only');
-  }
-  let servers: DnsServer[] = [];
-  if (options.servers === undefined) {
-    servers = systemServers();
-    if (servers.length === 0)
-      problems.add('servers', 'none given and the system has no DNS server configured');
-  } else if (!Array.isArray(options.servers) || options.servers.length === 0) {
-    problems.add(
-      'servers',
-      'must be a non-empty array of addresses (`10.0.0.2`, `127.0.0.1:5353`, `[::1]:53`)',
-    );
-  } else {
-    options.servers.forEach((text, i) => {
-      const server = parseServer(text);
-      if (server === undefined)
-        problems.add(`servers[${i}]`, `is not an IP address with an optional port: ${JSON.stringify(text)}`);
-      else servers.push(server);
-    });
-  }
-  const minTtlMs = positiveInt(problems, 'minTtlMs', options.minTtlMs, 1_000);
-  const maxTtlMs = positiveInt(problems, 'maxTtlMs', options.maxTtlMs, 30_000);
-  if (minTtlMs > maxTtlMs) problems.add('minTtlMs', `must not exceed maxTtlMs (${maxTtlMs})`);
-  const timeoutMs = positiveInt(problems, 'timeoutMs', options.timeoutMs, 2_000);
-  const retryInitialMs = positiveInt(problems, 'retryInitialMs', options.retryInitialMs, 500);
-  const retryMaxMs = positiveInt(problems, 'retryMaxMs', options.retryMaxMs, 10_000);
-  if (retryInitialMs > retryMaxMs)
-    problems.add('retryInitialMs', `must not exceed retryMaxMs (${retryMaxMs})`);
-  problems.throwIfAny();
+  const name = normalizeHost(o.name)!;
+  const port = o.port ?? 0;
+  const protocol = protocolOf(o.protocol ?? 'http:');
+  const minTtlMs = o.minTtlMs ?? 1_000;
+  const maxTtlMs = o.maxTtlMs ?? 30_000;
+  const timeoutMs = o.timeoutMs ?? 2_000;
+  const retryInitialMs = o.retryInitialMs ?? 500;
+  const retryMaxMs = o.retryMaxMs ?? 10_000;
 
   const familiesOf = (spec: string): Family[] =>
     spec === 'A+AAAA' ? ['A', 'AAAA'] : spec === 'AAAA' ? ['AAAA'] : ['A'];

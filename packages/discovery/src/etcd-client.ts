@@ -1,8 +1,6 @@
 // The etcd client that discovery makes when given `hosts` instead of a client: etcd3 (an optional peer
 // dependency, loaded only here) with fault handling tuned for recovery within seconds of etcd's return
 // rather than etcd3's defaults (a 5 s open breaker, watch reconnects backing off to 30 s).
-import { createRequire } from 'node:module';
-import type { Problems } from '@gatehousejs/core';
 import {
   ConsecutiveBreaker,
   circuitBreaker,
@@ -26,38 +24,6 @@ export interface EtcdConnectionOptions {
    * the `etcd3` package installed. Give this or `client`.
    */
   hosts?: string | readonly string[];
-}
-
-/** Checks that exactly one of `client` and `hosts` is given, and that etcd3 can be loaded for `hosts`. */
-export function checkConnection(problems: Problems, options: EtcdConnectionOptions): string[] {
-  const { client, hosts } = options;
-  if ((client === undefined) === (hosts === undefined)) {
-    problems.add('', 'give exactly one of `client` (an etcd3 client) and `hosts`');
-    return [];
-  }
-  if (client !== undefined) {
-    if (typeof client !== 'object' || client === null || typeof (client as Namespace).watch !== 'function') {
-      problems.add('client', 'must be an etcd3 client (new Etcd3(…)) or a namespace of one');
-    }
-    return [];
-  }
-  const list = typeof hosts === 'string' ? [hosts] : Array.isArray(hosts) ? [...hosts] : [];
-  if (list.length === 0)
-    problems.add('hosts', 'must be a URL or a non-empty array of URLs (`http://127.0.0.1:2379`)');
-  list.forEach((host, i) => {
-    if (typeof host !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(host)) {
-      problems.add(
-        typeof hosts === 'string' ? 'hosts' : `hosts[${i}]`,
-        `must be http(s)://host:port, got ${JSON.stringify(host)}`,
-      );
-    }
-  });
-  try {
-    createRequire(import.meta.url).resolve('etcd3');
-  } catch {
-    problems.add('hosts', 'needs the etcd3 package: npm install etcd3');
-  }
-  return list;
 }
 
 /** Makes a client for `hosts`. */

@@ -241,10 +241,10 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdResolver and registerWithE
     expect(
       problems(() => etcdResolver({ prefix: '', hosts: 'ftp://x', timeoutMs: -1, prefx: 'x' } as never)),
     ).toEqual([
-      "etcdResolver.prefx: unknown option; did you mean 'prefix'?",
-      'etcdResolver.hosts: must be http(s)://host:port, got "ftp://x"',
       'etcdResolver.prefix: must be a non-empty string such as /services/orders/',
-      'etcdResolver.timeoutMs: must be a positive integer, got -1',
+      'etcdResolver.hosts: must be http(s)://host:port, got "ftp://x"',
+      'etcdResolver.timeoutMs: expected a number > 0, received the number -1',
+      "etcdResolver.prefx: unknown option; did you mean 'prefix'?",
     ]);
     expect(problems(() => etcdResolver({ prefix: '/x/', client, hosts: etcd.url }))).toEqual([
       'etcdResolver: give exactly one of `client` (an etcd3 client) and `hosts`',
@@ -255,7 +255,7 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdResolver and registerWithE
       ),
     ).toEqual([
       "registerWithEtcd.endpoint: must be an http: or https: URL, got 'nope:'",
-      'registerWithEtcd.ttlSeconds: must be a positive integer, got 0.5',
+      'registerWithEtcd.ttlSeconds: expected an integer, received the number 0.5',
     ]);
   });
 });

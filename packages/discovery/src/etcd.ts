@@ -3,13 +3,14 @@
 // history compacted) the list is kept, marked stale, and rebuilt by a fresh full read once etcd
 // answers again — so changes made while the watch was down are seen even when no history of them is
 // left to replay.
-import { ConfigError, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+import { ConfigError, Problems, parseOptions } from '@gatehousejs/core';
 import type { IKeyValue, Namespace, Watcher } from 'etcd3';
 import { BaseResolver, backoffMs, warn } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint } from './endpoints.js';
 import { EtcdUnavailable, InvalidEntry } from './errors.js';
-import { checkConnection, createEtcdClient, deadline, type EtcdConnectionOptions } from './etcd-client.js';
+import { createEtcdClient, deadline, type EtcdConnectionOptions } from './etcd-client.js';
+import { etcdResolverOptionsSchema } from './options.js';
 
 /** Options of {@link etcdResolver}. */
 export interface EtcdResolverOptions extends EtcdConnectionOptions {
@@ -43,8 +44,6 @@ interface Compiled {
   retryInitialMs: number;
   retryMaxMs: number;
 }
-
-const KNOWN = ['client', 'hosts', 'prefix', 'parse', 'name', 'timeoutMs', 'retryInitialMs', 'retryMaxMs'];
 
 class EtcdResolver extends BaseResolver {
   readonly #o: Compiled;
@@ -240,44 +239,15 @@ function defaultParse(value: string): EndpointSpec {
  *   const orders = etcdResolver({ hosts: 'http://127.0.0.1:2379', prefix: '/services/orders/' });
  */
 export function etcdResolver(options: EtcdResolverOptions): Resolver {
-  const problems = new Problems('etcdResolver');
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an options object with `prefix` and `client` or `hosts`');
-    problems.throwIfAny();
-  }
-  unknownKeys(problems, '', options, KNOWN);
-  const hosts = checkConnection(problems, options);
-  checkPrefix(problems, options.prefix);
-  if (options.parse !== undefined && typeof options.parse !== 'function') {
-    problems.add('parse', 'must be a function (value, key) => endpoint | undefined');
-  }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    problems.add('name', 'must be a non-empty string');
-  }
-  const timeoutMs = positiveInt(problems, 'timeoutMs', options.timeoutMs, 5_000);
-  const retryInitialMs = positiveInt(problems, 'retryInitialMs', options.retryInitialMs, 250);
-  const retryMaxMs = positiveInt(problems, 'retryMaxMs', options.retryMaxMs, 5_000);
-  if (retryInitialMs > retryMaxMs)
-    problems.add('retryInitialMs', `must not exceed retryMaxMs (${retryMaxMs})`);
-  problems.throwIfAny();
+  const o = parseOptions(etcdResolverOptionsSchema, options, { name: 'etcdResolver' });
   return new EtcdResolver({
-    name: options.name ?? `etcd:${options.prefix}`,
-    prefix: options.prefix,
-    hosts,
-    timeoutMs,
-    retryInitialMs,
-    retryMaxMs,
-    ...(options.client ? { client: options.client } : {}),
-    ...(options.parse ? { parse: options.parse } : {}),
+    name: o.name ?? `etcd:${o.prefix}`,
+    prefix: o.prefix,
+    hosts: o.hosts === undefined ? [] : typeof o.hosts === 'string' ? [o.hosts] : [...o.hosts],
+    timeoutMs: o.timeoutMs ?? 5_000,
+    retryInitialMs: o.retryInitialMs ?? 250,
+    retryMaxMs: o.retryMaxMs ?? 5_000,
+    ...(o.client ? { client: o.client } : {}),
+    ...(o.parse ? { parse: o.parse } : {}),
   });
-}
-
-/** A prefix must be non-empty: an empty one would watch the whole keyspace. */
-export function checkPrefix(problems: Problems, prefix: unknown): void {
-  if (typeof prefix !== 'string' || prefix === '') {
-    problems.add(
-      'prefix',
-      prefix === undefined ? 'is required' : 'must be a non-empty string such as /services/orders/',
-    );
-  }
 }

@@ -21,6 +21,14 @@ export {
 export { type EtcdResolverOptions, etcdResolver } from './etcd.js';
 export { createEtcdClient, type EtcdConnectionOptions } from './etcd-client.js';
 export {
+  dnsResolverOptionsSchema,
+  endpointInputSchema,
+  endpointSpecSchema,
+  etcdRegistrationOptionsSchema,
+  etcdResolverOptionsSchema,
+  staticResolverOptionsSchema,
+} from './options.js';
+export {
   type EtcdRegistration,
   type EtcdRegistrationOptions,
   type RegistrationStatus,

@@ -2,14 +2,13 @@
 // keeps the lease alive by heartbeat, registers again under a new lease if the old one is lost
 // (revoked, or expired while etcd was out of reach), and revokes it on shutdown so that resolvers
 // drop the endpoint at once instead of after the TTL.
-import { Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+import { Problems, parseOptions } from '@gatehousejs/core';
 import type { Lease, Namespace } from 'etcd3';
 import { backoffMs } from './base.js';
-import type { Endpoint } from './endpoint.js';
 import { type EndpointSpec, readEndpoint } from './endpoints.js';
 import { DiscoveryClosed, LeaseLost } from './errors.js';
-import { checkPrefix } from './etcd.js';
-import { checkConnection, createEtcdClient, deadline, type EtcdConnectionOptions } from './etcd-client.js';
+import { createEtcdClient, deadline, type EtcdConnectionOptions } from './etcd-client.js';
+import { etcdRegistrationOptionsSchema } from './options.js';
 
 /** Options of {@link registerWithEtcd}. */
 export interface EtcdRegistrationOptions extends EtcdConnectionOptions {
@@ -59,18 +58,6 @@ export interface EtcdRegistration {
   /** Stops the heartbeat and revokes the lease, which deletes the key; never throws. */
   close(): Promise<void>;
 }
-
-const KNOWN = [
-  'client',
-  'hosts',
-  'prefix',
-  'endpoint',
-  'key',
-  'ttlSeconds',
-  'timeoutMs',
-  'retryInitialMs',
-  'retryMaxMs',
-];
 
 interface Settings {
   hosts: string[];
@@ -217,27 +204,13 @@ class Registration implements EtcdRegistration {
  *   process.once('SIGTERM', () => void registration.close().then(() => server.close()));
  */
 export function registerWithEtcd(options: EtcdRegistrationOptions): EtcdRegistration {
-  const problems = new Problems('registerWithEtcd');
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an options object with `prefix`, `endpoint` and `client` or `hosts`');
-    problems.throwIfAny();
-  }
-  unknownKeys(problems, '', options, KNOWN);
-  const hosts = checkConnection(problems, options);
-  checkPrefix(problems, options.prefix);
-  let endpoint: Endpoint | undefined;
-  if (options.endpoint === undefined) problems.add('endpoint', 'is required');
-  else endpoint = readEndpoint(options.endpoint, problems, 'endpoint');
-  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
-    problems.add('key', 'must be a non-empty string');
-  }
-  const ttlSeconds = positiveInt(problems, 'ttlSeconds', options.ttlSeconds, 10);
-  const timeoutMs = positiveInt(problems, 'timeoutMs', options.timeoutMs, 5_000);
-  const retryInitialMs = positiveInt(problems, 'retryInitialMs', options.retryInitialMs, 250);
-  const retryMaxMs = positiveInt(problems, 'retryMaxMs', options.retryMaxMs, 5_000);
-  if (retryInitialMs > retryMaxMs)
-    problems.add('retryInitialMs', `must not exceed retryMaxMs (${retryMaxMs})`);
-  problems.throwIfAny();
+  const o = parseOptions(etcdRegistrationOptionsSchema, options, { name: 'registerWithEtcd' });
+  const hosts = o.hosts === undefined ? [] : typeof o.hosts === 'string' ? [o.hosts] : [...o.hosts];
+  const endpoint = readEndpoint(o.endpoint, new Problems('registerWithEtcd'), 'endpoint');
+  const ttlSeconds = o.ttlSeconds ?? 10;
+  const timeoutMs = o.timeoutMs ?? 5_000;
+  const retryInitialMs = o.retryInitialMs ?? 250;
+  const retryMaxMs = o.retryMaxMs ?? 5_000;
   const e = endpoint!;
   // The id is the key's business; everything else a resolver needs travels in the value.
   const value = JSON.stringify({

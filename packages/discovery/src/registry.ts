@@ -1,9 +1,11 @@
 // An in-process registry: the monolith's own handlers (or a test's fake upstreams) register under a
 // service name, and resolvers over that name see registrations come and go at once.
-import { Problems } from '@gatehousejs/core';
+import { Problems, parseOptions } from '@gatehousejs/core';
+import { z } from 'zod';
 import { BaseResolver } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint, sortedById } from './endpoints.js';
+import { endpointSpecSchema } from './options.js';
 
 /** A registry made by {@link createRegistry}. */
 export interface Registry {
@@ -41,6 +43,10 @@ class RegistryResolver extends BaseResolver {
   }
 }
 
+const serviceName = z.string().min(1);
+const serviceSchema = z.strictObject({ service: serviceName });
+const registrationSchema = z.strictObject({ service: serviceName, endpoint: endpointSpecSchema });
+
 /**
  * Creates an in-process registry.
  *
@@ -61,17 +67,17 @@ export function createRegistry(): Registry {
     const list = listOf(service);
     for (const view of views.get(service) ?? []) view.update(list);
   };
-  const checkService = (problems: Problems, service: unknown) => {
-    if (typeof service !== 'string' || service === '') problems.add('service', 'must be a non-empty string');
-  };
 
   return {
     register(service, spec) {
-      const problems = new Problems('registry.register');
-      checkService(problems, service);
-      const endpoint = readEndpoint(spec, problems, 'endpoint');
-      problems.throwIfAny();
-      const entry = { endpoint: endpoint! };
+      const checked = parseOptions(
+        registrationSchema,
+        { service, endpoint: spec },
+        { name: 'registry.register' },
+      );
+      const entry = {
+        endpoint: readEndpoint(checked.endpoint, new Problems('registry.register'), 'endpoint')!,
+      };
       let entries = services.get(service);
       if (entries === undefined) {
         entries = new Map();
@@ -88,9 +94,7 @@ export function createRegistry(): Registry {
       };
     },
     resolver(service) {
-      const problems = new Problems('registry.resolver');
-      checkService(problems, service);
-      problems.throwIfAny();
+      parseOptions(serviceSchema, { service }, { name: 'registry.resolver' });
       return new RegistryResolver(`registry:${service}`, listOf(service), (view) => {
         let set = views.get(service);
         if (set === undefined) {

@@ -1,5 +1,6 @@
-import { ConfigError } from '@gatehousejs/core';
+import { ConfigError, Problems } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
+import { readEndpoint } from './endpoints.js';
 import { parseEndpoint, preferredEndpoints, staticResolver } from './index.js';
 
 function problemsOf(fn: () => unknown): Array<{ path: string; message: string }> {
@@ -99,9 +100,9 @@ describe('staticResolver', () => {
     );
     expect(problems).toEqual([
       { path: 'staticResolver.endpoints[0]', message: "must be an http: or https: URL, got 'ftp:'" },
-      { path: 'staticResolver.endpoints[1].wieght', message: "unknown option; did you mean 'weight'?" },
       { path: 'staticResolver.endpoints[1].host', message: "is not a host name or IP address: 'a b'" },
       { path: 'staticResolver.endpoints[1].port', message: 'must be an integer from 1 to 65535, got 70000' },
+      { path: 'staticResolver.endpoints[1].wieght', message: "unknown option; did you mean 'weight'?" },
       { path: 'staticResolver.endpoints[2].weight', message: 'must be a positive number, got 0' },
       { path: 'staticResolver.endpoints[2].priority', message: 'must be a non-negative integer, got -1' },
       {
@@ -118,10 +119,32 @@ describe('staticResolver', () => {
     ]);
   });
 
-  it('keeps a __proto__ label as a label', () => {
+  // Options written in code are checked like a configuration file: a key that could alter prototypes
+  // is refused anywhere. A value read from a source (an etcd key) keeps such a label as a label.
+  it('refuses a __proto__ key in options, and keeps it as a label in a value read from a source', () => {
     const metadata = JSON.parse('{"__proto__": "x", "a": "b"}') as Record<string, string>;
-    const [endpoint] = staticResolver([{ host: 'h', port: 1, metadata }]).current();
+    expect(problemsOf(() => staticResolver([{ host: 'h', port: 1, metadata }]))).toEqual([
+      {
+        path: 'staticResolver.endpoints[0].metadata.__proto__',
+        message: "'__proto__' is not allowed as a key (it could alter object prototypes)",
+      },
+    ]);
+    const endpoint = readEndpoint({ host: 'h', port: 1, metadata }, new Problems('value'), '', {
+      ignoreUnknown: true,
+    });
     expect(Object.getPrototypeOf(endpoint!.metadata)).toBe(Object.prototype);
     expect(Object.keys(endpoint!.metadata!)).toEqual(['__proto__', 'a']);
+  });
+
+  it('checks its options with its endpoints, in one ConfigError', () => {
+    expect(problemsOf(() => staticResolver(['http://a:1'], { nmae: 'x' } as never))).toEqual([
+      { path: 'staticResolver.options.nmae', message: "unknown option; did you mean 'name'?" },
+    ]);
+    expect(problemsOf(() => staticResolver('http://a:1' as never))).toEqual([
+      {
+        path: 'staticResolver.endpoints',
+        message: 'must be a non-empty array of URLs or { host, port } objects',
+      },
+    ]);
   });
 });

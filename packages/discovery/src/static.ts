@@ -1,9 +1,10 @@
 // A fixed list of endpoints, for configuration that names its upstreams and for tests. It never
 // changes, so it is ready at once and never stale.
-import { Problems, unknownKeys } from '@gatehousejs/core';
+import { Problems, parseOptions } from '@gatehousejs/core';
 import { BaseResolver } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint } from './endpoints.js';
+import { staticResolverArgumentsSchema } from './options.js';
 
 /** Options of {@link staticResolver}. */
 export interface StaticResolverOptions {
@@ -33,32 +34,13 @@ export function staticResolver(
   endpoints: readonly EndpointSpec[],
   options: StaticResolverOptions = {},
 ): Resolver {
+  const checked = parseOptions(
+    staticResolverArgumentsSchema,
+    { endpoints, options },
+    { name: 'staticResolver' },
+  );
   const problems = new Problems('staticResolver');
-  const list: Endpoint[] = [];
-  if (!Array.isArray(endpoints) || endpoints.length === 0) {
-    problems.add('endpoints', 'must be a non-empty array of URLs or { host, port } objects');
-  } else {
-    const seen = new Set<string>();
-    endpoints.forEach((spec, i) => {
-      const endpoint = readEndpoint(spec, problems, `endpoints[${i}]`);
-      if (endpoint === undefined) return;
-      if (seen.has(endpoint.id)) {
-        problems.add(`endpoints[${i}]`, `duplicates endpoint '${endpoint.id}'`);
-        return;
-      }
-      seen.add(endpoint.id);
-      list.push(endpoint);
-    });
-  }
-  if (typeof options !== 'object' || options === null) {
-    problems.add('options', 'must be an object');
-  } else {
-    unknownKeys(problems, 'options', options, ['name']);
-    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-      problems.add('options.name', 'must be a non-empty string');
-    }
-  }
-  problems.throwIfAny();
-  const name = options.name ?? `static:${list[0]!.id}${list.length > 1 ? `+${list.length - 1}` : ''}`;
+  const list = checked.endpoints.map((spec, i) => readEndpoint(spec, problems, `endpoints[${i}]`)!);
+  const name = checked.options.name ?? `static:${list[0]!.id}${list.length > 1 ? `+${list.length - 1}` : ''}`;
   return new StaticResolver(name, list);
 }
