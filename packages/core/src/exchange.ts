@@ -139,6 +139,12 @@ export class Exchange {
   #rawPath: string | undefined;
   #query: URLSearchParams | undefined;
   #clientIp: string | undefined;
+  /**
+   * The connection the request came on, kept because `req.socket` does not last: undici sets it to
+   * null when it is handed `req` as a proxied request body (so that destroying the body cannot
+   * destroy the connection), and onFinish hooks still ask for the peer and the protocol after that.
+   */
+  readonly #socket: IncomingMessage['socket'];
   #abort: AbortController | undefined;
   #state: ExchangeState | undefined;
   #tracked: Middleware[] | undefined;
@@ -160,6 +166,7 @@ export class Exchange {
     this.req = req;
     this.res = res;
     this.runtime = runtime;
+    this.#socket = req.socket;
     this.startTime = performance.now();
     (req as Carrier)[kExchange] = this;
     this.framework = framework;
@@ -304,19 +311,27 @@ export class Exchange {
 
   /** The client address, through the configured trusted proxies only. */
   get clientIp(): string {
-    this.#clientIp ??= this.runtime.proxyTrust.clientIp(this.req.socket.remoteAddress, this.req.headers);
+    this.#clientIp ??= this.runtime.proxyTrust.clientIp(this.peerAddress, this.req.headers);
     return this.#clientIp;
+  }
+
+  /**
+   * The address of the connection's peer (the client, or the proxy in front), also after `req.socket`
+   * was detached; undefined when the connection closed before anything asked.
+   */
+  get peerAddress(): string | undefined {
+    return this.#socket?.remoteAddress;
   }
 
   /** 'http' or 'https' as the client used it (X-Forwarded-Proto only from trusted proxies). */
   get protocol(): 'http' | 'https' {
-    const encrypted = (this.req.socket as { encrypted?: boolean }).encrypted === true;
-    return this.runtime.proxyTrust.protocol(this.req.socket.remoteAddress, encrypted, this.req.headers);
+    const encrypted = (this.#socket as { encrypted?: boolean } | null | undefined)?.encrypted === true;
+    return this.runtime.proxyTrust.protocol(this.peerAddress, encrypted, this.req.headers);
   }
 
   /** The host the client asked for (X-Forwarded-Host only from trusted proxies). */
   get host(): string | undefined {
-    return this.runtime.proxyTrust.host(this.req.socket.remoteAddress, this.req.headers);
+    return this.runtime.proxyTrust.host(this.peerAddress, this.req.headers);
   }
 
   /** Aborted when the client goes away before the response is complete. */

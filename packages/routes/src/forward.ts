@@ -99,7 +99,7 @@ const DEFAULT_OMISSIONS = forwardOmissions();
  * Entries a client wrote itself (left of its own address) never travel on.
  */
 function chain(exchange: Exchange): string[] {
-  const address = exchange.req.socket.remoteAddress ?? '';
+  const address = exchange.peerAddress ?? '';
   const peer = address.startsWith('::ffff:') ? address.replace(MAPPED_V4, '') : address;
   const client = exchange.clientIp;
   if (client === peer || client === '') return [peer];
