@@ -75,7 +75,7 @@ describe.each(FRAMEWORKS)('modes on %s', (framework: Framework) => {
             service: 'orders',
             mode: 'split',
             weight: 50,
-            sticky: { header: 'x-user' },
+            sticky: { header: 'x-session' },
           },
         ],
       },
@@ -136,11 +136,11 @@ describe.each(FRAMEWORKS)('modes on %s', (framework: Framework) => {
   it('split: each caller stays on one side; about the weight goes remote', async () => {
     const sides = new Map<string, string>();
     for (let i = 0; i < 200; i++) {
-      const res = await call(app, '/split/x', { headers: { 'x-user': `u${i}` } });
+      const res = await call(app, '/split/x', { headers: { 'x-session': `u${i}` } });
       sides.set(`u${i}`, res.json.side);
     }
     for (let i = 0; i < 20; i++) {
-      const res = await call(app, '/split/x', { headers: { 'x-user': `u${i}` } });
+      const res = await call(app, '/split/x', { headers: { 'x-session': `u${i}` } });
       expect(res.json.side).toBe(sides.get(`u${i}`));
     }
     const remote = [...sides.values()].filter((s) => s === 'remote').length;
