@@ -218,6 +218,15 @@ class VersioningMiddleware implements Versioning {
   readonly #attributes = new Map<DeclaredVersion, Attributes>();
   /** Whether a strip that could not happen was reported (once per middleware). */
   #stripRefused = false;
+  /** Claims of the usual spellings of declared versions, per source, made once. */
+  readonly #known = new Map<CompiledSource, Map<string, Claim>>();
+  // Scratch state of the request being read: onRequest is synchronous and nothing it calls enters
+  // it again, so one set per middleware serves every request without allocating (one object less per
+  // request; the profile of a versioned request is mostly the garbage collector).
+  #first: Claim | undefined;
+  #conflict: Claim | undefined;
+  #statements: AcceptStatement[] | undefined;
+  #pathFound = false;
   #lists: Lists = { since: 0, until: -1, supported: '', deprecated: undefined, all: [] };
 
   constructor(options: VersioningOptions, context: VersioningContext = {}) {
@@ -239,6 +248,10 @@ class VersioningMiddleware implements Versioning {
     }
     for (const s of c.sources) {
       if (s.kind === 'accept' || s.kind === 'content-type') this.#mayName.set(s, mayNameVersion(s.rule));
+      const known = new Map<string, Claim>();
+      for (const [raw, d] of this.#bySpelling)
+        known.set(raw, Object.freeze({ raw, version: d.version, declared: d, source: s }));
+      this.#known.set(s, known);
     }
     const path = c.sources.find((s) => s.kind === 'path');
     this.#stripIndex = path?.kind === 'path' && path.strip ? path.index : -1;
@@ -251,76 +264,84 @@ class VersioningMiddleware implements Versioning {
 
   /** A client's text as a claim: its version, if it is one, and the declaration, if there is one. */
   #claim(raw: string, source: CompiledSource): Claim {
-    const hit = this.#bySpelling.get(raw);
-    if (hit !== undefined) return { raw, version: hit.version, declared: hit, source };
+    const known = this.#known.get(source)?.get(raw);
+    if (known !== undefined) return known;
     const version = parseVersion(raw);
     const declared = version === undefined ? undefined : this.#byKey.get(keyOf(version));
     return { raw, version, declared, source };
   }
 
+  /** Records one claim: the first one, or the first that disagrees with it. */
+  #add(claim: Claim): void {
+    if (this.#first === undefined) this.#first = claim;
+    else if (this.#conflict === undefined && !sameClaim(this.#first, claim)) this.#conflict = claim;
+  }
+
   /** Adds the claims of one header or parameter value: a comma-separated list is several claims. */
-  #offer(claims: Claim[], value: string, source: CompiledSource): void {
+  #offer(value: string, source: CompiledSource): void {
     if (value.indexOf(',') === -1) {
-      if (value.trim() !== '') claims.push(this.#claim(value.trim(), source));
+      const raw = value.trim();
+      if (raw !== '') this.#add(this.#claim(raw, source));
       return;
     }
     for (const part of value.split(',')) {
       const raw = part.trim();
-      if (raw !== '') claims.push(this.#claim(raw, source));
+      if (raw !== '') this.#add(this.#claim(raw, source));
     }
   }
 
-  /** The versions every source names, in source order; the statements of `Accept`, if it names any. */
-  #read(
-    exchange: Exchange,
-    claims: Claim[],
-  ): { statements: AcceptStatement[] | undefined; pathFound: boolean } {
-    let statements: AcceptStatement[] | undefined;
-    let pathFound = false;
+  /**
+   * Reads every source, in order, into the scratch fields: the first claim, the first that disagrees
+   * with it, the statements of `Accept`, whether the path named a version.
+   */
+  #read(exchange: Exchange): void {
+    this.#first = undefined;
+    this.#conflict = undefined;
+    this.#statements = undefined;
+    this.#pathFound = false;
     for (const source of this.#c.sources) {
       switch (source.kind) {
         case 'path': {
           const raw = versionSegment(exchange.path, source.index, source.prefix);
           if (raw !== undefined) {
-            pathFound = true;
-            claims.push(this.#claim(raw, source));
+            this.#pathFound = true;
+            this.#add(this.#claim(raw, source));
           }
           break;
         }
         case 'header': {
           const value = exchange.rawHeader(source.name);
-          if (typeof value === 'string') this.#offer(claims, value, source);
-          else if (value !== undefined) for (const each of value) this.#offer(claims, each, source);
+          if (typeof value === 'string') this.#offer(value, source);
+          else if (value !== undefined) for (const each of value) this.#offer(each, source);
           break;
         }
         case 'query': {
           if (exchange.req.url?.includes('?') !== true) break;
-          for (const value of exchange.query.getAll(source.name)) this.#offer(claims, value, source);
+          for (const value of exchange.query.getAll(source.name)) this.#offer(value, source);
           break;
         }
         case 'accept': {
           const header = exchange.header('accept');
           if (header === undefined || !this.#mayName.get(source)!(header)) break;
           const found = acceptStatements(header, source.rule);
-          if (found.length > 0) statements = found;
+          if (found.length > 0) this.#statements = found;
           break;
         }
         case 'content-type': {
           const header = exchange.header('content-type');
           if (header === undefined || !this.#mayName.get(source)!(header)) break;
           for (const raw of contentTypeVersions(header, source.rule))
-            claims.push(this.#claim(raw.trim(), source));
+            this.#add(this.#claim(raw.trim(), source));
           break;
         }
         case 'custom': {
           const value = source.read(exchange);
           if (value !== undefined && value !== null && String(value).trim() !== '')
-            claims.push(this.#claim(String(value).trim(), source));
+            this.#add(this.#claim(String(value).trim(), source));
           break;
         }
       }
     }
-    return { statements, pathFound };
   }
 
   /** `api-supported-versions` / `api-deprecated-versions` as of `now`, recomputed at each transition. */
@@ -359,15 +380,16 @@ class VersioningMiddleware implements Versioning {
 
   onRequest(exchange: Exchange): undefined {
     const c = this.#c;
-    const claims: Claim[] = [];
-    const { statements, pathFound } = this.#read(exchange, claims);
-    const strip = pathFound && this.#stripIndex !== -1;
+    this.#read(exchange);
+    const first = this.#first;
+    const conflict = this.#conflict;
+    const statements = this.#statements;
+    const strip = this.#pathFound && this.#stripIndex !== -1;
     if (c.neutral !== undefined) {
       const appPath = strip ? removePathSegment(exchange.path, this.#stripIndex) : exchange.path;
       if (c.neutral(appPath)) {
         // No version is needed or checked here; one that resolves cleanly is still recorded.
-        const first = claims[0];
-        if (first?.declared !== undefined && claims.every((other) => sameClaim(first, other)))
+        if (first?.declared !== undefined && conflict === undefined)
           this.#record(exchange, first.declared, first.source.kind);
         if (strip) this.#strip(exchange);
         return undefined;
@@ -384,12 +406,8 @@ class VersioningMiddleware implements Versioning {
 
     let chosen: DeclaredVersion;
     let source: VersionSource;
-    const first = claims[0];
     if (first !== undefined) {
-      for (let i = 1; i < claims.length; i++) {
-        const other = claims[i]!;
-        if (!sameClaim(first, other)) throw this.#ambiguous(lists, first, other);
-      }
+      if (conflict !== undefined) throw this.#ambiguous(lists, first, conflict);
       if (
         statements !== undefined &&
         !statements.some((s) => s.q > 0 && sameClaim(first, this.#claim(s.raw, first.source)))
