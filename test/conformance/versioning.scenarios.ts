@@ -438,4 +438,57 @@ export const routeRefusalSuite: Suite = {
   ],
 };
 
-export const versioningSuites: Suite[] = [versioningSuite, requiredSuite, routeSuite, routeRefusalSuite];
+/** A version read by the application's own function (here from a cookie), combined with a header. */
+export const functionSourceSuite: Suite = {
+  name: 'versioning: a function as a source',
+  app: {
+    chain: (gw) => [
+      gw.version({
+        versions: ['2026-01-15', '2026-06-01'],
+        sources: [
+          (exchange) => /(?:^|;\s*)api_version=([^;]+)/.exec(exchange.header('cookie') ?? '')?.[1],
+          'header',
+        ],
+        default: 'latest',
+      }),
+      gw.use(versionProbe),
+    ],
+  },
+  scenarios: [
+    {
+      name: 'the function names the version',
+      request: get('/view/x', { cookie: 'theme=dark; api_version=2026-01-15' }),
+      expect: { status: 200, headers: { 'x-api-version': '2026-01-15 custom', vary: 'api-version' } },
+    },
+    {
+      name: 'the function and a header agree',
+      request: get('/view/x', { cookie: 'api_version=2026-06-01', 'api-version': '2026-06-01' }),
+      expect: { status: 200, headers: { 'x-api-version': '2026-06-01 custom' } },
+    },
+    {
+      name: 'the function and a header disagree: ambiguous',
+      request: get('/view/x', { cookie: 'api_version=2026-06-01', 'api-version': '2026-01-15' }),
+      expect: {
+        status: 400,
+        problem: 'GH_VERSION_AMBIGUOUS',
+        body: sees({
+          detail:
+            "The custom source names version '2026-06-01' and the api-version header names '2026-01-15'",
+        }),
+      },
+    },
+    {
+      name: "nothing named: 'latest'",
+      request: get('/view/x'),
+      expect: { status: 200, headers: { 'x-api-version': '2026-06-01 default' } },
+    },
+  ],
+};
+
+export const versioningSuites: Suite[] = [
+  versioningSuite,
+  requiredSuite,
+  functionSourceSuite,
+  routeSuite,
+  routeRefusalSuite,
+];
