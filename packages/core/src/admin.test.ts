@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { admin, createAdminPolicy, endpointMethods } from './admin.js';
+import { ConfigError } from './config/index.js';
 import { AdminForbidden, isGatehouseError } from './errors.js';
 import type { Exchange } from './exchange.js';
 import type { Middleware } from './middleware.js';
@@ -79,10 +80,32 @@ describe('createAdminPolicy', () => {
     expect(seen).toEqual(['/metrics', '/metrics']);
   });
 
-  it('refuses malformed entries when compiled', () => {
-    expect(() => createAdminPolicy({ peers: ['everyone'] })).toThrow(TypeError);
-    expect(() => createAdminPolicy({ ports: [0] })).toThrow(TypeError);
-    expect(() => createAdminPolicy({ guard: (() => undefined) as unknown as Middleware })).toThrow(TypeError);
+  it('refuses malformed options when compiled, every problem in one ConfigError', () => {
+    let error: unknown;
+    try {
+      createAdminPolicy(
+        {
+          peers: ['everyone'],
+          ports: [0, 9090],
+          guard: (() => undefined) as unknown as Middleware,
+          dangerouslyPublc: true,
+        } as never,
+        { filePaths: 'yes' } as never,
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.path)).toEqual([
+      'admin.access.dangerouslyPublc',
+      'admin.access.peers',
+      'admin.access.ports[0]',
+      'admin.access.guard',
+      'admin.reveal.filePaths',
+    ]);
+    expect((error as ConfigError).problems[0]!.message).toBe(
+      "unknown option; did you mean 'dangerouslyPublic'?",
+    );
   });
 });
 
@@ -97,7 +120,9 @@ describe('AdminView', () => {
     );
     const shown = createAdminPolicy({}, { filePaths: true, requestData: true }).view;
     expect(shown.file('/srv/app/routes.yaml')).toBe('/srv/app/routes.yaml');
-    expect(shown.redactFiles('/srv/app/routes.yaml: x', ['/srv/app/routes.yaml'])).toBe('/srv/app/routes.yaml: x');
+    expect(shown.redactFiles('/srv/app/routes.yaml: x', ['/srv/app/routes.yaml'])).toBe(
+      '/srv/app/routes.yaml: x',
+    );
     expect(shown.requestData).toBe(true);
   });
 });
@@ -117,8 +142,14 @@ describe('admin()', () => {
       'GH_ADMIN_FORBIDDEN',
     );
     const open = admin(target, { access: { peers: ['loopback'] } });
-    expect(await open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/metrics'))).toEqual({ status: 200, body: 'm' });
-    expect(await open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/METRICS'))).toEqual({ status: 200, body: 'm' });
+    expect(await open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/metrics'))).toEqual({
+      status: 200,
+      body: 'm',
+    });
+    expect(await open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/METRICS'))).toEqual({
+      status: 200,
+      body: 'm',
+    });
     expect(await open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/other'))).toBeUndefined();
   });
 

@@ -6,6 +6,7 @@ import { createAddressMatcher, foldMappedIPv4 } from './client-ip.js';
 import { AdminForbidden, MethodNotAllowed, NotReady } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { isThenable, type Middleware, type Reply, type RequestResult } from './middleware.js';
+import { Problems, unknownKeys } from './options.js';
 import { createPathMatcher, type PathPolicy } from './path.js';
 
 /**
@@ -83,30 +84,60 @@ export interface AdminPolicy {
   readonly configured: boolean;
 }
 
+const ACCESS_KEYS = ['peers', 'ports', 'dangerouslyPublic', 'guard'];
+const REVEAL_KEYS = ['filePaths', 'requestData'];
+
 /**
  * Compiles an access policy once.
  *
- * @throws TypeError for a malformed peer entry or port
+ * @throws ConfigError listing every problem (paths under `admin.access` and `admin.reveal`)
  * @example createAdminPolicy({ peers: ['loopback'] }, { filePaths: false })
  */
 export function createAdminPolicy(access: AdminAccess = {}, reveal: AdminReveal = {}): AdminPolicy {
-  const peers = access.peers ?? [];
-  const ports = new Set(access.ports ?? []);
-  for (const port of ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65_535)
-      throw new TypeError(`admin.access.ports: ${String(port)} is not a port number`);
+  const problems = new Problems('admin');
+  if (typeof access !== 'object' || access === null) problems.add('access', 'must be an object');
+  else unknownKeys(problems, 'access', access, ACCESS_KEYS);
+  if (typeof reveal !== 'object' || reveal === null) problems.add('reveal', 'must be an object');
+  else unknownKeys(problems, 'reveal', reveal, REVEAL_KEYS);
+  const given: AdminAccess = typeof access === 'object' && access !== null ? access : {};
+  const shown: AdminReveal = typeof reveal === 'object' && reveal !== null ? reveal : {};
+  const peers = Array.isArray(given.peers) ? given.peers : [];
+  if (given.peers !== undefined && !Array.isArray(given.peers))
+    problems.add('access.peers', 'must be an array');
+  let isPeer: (address: string) => boolean = () => false;
+  if (peers.length > 0) {
+    try {
+      isPeer = createAddressMatcher(peers, 'admin.access.peers');
+    } catch (error) {
+      problems.add('access.peers', (error as Error).message.replace(/^admin\.access\.peers:?\s*/, ''));
+    }
   }
-  const guard = access.guard;
+  const portList = Array.isArray(given.ports) ? given.ports : [];
+  if (given.ports !== undefined && !Array.isArray(given.ports))
+    problems.add('access.ports', 'must be an array');
+  portList.forEach((port, i) => {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      problems.add(`access.ports[${i}]`, `expected a port number from 1 to 65535, received ${String(port)}`);
+  });
+  const ports = new Set(portList);
+  const guard = given.guard;
   if (
     guard !== undefined &&
     (typeof guard !== 'object' || guard === null || typeof guard.name !== 'string')
   ) {
-    throw new TypeError('admin.access.guard: expected a Gatehouse middleware');
+    problems.add('access.guard', 'expected a Gatehouse middleware (an object with a name and onRequest)');
   }
-  const isPeer = peers.length === 0 ? () => false : createAddressMatcher(peers, 'admin.access.peers');
-  const open = access.dangerouslyPublic === true;
+  for (const [path, value] of [
+    ['access.dangerouslyPublic', given.dangerouslyPublic],
+    ['reveal.filePaths', shown.filePaths],
+    ['reveal.requestData', shown.requestData],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean') problems.add(path, 'expected true or false');
+  }
+  problems.throwIfAny();
+  const open = given.dangerouslyPublic === true;
   const configured = open || peers.length > 0 || ports.size > 0 || guard !== undefined;
-  const view = adminView(reveal);
+  const view = adminView(shown);
   const refused = configured
     ? () => new AdminForbidden('This admin endpoint is not accessible to this caller')
     : () =>
