@@ -461,7 +461,7 @@ describe('options', () => {
     ]);
     expect(configProblems({ redis: { client: {} as never, prefix: '', db: 2 } as never })).toEqual([
       'apiKey.redis.client: must be a Redis client (ioredis)',
-      'apiKey.redis.db: unknown option',
+      'apiKey.redis.db: unknown option; expected one of client, prefix',
       'apiKey.redis.prefix: must be a non-empty string',
     ]);
   });

@@ -477,9 +477,7 @@ function redisSource(problems: Problems, redis: unknown): (hex: string) => Promi
   >;
   if (typeof options.client?.get !== 'function')
     problems.add('redis.client', 'must be a Redis client (ioredis)');
-  for (const name of Object.keys(options)) {
-    if (name !== 'client' && name !== 'prefix') problems.add(`redis.${name}`, 'unknown option');
-  }
+  unknownKeys(problems, 'redis', options, ['client', 'prefix']);
   let prefix = 'gatehouse:apikey:';
   if (options.prefix !== undefined && nonEmptyString(problems, 'redis.prefix', options.prefix))
     prefix = options.prefix;

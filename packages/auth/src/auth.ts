@@ -1,15 +1,19 @@
 // The auth middleware: picks the route's requirement (on the normalized path), authenticates with
 // the configured methods, authorizes, puts the principal on the exchange and forwards it upstream.
 import {
+  didYouMean,
   type Exchange,
   errorCodes,
   GatehouseError,
   isGatehouseError,
   isThenable,
   type Middleware,
+  parseOptions,
   type RequestResult,
+  withCrossCheck,
 } from '@gatehousejs/core';
 import { type Attributes, type MeterProvider, metrics, type ObservableResult } from '@opentelemetry/api';
+import type { z } from 'zod';
 import {
   AuthFailed,
   AuthForbidden,
@@ -22,12 +26,11 @@ import {
   refuse,
 } from './errors.js';
 import { createForwarder, type ForwardOptions, type IdentityForwarder } from './forward.js';
-import { Problems, unknownKeys } from './options.js';
+import { authOptionsSchema, Problems, requirementSchema } from './options.js';
 import type { Authenticator, Principal } from './principal.js';
 import {
   type AuthRule,
   type CompiledRule,
-  checkRequirement,
   compileRules,
   hasRole,
   matchRule,
@@ -109,9 +112,7 @@ interface Resolved {
  *   }));
  */
 export function auth(options: AuthOptions): Auth {
-  const problems = new Problems('auth');
-  const resolved = resolve(problems, options);
-  problems.throwIfAny();
+  const resolved = resolve(options);
   const counts = new Counts();
   observe(options.meterProvider, counts);
   const { methods, rules, fallback, forwarder } = resolved;
@@ -173,13 +174,26 @@ export function auth(options: AuthOptions): Auth {
         },
       );
     },
-    require(requirement) {
-      const check = new Problems('auth.require()');
-      checkRequirement(check, '', requirement);
-      for (const name of Array.isArray(requirement?.methods) ? requirement.methods : []) {
-        if (!methods.some((m) => m.name === name)) check.add('methods', `unknown method '${name}'`);
-      }
-      check.throwIfAny();
+    require(given) {
+      // Checked once, when the route is set up; the parsed copy is what runs.
+      const requirement = parseOptions(
+        withCrossCheck(requirementSchema, (value, report) => {
+          const listed =
+            typeof value === 'object' && value !== null ? (value as Requirement).methods : undefined;
+          for (const name of Array.isArray(listed) ? listed : []) {
+            if (!methods.some((m) => m.name === name))
+              report(
+                ['methods'],
+                `unknown method '${name}'${didYouMean(
+                  String(name),
+                  methods.map((m) => m.name),
+                )}`,
+              );
+          }
+        }),
+        given,
+        { name: 'auth.require()' },
+      ) as Requirement;
       return {
         name: 'auth.require',
         onRequest(exchange) {
@@ -210,74 +224,31 @@ export function auth(options: AuthOptions): Auth {
   return middleware;
 }
 
-function resolve(problems: Problems, options: AuthOptions): Resolved {
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'options must be an object');
-    return {
-      methods: [],
-      all: false,
-      rules: [],
-      fallback: {},
-      realm: 'gatehouse',
-      forwarder: undefined,
-      restricted: new WeakMap(),
-    };
+function resolve(options: AuthOptions): Resolved {
+  // One ConfigError for the options and the forwarder's own checks together.
+  const problems = new Problems('auth');
+  let o: z.output<typeof authOptionsSchema> | undefined;
+  try {
+    o = parseOptions(authOptionsSchema, options, { name: 'auth' });
+  } catch (error) {
+    problems.merge(error);
   }
-  unknownKeys(problems, '', options, [
-    'methods',
-    'combine',
-    'rules',
-    'default',
-    'realm',
-    'forward',
-    'meterProvider',
-  ]);
-  const methods = Array.isArray(options.methods) ? options.methods : [];
-  if (!Array.isArray(options.methods)) problems.add('methods', 'must be an array of authenticators');
-  const names = new Set<string>();
-  for (const [i, method] of methods.entries()) {
-    if (typeof method !== 'object' || method === null || typeof method.authenticate !== 'function') {
-      problems.add(`methods[${i}]`, 'is not an authenticator (an object with authenticate(exchange))');
-    } else if (names.has(method.name)) {
-      problems.add(`methods[${i}]`, `method name '${method.name}' is used twice`);
-    } else names.add(method.name);
-  }
-  if (options.combine !== undefined && options.combine !== 'first' && options.combine !== 'all') {
-    problems.add('combine', "must be 'first' or 'all'");
-  }
-  const rules = compileRules(problems, options.rules);
-  let fallback: Requirement;
-  const preset = options.default ?? 'authenticated';
-  if (preset === 'authenticated') fallback = {};
-  else if (preset === 'anonymous') fallback = { anonymous: true };
-  else if (preset === 'deny') fallback = { deny: true };
-  else if (typeof preset === 'object' && preset !== null) {
-    checkRequirement(problems, 'default', preset);
-    fallback = preset;
-  } else {
-    problems.add('default', "must be 'authenticated', 'anonymous', 'deny' or a requirement object");
-    fallback = {};
-  }
-  const listed: readonly Requirement[] = Array.isArray(options.rules) ? options.rules : [];
-  const everyRequirement = [fallback, ...listed.filter((r) => typeof r === 'object' && r !== null)];
-  for (const [i, requirement] of [fallback, ...listed].entries()) {
-    if (typeof requirement !== 'object' || requirement === null || !Array.isArray(requirement.methods))
-      continue;
-    for (const name of requirement.methods) {
-      if (!names.has(name)) {
-        problems.add(i === 0 ? 'default.methods' : `rules[${i - 1}].methods`, `unknown method '${name}'`);
-      }
-    }
-  }
-  const needsMethods = everyRequirement.some((r) => r.anonymous !== true && r.deny !== true);
-  if (methods.length === 0 && needsMethods) {
-    problems.add('methods', 'at least one authentication method is needed for routes that are not anonymous');
-  }
-  const realm = options.realm ?? 'gatehouse';
-  if (typeof realm !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(realm)) {
-    problems.add('realm', 'must be printable ASCII without quotes or backslashes');
-  }
-  const forwarder = options.forward === undefined ? undefined : createForwarder(problems, options.forward);
+  const forward = (options as Partial<AuthOptions> | null)?.forward;
+  const forwarder =
+    typeof forward === 'object' && forward !== null ? createForwarder(problems, forward) : undefined;
+  problems.throwIfAny();
+  const checked = o!;
+  const methods = checked.methods;
+  const rules = compileRules(checked.rules ?? []);
+  const preset = checked.default ?? 'authenticated';
+  const fallback: Requirement =
+    preset === 'authenticated'
+      ? {}
+      : preset === 'anonymous'
+        ? { anonymous: true }
+        : preset === 'deny'
+          ? { deny: true }
+          : preset;
   const restricted = new WeakMap<Requirement, readonly Authenticator[]>();
   for (const requirement of [fallback, ...rules.map((r) => r.requirement)]) {
     const only = requirement.methods;
@@ -287,7 +258,15 @@ function resolve(problems: Problems, options: AuthOptions): Resolved {
         methods.filter((m) => only.includes(m.name)),
       );
   }
-  return { methods, all: options.combine === 'all', rules, fallback, realm, forwarder, restricted };
+  return {
+    methods,
+    all: checked.combine === 'all',
+    rules,
+    fallback,
+    realm: checked.realm ?? 'gatehouse',
+    forwarder,
+    restricted,
+  };
 }
 
 // Runs the methods the requirement allows. Synchronous methods keep the whole path synchronous.

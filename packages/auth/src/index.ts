@@ -46,6 +46,7 @@ export {
   type SubjectAltNames,
   spiffeTrustDomain,
 } from './mtls.js';
+export { authOptionsSchema, authRuleSchema, requirementSchema } from './options.js';
 export {
   type CredentialLocation,
   type PassportOptions,

@@ -19,7 +19,7 @@ import {
   type LocalJWKSet,
 } from 'jose';
 import { AuthInvalid, AuthUnavailable, refuse } from './errors.js';
-import { Problems, positiveInt } from './options.js';
+import { Problems, positiveInt, unknownKeys } from './options.js';
 import { readLimited } from './read-limited.js';
 
 /** Options of {@link createJwksCache}. */
@@ -168,9 +168,7 @@ export function resolveJwksOptions(
   }
   const before = problems.count;
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(key)) problems.add(at(key), 'unknown option');
-  }
+  unknownKeys(problems, path, o, [...KNOWN_OPTIONS]);
   let url = '';
   if (o.url === undefined) problems.add(at('url'), 'is required');
   else if (typeof o.url !== 'string' && !(o.url instanceof URL))

@@ -31,7 +31,7 @@ import {
   resolveJwksOptions,
   unknownKey,
 } from './jwks.js';
-import { nonEmptyString, Problems, positiveInt } from './options.js';
+import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 
 /** A verification key configured in code rather than fetched from a JWKS. */
@@ -520,9 +520,7 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     problems.throwIfAny();
   }
   const o = options as unknown as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(key)) problems.add(key, 'unknown option');
-  }
+  unknownKeys(problems, '', o, [...KNOWN_OPTIONS]);
 
   // Keys
   let jwksOptions: ReturnType<typeof resolveJwksOptions>;
@@ -606,9 +604,7 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
       problems.add('cache', 'must be false or { max?, maxTtlMs? }');
     } else {
       const c = cacheOption as Record<string, unknown>;
-      for (const key of Object.keys(c)) {
-        if (key !== 'max' && key !== 'maxTtlMs') problems.add(`cache.${key}`, 'unknown option');
-      }
+      unknownKeys(problems, 'cache', c, ['max', 'maxTtlMs']);
       cacheMax = positiveInt(problems, 'cache.max', c.max, cacheMax);
       cacheMaxTtlMs = positiveInt(problems, 'cache.maxTtlMs', c.maxTtlMs, cacheMaxTtlMs);
     }

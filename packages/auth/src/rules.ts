@@ -2,7 +2,6 @@
 // Paths are matched against the exchange's NORMALIZED path (core), the one the router matches, so
 // `/public/../admin`, `/%61dmin`, `//admin`, `/ADMIN`, `/admin/` and `/admin;x=1` all meet `/admin`'s rule.
 import { createPathMatcher, type Exchange } from '@gatehousejs/core';
-import { type Problems, unknownKeys } from './options.js';
 import type { Principal } from './principal.js';
 
 /** What a route requires of the caller. Every listed condition must hold. */
@@ -41,85 +40,14 @@ export interface CompiledRule {
   readonly sensitive: (path: string) => boolean;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-const REQUIREMENT_KEYS = ['anonymous', 'deny', 'scopes', 'roles', 'methods', 'allow'] as const;
-const RULE_KEYS = [...REQUIREMENT_KEYS, 'path', 'httpMethods'] as const;
-
-/** Checks a requirement's fields, recording problems under `path`; `rule` also allows the rule keys. */
-export function checkRequirement(
-  problems: Problems,
-  path: string,
-  requirement: Requirement,
-  rule = false,
-): void {
-  if (typeof requirement !== 'object' || requirement === null) {
-    problems.add(path, 'must be an object');
-    return;
-  }
-  unknownKeys(problems, path, requirement, rule ? RULE_KEYS : REQUIREMENT_KEYS);
-  for (const key of ['scopes', 'roles', 'methods'] as const) {
-    const list = requirement[key];
-    if (list === undefined) continue;
-    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s.length === 0 || /\s/.test(s))) {
-      problems.add(`${path}.${key}`, 'must be an array of non-empty strings without spaces');
-    }
-  }
-  if (requirement.allow !== undefined && typeof requirement.allow !== 'function') {
-    problems.add(`${path}.allow`, 'must be a function (principal, exchange) => boolean');
-  }
-  if (requirement.anonymous === true && requirement.deny === true) {
-    problems.add(path, "'anonymous' and 'deny' cannot both be set");
-  }
-  if (
-    requirement.anonymous === true &&
-    (requirement.scopes?.length || requirement.roles?.length || requirement.allow)
-  ) {
-    problems.add(path, "an 'anonymous' route cannot also require scopes, roles or 'allow'");
-  }
-}
-
-/** Compiles the rule list once; problems are recorded, never thrown one at a time. */
-export function compileRules(problems: Problems, rules: readonly AuthRule[] | undefined): CompiledRule[] {
-  if (rules === undefined) return [];
-  if (!Array.isArray(rules)) {
-    problems.add('rules', 'must be an array of rules');
-    return [];
-  }
-  const compiled: CompiledRule[] = [];
-  for (const [i, rule] of rules.entries()) {
-    const at = `rules[${i}]`;
-    checkRequirement(problems, at, rule, true);
-    if (typeof rule !== 'object' || rule === null) continue;
-    let insensitive: ((p: string) => boolean) | undefined;
-    let sensitive: ((p: string) => boolean) | undefined;
-    try {
-      insensitive = createPathMatcher(rule.path, { caseSensitive: false });
-      sensitive = createPathMatcher(rule.path, { caseSensitive: true });
-    } catch (error) {
-      problems.add(`${at}.path`, (error as Error).message);
-    }
-    let httpMethods: Set<string> | undefined;
-    if (rule.httpMethods !== undefined) {
-      if (!Array.isArray(rule.httpMethods) || rule.httpMethods.length === 0) {
-        problems.add(`${at}.httpMethods`, 'must be a non-empty array of upper-case method names');
-      } else {
-        for (const [j, m] of rule.httpMethods.entries()) {
-          if (typeof m !== 'string' || !TOKEN.test(m) || m !== m.toUpperCase()) {
-            problems.add(
-              `${at}.httpMethods[${j}]`,
-              `must be an upper-case method name, got ${JSON.stringify(m)}`,
-            );
-          }
-        }
-        httpMethods = new Set(rule.httpMethods);
-      }
-    }
-    if (insensitive !== undefined && sensitive !== undefined) {
-      compiled.push({ requirement: rule, httpMethods, insensitive, sensitive });
-    }
-  }
-  return compiled;
+/** Compiles the rule list once; the rules were checked by `authRuleSchema` (options.ts). */
+export function compileRules(rules: readonly AuthRule[]): CompiledRule[] {
+  return rules.map((rule) => ({
+    requirement: rule,
+    httpMethods: rule.httpMethods === undefined ? undefined : new Set(rule.httpMethods),
+    insensitive: createPathMatcher(rule.path, { caseSensitive: false }),
+    sensitive: createPathMatcher(rule.path, { caseSensitive: true }),
+  }));
 }
 
 /** The first rule matching the exchange's normalized path and method. */
