@@ -237,6 +237,23 @@ function closed(socket: Socket, withinMs: number): Promise<void> {
 }
 
 describe('hardenServer', () => {
+  test('never loosens a stricter timeout set on the server, and keeps a keep-alive set on purpose', () => {
+    const server = createServer();
+    server.headersTimeout = 2_000;
+    server.requestTimeout = 0; // none: the configured one applies
+    server.keepAliveTimeout = 65_000; // above a load balancer's idle timeout
+    hardenServer(server, {
+      maxHeaders: 10,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    expect(server.headersTimeout).toBe(2_000);
+    expect(server.requestTimeout).toBe(60_000);
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.maxHeadersCount).toBe(11);
+  });
+
   test('shortens how often Node checks connections, never lengthens it', () => {
     const server = createServer() as Server & { connectionsCheckingInterval: number };
     hardenServer(server, {

@@ -54,21 +54,31 @@ export interface ServerLimits {
 
 type TrackedServer = Server & { connectionsCheckingInterval?: number };
 
+/** Node's default `keepAliveTimeout`: a server still using it was not set on purpose. */
+const NODE_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+const tighter = (current: number, wanted: number) => (current > 0 && current < wanted ? current : wanted);
+
 /**
  * Hardens an HTTP server: at most `maxHeaders + 1` header fields are collected (one more than allowed,
  * so the exchange sees the excess and answers 431 instead of Node dropping fields silently), the
  * head must arrive within `headersTimeoutMs` and the whole request within `requestTimeoutMs` (Node
- * then answers 408 and closes: a slowloris connection is cut), and an idle keep-alive connection is
- * closed after `keepAliveTimeoutMs`. Node enforces the two request timeouts only when it checks its
+ * then answers 408 and closes: a slowloris connection is cut; a stricter value already set on the
+ * server is kept), and an idle keep-alive connection is closed after `keepAliveTimeoutMs` (unless the
+ * server's `keepAliveTimeout` was changed from Node's default, which is then kept). Node enforces the two request timeouts only when it checks its
  * connections, every 30 s by default; the check runs every quarter of the headers timeout here (at most
  * once a second, at least every 10 ms), so a slow client is cut within 1.25× the timeout.
  */
 export function hardenServer(server: Server, limits: ServerLimits): void {
   const tracked = server as TrackedServer;
   tracked.maxHeadersCount = limits.maxHeaders + 1;
-  tracked.headersTimeout = limits.headersTimeoutMs;
-  tracked.requestTimeout = limits.requestTimeoutMs;
-  tracked.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Hardening never loosens: a stricter timeout already set on the server stays (0 means none).
+  tracked.headersTimeout = tighter(tracked.headersTimeout, limits.headersTimeoutMs);
+  tracked.requestTimeout = tighter(tracked.requestTimeout, limits.requestTimeoutMs);
+  // A keep-alive timeout set on the server on purpose (longer than a load balancer's idle timeout, so
+  // that it never reuses a connection Node is closing) is kept; Node's own default is replaced.
+  if (tracked.keepAliveTimeout === NODE_KEEP_ALIVE_TIMEOUT_MS)
+    tracked.keepAliveTimeout = limits.keepAliveTimeoutMs;
   const interval = Math.max(10, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
   if ((tracked.connectionsCheckingInterval ?? Number.POSITIVE_INFINITY) <= interval) return;
   tracked.connectionsCheckingInterval = interval;
