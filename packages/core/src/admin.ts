@@ -3,6 +3,7 @@
 // that denies by default, since those pages describe the deployment and its traffic.
 import { basename } from 'node:path';
 import { createAddressMatcher, foldMappedIPv4 } from './client-ip.js';
+import { ConfigError } from './config/validate.js';
 import { AdminForbidden, MethodNotAllowed, NotReady } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { isThenable, type Middleware, type Reply, type RequestResult } from './middleware.js';
@@ -213,8 +214,17 @@ const READ_ENTRY_METHODS = 'GET, HEAD';
  */
 export function admin(target: AdminTarget, options: AdminOptions = {}): Middleware {
   const prefix = options.prefix ?? '';
-  if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/'))) {
-    throw new TypeError(`admin: prefix must be '' or start with '/' and not end with '/', got '${prefix}'`);
+  if (typeof prefix !== 'string' || (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/')))) {
+    const text = String(prefix);
+    const fixed = text.replace(/\/+$/, '').replace(/^(?!\/)/, '/');
+    const hint =
+      typeof prefix === 'string' && fixed !== '/' && fixed !== text ? ` — did you mean '${fixed}'?` : '';
+    throw new ConfigError([
+      {
+        path: 'admin.prefix',
+        message: `expected '' or a path that starts with '/' and does not end with '/', received ${JSON.stringify(prefix)}${hint}`,
+      },
+    ]);
   }
   const policy = createAdminPolicy(options.access, options.reveal);
   const isHealth = createPathMatcher(`${prefix}/health`, target.pathPolicy);

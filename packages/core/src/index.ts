@@ -124,7 +124,7 @@ export {
   writeRendered,
   writeRenderedToSocket,
 } from './problem.js';
-export { type RequestIdOptions, requestId } from './request-id.js';
+export { type RequestIdOptions, requestId, requestIdOptionsSchema } from './request-id.js';
 export {
   DEFAULT_REQUEST_LIMITS,
   hardenServer,

@@ -253,3 +253,32 @@ describe('withCrossCheck', () => {
     expect(policy.safeParse({ limits: [], tiers: {} }).success).toBe(false);
   });
 });
+
+describe('core factories', () => {
+  it('requestId() checks its options in one ConfigError', async () => {
+    const { requestId } = await import('./request-id.js');
+    let thrown: unknown;
+    try {
+      requestId({ header: 'x request id', maxLength: 4, generat: () => 'x', trustIncoming: 'no' } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'requestId.header: expected a header name (letters, digits and -)',
+      'requestId.maxLength: expected a number ≥ 8, received the number 4',
+      "requestId.generat: unknown option; did you mean 'generate'?",
+      "requestId.trustIncoming: expected true or false, received the string 'no' — did you mean false (without quotes)?",
+    ]);
+    expect(requestId({ header: 'X-Trace-Id', maxLength: 64 }).name).toBe('requestId');
+  });
+
+  it('admin() refuses a prefix that can never match, with the one that was meant', async () => {
+    const { admin } = await import('./admin.js');
+    const target = { state: 'running', adminEndpoints: new Map() } as never;
+    expect(() => admin(target, { prefix: '/_gatehouse/' })).toThrow(ConfigError);
+    expect(() => admin(target, { prefix: '/_gatehouse/' })).toThrow(
+      `admin.prefix: expected '' or a path that starts with '/' and does not end with '/', received "/_gatehouse/" — did you mean '/_gatehouse'?`,
+    );
+  });
+});

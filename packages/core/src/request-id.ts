@@ -1,6 +1,8 @@
 // Request ids: accept a well-formed incoming id, else generate one; echo it; expose it on the exchange.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Middleware } from './middleware.js';
+import { functionOption, parseOptions } from './options.js';
 
 /** Options of {@link requestId}; the gateway's `requestId` configuration supplies the defaults. */
 export interface RequestIdOptions {
@@ -17,21 +19,34 @@ export interface RequestIdOptions {
 // Visible ASCII that is safe in logs, headers and URLs; no spaces, quotes, commas or control characters.
 const WELL_FORMED = /^[A-Za-z0-9._:+=/@-]+$/;
 
+/** The zod schema {@link requestId} checks its options against (ranges as the configuration's `requestId`). */
+export const requestIdOptionsSchema = z.strictObject({
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected a header name (letters, digits and -)' })
+    .optional(),
+  trustIncoming: z.boolean().optional(),
+  maxLength: z.int().min(8).max(1024).optional(),
+  generate: functionOption<() => string>('a function returning a new id').optional(),
+});
+
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const typesAgree: Agree<z.input<typeof requestIdOptionsSchema>, RequestIdOptions> = true;
+void typesAgree;
+
 /**
  * Assigns every request an id. An incoming id is kept when it is well-formed (1 to `maxLength`
  * characters from `A-Z a-z 0-9 . _ : + = / @ -`); anything else (too long, control characters,
  * repeated headers) is replaced by a generated one, never echoed.
+ *
+ * @throws ConfigError listing every problem in the options.
  */
 export function requestId(options: RequestIdOptions = {}): Middleware {
-  const header = (options.header ?? 'x-request-id').toLowerCase();
-  const trustIncoming = options.trustIncoming ?? true;
-  const maxLength = options.maxLength ?? 128;
-  const generate = options.generate ?? randomUUID;
-  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(header))
-    throw new TypeError(`requestId: invalid header name '${header}'`);
-  if (!Number.isInteger(maxLength) || maxLength < 8 || maxLength > 1024) {
-    throw new TypeError(`requestId: maxLength must be an integer from 8 to 1024, got ${maxLength}`);
-  }
+  const checked = parseOptions(requestIdOptionsSchema, options, { name: 'requestId' });
+  const header = (checked.header ?? 'x-request-id').toLowerCase();
+  const trustIncoming = checked.trustIncoming ?? true;
+  const maxLength = checked.maxLength ?? 128;
+  const generate = checked.generate ?? randomUUID;
   return {
     name: 'requestId',
     alwaysRun: true,
