@@ -10,7 +10,9 @@
 // Cache (cache-hit-proxy): GET /hello answered with the same bytes and headers:
 // - 'cache-floor':      Express 5 + a handler writing a buffer held in memory;
 // - 'cache-gatehouse':  Express 5 + gw.routes() with a `cache: true` remote route whose upstream
-//                       answered once with `max-age=3600` (every measured request is a cache hit).
+//                       answered once with `max-age=3600` (every measured request is a cache hit);
+// - 'cache-net-floor':  Express 5 + a Gatehouse middleware that does nothing + the handler of
+//                       'cache-floor': the adapter and the exchange paid, nothing else (cache-hit-net).
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { gateway as expressGateway } from '@gatehousejs/express';
@@ -55,11 +57,11 @@ async function startUpstream() {
   return { origin: `http://127.0.0.1:${port}`, hits: () => hits };
 }
 
-const KINDS = new Set(['fanout-floor', 'fanout-gatehouse', 'cache-floor', 'cache-gatehouse']);
+const KINDS = new Set(['fanout-floor', 'fanout-gatehouse', 'cache-floor', 'cache-gatehouse', 'cache-net-floor']);
 
 /**
  * Starts one server of the issue-18 benchmarks.
- * @param {'fanout-floor' | 'fanout-gatehouse' | 'cache-floor' | 'cache-gatehouse'} kind
+ * @param {'fanout-floor' | 'fanout-gatehouse' | 'cache-floor' | 'cache-gatehouse' | 'cache-net-floor'} kind
  */
 export async function startAggregateBench(kind) {
   if (!KINDS.has(kind)) throw new Error(`unknown server ${kind}`);
@@ -101,7 +103,11 @@ export async function startAggregateBench(kind) {
     reportListening(server);
     return;
   }
-  if (kind === 'cache-floor') {
+  if (kind === 'cache-floor' || kind === 'cache-net-floor') {
+    if (kind === 'cache-net-floor') {
+      const gw = expressGateway({});
+      app.use(gw.use({ name: 'noop' }));
+    }
     const body = Buffer.from(HELLO);
     app.get('/hello', (_req, res) => {
       res.writeHead(200, {

@@ -157,6 +157,49 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
   });
 });
 
+describe('caching for compositions and direct client calls', () => {
+  it('a composition with cache: true answers its calls from the response cache', async () => {
+    const app = await startApp(FRAMEWORKS[0]!, {
+      config: { services: { up: { url: upstream.url } } },
+      chain: (gw) => [
+        gw.aggregate({
+          path: '/screens/cached',
+          cache: true,
+          calls: { c: { service: 'up', path: '/cached/comp' } },
+        }),
+      ],
+    });
+    try {
+      const first = await request(app.port, { path: '/screens/cached' });
+      const second = await request(app.port, { path: '/screens/cached' });
+      expect(first.json).toEqual({ c: { resource: 'comp', host: null } });
+      expect(second.json).toEqual(first.json);
+      expect(upstream.hits.get('/cached/comp')).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gw.client(name, { cache: true }): a direct call is cached, with Age and Cache-Status', async () => {
+    const app = await startApp(FRAMEWORKS[0]!, { config: { services: { up: { url: upstream.url } } } });
+    try {
+      const client = (
+        app.gateway as { client(name: string, o: { cache: boolean }): import('@gatehousejs/client').Client }
+      ).client('up', { cache: true });
+      const first = await client.request({ path: '/cached/direct' });
+      expect(await first.body.json()).toEqual({ resource: 'direct', host: null });
+      const second = await client.request({ path: '/cached/direct' });
+      expect(await second.body.json()).toEqual({ resource: 'direct', host: null });
+      expect(first.headers['cache-status']).toBe('gatehouse; fwd=uri-miss; stored');
+      expect(second.headers['cache-status']).toMatch(/^gatehouse; hit; ttl=(59|60)$/);
+      expect(second.headers.age).toMatch(/^\d+$/);
+      expect(upstream.hits.get('/cached/direct')).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('the cache counters reach the metrics (Prometheus)', () => {
   it('counts hits, misses and revalidations', async () => {
     const app = await startApp(FRAMEWORKS[0]!, {

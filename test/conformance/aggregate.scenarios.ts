@@ -331,6 +331,11 @@ export const aggregateSuite: Suite = {
       expect: { status: 200, body: { e: { url: '/echo/t', headers: { 'x-tenant': 'acme' } } } },
     },
     {
+      name: 'HEAD is answered like GET, without a body',
+      request: { method: 'HEAD', path: '/screens/orders/42' },
+      expect: { status: 200, headers: { 'content-type': /^application\/json/, 'cache-control': 'no-store' } },
+    },
+    {
       name: 'other methods and paths pass on',
       request: { method: 'POST', path: '/screens/orders/42' },
       expect: { status: 404, problem: 'GH_NOT_FOUND' },
