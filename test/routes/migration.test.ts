@@ -478,4 +478,34 @@ describe.skipIf(etcdAbsent !== undefined && !ON_CI)('hot reload from an etcd key
       }
     },
   );
+
+  it('an etcd outage is reported once by its monitor (not as a rejected table), and its return once', async () => {
+    const key = '/gatehouse/outage/routes';
+    await etcd.put(
+      key,
+      JSON.stringify({ routes: [{ name: 'o', path: '/orders/*', service: 'orders', mode: 'local' }] }),
+    );
+    const app = await startRoutesApp(FRAMEWORKS[0]!, {
+      config: { services: { orders: { url: service.url } } },
+      routes: { etcd: { hosts: etcd.url, key, dialTimeoutMs: 1_000 } },
+    });
+    const reports = () => app.reported.map((r) => `${r.phase} ${(r.error as { code?: string }).code}`);
+    try {
+      await etcd.kill();
+      await waitFor(() => app.reported.length > 0, 10_000);
+      // Down for a while, retried meanwhile: still one report, and the table keeps serving.
+      await new Promise((r) => setTimeout(r, 800));
+      expect(reports()).toEqual(['dependency:etcd GH_DEPENDENCY_UNAVAILABLE']);
+      expect((await get(app, '/orders/1')).json.side).toBe('local');
+      expect(app.routes.describe().rejection?.problems[0]?.message).toMatch(/etcd is unavailable/);
+      await etcd.start();
+      await waitFor(() => app.reported.length > 1, 10_000);
+      expect(reports()).toEqual([
+        'dependency:etcd GH_DEPENDENCY_UNAVAILABLE',
+        'dependency:etcd GH_DEPENDENCY_RECOVERED',
+      ]);
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
 });

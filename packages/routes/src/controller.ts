@@ -357,10 +357,18 @@ export class Routes extends EventEmitter implements Middleware {
 
   /** Loads the first table from the source (failing loudly when it cannot) and starts watching. */
   async start(): Promise<void> {
+    this.#source?.monitor?.reportTo(this.#context.core);
     if (this.#source !== undefined) {
       const first = await this.#source.start({
         onDocument: (doc) => this.#fromSource(doc),
-        onError: (error) => this.#reject(this.#source!.origin, [{ path: '', message: error.message }]),
+        // An outage of a monitored source (etcd down) is reported once by its monitor, with its
+        // return: recorded as the rejection /routes shows, not reported a second time.
+        onError: (error) =>
+          this.#reject(
+            this.#source!.origin,
+            [{ path: '', message: error.message }],
+            !(error.outage && this.#source!.monitor !== undefined),
+          ),
       });
       let compiled: CompiledRoute[];
       try {
@@ -412,18 +420,19 @@ export class Routes extends EventEmitter implements Middleware {
     this.#apply(compiled, origin);
   }
 
-  #reject(origin: string, problems: Rejection['problems']): void {
+  #reject(origin: string, problems: Rejection['problems'], report = true): void {
     const rejection: Rejection = { at: new Date().toISOString(), origin, problems };
     this.#rejection = rejection;
-    this.#context.core.report(
-      new Error(
-        `${this.name}: rejected the route table from ${origin}, keeping the current one: ${problems
-          .map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`)
-          .join('; ')}`,
-      ),
-      undefined,
-      'routes.reload',
-    );
+    if (report)
+      this.#context.core.report(
+        new Error(
+          `${this.name}: rejected the route table from ${origin}, keeping the current one: ${problems
+            .map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`)
+            .join('; ')}`,
+        ),
+        undefined,
+        'routes.reload',
+      );
     this.emit('reject', rejection);
   }
 

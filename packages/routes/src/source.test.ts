@@ -519,6 +519,11 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdSource while etcd goes awa
     const etcd = await startEtcd();
     const key = '/gatehouse/routes';
     const source = etcdSource({ hosts: etcd.url, key, dialTimeoutMs: 1_000 });
+    // What a gateway would hear from the source's monitor.
+    const reports: string[] = [];
+    source.monitor?.reportTo({
+      report: (error) => reports.push((error as { code: string; message: string }).code),
+    });
     try {
       await etcd.put(key, yamlTable('local'));
       const told = recorder();
@@ -527,16 +532,19 @@ describe.skipIf(missing !== undefined && !ON_CI)('etcdSource while etcd goes awa
       await etcd.kill();
       await waitFor('the outage', () => told.errors.length === 1);
       expect(told.errors[0]?.message).toMatch(/^etcd:\/gatehouse\/routes: etcd is unavailable: /);
+      expect(told.errors[0]?.outage).toBe(true);
       // Down for a while: the source keeps trying (and failing, at first by connection refused, then
       // by etcd3's open breaker), and says nothing more.
       await quiet(800);
       expect(told.errors).toHaveLength(1);
+      expect(reports).toEqual(['GH_DEPENDENCY_UNAVAILABLE']);
       // Back with its data: the same table is delivered again (the source is healthy), then a put
       // made after etcd returned.
       await etcd.start();
       await etcd.put(key, yamlTable('shadow'));
       await waitFor('the put after the return', () => latest(told.docs) === 'shadow');
       expect(told.errors).toHaveLength(1);
+      expect(reports).toEqual(['GH_DEPENDENCY_UNAVAILABLE', 'GH_DEPENDENCY_RECOVERED']);
 
       // A fresh member has no history, and its revisions restart below those the source has seen:
       // a watch resumed from the old revision would miss this put.

@@ -4,7 +4,7 @@
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { Problems, parseOptions } from '@gatehousejs/core';
+import { DependencyMonitor, dependencyName, Problems, parseOptions } from '@gatehousejs/core';
 import { createEtcdClient } from '@gatehousejs/discovery';
 import type { Etcd3, Watcher } from 'etcd3';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
@@ -45,12 +45,19 @@ export class SourceError extends Error {
   readonly line?: number;
   /** For syntax errors and duplicate keys: the 1-based column of the problem. */
   readonly column?: number;
+  /** The source could not be reached at all (etcd down), rather than holding a bad or no table. */
+  readonly outage: boolean;
 
-  constructor(origin: string, reason: string, options?: { line?: number; column?: number; cause?: unknown }) {
+  constructor(
+    origin: string,
+    reason: string,
+    options?: { line?: number; column?: number; cause?: unknown; outage?: boolean },
+  ) {
     const where = options?.line === undefined ? origin : `${origin}:${options.line}:${options.column ?? 1}`;
     super(`${where}: ${reason}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SourceError';
     this.origin = origin;
+    this.outage = options?.outage === true;
     if (options?.line !== undefined) {
       this.line = options.line;
       this.column = options.column ?? 1;
@@ -69,6 +76,11 @@ export interface TableSource {
   start(handlers: TableSourceHandlers): Promise<TableDocument>;
   /** Stops following; releases timers, watchers and the etcd client, so the process can exit. */
   close(): Promise<void>;
+  /**
+   * A remote source's availability (etcd): its outage and its return are reported once each to the
+   * gateways given to `monitor.reportTo()` (`gw.routes()` does that for its source).
+   */
+  readonly monitor?: DependencyMonitor;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,10 +522,12 @@ class EtcdSource extends BaseSource {
   #timer: NodeJS.Timeout | undefined;
   #resyncing: Promise<void> | undefined;
   readonly #cancels = new Set<Promise<void>>();
+  readonly monitor: DependencyMonitor;
 
   constructor(o: EtcdSettings) {
     super(`etcd:${o.key}`);
     this.#o = o;
+    this.monitor = new DependencyMonitor('etcd', `${o.hosts.map(dependencyName).join(',')} ${o.key}`);
   }
 
   protected formatOf(text: string): 'yaml' | 'json' {
@@ -568,6 +582,7 @@ class EtcdSource extends BaseSource {
     } catch (error) {
       throw new SourceError(this.origin, `etcd is unavailable: ${(error as Error).message}`, {
         cause: error,
+        outage: true,
       });
     }
   }
@@ -639,6 +654,7 @@ class EtcdSource extends BaseSource {
       if (this.closed) return;
       if (!this.#down) {
         this.#down = true;
+        this.monitor.failed(error);
         this.fail(error as SourceError);
       }
       this.#retry();
@@ -646,6 +662,7 @@ class EtcdSource extends BaseSource {
     }
     if (this.closed) return;
     this.#down = false;
+    this.monitor.succeeded();
     if (read.text === undefined) this.fail(this.#missing());
     else this.offer(read.text);
     this.#watch(client, read.revision);
