@@ -2,8 +2,9 @@
 // and/or plain headers, never as anything the client sent. `createIdentityVerifier` is the small
 // piece a service behind the gateway uses to trust the token.
 import type { KeyObject } from 'node:crypto';
-import type { Exchange } from '@gatehousejs/core';
+import { type Exchange, objectOption, parseOptions } from '@gatehousejs/core';
 import { type CryptoKey, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
 import { AuthInvalid, AuthRequired, refuse } from './errors.js';
 import { type Problems, positiveInt, unknownKeys } from './options.js';
 import { type Principal, scopeList } from './principal.js';
@@ -309,17 +310,30 @@ export interface IdentityVerifier {
   fromHeaders(headers: Record<string, string | string[] | undefined>): Promise<Principal>;
 }
 
+/** The zod schema {@link createIdentityVerifier} checks its options against. */
+export const identityVerifierOptionsSchema = z.strictObject({
+  key: objectOption<KeyInput>('a key: a secret (Uint8Array), a KeyObject, a CryptoKey or a JWK'),
+  alg: z.enum(SIGNING_ALGORITHMS),
+  issuer: z.string().min(1).optional(),
+  audience: z.string().min(1).optional(),
+  header: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
+    .optional(),
+  clockToleranceSec: z.number().min(0).optional(),
+});
+
 /**
  * For services behind the gateway: verifies the internal identity token it forwards.
+ *
+ * @throws ConfigError listing every problem in the options.
  *
  * @example
  *   const identity = createIdentityVerifier({ key: sharedSecret, alg: 'HS256' });
  *   app.use(async (req, res, next) => { req.user = await identity.fromHeaders(req.headers); next(); });
  */
 export function createIdentityVerifier(options: IdentityVerifierOptions): IdentityVerifier {
-  if (!SIGNING_ALGORITHMS.includes(options.alg)) {
-    throw new TypeError(`createIdentityVerifier: alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
-  }
+  parseOptions(identityVerifierOptionsSchema, options, { name: 'createIdentityVerifier' });
   const header = (options.header ?? IDENTITY_HEADER).toLowerCase();
   const resolveKey = lazyKey(options.key, options.alg);
   const verify = async (token: string): Promise<Principal> => {

@@ -29,6 +29,7 @@ export {
   type IdentityAlgorithm,
   type IdentityVerifier,
   type IdentityVerifierOptions,
+  identityVerifierOptionsSchema,
   type PrincipalField,
 } from './forward.js';
 export {

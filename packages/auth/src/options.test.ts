@@ -1,6 +1,7 @@
 import { ConfigError } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
 import { auth } from './auth.js';
+import { createIdentityVerifier } from './forward.js';
 import type { Authenticator } from './principal.js';
 
 /** The problems of the one ConfigError `make` throws, as `path: message` lines. */
@@ -72,5 +73,15 @@ describe('auth options: one ConfigError with every problem, its path and a sugge
       "auth.require().methods: unknown method 'jtw' — did you mean 'jwt'?",
     ]);
     expect(middleware.require({ roles: ['admin'] }).name).toBe('auth.require');
+  });
+
+  it('createIdentityVerifier() checks its options the same way', () => {
+    expect(
+      problemsOf(() => createIdentityVerifier({ key: 'secret', alg: 'HS265', clockTolerance: 5 } as never)),
+    ).toEqual([
+      "createIdentityVerifier.key: expected a key: a secret (Uint8Array), a KeyObject, a CryptoKey or a JWK, received the string 'secret'",
+      "createIdentityVerifier.alg: expected one of 'HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256' or 'PS256', received the string 'HS265' — did you mean 'HS256'?",
+      "createIdentityVerifier.clockTolerance: unknown option; did you mean 'clockToleranceSec'?",
+    ]);
   });
 });
