@@ -3,7 +3,7 @@
 import { checkValidated, openapiRequests } from '../lib/openapi-apps.mjs';
 
 export const name = 'express-openapi-eov-10';
-export const target = 0;
+export const target = 0.01;
 export const description =
   'Express 5 + express.json() + a catch-all handler vs the same app behind express-openapi-validator (validateRequests only) on the same 10-operation document and requests as express-openapi-10.';
 export const baseline = '../servers/openapi-express-bare.mjs';

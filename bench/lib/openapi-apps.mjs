@@ -96,10 +96,11 @@ export function checkValidated({ side, headers }) {
 }
 
 const answer = { ok: true };
+const NOOP = { operation: 'noop' };
 
 /**
  * @param {'express' | 'koa'} framework
- * @param {'bare' | 'gatehouse' | 'eov'} variant
+ * @param {'bare' | 'noop' | 'gatehouse' | 'eov'} variant
  * @param {number} operations
  */
 export async function startOpenapiApp(framework, variant, operations) {
@@ -113,6 +114,11 @@ export async function startOpenapiApp(framework, variant, operations) {
       const gw = expressGateway({});
       app.use(gw.validate({ document, contractGuard: false }));
       await gw.start();
+    } else if (variant === 'noop') {
+      // The floor under 'gatehouse': a Gatehouse middleware that does nothing (the adapter and the
+      // exchange alone), which then sets the header the check looks for.
+      const gw = expressGateway({});
+      app.use(gw.use({ name: 'noop', onRequest: (exchange) => void (exchange.state.openapi = NOOP) }));
     }
     app.use(express.json());
     if (variant === 'eov') {
@@ -121,7 +127,7 @@ export async function startOpenapiApp(framework, variant, operations) {
     }
     app.use((req, res) => {
       const op =
-        variant === 'gatehouse'
+        variant === 'gatehouse' || variant === 'noop'
           ? exchangeOf(req)?.state.openapi?.operation
           : variant === 'eov'
             ? req.openapi?.schema?.operationId

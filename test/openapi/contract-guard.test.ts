@@ -94,9 +94,10 @@ describe.each(FRAMEWORKS)('%s', (fw) => {
       const res = await request(app.port, { path });
       if (path === '/items/bad') expect(res.json).toEqual({ id: 7 });
     }
-    await until(() => contractOf(app).checked === 4, 'four judged answers');
+    await until(() => contractOf(app).total.checked === 4, 'four judged answers');
     const contract = contractOf(app);
-    expect(contract).toMatchObject({ checked: 4, violations: 3 });
+    expect(contract.total).toEqual({ checked: 4, violations: 3 });
+    expect(contract.stage).toEqual({ checked: 4, violations: 3 });
     // One issue per answer (validation stops at the first): the missing name is found before /id.
     expect(contract.fields).toEqual({ 'body:/name': 2, 'status:418': 1 });
     expect(contract.window).toEqual({ compared: 4, different: 3, rate: 0.75 });
@@ -106,14 +107,17 @@ describe.each(FRAMEWORKS)('%s', (fw) => {
     const app = await start(fw, 'shadow');
     const res = await request(app.port, { path: '/items/bad' });
     expect(res.status).toBe(200);
-    await until(() => contractOf(app).checked === 1, 'the shadow copy judged');
-    expect(contractOf(app)).toMatchObject({ checked: 1, violations: 1, fields: { 'body:/name': 1 } });
+    await until(() => contractOf(app).total.checked === 1, 'the shadow copy judged');
+    expect(contractOf(app)).toMatchObject({
+      total: { checked: 1, violations: 1 },
+      fields: { 'body:/name': 1 },
+    });
   });
 
   test('a gate demotes a route whose service breaks the contract too often', async () => {
     const app = await start(fw, 'remote', { minRequests: 3, maxContractViolationRate: 0.5 });
     for (let i = 0; i < 3; i++) await request(app.port, { path: '/items/bad' });
-    await until(() => contractOf(app).checked === 3, 'three judged answers');
+    await until(() => contractOf(app).total.checked === 3, 'three judged answers');
     const demoted = app.routes.evaluateGates();
     expect(demoted).toHaveLength(1);
     expect(demoted[0]).toMatchObject({

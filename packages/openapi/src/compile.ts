@@ -51,6 +51,8 @@ export interface Operation {
   readonly method: string;
   readonly template: string;
   readonly operationId: string | undefined;
+  /** `operationId`, or `METHOD /template` when there is none (built once, for state, events and spans). */
+  readonly name: string;
   readonly pointer: string;
   readonly groups: readonly ParamGroup[];
   /** Query keys the operation declares; undefined when an open object parameter accepts any key. */
@@ -317,6 +319,7 @@ function compileOperation(
       json,
       required: p.required === true || location === 'path',
       propertyKeys: properties,
+      ...(location === 'path' ? { routeKey: `p${(templateNames(template) ?? []).indexOf(name)}` } : {}),
     };
     if (location === 'query') {
       if (shape === 'object' && style === 'form' && explode) {
@@ -427,6 +430,7 @@ function compileOperation(
     method,
     template,
     operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
+    name: typeof op.operationId === 'string' ? op.operationId : `${method} ${template}`,
     pointer: opPointer,
     groups,
     queryKeys: openQuery ? undefined : queryKeys,

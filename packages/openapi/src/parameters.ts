@@ -25,6 +25,8 @@ export interface ParamSpec {
   readonly required: boolean;
   /** For an exploded form object: the query keys that are its properties (undefined: any key). */
   readonly propertyKeys: readonly string[] | undefined;
+  /** For a path parameter: its key in the router's match (`p0`, `p1`, … in template order). */
+  readonly routeKey?: string;
 }
 
 /** The value handed to ajv, or undefined when the parameter is absent. */

@@ -281,7 +281,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
         headers: { allow: match.entry.allow },
       });
     }
-    const name = operation.operationId ?? `${operation.method} ${operation.template}`;
+    const name = operation.name;
     exchange.annotate('gatehouse.openapi.operation', name);
 
     const mock = this.options.mock;
@@ -300,7 +300,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
         requests.maxErrors,
         requests.unknownQuery === 'reject',
       );
-      if (issues.length > 0) {
+      if (issues !== undefined) {
         this.#stats.requests.rejected++;
         throw invalid(issues);
       }
@@ -406,7 +406,10 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
     }
   }
 
-  /** Validates every parameter location; fills `out` with the coerced values. */
+  /**
+   * Validates every parameter location; fills `out` with the coerced values. Returns the issues, or
+   * undefined when there is none (the common case allocates no list).
+   */
   #parameters(
     exchange: Exchange,
     operation: Operation,
@@ -414,17 +417,20 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
     out: Record<'path' | 'query' | 'header' | 'cookie', Record<string, unknown>>,
     max: number,
     strictQuery: boolean,
-  ): ValidationIssue[] {
-    const issues: ValidationIssue[] = [];
+  ): ValidationIssue[] | undefined {
+    let issues: ValidationIssue[] | undefined;
     let cookies: Map<string, string> | undefined;
-    for (const group of operation.groups) {
+    const groups = operation.groups;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
       const data: Record<string, unknown> = {};
-      for (const spec of group.specs) {
+      const specs = group.specs;
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i]!;
         let raw: Raw;
         switch (group.location) {
           case 'path': {
-            const index = operation.pathNames.indexOf(spec.name);
-            const text = pathValues[`p${index}`];
+            const text = pathValues[spec.routeKey!];
             raw = text === undefined ? undefined : readPath(text, spec);
             break;
           }
@@ -444,6 +450,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
           try {
             data[spec.key] = JSON.parse(raw);
           } catch {
+            issues ??= [];
             issues.push({
               in: group.location,
               name: spec.name,
@@ -455,32 +462,36 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
       }
       if (group.validate !== undefined && !group.validate(data)) {
         const first = group.validate.errors?.[0];
+        issues ??= [];
         if (first !== undefined) issues.push(named(issueFromAjv(first, group.location, true), group));
       } else {
         const overflow = nonFinite(data, '');
-        if (overflow !== undefined) issues.push(named(overflowIssue(overflow, group.location, true), group));
-      }
-      out[group.location] = data;
-      if (issues.length >= max) return issues.slice(0, max);
-    }
-    const known = operation.queryKeys;
-    if (strictQuery && known !== undefined) {
-      const url = exchange.req.url ?? '';
-      if (url.includes('?')) {
-        for (const key of new Set(exchange.query.keys())) {
-          if (known.has(key)) continue;
-          if (operation.deepObjects.some((d) => key.startsWith(`${d}[`) && key.endsWith(']'))) continue;
-          issues.push({
-            in: 'query',
-            name: key,
-            keyword: 'unknown',
-            detail: 'is not a parameter of this operation',
-          });
-          if (issues.length >= max) break;
+        if (overflow !== undefined) {
+          issues ??= [];
+          issues.push(named(overflowIssue(overflow, group.location, true), group));
         }
       }
+      out[group.location] = data;
+      if (issues !== undefined && issues.length >= max) return issues.slice(0, max);
     }
-    return issues.slice(0, max);
+    const known = operation.queryKeys;
+    if (strictQuery && known !== undefined && (exchange.req.url ?? '').includes('?')) {
+      for (const key of exchange.query.keys()) {
+        if (known.has(key)) continue;
+        if (operation.deepObjects.some((d) => key.startsWith(`${d}[`) && key.endsWith(']'))) continue;
+        issues ??= [];
+        // A key given twice is one issue.
+        if (issues.some((i) => i.in === 'query' && i.name === key && i.keyword === 'unknown')) continue;
+        issues.push({
+          in: 'query',
+          name: key,
+          keyword: 'unknown',
+          detail: 'is not a parameter of this operation',
+        });
+        if (issues.length >= max) break;
+      }
+    }
+    return issues === undefined ? undefined : issues.slice(0, max);
   }
 
   /** Sets up the response check (report or enforce, sampled) and mocks for unanswered operations. */
@@ -556,7 +567,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
     this.#stats.responses.invalid++;
     const violation: ResponseViolation = {
       validator: this.name,
-      operation: operation.operationId ?? `${operation.method} ${operation.template}`,
+      operation: operation.name,
       method: exchange.method,
       path: exchange.path,
       status: sample.status,
@@ -605,12 +616,15 @@ function bodilessStatus(sample: ResponseSample): ResponseSample {
 function nonFinite(value: unknown, at: string): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
   if (typeof value !== 'object' || value === null) return undefined;
-  for (const key of Object.keys(value)) {
-    const found = nonFinite(
-      (value as Record<string, unknown>)[key],
-      `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
-    );
-    if (found !== undefined) return found;
+  // for…in, not Object.keys(): this runs on every validated request and must not allocate.
+  for (const key in value) {
+    const inner = (value as Record<string, unknown>)[key];
+    if (typeof inner === 'number') {
+      if (!Number.isFinite(inner)) return `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    } else if (typeof inner === 'object' && inner !== null) {
+      const found = nonFinite(inner, `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+      if (found !== undefined) return found;
+    }
   }
   return undefined;
 }
