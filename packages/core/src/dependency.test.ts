@@ -1,5 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config/validate.js';
 import { DependencyMonitor, dependencyName } from './dependency.js';
 import { isGatehouseError } from './errors.js';
 import { Gateway } from './gateway.js';
@@ -7,7 +8,10 @@ import { Gateway } from './gateway.js';
 type Reported = { error: unknown; phase: string };
 const recorder = () => {
   const reports: Reported[] = [];
-  return { reports, report: (error: unknown, _exchange: unknown, phase: string) => reports.push({ error, phase }) };
+  return {
+    reports,
+    report: (error: unknown, _exchange: unknown, phase: string) => reports.push({ error, phase }),
+  };
 };
 const codes = (reports: Reported[]) => reports.map((r) => (r.error as { code?: string }).code);
 
@@ -27,7 +31,9 @@ describe('DependencyMonitor', () => {
     expect(codes(sink.reports)).toEqual(['GH_DEPENDENCY_UNAVAILABLE']);
     const outage = sink.reports[0]!.error as Error & { dependency: unknown };
     expect(outage.cause).toBe(cause);
-    expect(outage.message).toBe('jwks https://idp.example/jwks is unavailable: connect ECONNREFUSED 127.0.0.1:9');
+    expect(outage.message).toBe(
+      'jwks https://idp.example/jwks is unavailable: connect ECONNREFUSED 127.0.0.1:9',
+    );
     expect(outage.dependency).toEqual({ kind: 'jwks', name: 'https://idp.example/jwks', state: 'down' });
     expect(sink.reports[0]!.phase).toBe('dependency:jwks');
     monitor.succeeded();
@@ -54,7 +60,9 @@ describe('DependencyMonitor', () => {
   });
 
   it('names URLs without credentials, query or fragment', () => {
-    expect(dependencyName('https://user:secret@idp.example:8443/jwks?key=k#x')).toBe('https://idp.example:8443/jwks');
+    expect(dependencyName('https://user:secret@idp.example:8443/jwks?key=k#x')).toBe(
+      'https://idp.example:8443/jwks',
+    );
     expect(dependencyName('not a url')).toBe('(invalid URL)');
   });
 });
@@ -63,8 +71,10 @@ describe('Gateway reports through its logger', () => {
   it('logs an outage at error with its cause and the recovery at info; the channel sees both', () => {
     const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
     const logger = {
-      error: (obj: object, msg: string) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
-      info: (obj: object, msg: string) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      error: (obj: object, msg: string) =>
+        lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
+      info: (obj: object, msg: string) =>
+        lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
     };
     const gateway = new Gateway({}, { logger });
     const published: unknown[] = [];
@@ -81,7 +91,9 @@ describe('Gateway reports through its logger', () => {
       unsubscribe('gatehouse:error', listener);
     }
     expect(lines.map((l) => l.level)).toEqual(['error', 'info']);
-    expect(lines[0]!.msg).toBe('etcd http://127.0.0.1:2379 is unavailable: 14 UNAVAILABLE: No connection established');
+    expect(lines[0]!.msg).toBe(
+      'etcd http://127.0.0.1:2379 is unavailable: 14 UNAVAILABLE: No connection established',
+    );
     expect((lines[0]!.obj['err'] as Error).cause).toBeInstanceOf(Error);
     expect(lines[0]!.obj['phase']).toBe('dependency:etcd');
     expect(lines[1]!.msg).toMatch(/^etcd http:\/\/127\.0\.0\.1:2379 is available again after \d+ s$/);
@@ -90,6 +102,10 @@ describe('Gateway reports through its logger', () => {
   });
 
   it('refuses a logger without error() and info()', () => {
-    expect(() => new Gateway({}, { logger: { error() {} } as never })).toThrow(TypeError);
+    // Checked with the gateway's other options (gatewayOptionsSchema): one ConfigError, with its path.
+    expect(() => new Gateway({}, { logger: { error() {} } as never })).toThrow(ConfigError);
+    expect(() => new Gateway({}, { logger: { error() {} } as never })).toThrow(
+      /gateway\.logger: expected a logger/,
+    );
   });
 });

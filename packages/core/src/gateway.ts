@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { z } from 'zod';
 import {
   type AdminEndpoint,
   type AdminEndpointEntry,
@@ -25,6 +26,7 @@ import { errorChannel, lifecycleChannel, requestFinishChannel, requestStartChann
 import type { Exchange, ExchangeRuntime } from './exchange.js';
 import { createHeaderHygiene, type HeaderHygiene } from './headers.js';
 import type { Middleware } from './middleware.js';
+import { functionOption, objectOption, Problems, parseOptions } from './options.js';
 import type { PathPolicy } from './path.js';
 import { type ProblemOptions, renderProblem, writeRenderedToSocket } from './problem.js';
 import { type RequestIdOptions, requestId } from './request-id.js';
@@ -55,6 +57,17 @@ export interface GatewayLogger {
   error(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
 }
+
+/** The zod schema the gateway's own options are checked against when it is made. */
+export const gatewayOptionsSchema = z.strictObject({
+  onError: functionOption<NonNullable<GatewayOptions['onError']>>(
+    'a function (error, { exchange, phase }) => void',
+  ).optional(),
+  logger: objectOption<GatewayLogger>('a logger with error(obj, msg) and info(obj, msg) (pino, for one)', [
+    'error',
+    'info',
+  ]).optional(),
+});
 
 /** Options of {@link Gateway.close}. */
 export interface CloseOptions {
@@ -97,24 +110,29 @@ export class Gateway implements ExchangeRuntime {
 
   /** Validates the configuration; throws a `ConfigError` listing every problem. */
   constructor(config: GatewayConfig | ResolvedConfig = {}, options: GatewayOptions = {}) {
-    this.config = resolveConfig(config);
+    // The configuration and the gateway's own options are reported together, in one ConfigError.
+    const problems = new Problems('gateway');
+    let resolved: ResolvedConfig | undefined;
+    let checked: GatewayOptions = {};
+    try {
+      resolved = resolveConfig(config);
+    } catch (error) {
+      problems.merge(error);
+    }
+    try {
+      checked = parseOptions(gatewayOptionsSchema, options, { name: 'gateway' });
+    } catch (error) {
+      problems.merge(error);
+    }
+    problems.throwIfAny();
+    this.config = resolved!;
     this.pathPolicy = this.config.paths;
     this.proxyTrust = createProxyTrust(this.config.clientIp);
     this.headerHygiene = createHeaderHygiene(this.config.headers);
     this.problems = this.config.problems;
     this.requestLimits = { maxHeaders: this.config.limits.maxHeaders };
-    this.#onError = options.onError;
-    const logger = options.logger;
-    if (
-      logger !== undefined &&
-      (typeof logger !== 'object' ||
-        logger === null ||
-        typeof logger.error !== 'function' ||
-        typeof logger.info !== 'function')
-    ) {
-      throw new TypeError('Gateway: logger must have error(obj, msg) and info(obj, msg) methods');
-    }
-    this.#logger = logger;
+    this.#onError = checked.onError;
+    this.#logger = checked.logger;
   }
 
   /** The current state; `/ready` answers 200 only in 'ready'. */

@@ -46,9 +46,9 @@ export {
   NotFound,
   NotReady,
   PathEncodedSlash,
+  PathFragment,
   PathInvalid,
   PathInvalidEncoding,
-  PathFragment,
   PathNotCanonical,
   PathNulByte,
   PathParams,
@@ -78,6 +78,7 @@ export {
   type GatewayLogger,
   type GatewayOptions,
   type GatewayState,
+  gatewayOptionsSchema,
 } from './gateway.js';
 export {
   createHeaderHygiene,

@@ -282,3 +282,24 @@ describe('core factories', () => {
     );
   });
 });
+
+describe('the Gateway', () => {
+  it('reports its configuration and its own options together, in one ConfigError', async () => {
+    const { Gateway } = await import('./gateway.js');
+    let thrown: unknown;
+    try {
+      new Gateway({ shutdown: { drainTimeoutMs: -1 } }, { loger: console, onError: 'log' } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'shutdown.drainTimeoutMs: expected an integer from 0 to 600000, received the number -1',
+      "gateway.loger: unknown option; did you mean 'logger'?",
+      "gateway.onError: expected a function (error, { exchange, phase }) => void, received the string 'log'",
+    ]);
+    expect(() => new Gateway({}, { logger: { error() {} } } as never)).toThrow(
+      'gateway.logger: expected a logger with error(obj, msg) and info(obj, msg) (pino, for one), received an object',
+    );
+  });
+});
