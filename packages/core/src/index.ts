@@ -98,6 +98,7 @@ export {
   type Reply,
   type RequestResult,
 } from './middleware.js';
+export { loadPeer, missingPeer, type PeerRequest, peerInstalled, providePeer } from './optional-peer.js';
 export {
   type CrossCheck,
   type CrossCheckReport,
