@@ -7,7 +7,12 @@
 import { z } from 'zod';
 import { describeValue, quote } from './config/schema.js';
 import { didYouMean, suggest } from './config/suggest.js';
-import { ConfigError, type ConfigProblem, validateAgainst } from './config/validate.js';
+import {
+  ConfigError,
+  type ConfigProblem,
+  type ConfigSourceInfo,
+  validateAgainst,
+} from './config/validate.js';
 import { createPathMatcher } from './path.js';
 
 /** How {@link parseOptions} reports problems. */
@@ -17,6 +22,12 @@ export interface ParseOptionsSettings {
    * `auth.rules[0].path: …`. Use the name users call (`'rateLimit'`, `'client'`, `'tracing'`).
    */
   name: string;
+  /**
+   * When the options were read from a configuration file: problems get the file's line and column,
+   * unknown keys are worded for files, and problems found while reading it are listed with the rest.
+   * Give `name: ''` for a whole file, whose paths start at its top level.
+   */
+  source?: ConfigSourceInfo;
 }
 
 /**
@@ -51,6 +62,7 @@ export function parseOptions<S extends z.ZodType>(
     name: settings.name,
     error: optionMessage,
     more: (input) => runCrossChecks(schema, input),
+    ...(settings.source === undefined ? {} : { source: settings.source }),
   });
 }
 

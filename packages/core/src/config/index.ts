@@ -1,7 +1,13 @@
 // Gatehouse configuration: the typed object API, the same configuration from YAML or JSON files,
 // validated once at start-up with every problem reported, and the JSON Schema for editors.
 
-export { loadConfigFile, parseConfigText, resolveConfig } from './load.js';
+export {
+  type ConfigSourceText,
+  loadConfigFile,
+  parseConfigText,
+  readConfigText,
+  resolveConfig,
+} from './load.js';
 export type {
   AdminConfig,
   ClientIpConfig,
@@ -22,4 +28,13 @@ export type {
   UrlServiceConfig,
 } from './schema.js';
 export { configJsonSchema } from './schema.js';
-export { ConfigError, type ConfigProblem } from './validate.js';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type ConfigSourceInfo,
+  type Finding as ConfigFinding,
+  formatPath,
+  formatProblem,
+  type Locate as ConfigLocate,
+  type Segment as ConfigPathSegment,
+} from './validate.js';

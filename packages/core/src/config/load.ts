@@ -45,6 +45,29 @@ export function parseConfigText(text: string, file: string): ResolvedConfig {
   return validateConfig(source.value, { file, locate: source.locate, findings: source.findings });
 }
 
+/** Configuration text read into a value, before any validation. */
+export interface ConfigSourceText {
+  /** The parsed value (`{}` for an empty YAML document); undefined when `fatal`. */
+  value: unknown;
+  /** Problems found while reading (syntax errors, duplicate keys), with their positions. */
+  findings: Finding[];
+  /** The value cannot be trusted (a syntax error): validate nothing, report `findings`. */
+  fatal: boolean;
+  /** Maps a path in `value` to its line and column in the text. */
+  locate?: Locate;
+}
+
+/**
+ * Reads YAML or JSON configuration text (JSON when `file` ends in `.json`) without validating it,
+ * for a configuration that is checked against another schema than core's (the whole gateway's, in
+ * `@gatehousejs/gateway`): syntax errors and duplicate keys are `findings` with positions, and
+ * `locate` places any later problem.
+ */
+export function readConfigText(text: string, file: string): ConfigSourceText {
+  const body = stripBom(text);
+  return extname(file).toLowerCase() === '.json' ? readJson(body) : readYaml(body);
+}
+
 /** Reads a `.yaml`, `.yml` or `.json` configuration file and validates it (see {@link parseConfigText}). */
 export async function loadConfigFile(file: string): Promise<ResolvedConfig> {
   const extension = extname(file).toLowerCase();

@@ -150,6 +150,22 @@ export interface ValidateAgainstOptions {
    * any value below has the wrong type), reported with the rest; duplicates of zod's are dropped.
    */
   more?: (input: unknown) => readonly Finding[];
+  /**
+   * The file the input was read from: problems get its line and column (through `locate`), unknown
+   * keys are worded for files (`unknown key — did you mean …`), and `findings` found while reading it
+   * (duplicate keys) are reported with the rest.
+   */
+  source?: ConfigSourceInfo;
+}
+
+/** Where a value checked by {@link validateAgainst} was read from. */
+export interface ConfigSourceInfo {
+  /** Names the file in problems (`gatehouse.yaml`). */
+  file: string;
+  /** Maps a path in the value to its line and column in the file. */
+  locate?: Locate;
+  /** Problems already found while reading the file. */
+  findings?: readonly Finding[];
 }
 
 /**
@@ -163,19 +179,22 @@ export function validateAgainst<S extends z.ZodType>(
   input: unknown,
   options: ValidateAgainstOptions,
 ): z.output<S> {
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...(options.source?.findings ?? [])];
+  const noun = options.source === undefined ? 'option' : 'key';
   // Options hold objects built in code (stores, providers) that must reach the factory as they are:
   // the guarded copy is parsed only when the guard found a forbidden key, to report it with the rest.
   const copy = guard(input, [], { findings, ancestors: new Set(), budget: 100_000 });
   const root = findings.length === 0 ? input : copy;
   const result = schema.safeParse(root, options.error === undefined ? undefined : { error: options.error });
   if (!result.success) {
-    for (const issue of result.error.issues) translate(issue, [], schema, { root, findings, noun: 'option' });
+    for (const issue of result.error.issues) translate(issue, [], schema, { root, findings, noun });
     if (findings.length === 0) findings.push({ path: [], message: result.error.message });
   }
   if (options.more !== undefined) findings.push(...options.more(root));
   if (findings.length > 0) {
-    const problems = placeFindings(findings, input, {}).map((problem) => ({
+    const place =
+      options.source === undefined ? {} : { file: options.source.file, locate: options.source.locate };
+    const problems = placeFindings(findings, input, place).map((problem) => ({
       ...problem,
       path: problem.path === '' ? options.name : joinPath(options.name, problem.path),
     }));
