@@ -14,7 +14,10 @@ export type DurationUnit = 's' | 'm' | 'h' | 'd';
  * that is not a positive integer (`1.5`) cannot be told apart by type and is refused when the options
  * are checked.
  */
-export type Duration = number | `${NonZeroDigit}${'' | Digit}${'' | Digit}${DurationUnit}`;
+export type Duration = number | DurationText;
+
+/** The text form of a {@link Duration} (`'15m'`). */
+export type DurationText = `${NonZeroDigit}${'' | Digit}${'' | Digit}${DurationUnit}`;
 
 const UNIT_MS: Readonly<Record<DurationUnit, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^([1-9]\d*)(s|m|h|d)$/;
