@@ -43,6 +43,8 @@ export {
   type LimiterStore,
   type MemoryStoreOptions,
   memoryStore,
+  type RedisClient,
+  type RedisClientOptions,
   type RedisStoreOptions,
   redisStore,
   StoreTimeout,

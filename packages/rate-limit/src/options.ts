@@ -15,7 +15,6 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { type Duration, type DurationText, durationMs, durationProblem } from './duration.js';
 import { compileKey, type KeyFunction, type KeyOf, type KeySpec, principalOf } from './keys.js';
@@ -26,6 +25,8 @@ import {
   type LimiterStore,
   type MemoryStoreOptions,
   memoryStore,
+  type RedisClient,
+  type RedisClientOptions,
   type RedisStoreOptions,
 } from './store.js';
 
@@ -519,14 +520,14 @@ export const memoryStoreOptionsSchema = z.strictObject({
 /** Options of `redisStore()`. */
 export const redisStoreOptionsSchema = withCrossCheck(
   z.strictObject({
-    client: objectOption<Redis>('an ioredis client', ['quit']).optional(),
+    client: objectOption<RedisClient>('an ioredis client', ['quit']).optional(),
     url: z
       .string()
       .regex(/^rediss?:\/\//, {
         error: "expected a redis:// or rediss:// URL such as 'redis://127.0.0.1:6379'",
       })
       .optional(),
-    redisOptions: objectOption<RedisOptions>('an object of ioredis options').optional(),
+    redisOptions: objectOption<RedisClientOptions>('an object of ioredis options').optional(),
     timeoutMs: z.int().positive().optional(),
     insurance: z.boolean().optional(),
     instances: z.int().positive().optional(),

@@ -2,7 +2,7 @@
 // serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
 // instances bursting together admit no more than the limit in total).
 import { createRequire } from 'node:module';
-import { DependencyMonitor, dependencyName, isThenable, parseOptions } from '@gatehousejs/core';
+import { DependencyMonitor, dependencyName, isThenable, loadPeer, parseOptions } from '@gatehousejs/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import type * as Flexible from 'rate-limiter-flexible';
 import { memoryStoreOptionsSchema, redisStoreOptionsSchema } from './options.js';
@@ -149,6 +149,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): LimiterStore {
   };
 }
 
+/**
+ * The part of an ioredis client a Redis store relies on; an ioredis `Redis` instance fits. Declared
+ * here rather than imported from ioredis, an optional peer dependency: declaration files importing it
+ * failed to compile (TS2307) in TypeScript apps without it.
+ */
+export interface RedisClient {
+  /** `'ready'` while connected. */
+  readonly status: string;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** ioredis `RedisOptions`, passed on to the client Gatehouse makes from `url`. */
+export type RedisClientOptions = Readonly<Record<string, unknown>>;
+
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
@@ -156,14 +172,14 @@ export interface RedisStoreOptions {
    * refuses to send while the client is not `ready` and bounds every command with `timeoutMs`.
    * For a client Gatehouse creates, give `url` instead.
    */
-  client?: Redis;
+  client?: RedisClient;
   /**
    * `redis://[user:pass@]host:port[/db]`: Gatehouse creates (and closes) an ioredis client that fails
    * fast (no offline queue, no per-command retries) and reconnects in the background, backing off to 1 s.
    */
   url?: string;
   /** Extra ioredis options for the client made from `url`. */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisClientOptions;
   /**
    * How long a Redis round trip may take before the insurance limiter (or `failure`) decides.
    *
@@ -196,10 +212,14 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
   let client: Redis;
   let owned = false;
   if (options.client !== undefined) {
-    client = options.client;
+    client = options.client as unknown as Redis;
   } else {
     // ioredis is an optional peer dependency: loaded only when a Redis store is configured.
-    const loaded = requireHere('ioredis') as RedisCtor & { default?: RedisCtor };
+    const loaded = loadPeer<RedisCtor & { default?: RedisCtor }>('ioredis', {
+      from: import.meta.url,
+      path: 'redisStore.url',
+      feature: 'a Redis store',
+    });
     const Ctor = loaded.default ?? loaded;
     client = new Ctor(options.url!, {
       enableOfflineQueue: false,
