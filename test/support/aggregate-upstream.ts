@@ -24,7 +24,8 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 };
 
-function orders(id: string, res: ServerResponse): void {
+// Answers are written with `return send(…)`: each branch ends with its answer.
+function orders(id: string, res: ServerResponse) {
   if (id === 'missing') return send(res, 404, { error: 'no such order' });
   if (id === 'locked') return send(res, 401, { error: 'who are you' }, { 'www-authenticate': 'Bearer' });
   if (id === 'forbidden') return send(res, 403, { error: 'not yours' });
@@ -43,7 +44,7 @@ let closedHangs = 0;
 /** Paths whose answers wait for a release (so that concurrent askers surely overlap). */
 const held = new Map<string, Promise<void>>();
 
-function handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
+function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
   const parts = url.pathname.split('/').slice(1);
   const [head, second] = parts;
   switch (head) {
