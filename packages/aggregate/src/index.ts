@@ -54,6 +54,7 @@ export {
   type CacheStore,
   type MemoryStoreOptions,
   memoryStore,
+  type RedisCacheClient,
   type RedisCacheStoreOptions,
   redisStore,
 } from './store.js';

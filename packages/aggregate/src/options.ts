@@ -1,9 +1,8 @@
 // The options of gw.aggregate() and of the response cache, as zod schemas checked once when the
 // factory runs (parseOptions from core: every problem in one ConfigError, with paths and did-you-mean).
 import { type Exchange, functionOption, objectOption } from '@gatehousejs/core';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { CacheStore } from './store.js';
+import type { CacheStore, RedisCacheClient } from './store.js';
 
 const positiveInt = () => z.number().int().positive();
 const pointer = () =>
@@ -33,7 +32,7 @@ export const cacheOptionsSchema = z
           .string()
           .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
           .optional(),
-        client: objectOption<Redis>('an ioredis client', ['get', 'set']).optional(),
+        client: objectOption<RedisCacheClient>('an ioredis client', ['get', 'set']).optional(),
         prefix: z.string().default('gatehouse:cache:'),
         timeoutMs: positiveInt().default(100),
       })

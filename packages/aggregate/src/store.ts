@@ -1,7 +1,7 @@
 // Where cached answers live: a small interface with an in-process LRU default (bounded by entries and
 // bytes) and a Redis store shared by a fleet. A store never decides freshness; the cache does, from
 // the stored policy (http-cache-semantics).
-import { createRequire } from 'node:module';
+import { loadPeer } from '@gatehousejs/core';
 import CachePolicy from 'http-cache-semantics';
 import type { Redis, RedisOptions } from 'ioredis';
 import { LRUCache } from 'lru-cache';
@@ -83,21 +83,34 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   };
 }
 
+/**
+ * An ioredis client (a `Redis` instance) as the Redis store takes it. Declared here rather than
+ * imported from ioredis, an optional peer dependency: declaration files importing it failed to
+ * compile (TS2307) in TypeScript apps without it.
+ */
+export interface RedisCacheClient {
+  getBuffer(...args: never[]): unknown;
+  get(...args: never[]): unknown;
+  set(...args: never[]): unknown;
+  unlink(...args: never[]): unknown;
+  scan(...args: never[]): unknown;
+  disconnect(): void;
+}
+
 /** Options of {@link redisStore}. */
 export interface RedisCacheStoreOptions {
   /** `redis://host:port`; or give `client`. */
   url?: string;
   /** An ioredis client you own (not closed with the store). */
-  client?: Redis;
+  client?: RedisCacheClient;
   /** Prefix of every key. @default 'gatehouse:cache:' */
   prefix?: string;
   /** Longest wait for one Redis command; past it the cache goes on without Redis. @default 100 */
   timeoutMs?: number;
-  /** Extra ioredis options when the store makes its own client. */
-  redisOptions?: RedisOptions;
+  /** Extra ioredis options (`RedisOptions`) when the store makes its own client. */
+  redisOptions?: Readonly<Record<string, unknown>>;
 }
 
-const requireHere = createRequire(import.meta.url);
 type RedisCtor = new (url: string, options: RedisOptions) => Redis;
 
 /** What goes into Redis: the policy as http-cache-semantics serialises it, headers, the body in base64. */
@@ -141,9 +154,13 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
   const timeoutMs = options.timeoutMs ?? 100;
   let client: Redis;
   let owned = false;
-  if (options.client !== undefined) client = options.client;
+  if (options.client !== undefined) client = options.client as unknown as Redis;
   else {
-    const loaded = requireHere('ioredis') as RedisCtor & { default?: RedisCtor };
+    const loaded = loadPeer<RedisCtor & { default?: RedisCtor }>('ioredis', {
+      from: import.meta.url,
+      path: 'responseCache.redis.url',
+      feature: 'a Redis response cache',
+    });
     const Ctor = loaded.default ?? loaded;
     client = new Ctor(options.url!, {
       enableOfflineQueue: false,
