@@ -5,11 +5,13 @@
 // degrades to no cache (reported once), and the counters reach the metrics.
 import { request as httpRequest } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cachingClient, HttpCache, redisStore } from '@gatehousejs/aggregate';
+import { createClient } from '@gatehousejs/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AggregateUpstream, startAggregateUpstream } from '../support/aggregate-upstream.js';
 import { FRAMEWORKS, type RunningApp, startApp } from '../support/apps.js';
 import { request } from '../support/raw-http.js';
-import { findRedis, freePort, redisMissing, uniquePrefix } from '../support/redis.js';
+import { findRedis, freePort, keysUnder, redisClient, redisMissing, uniquePrefix } from '../support/redis.js';
 
 let upstream: AggregateUpstream;
 beforeAll(async () => {
@@ -262,6 +264,67 @@ else {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('the async (Redis) path: hits, one revalidation for a herd, purge by prefix', async () => {
+      const prefix = `${uniquePrefix('cache-http')}:`;
+      const store = redisStore({ url: redis.url, prefix });
+      const reported: unknown[] = [];
+      const cache = new HttpCache({
+        store,
+        name: 'gatehouse',
+        coalesce: true,
+        honorRequestDirectives: false,
+        report: (e) => reported.push(e),
+      });
+      const base = createClient({ name: 'up', endpoints: [upstream.url], retry: { maxAttempts: 1 } });
+      const client = cachingClient(base, cache, 64 * 1024);
+      const inspect = redisClient(redis.url);
+      const get = async (path: string) => {
+        const res = await client.request({ path });
+        return {
+          status: res.statusCode,
+          cacheStatus: res.headers['cache-status'],
+          body: await res.body.json(),
+        };
+      };
+      try {
+        expect((await get('/cached/short')).cacheStatus).toBe('gatehouse; fwd=uri-miss; stored');
+        // The write is not awaited by the answer: wait until it landed.
+        for (let i = 0; i < 50 && (await keysUnder(inspect, prefix)).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(await keysUnder(inspect, prefix)).toEqual([`${prefix}up:/cached/short#anon#`]);
+        expect((await get('/cached/short')).cacheStatus).toMatch(/^gatehouse; hit; ttl=[01]$/);
+        await new Promise((r) => setTimeout(r, 1_100));
+        const before = upstream.seen.length;
+        const release = upstream.hold('/cached/short');
+        const pending = Promise.all(Array.from({ length: 20 }, () => get('/cached/short')));
+        expect(await waitFor(() => upstream.seen.length > before, 2_000)).toBe(true);
+        await new Promise((r) => setTimeout(r, 50));
+        release();
+        const answers = await pending;
+        const sent = upstream.seen.slice(before).filter((r) => r.url === '/cached/short');
+        expect(sent).toHaveLength(1);
+        expect(sent[0]!.headers['if-none-match']).toBe('"s1"');
+        for (const a of answers) {
+          expect(a.body).toEqual({ resource: 'short' });
+          expect(a.cacheStatus).toBe('gatehouse; fwd=stale; fwd-status=304; stored');
+        }
+        // The refreshed entry is written after the answers (not awaited by them): wait until it landed.
+        const key = 'up:/cached/short#anon#';
+        for (let i = 0; i < 100; i++) {
+          const entry = await store.get(key);
+          if (entry !== undefined && entry.freshUntil > Date.now()) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(await cache.purgePrefix('up:/cached/')).toBe(1);
+        expect(await keysUnder(inspect, prefix)).toEqual([]);
+        expect(reported).toEqual([]);
+      } finally {
+        inspect.disconnect();
+        await store.close?.();
+        await base.close();
       }
     });
 

@@ -173,10 +173,38 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
     client.on('error', () => {});
     owned = true;
   }
+  // Without an offline queue a command sent while the connection is still being made fails at once:
+  // the first requests after start would report an outage that is not one. Until the client is ready
+  // a command waits for it (at most timeoutMs); once it was ready, a lost connection fails fast.
+  let everReady = client.status === 'ready';
+  const ready = (): Promise<void> | undefined => {
+    if (client.status === 'ready') {
+      everReady = true;
+      return undefined;
+    }
+    if (
+      everReady ||
+      (client.status !== 'connecting' && client.status !== 'wait' && client.status !== 'connect')
+    )
+      return undefined;
+    if (client.status === 'wait') void client.connect().catch(() => {});
+    return within(
+      new Promise<void>((resolve) => {
+        client.once('ready', () => resolve());
+      }),
+      timeoutMs,
+    ).then(() => {
+      everReady = true;
+    });
+  };
+  const run = <T>(command: () => Promise<T>, ms = timeoutMs): Promise<T> => {
+    const waiting = ready();
+    return waiting === undefined ? within(command(), ms) : waiting.then(() => within(command(), ms));
+  };
   return {
     kind: 'redis',
     async get(key) {
-      const raw = await within(client.getBuffer(prefix + key), timeoutMs);
+      const raw = await run(() => client.getBuffer(prefix + key));
       if (raw === null) return undefined;
       const data = JSON.parse(raw.toString('utf8')) as Serialized;
       return {
@@ -201,13 +229,10 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
         f: entry.freshUntil,
         a: entry.bornAt,
       };
-      await within(
-        client.set(prefix + key, JSON.stringify(data), 'PX', Math.max(1, Math.ceil(ttlMs))),
-        timeoutMs,
-      );
+      await run(() => client.set(prefix + key, JSON.stringify(data), 'PX', Math.max(1, Math.ceil(ttlMs))));
     },
     async delete(key) {
-      return (await within(client.unlink(prefix + key), timeoutMs)) > 0;
+      return (await run(() => client.unlink(prefix + key))) > 0;
     },
     async deletePrefix(start) {
       // SCAN, not KEYS: a large keyspace is walked in steps without blocking Redis.
@@ -215,12 +240,12 @@ export function redisStore(options: RedisCacheStoreOptions): CacheStore {
       let cursor = '0';
       let n = 0;
       do {
-        const [next, keys] = await within(
-          client.scan(cursor, 'MATCH', pattern, 'COUNT', 500),
+        const [next, keys] = await run(
+          () => client.scan(cursor, 'MATCH', pattern, 'COUNT', 500),
           timeoutMs * 10,
         );
         cursor = next;
-        if (keys.length > 0) n += await within(client.unlink(...keys), timeoutMs * 10);
+        if (keys.length > 0) n += await run(() => client.unlink(...keys), timeoutMs * 10);
       } while (cursor !== '0');
       return n;
     },
