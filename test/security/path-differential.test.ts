@@ -30,6 +30,7 @@ import {
   IN_API,
   ROUTES,
   startDifferentialApp,
+  startRouteLevelApp,
   startUpstream,
   type Variant,
 } from './route-apps.js';
@@ -482,6 +483,47 @@ describe('the path a framework routes is the path Gatehouse decides on', () => {
       );
     }
   }, 600_000);
+});
+
+describe('Gatehouse as route-level middleware', () => {
+  it.each(FRAMEWORKS)(
+    '%s: refuses what the router matched in a spelling it can no longer rewrite; at the top it rewrites',
+    async (framework) => {
+      const targets = ['/files/a/b', '/files/a/', '/files/a/../b', '/files/%61', '/files//b', '/files/a;x=1'];
+      const answers = async (where: 'route' | 'top') => {
+        const app = await startRouteLevelApp(framework, where);
+        try {
+          return (
+            await pipelined(
+              app.port,
+              targets.map((t) => rawGet(t)),
+            )
+          ).map((a) =>
+            a.status === 200 ? a.json : `${a.status} ${(a.json as { code?: string } | undefined)?.code}`,
+          );
+        } finally {
+          await app.close();
+        }
+      };
+      const refused = '400 GH_PATH_NOT_CANONICAL';
+      expect(await answers('route')).toEqual([
+        { path: '/files/a/b', url: '/files/a/b' },
+        { path: '/files/a', url: '/files/a/' },
+        refused,
+        refused,
+        refused,
+        refused,
+      ]);
+      expect(await answers('top')).toEqual([
+        { path: '/files/a/b', url: '/files/a/b' },
+        { path: '/files/a', url: '/files/a/' },
+        { path: '/files/b', url: '/files/b' },
+        { path: '/files/a', url: '/files/a' },
+        { path: '/files/b', url: '/files/b' },
+        { path: '/files/a', url: '/files/a' },
+      ]);
+    },
+  );
 });
 
 describe('a known hazard outside Gatehouse', () => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiKeyAuthenticator } from '@gatehousejs/auth';
-import type { Middleware } from '@gatehousejs/core';
+import { exchangeOf, type Middleware } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
 import { gateway as koaGateway } from '@gatehousejs/koa';
@@ -287,6 +287,62 @@ export async function startDifferentialApp(
     port: (server.address() as AddressInfo).port,
     close: async () => {
       if (gw !== undefined) await gw.close({ deadlineMs: 1_000 });
+      await closeServer(server);
+    },
+  };
+}
+
+/**
+ * An app with Gatehouse as route-level middleware on `/files/…` (`where: 'route'`), or at the top of
+ * the app (`where: 'top'`); the handler answers with the path Gatehouse decided on and the one the
+ * router dispatched on.
+ */
+export async function startRouteLevelApp(
+  framework: Framework,
+  where: 'route' | 'top',
+): Promise<DifferentialApp> {
+  const probe: Middleware = { name: 'probe' };
+  const body = (path: string | undefined, url: string) => ({ path, url });
+  let listener: (req: IncomingMessage, res: ServerResponse) => void;
+  let gw: FrameworkGateway<unknown>;
+  if (framework === 'express5' || framework === 'express4') {
+    const express = framework === 'express5' ? express5 : (express4 as typeof express5);
+    const g = expressGateway({});
+    gw = g as FrameworkGateway<unknown>;
+    const app = express();
+    if (where === 'top') app.use(g.use(probe));
+    const chain: RequestHandler[] = where === 'route' ? [g.use(probe)] : [];
+    app.get(framework === 'express5' ? '/files/{*rest}' : '/files/*', ...chain, (req, res) => {
+      res.json(body(exchangeOf(req)?.path, req.url));
+    });
+    app.use(g.errors());
+    listener = app as unknown as typeof listener;
+  } else {
+    const Koa = framework === 'koa3' ? Koa3 : (Koa2 as typeof Koa3);
+    const g = koaGateway({});
+    gw = g as FrameworkGateway<unknown>;
+    const app = new Koa();
+    app.silent = true;
+    app.use(g.errors());
+    if (where === 'top') app.use(g.use(probe));
+    const router = new Router();
+    const chain = where === 'route' ? [g.use(probe)] : [];
+    router.get('/files/{*rest}', ...chain, (ctx: Context) => {
+      ctx.body = body(exchangeOf(ctx.req)?.path, ctx.url);
+    });
+    app.use(router.routes());
+    listener = app.callback();
+  }
+  const server = createServer(listener);
+  gw.serve(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    framework,
+    variant: 'rules',
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await gw.close({ deadlineMs: 1_000 });
       await closeServer(server);
     },
   };

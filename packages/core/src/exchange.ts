@@ -7,7 +7,13 @@ import type { ProxyTrust } from './client-ip.js';
 import { PathFragment, PathNotCanonical } from './errors.js';
 import type { HeaderHygiene } from './headers.js';
 import type { Middleware, Outcome } from './middleware.js';
-import { normalizePath, type PathPolicy } from './path.js';
+import {
+  classifyPath,
+  normalizePath,
+  type PathPolicy,
+  PLAIN_PATH,
+  PLAIN_WITH_TRAILING_SLASH,
+} from './path.js';
 import type { ProblemOptions } from './problem.js';
 import { type RequestLimits, requestRejection } from './request-limits.js';
 import { canonicalPath, canonicalTarget } from './target.js';
@@ -174,7 +180,7 @@ export class Exchange {
     const url = req.url ?? '/';
     this.#target = framework?.target === undefined ? url : framework.target(this);
     // Decided eagerly: a path that cannot be normalized is refused at the edge, whichever middleware
-    // comes first. The common path costs two scans and no allocation.
+    // comes first. The common path costs one scan (and a search for '#') and no allocation.
     let path = '/';
     let rejection: unknown;
     try {
@@ -211,6 +217,10 @@ export class Exchange {
     // RFC 9112 §3.2: a request-target has no fragment. Routers drop it (`/admin#x` is `/admin`).
     if (fragment !== -1) throw new PathFragment(`'#' at offset ${fragment} of the request target`);
     const raw = this.rawPath;
+    // The common case, plain segments, is canonical as it is: one scan, no allocation.
+    const kind = classifyPath(raw);
+    if (kind === PLAIN_PATH) return raw;
+    if (kind === PLAIN_WITH_TRAILING_SLASH) return policy.trailingSlash === 'strip' ? raw.slice(0, -1) : raw;
     const path = normalizePath(raw, policy);
     const canonical = canonicalTarget(raw, path, policy);
     if (canonical === undefined) return path;
