@@ -10,7 +10,17 @@ import {
   noop,
   retry,
 } from 'cockatiel';
-import type { Etcd3, Namespace } from 'etcd3';
+
+/**
+ * An etcd3 client (`new Etcd3(…)`) or a namespace of one. Declared here rather than imported from
+ * etcd3, an optional peer dependency: declaration files importing it failed to compile (TS2307) in
+ * TypeScript apps without it.
+ */
+export interface EtcdClient {
+  getAll(...args: never[]): unknown;
+  watch(...args: never[]): unknown;
+  lease(...args: never[]): unknown;
+}
 
 /** Options shared by etcdResolver and registerWithEtcd for reaching etcd. */
 export interface EtcdConnectionOptions {
@@ -18,7 +28,7 @@ export interface EtcdConnectionOptions {
    * An etcd3 client (or a namespace of one) to use; it stays open when discovery closes. Give this
    * or `hosts`.
    */
-  client?: Namespace;
+  client?: EtcdClient;
   /**
    * etcd endpoints (`'http://127.0.0.1:2379'`) for a client that discovery makes and closes. Needs
    * the `etcd3` package installed. Give this or `client`.
@@ -35,7 +45,7 @@ export async function createEtcdClient(
     retryMaxMs: number;
     auth?: { username: string; password: string };
   },
-): Promise<Etcd3> {
+): Promise<EtcdClient & { close(): void }> {
   const { Etcd3, isRecoverableError } = await import('etcd3');
   return new Etcd3({
     hosts: [...hosts],

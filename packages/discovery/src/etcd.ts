@@ -73,7 +73,7 @@ class EtcdResolver extends BaseResolver {
       try {
         const client = await createEtcdClient(this.#o.hosts, this.#o);
         this.#owned = client; // closed by stop(), even when close() came first
-        this.#client = client;
+        this.#client = client as unknown as Namespace;
         if (this.closed) return;
       } catch (error) {
         this.failed(error as Error);
@@ -247,7 +247,7 @@ export function etcdResolver(options: EtcdResolverOptions): Resolver {
     timeoutMs: o.timeoutMs ?? 5_000,
     retryInitialMs: o.retryInitialMs ?? 250,
     retryMaxMs: o.retryMaxMs ?? 5_000,
-    ...(o.client ? { client: o.client } : {}),
+    ...(o.client ? { client: o.client as unknown as Namespace } : {}),
     ...(o.parse ? { parse: o.parse } : {}),
   });
 }

@@ -19,7 +19,7 @@ export {
   LeaseLost,
 } from './errors.js';
 export { type EtcdResolverOptions, etcdResolver } from './etcd.js';
-export { createEtcdClient, type EtcdConnectionOptions } from './etcd-client.js';
+export { createEtcdClient, type EtcdClient, type EtcdConnectionOptions } from './etcd-client.js';
 export {
   dnsResolverOptionsSchema,
   endpointInputSchema,

@@ -1,15 +1,21 @@
 // The options of every resolver (static, DNS, etcd), of etcd self-registration and of endpoints as
 // zod schemas (exported for a configuration-wide JSON Schema), checked once through core's
 // parseOptions: every problem, at every depth, in one ConfigError with its path and a did-you-mean.
-import { createRequire } from 'node:module';
-import { ConfigError, functionOption, objectOption, Problems, withCrossCheck } from '@gatehousejs/core';
-import type { Namespace } from 'etcd3';
+import {
+  ConfigError,
+  functionOption,
+  missingPeer,
+  objectOption,
+  Problems,
+  peerInstalled,
+  withCrossCheck,
+} from '@gatehousejs/core';
 import { z } from 'zod';
 import type { DnsResolverOptions } from './dns.js';
 import { parseServer } from './dns-client.js';
 import { type EndpointInput, type EndpointSpec, normalizeHost, readEndpoint } from './endpoints.js';
 import type { EtcdResolverOptions } from './etcd.js';
-import type { EtcdConnectionOptions } from './etcd-client.js';
+import type { EtcdClient, EtcdConnectionOptions } from './etcd-client.js';
 import type { EtcdRegistrationOptions } from './register.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -132,7 +138,7 @@ const etcdHost = z
 
 /** `client` or `hosts`, shared by etcdResolver and registerWithEtcd. */
 const connectionShape = {
-  client: objectOption<Namespace>('an etcd3 client (new Etcd3(…)) or a namespace of one', [
+  client: objectOption<EtcdClient>('an etcd3 client (new Etcd3(…)) or a namespace of one', [
     'watch',
   ]).optional(),
   hosts: z
@@ -153,10 +159,8 @@ function checkConnection(
     return;
   }
   if (options.hosts === undefined) return;
-  try {
-    createRequire(import.meta.url).resolve('etcd3');
-  } catch {
-    report(['hosts'], 'needs the etcd3 package: npm install etcd3');
+  if (!peerInstalled('etcd3', import.meta.url)) {
+    report(['hosts'], missingPeer('etcd3', { path: 'hosts' }).problems[0]!.message);
   }
 }
 

@@ -139,7 +139,7 @@ class Registration implements EtcdRegistration {
       try {
         const client = await createEtcdClient(this.#o.hosts, this.#o);
         this.#owned = client;
-        this.#client = client;
+        this.#client = client as unknown as Namespace;
       } catch (error) {
         this.#lastError = error as Error;
         return;
@@ -223,11 +223,16 @@ export function registerWithEtcd(options: EtcdRegistrationOptions): EtcdRegistra
     ...(e.hostname !== undefined ? { hostname: e.hostname } : {}),
     ...(e.metadata !== undefined ? { metadata: e.metadata } : {}),
   });
-  return new Registration(options.key ?? `${options.prefix}${e.id}`, value, options.client, {
-    hosts,
-    ttlSeconds,
-    timeoutMs,
-    retryInitialMs,
-    retryMaxMs,
-  });
+  return new Registration(
+    options.key ?? `${options.prefix}${e.id}`,
+    value,
+    options.client as unknown as Namespace | undefined,
+    {
+      hosts,
+      ttlSeconds,
+      timeoutMs,
+      retryInitialMs,
+      retryMaxMs,
+    },
+  );
 }

@@ -486,12 +486,12 @@ interface EtcdSettings {
 /** etcd3 (loaded when a source first needs it, so users without etcd never install it), tuned as discovery tunes it. */
 async function createClient(origin: string, o: EtcdSettings): Promise<Etcd3> {
   try {
-    return await createEtcdClient(o.hosts, {
+    return (await createEtcdClient(o.hosts, {
       timeoutMs: o.dialTimeoutMs,
       retryInitialMs: RETRY_INITIAL_MS,
       retryMaxMs: RETRY_MAX_MS,
       ...(o.auth === undefined ? {} : { auth: o.auth }),
-    });
+    })) as unknown as Etcd3;
   } catch (error) {
     const missing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND';
     throw new SourceError(
