@@ -2,11 +2,11 @@
 // reaches the logger.
 import { openSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import {
   type Annotation,
   type Exchange,
   errorChannel,
+  loadPeer,
   type Middleware,
   parseOptions,
 } from '@gatehousejs/core';
@@ -14,8 +14,6 @@ import { isSpanContextValid } from '@opentelemetry/api';
 import type Pino from 'pino';
 import { accessLogOptionsSchema } from './options.js';
 import { ANNOTATIONS } from './state.js';
-
-const requireHere = createRequire(import.meta.url);
 
 /** Any logger with pino's shape works; pino is the default. */
 export interface AccessLogger {
@@ -210,8 +208,13 @@ function defaultLogger(config: Pick<Resolved, 'destination'>): {
   const dest =
     typeof config.destination === 'string' ? openSync(config.destination, 'a') : config.destination;
   // pino is required here, when the default logger is made, not imported: an application with its
-  // own logger (or no access log) never needs it. CommonJS without an `exports` map: one instance.
-  const pino = requireHere('pino') as typeof Pino;
+  // own logger (or no access log) never needs it, nor installs it (an optional peer dependency).
+  // CommonJS without an `exports` map: one instance.
+  const pino = loadPeer<typeof Pino>('pino', {
+    from: import.meta.url,
+    path: 'accessLog.logger',
+    feature: 'the default access logger (or give your own `logger`)',
+  });
   const stream = pino.destination({ dest, sync: false });
   // An unhandled 'error' on the destination would crash the process.
   stream.on('error', reportDetached);

@@ -1,19 +1,26 @@
 // An in-process Prometheus registry: a private OpenTelemetry MeterProvider read on demand and
 // serialised to the Prometheus text exposition format, for a `/metrics` route on the app itself.
-import { createRequire } from 'node:module';
+import { loadPeer } from '@gatehousejs/core';
 import type { MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { diag } from '@opentelemetry/api';
 import type * as Exporter from '@opentelemetry/exporter-prometheus';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-// The metrics SDK and the Prometheus serializer (3 MB of heap) are required when a registry is made,
-// not imported: most gateways never enable `metrics.prometheus`. Both are CommonJS without an
-// `exports` map, so `import` and `require` share one instance.
-const requireHere = createRequire(import.meta.url);
+// The metrics SDK and the Prometheus serializer (3 MB of heap, 10 MB installed) are required when a
+// registry is made, not imported, and are optional peer dependencies: most gateways never enable
+// `metrics.prometheus`. Installing the exporter alone brings the SDK version it was built with (one
+// copy of each). Both are CommonJS without an `exports` map, so `import` and `require` share one
+// instance.
+const PEER = {
+  from: import.meta.url,
+  path: 'tracing.metrics.prometheus',
+  feature: 'the Prometheus endpoint',
+  install: '@opentelemetry/exporter-prometheus',
+} as const;
 let sdk: typeof SdkMetrics | undefined;
 const metricsSdk = (): typeof SdkMetrics => {
-  sdk ??= requireHere('@opentelemetry/sdk-metrics') as typeof SdkMetrics;
+  sdk ??= loadPeer<typeof SdkMetrics>('@opentelemetry/sdk-metrics', PEER);
   return sdk;
 };
 
@@ -64,9 +71,9 @@ function pullReader(): SdkMetrics.MetricReader {
  *   res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(await registry.text());
  */
 export function createPrometheusRegistry(): PrometheusRegistry {
+  const { PrometheusSerializer } = loadPeer<typeof Exporter>('@opentelemetry/exporter-prometheus', PEER);
   const reader = pullReader();
   const meterProvider = new (metricsSdk().MeterProvider)({ readers: [reader] });
-  const { PrometheusSerializer } = requireHere('@opentelemetry/exporter-prometheus') as typeof Exporter;
   // prefix, appendTimestamp, withResourceConstantLabels, withoutTargetInfo, withoutScopeInfo
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   return {

@@ -1,10 +1,10 @@
 // Server spans, W3C/B3 propagation and client spans for outbound calls, on the OpenTelemetry API only:
 // without a registered SDK everything here is a no-op and the request path does almost nothing.
-import { createRequire } from 'node:module';
 import {
   ConfigError,
   type Exchange,
   type Gateway,
+  loadPeer,
   type Middleware,
   type Outcome,
   parseOptions,
@@ -58,10 +58,9 @@ export interface TracingOptions {
   metrics?: MetricsOptions;
 }
 
-// The OpenTelemetry packages used only by some options are required when those options are used: a
-// smaller heap is measurably faster for small Express apps on Node 20 (bench/RESULTS.md, session 6).
-// They are CommonJS without an `exports` map, so `import` and `require` share one instance.
-const requireHere = createRequire(import.meta.url);
+// The OpenTelemetry packages used only by some options are required when those options are used
+// (loadPeer): a smaller heap is measurably faster for small Express apps on Node 20 (bench/RESULTS.md,
+// session 6). They are CommonJS without an `exports` map, so `import` and `require` share one instance.
 const TRACER_NAME = '@gatehousejs/tracing';
 
 const endNothing = (): void => {};
@@ -82,12 +81,23 @@ const SECRET_IN_TEXT = /(bearer\s+)[\w.~+/-]+=*|eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/
 
 /** Names checked by tracingOptionsSchema (known, no duplicates, not both b3 encodings). */
 function buildPropagator(names: readonly PropagatorName[]): TextMapPropagator {
-  // Required here, not imported: only configured propagators need them (about 2 MB of heap; see
-  // requireHere).
-  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = requireHere(
+  // Required here, not imported, and optional peer dependencies: only configured propagators need
+  // them (about 2 MB of heap; see loadPeer above). The B3 propagator depends on @opentelemetry/core, so
+  // installing it alone gives one copy of each.
+  const b3 = names.some((name) => name.startsWith('b3'));
+  const peer = {
+    from: import.meta.url,
+    path: 'tracing.propagators',
+    feature: `the ${names.join(', ')} propagators`,
+    install: b3 ? '@opentelemetry/propagator-b3' : '@opentelemetry/core',
+  };
+  const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = loadPeer<typeof OtelCore>(
     '@opentelemetry/core',
-  ) as typeof OtelCore;
-  const { B3InjectEncoding, B3Propagator } = requireHere('@opentelemetry/propagator-b3') as typeof B3;
+    peer,
+  );
+  const { B3InjectEncoding, B3Propagator } = b3
+    ? loadPeer<typeof B3>('@opentelemetry/propagator-b3', peer)
+    : ({} as typeof B3);
   const propagators = names.map((name): TextMapPropagator => {
     switch (name) {
       case 'tracecontext':
