@@ -114,11 +114,11 @@ describe.each(FRAMEWORKS)('/routes and /migration on %s', (framework: Framework)
   it("list the latest differences without other callers' request data", async () => {
     const app = await start({ access: { peers: ['loopback'] } });
     await get(app, '/items/7?email=alice@example.com');
-    await waitFor(() => app.routes.migration()[0]!.diff.different === 1);
+    await waitFor(() => app.routes.migration()[0]!.diff.stage.different === 1);
     const migration = await get(app, '/migration');
     expect(migration.status).toBe(200);
     const route = migration.json.routes[0];
-    expect(route.diff).toMatchObject({ compared: 1, different: 1, fields: { '/name': 1 } });
+    expect(route.diff.stage).toMatchObject({ compared: 1, different: 1, fields: { '/name': 1 } });
     expect(route.latest).toEqual([
       { at: expect.any(String), differences: [{ field: '/name', kind: 'value' }], omitted: 0 },
     ]);
@@ -130,7 +130,7 @@ describe.each(FRAMEWORKS)('/routes and /migration on %s', (framework: Framework)
   it('list them in full when admin.reveal.requestData is set', async () => {
     const app = await start({ access: { peers: ['loopback'] }, reveal: { requestData: true } });
     await get(app, '/items/7');
-    await waitFor(() => app.routes.migration()[0]!.diff.different === 1);
+    await waitFor(() => app.routes.migration()[0]!.diff.stage.different === 1);
     const route = (await get(app, '/migration')).json.routes[0];
     expect(route.latest[0]).toMatchObject({
       method: 'GET',

@@ -114,6 +114,15 @@ beforeAll(async () => {
           service: 'fb-slow',
           mode: 'fallback',
           timeoutMs: ROUTE_TIMEOUT_MS,
+          // Opted in: a POST that timed out is replayed locally (the service may have applied it too).
+          fallback: { nonIdempotentOn: ['connect', 'circuit', 'timeout'] },
+        },
+        {
+          name: 'fb-slow-post',
+          path: '/fb-slow-post/*',
+          service: 'fb-slow',
+          mode: 'fallback',
+          timeoutMs: ROUTE_TIMEOUT_MS,
         },
         { name: 'fb-failing', path: '/fb-failing/*', service: 'fb-failing', mode: 'fallback' },
         {
@@ -142,7 +151,8 @@ beforeAll(async () => {
           path: '/hash/*',
           service: 'shadow-big',
           mode: 'shadow',
-          shadow: { noiseSampleRate: 0 },
+          // PUT copied as well: the service here writes nowhere that the monolith reads.
+          shadow: { noiseSampleRate: 0, methods: ['GET', 'HEAD', 'PUT'] },
         },
         {
           name: 'shadow-post',
@@ -156,7 +166,7 @@ beforeAll(async () => {
           path: '/shadow-post-ok/*',
           service: 'copies',
           mode: 'shadow',
-          shadow: { noiseSampleRate: 0, nonIdempotent: true },
+          shadow: { noiseSampleRate: 0, methods: ['GET', 'POST'] },
         },
       ],
     },
@@ -220,11 +230,11 @@ describe('fallback', () => {
         url: `/fb-down/${fw}`,
         body: { n: 1, fw },
       });
-      expect(report(apps[fw], 'fb-down').fallbacks, fw).toEqual({ connect: 1 });
+      expect(report(apps[fw], 'fb-down').fallbacks.total, fw).toEqual({ connect: 1 });
     }
   });
 
-  it('timeout: local answers, with the POST body replayed intact', async () => {
+  it('timeout: local answers, with the POST body replayed intact (fallback.nonIdempotentOn opts in)', async () => {
     for (const fw of FRAMEWORKS) {
       const res = await call(apps[fw], `/fb-slow/${fw}`, { method: 'POST', json: { n: 2, fw } });
       expect(res.json, fw).toEqual({
@@ -234,7 +244,7 @@ describe('fallback', () => {
         body: { n: 2, fw },
       });
       expect(res.ms, fw).toBeLessThan(ROUTE_TIMEOUT_MS + 500);
-      expect(report(apps[fw], 'fb-slow').fallbacks, fw).toEqual({ timeout: 1 });
+      expect(report(apps[fw], 'fb-slow').fallbacks.total, fw).toEqual({ timeout: 1 });
     }
     // The service did get the body: what local received was a replay, not the only copy.
     expect(slow.received.filter((r) => r.url.startsWith('/fb-slow/')).map((r) => JSON.parse(r.body))).toEqual(
@@ -251,7 +261,36 @@ describe('fallback', () => {
         url: `/fb-failing/${fw}`,
         body: { n: 3, fw },
       });
-      expect(report(apps[fw], 'fb-failing').fallbacks, fw).toEqual({ '5xx': 1 });
+      expect(report(apps[fw], 'fb-failing').fallbacks.total, fw).toEqual({ '5xx': 1 });
+    }
+  });
+
+  it('a POST the service may have applied is not replayed by default (timeout: 504, 5xx: passed through); a refused one is', async () => {
+    for (const fw of FRAMEWORKS) {
+      const before = apps[fw].local.length;
+      const slowPost = await call(apps[fw], `/fb-slow-post/${fw}`, { method: 'POST', json: { n: 5 } });
+      expect(slowPost.status, fw).toBe(504);
+      expect(slowPost.json, fw).toMatchObject({ code: 'GH_UPSTREAM_TIMEOUT' });
+      const failing = await call(apps[fw], `/fb-failing/${fw}-post`, { method: 'POST', json: { n: 6 } });
+      expect(failing.status, fw).toBe(500);
+      expect(failing.json, fw).toEqual({ side: 'remote', error: 'boom' });
+      expect(apps[fw].local.length, `${fw}: local must not answer`).toBe(before);
+      // Refused: the service never saw it, so local answers with the body.
+      const refused = await call(apps[fw], `/fb-down/${fw}-post`, { method: 'POST', json: { n: 7 } });
+      expect(refused.json, fw).toEqual({
+        side: 'local',
+        method: 'POST',
+        url: `/fb-down/${fw}-post`,
+        body: { n: 7 },
+      });
+      expect(report(apps[fw], 'fb-slow-post').fallbacks.total, fw).toEqual({});
+      // The second refusal may find the service's circuit already open: either never reached it.
+      const taken = report(apps[fw], 'fb-down').fallbacks.total;
+      expect(
+        Object.keys(taken).every((reason) => reason === 'connect' || reason === 'circuit'),
+        fw,
+      ).toBe(true);
+      expect((taken.connect ?? 0) + (taken.circuit ?? 0), fw).toBe(2);
     }
   });
 
@@ -262,7 +301,7 @@ describe('fallback', () => {
       expect(res.status, fw).toBe(500);
       expect(res.json, fw).toEqual({ side: 'remote', error: 'boom' });
       expect(apps[fw].local.length, `${fw}: local must not answer`).toBe(before);
-      expect(report(apps[fw], 'fb-connect-only').fallbacks, fw).toEqual({});
+      expect(report(apps[fw], 'fb-connect-only').fallbacks.total, fw).toEqual({});
     }
   });
 });
@@ -289,7 +328,7 @@ describe('shadow', () => {
       }
       const line = report(app, 'shadow-slow');
       expect(line.shadow.inflight, fw).toBe(1);
-      expect(line.shadow.skipped, fw).toEqual({ concurrency: 2 });
+      expect(line.shadow.skipped.total, fw).toEqual({ concurrency: 2 });
       expect(shadowSlow.received.filter((r) => r.url.startsWith(`/shadow-slow/${fw}-`)).length, fw).toBe(1);
     }
   });
@@ -302,8 +341,8 @@ describe('shadow', () => {
       expect(res.json, fw).toEqual({ side: 'local', method: 'GET', url: `/shadow-down/${fw}`, body: null });
       expect(res.ms, fw).toBeLessThan(200);
       // The copy was tried and failed, off the client's path.
-      await waitFor(() => report(app, 'shadow-down').remote.total === 1, 3_000, 'the failed copy');
-      expect(report(app, 'shadow-down').remote.errors, fw).toBe(1);
+      await waitFor(() => report(app, 'shadow-down').remote.total.requests === 1, 3_000, 'the failed copy');
+      expect(report(app, 'shadow-down').remote.stage.errors, fw).toBe(1);
     }
   });
 
@@ -338,7 +377,7 @@ describe('shadow', () => {
         length: data.length,
         sha256: sha256(data),
       });
-      expect(report(app, 'shadow-big').shadow.skipped, fw).toEqual({ 'body-too-large': 1 });
+      expect(report(app, 'shadow-big').shadow.skipped.total, fw).toEqual({ 'body-too-large': 1 });
       // A small body on the same route is copied; once its copy arrived, the large one would have too.
       const small = await request(`${app.url}/hash/${fw}-small`, { method: 'PUT', body: 'small' });
       expect(await small.body.json(), fw).toMatchObject({ length: 5 });
@@ -354,12 +393,12 @@ describe('shadow', () => {
     }
   });
 
-  it('POST is copied only with shadow.nonIdempotent', async () => {
+  it('POST is copied only when shadow.methods lists it', async () => {
     for (const fw of FRAMEWORKS) {
       const app = apps[fw];
       const res = await call(app, `/shadow-post/${fw}`, { method: 'POST', json: { p: 1 } });
       expect(res.json, fw).toMatchObject({ side: 'local', body: { p: 1 } });
-      expect(report(app, 'shadow-post').shadow.skipped, fw).toEqual({ method: 1 });
+      expect(report(app, 'shadow-post').shadow.skipped.total, fw).toEqual({ method: 1 });
       const ok = await call(app, `/shadow-post-ok/${fw}`, { method: 'POST', json: { p: 2 } });
       expect(ok.json, fw).toMatchObject({ side: 'local', body: { p: 2 } });
       // A GET on the first route is copied: once it and the allowed POST have arrived, a POST copy

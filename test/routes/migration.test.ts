@@ -77,16 +77,17 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
       expect(res.json).toMatchObject({ id, name: `item ${id}` });
     }
     const report = () => app.routes.migration()[0]!;
-    await waitFor(() => report().diff.compared === 3);
+    await waitFor(() => report().diff.stage.compared === 3);
     // Each request was answered locally twice (the client's answer and the noise sample).
     expect(app.local.filter((l) => l.path.startsWith('/items/')).length).toBe(6);
     expect(report().diff.noise).toMatchObject({ '/at': expect.any(Number), '/nonce': expect.any(Number) });
-    expect(report().diff.equal).toBe(3);
+    expect(report().diff.stage.equal).toBe(3);
     await get(app, '/items/13');
-    await waitFor(() => report().diff.compared === 4);
+    await waitFor(() => report().diff.stage.compared === 4);
     const after = report();
-    expect(after.diff.different).toBe(1);
-    expect(after.diff.fields).toEqual({ '/name': 1 });
+    expect(after.diff.stage.different).toBe(1);
+    expect(after.diff.stage.fields).toEqual({ '/name': 1 });
+    expect(after.diff.total).toMatchObject({ compared: 4, equal: 3, different: 1, rate: 0.25 });
     expect(after.latest[0]).toMatchObject({
       method: 'GET',
       path: '/items/13',
@@ -120,13 +121,13 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
         id: '1',
         name: 'item 1',
       });
-      await waitFor(() => report().diff.compared === 1);
-      expect(report().diff).toMatchObject({ equal: 1, different: 0 });
+      await waitFor(() => report().diff.stage.compared === 1);
+      expect(report().diff.stage).toMatchObject({ equal: 1, different: 0 });
       const nine = await request(`${gz.url}/gz/9`, { headers: { 'accept-encoding': 'gzip' } });
       await nine.body.dump();
-      await waitFor(() => report().diff.compared === 2);
-      expect(report().diff).toMatchObject({ equal: 1, different: 1 });
-      expect(report().diff.fields).toEqual({ '/name': 1 });
+      await waitFor(() => report().diff.stage.compared === 2);
+      expect(report().diff.stage).toMatchObject({ equal: 1, different: 1 });
+      expect(report().diff.stage.fields).toEqual({ '/name': 1 });
     } finally {
       await gz.close();
       await plain.close();
@@ -147,7 +148,7 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
         const res = await get(limited, `/items/${id}`);
         expect(res.status, `request ${id}`).toBe(200);
         // Each copy is compared after its noise sample came back: one at a time, as a client would.
-        await waitFor(() => report().diff.compared === Number(id));
+        await waitFor(() => report().diff.stage.compared === Number(id));
       }
       // Every request was sampled (answered locally twice), and the samples were not refused.
       expect(report().diff.noiseSamples).toBe(3);
@@ -183,8 +184,8 @@ describe.each(FRAMEWORKS)('shadow diffing and noise on %s', (framework: Framewor
       expect(migration.json.routes[0]).toMatchObject({
         name: 'items',
         mode: 'split',
-        local: { requests: 0 },
-        remote: { requests: 0 },
+        local: { window: { requests: 0 }, stage: { requests: 0 }, total: { requests: 0 } },
+        remote: { window: { requests: 0 }, stage: { requests: 0 }, total: { requests: 0 } },
       });
     } finally {
       await admin.close();
@@ -238,7 +239,7 @@ describe.each(FRAMEWORKS)('gates and run-time modes on %s', (framework: Framewor
 
   it('a diff rate above the gate moves shadow back to local, with an event', async () => {
     for (let i = 0; i < 6; i++) await get(app, `/items/${i}`);
-    await waitFor(() => app.routes.migration()[0]!.diff.compared === 6);
+    await waitFor(() => app.routes.migration()[0]!.diff.stage.compared === 6);
     const demoted = app.routes.evaluateGates();
     expect(demoted).toHaveLength(1);
     expect(demoted[0]).toMatchObject({

@@ -110,9 +110,9 @@ describe.each(FRAMEWORKS)('modes on %s', (framework: Framework) => {
     expect(res.json).toMatchObject({ id: '9' });
     await waitFor(() => orders.received.length === before + 1);
     expect(orders.received.at(-1)).toMatchObject({ method: 'GET', url: '/items/9' });
-    await waitFor(() => app.routes.migration().find((r) => r.name === 'shadow')!.diff.compared === 1);
+    await waitFor(() => app.routes.migration().find((r) => r.name === 'shadow')!.diff.stage.compared === 1);
     const report = app.routes.migration().find((r) => r.name === 'shadow')!;
-    expect(report.diff.different).toBe(1);
+    expect(report.diff.stage.different).toBe(1);
   });
 
   it('fallback: the service answers while it can; local answers on a 5xx, with the body replayed', async () => {
@@ -130,7 +130,7 @@ describe.each(FRAMEWORKS)('modes on %s', (framework: Framework) => {
       orders.handler = saved;
     }
     const report = app.routes.migration().find((r) => r.name === 'fallback')!;
-    expect(report.fallbacks).toEqual({ '5xx': 1 });
+    expect(report.fallbacks).toEqual({ stage: { '5xx': 1 }, total: { '5xx': 1 } });
   });
 
   it('split: each caller stays on one side; about the weight goes remote', async () => {

@@ -86,7 +86,7 @@ describe.each(FRAMEWORKS)('migration metrics on %s', (framework) => {
       const res = await request(`${app.url}${path}`);
       await res.body.dump();
     }
-    for (let i = 0; i < 100 && app.routes.migration()[2]!.diff.compared === 0; i++)
+    for (let i = 0; i < 100 && app.routes.migration()[2]!.diff.stage.compared === 0; i++)
       await new Promise((r) => setTimeout(r, 10));
     const requests = await points('gatehouse.migration.requests');
     expect(requests.count).toBe(1);

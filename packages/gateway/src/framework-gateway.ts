@@ -509,7 +509,8 @@ export abstract class FrameworkGateway<M> {
    * @example app.use(gw.route({ name: 'orders', path: '/orders/*', service: 'orders', mode: 'shadow' }))
    */
   route(spec: RouteSpec): M {
-    return this.routes({ name: spec.name ?? spec.path, table: [spec] });
+    const name = spec.name ?? (typeof spec.path === 'string' ? spec.path : spec.path.join(','));
+    return this.routes({ name, table: [spec] });
   }
 
   /** Like {@link routes}, returning the controller itself (`setMode`, `reload`, reports, events). */

@@ -17,10 +17,10 @@ import {
   isGatehouseError,
   isThenable,
   type Middleware,
+  parseOptions,
   type Reply,
   type RequestResult,
   renderProblem,
-  parseOptions,
   renderReply,
   writeRenderedToSocket,
 } from '@gatehousejs/core';
@@ -28,16 +28,18 @@ import { type Attributes, context, metrics, type ObservableResult } from '@opent
 import type { Agent } from 'undici';
 import { hasBody, type PeekedBody, peekBody, restoreBody, upstreamBody } from './body.js';
 import { captureResponse, decodeSample, readCapped } from './capture.js';
-import { createDiffer, type Differ, type DiffRecord, type DiffStats, type ResponseSample } from './diff.js';
+import { createDiffer, type Differ, type DiffRecord, type ResponseSample } from './diff.js';
 import { RouteBodyConsumed } from './errors.js';
-import { routesOptionsSchema } from './options.js';
 import {
+  type Forwarding,
   forwardOmissions,
   type ResponseContext,
   requestHeaders,
   responseHeaders,
   upstreamPath,
 } from './forward.js';
+import { type ContractReport, observedBodyBytes, type RemoteResponse, remoteObservers } from './observe.js';
+import { routesOptionsSchema } from './options.js';
 import { etcdSource, fileSource, type TableDocument, type TableSource } from './source.js';
 import {
   type CompiledRoute,
@@ -51,13 +53,7 @@ import {
   type RouteSpec,
   type RouteTable,
 } from './table.js';
-import {
-  type ContractReport,
-  observedBodyBytes,
-  type RemoteResponse,
-  remoteObservers,
-} from './observe.js';
-import { DiffWindow, type SideSnapshot, SideWindow } from './window.js';
+import { DiffWindow, LATENCY_SAMPLES, type SideCounts, type SideSnapshot, SideWindow } from './window.js';
 
 /** Who may force a side with the override header. */
 export interface OverrideOptions {
@@ -129,28 +125,78 @@ export interface Rejection {
   readonly problems: readonly { path: string; message: string }[];
 }
 
-/** One side of a route as `/migration` shows it. */
-export interface SideReport extends SideSnapshot {
-  /** Requests since the controller started (not windowed). */
-  readonly total: number;
+/**
+ * One side of a route as `/migration` shows it, three ways. For the remote side of a `shadow` route,
+ * the requests are the shadow copies.
+ */
+export interface SideReport {
+  /** The last `gates.windowMs` of the current stage: what the gates judge. */
+  readonly window: SideSnapshot;
+  /** Since the last mode change (the report's `since`). */
+  readonly stage: SideSnapshot;
+  /** Since the route appeared, across every stage (no latency: stages are not comparable). */
+  readonly total: SideCounts;
+}
+
+/** Counts by reason (shadow copies skipped, fallbacks taken): since the last mode change, and in total. */
+export interface ReasonCounts {
+  readonly stage: Readonly<Record<string, number>>;
+  readonly total: Readonly<Record<string, number>>;
+}
+
+/** Shadow comparisons counted over some span. */
+export interface ComparisonCounts {
+  readonly compared: number;
+  readonly equal: number;
+  readonly different: number;
+  /** Copies whose answers could not be compared (too large, failed to read). */
+  readonly skipped: number;
+  /** different / compared, 0 when none. */
+  readonly rate: number;
+}
+
+/** The shadow comparisons of a route. */
+export interface DiffReport {
+  /** Over the gate window (what `maxDiffRate` judges). */
+  readonly window: { readonly compared: number; readonly different: number; readonly rate: number };
+  /** Since the last mode change, with the fields that differed (per field: comparisons). */
+  readonly stage: ComparisonCounts & { readonly fields: Readonly<Record<string, number>> };
+  /** Since the route appeared. */
+  readonly total: ComparisonCounts;
+  /** Learned noise fields and the local pairs they differed in (kept across stages). */
+  readonly noise: Readonly<Record<string, number>>;
+  /** Local pairs learned from. */
+  readonly noiseSamples: number;
 }
 
 /** A route as `/migration` shows it. */
 export interface MigrationReport {
   readonly name: string;
+  /** The route's path patterns (a group has several). */
+  readonly paths: readonly string[];
   readonly mode: Mode;
   readonly weight: number;
   readonly service: string | undefined;
-  /** Observed share of requests (within the window) that each side answered. */
+  /** When the current stage began: the last mode change, or when the route appeared (ISO time). */
+  readonly since: string;
+  /**
+   * Share of the requests clients sent since the last mode change that each side answered (shadow
+   * copies are not answers: a shadow route's share is all local).
+   */
   readonly share: { local: number; remote: number };
   readonly local: SideReport;
   readonly remote: SideReport;
-  readonly diff: DiffStats & { window: { compared: number; different: number; rate: number } };
-  readonly shadow: { inflight: number; skipped: Readonly<Record<string, number>> };
-  readonly fallbacks: Readonly<Record<string, number>>;
+  /** How latency percentiles are computed: exactly (nearest rank), over each side's latest requests. */
+  readonly percentiles: { readonly method: 'exact'; readonly maxSamples: number };
+  readonly diff: DiffReport;
+  readonly shadow: { inflight: number; skipped: ReasonCounts };
+  readonly fallbacks: ReasonCounts;
+  /** Override headers honoured and denied since the route appeared. */
   readonly overrides: { honoured: number; denied: number };
   readonly gates: CompiledRoute['gates'];
+  /** The latest mode changes, newest first (at most 20). */
   readonly changes: readonly ModeChange[];
+  /** The latest differing comparisons of this stage, newest first. */
   readonly latest: readonly DiffRecord[];
   /** Contract checks of the service's answers by observers (OpenAPI's contract guard), if any. */
   readonly contract: ContractReport;
@@ -174,34 +220,69 @@ const CACHED_BYTES = Symbol.for('gatehouse.cachedBytes');
 const demoteChannel = channel('gatehouse:routes:demote');
 const reloadChannel = channel('gatehouse:routes:reload');
 
+/** Counters by key, since the stage began and in total. */
+class Tally {
+  stage: Record<string, number> = Object.create(null);
+  readonly total: Record<string, number> = Object.create(null);
+
+  add(key: string): void {
+    this.stage[key] = (this.stage[key] ?? 0) + 1;
+    this.total[key] = (this.total[key] ?? 0) + 1;
+  }
+
+  newStage(): void {
+    this.stage = Object.create(null);
+  }
+
+  report(): ReasonCounts {
+    return { stage: { ...this.stage }, total: { ...this.total } };
+  }
+}
+
+function comparisons(counts: Readonly<Record<string, number>>): ComparisonCounts {
+  const equal = counts.equal ?? 0;
+  const different = counts.different ?? 0;
+  const compared = equal + different;
+  return {
+    compared,
+    equal,
+    different,
+    skipped: counts.skipped ?? 0,
+    rate: compared === 0 ? 0 : different / compared,
+  };
+}
+
 /** Run-time state of one route, kept across reloads while the route keeps its name. */
 class RouteState {
   route: CompiledRoute;
   mode: Mode;
   weight: number;
-  local: SideWindow;
-  remote: SideWindow;
-  diffs: DiffWindow;
+  /** When the current stage began (the last mode change). */
+  since = Date.now();
+  readonly local: SideWindow;
+  readonly remote: SideWindow;
+  readonly diffs: DiffWindow;
+  /** Compares shadow answers; its stats and latest differences are this stage's (reset on a change). */
   differ: Differ;
   diffKey: string;
   shadowInflight = 0;
-  readonly skipped: Record<string, number> = Object.create(null);
-  readonly fallbacks: Record<string, number> = Object.create(null);
+  readonly skipped = new Tally();
+  readonly fallbacks = new Tally();
   readonly overrides = { honoured: 0, denied: 0 };
   readonly changes: ModeChange[] = [];
-  /** Remote-side answers from shadow copies, equal and different, for metrics. */
-  readonly compared = { equal: 0, different: 0 };
-  /** Remote answers judged by contract observers, and the violating ones, since start. */
-  readonly contract = { checked: 0, violations: 0 };
+  /** Shadow comparisons: equal, different, skipped (the totals are also the metrics). */
+  readonly compared = new Tally();
+  /** Remote answers judged by contract observers (`checked`), and the violating ones (`violations`). */
+  readonly contract = new Tally();
   readonly contractFields = new Map<string, number>();
-  contracts: DiffWindow;
+  readonly contracts: DiffWindow;
 
   constructor(route: CompiledRoute) {
     this.route = route;
     this.mode = route.mode;
     this.weight = route.weight;
-    this.local = new SideWindow(route.gates.windowMs);
-    this.remote = new SideWindow(route.gates.windowMs);
+    this.local = new SideWindow(route.gates.windowMs, this.since);
+    this.remote = new SideWindow(route.gates.windowMs, this.since);
     this.diffs = new DiffWindow(route.gates.windowMs);
     this.contracts = new DiffWindow(route.gates.windowMs);
     this.differ = createDiffer(route.diff);
@@ -213,10 +294,10 @@ class RouteState {
     const previous = this.route;
     this.route = route;
     if (route.gates.windowMs !== previous.gates.windowMs) {
-      this.local = new SideWindow(route.gates.windowMs);
-      this.remote = new SideWindow(route.gates.windowMs);
-      this.diffs = new DiffWindow(route.gates.windowMs);
-      this.contracts = new DiffWindow(route.gates.windowMs);
+      this.local.resize(route.gates.windowMs);
+      this.remote.resize(route.gates.windowMs);
+      this.diffs.resize(route.gates.windowMs);
+      this.contracts.resize(route.gates.windowMs);
     }
     const diffKey = JSON.stringify(route.diff);
     if (diffKey !== this.diffKey) {
@@ -242,11 +323,18 @@ class RouteState {
     };
     this.mode = to.mode;
     this.weight = to.weight;
-    // The next stage is judged on its own traffic.
-    this.local.clear();
-    this.remote.clear();
+    // The next stage is judged on its own traffic, and reported apart from the last one.
+    const now = Date.now();
+    this.since = now;
+    this.local.newStage(now);
+    this.remote.newStage(now);
     this.diffs.clear();
     this.contracts.clear();
+    this.differ.resetStats();
+    this.skipped.newStage();
+    this.fallbacks.newStage();
+    this.compared.newStage();
+    this.contract.newStage();
     this.changes.unshift(event);
     if (this.changes.length > 20) this.changes.length = 20;
     return event;
@@ -306,8 +394,8 @@ export class Routes extends EventEmitter implements Middleware {
   readonly name: string;
   readonly #context: RoutesContext;
   readonly #source: TableSource | undefined;
-  /** Request headers never forwarded as received (see forwardOmissions). */
-  readonly #omit: ReadonlySet<string>;
+  /** What every forwarded request gets: omissions, the request id header. */
+  readonly #forwarding: Forwarding;
   readonly #override: (Required<Omit<OverrideOptions, 'allow'>> & Pick<OverrideOptions, 'allow'>) | undefined;
   readonly #gateIntervalMs: number;
   #states: RouteState[] = [];
@@ -347,7 +435,10 @@ export class Routes extends EventEmitter implements Middleware {
             roles: o?.roles ?? [],
             allow: o?.allow,
           };
-    this.#omit = forwardOmissions(this.#override?.header);
+    this.#forwarding = {
+      omit: forwardOmissions(this.#override?.header),
+      requestIdHeader: context.core.config.requestId.header.toLowerCase(),
+    };
     if (options.table !== undefined) this.#apply(compileTable(options.table, this.#tableContext()), 'code');
   }
 
@@ -490,6 +581,25 @@ export class Routes extends EventEmitter implements Middleware {
     return change;
   }
 
+  /**
+   * Re-arms a route after a gate (or `setMode()`) moved it: applies the table's mode and weight again
+   * and starts a new stage (empty windows, counters since the change; totals kept), so the gates judge
+   * it afresh. The table's `rearm` field does the same from a file or etcd. Throws a TypeError for an
+   * unknown route.
+   */
+  rearm(name: string): ModeChange {
+    const state = this.#byName.get(name);
+    if (state === undefined)
+      throw new TypeError(
+        `rearm(): no route named '${name}'${didYouMean(String(name), this.#byName.keys())}`,
+      );
+    const change = state.change({ mode: state.route.mode, weight: state.route.weight }, 'api', {
+      reason: 'rearm',
+    });
+    this.emit('change', change);
+    return change;
+  }
+
   /** Evaluates every route's gates now (also done every `gateIntervalMs`); returns the demotions. */
   evaluateGates(now = Date.now()): ModeChange[] {
     const demoted: ModeChange[] = [];
@@ -522,7 +632,7 @@ export class Routes extends EventEmitter implements Middleware {
       const delta = remote.errorRate - local.errorRate;
       if (g.maxErrorRateDelta !== undefined && delta > g.maxErrorRateDelta)
         return { reason: 'error-rate-delta', observed: delta, threshold: g.maxErrorRateDelta };
-      const p99 = remote.p99Ms - local.p99Ms;
+      const p99 = remote.latency.p99Ms - local.latency.p99Ms;
       if (g.maxP99DeltaMs !== undefined && p99 > g.maxP99DeltaMs)
         return { reason: 'p99-delta', observed: p99, threshold: g.maxP99DeltaMs };
     }
@@ -634,6 +744,7 @@ export class Routes extends EventEmitter implements Middleware {
     if (state.weight <= 0) return 'local';
     if (state.weight >= 100) return 'remote';
     const sticky = state.route.sticky;
+    if (sticky === 'none') return Math.random() * 100 < state.weight ? 'remote' : 'local';
     let key: string | undefined;
     if (sticky === 'principal') key = principalOf(exchange)?.id;
     else if (sticky !== 'ip') {
@@ -651,6 +762,9 @@ export class Routes extends EventEmitter implements Middleware {
 
   #local(exchange: Exchange, state: RouteState): undefined {
     exchange.annotate('gatehouse.migration.side', 'local');
+    // One label per route whichever side answers: the framework's own template (`/api/tags/`, or a
+    // finer `/api/articles/:slug`) would make the two sides of one route two series.
+    exchange.matchedRoute = state.route.label(exchange.path);
     const started = performance.now();
     const res = exchange.res;
     res.on('close', () => {
@@ -684,11 +798,13 @@ export class Routes extends EventEmitter implements Middleware {
     const req = exchange.req;
     exchange.annotate('gatehouse.migration.side', 'remote');
     exchange.annotate('gatehouse.upstream', route.service!);
-    exchange.matchedRoute = route.spec.path;
+    exchange.matchedRoute = route.label(exchange.path);
     const client = this.#context.clientFor(route.service!, route.cache ? CACHED : undefined);
-    const headers = requestHeaders(exchange, route, this.#omit);
+    const headers = requestHeaders(exchange, route, this.#forwarding);
     const body = peeked !== undefined ? upstreamBody(req, peeked) : hasBody(req) ? req : undefined;
     const replayable = peeked === undefined || peeked.complete;
+    // A write that may have reached the service is not replayed locally: it could apply twice.
+    const fallbackOn = IDEMPOTENT.has(exchange.method) ? route.fallbackOn : route.fallbackOnNonIdempotent;
     const started = performance.now();
     // One 'close' listener serves the whole exchange: a client that goes away cancels the call while
     // it waits for the service and stops the body once it flows. (An AbortSignal per request costs
@@ -714,7 +830,7 @@ export class Routes extends EventEmitter implements Middleware {
       })
       .then(
         (response): RequestResult => {
-          if (fallback && replayable && response.statusCode >= 500 && route.fallbackOn.has('5xx')) {
+          if (fallback && replayable && response.statusCode >= 500 && fallbackOn.has('5xx')) {
             state.remote.record(performance.now() - started, true);
             response.body.dump().catch(() => {});
             return this.#fallBack(exchange, state, peeked, '5xx');
@@ -733,7 +849,7 @@ export class Routes extends EventEmitter implements Middleware {
             fallback &&
             replayable &&
             reason !== undefined &&
-            route.fallbackOn.has(reason) &&
+            fallbackOn.has(reason) &&
             !exchange.res.headersSent
           ) {
             return this.#fallBack(exchange, state, peeked, reason);
@@ -750,9 +866,8 @@ export class Routes extends EventEmitter implements Middleware {
     reason: FallbackReason,
   ): undefined {
     if (peeked !== undefined) restoreBody(exchange.req, peeked);
-    state.fallbacks[reason] = (state.fallbacks[reason] ?? 0) + 1;
+    state.fallbacks.add(reason);
     exchange.annotate('gatehouse.migration.fallback', reason);
-    exchange.matchedRoute = undefined;
     return this.#local(exchange, state);
   }
 
@@ -784,6 +899,8 @@ export class Routes extends EventEmitter implements Middleware {
       response.body.dump().catch(() => {});
       res.end();
       state.remote.record(performance.now() - started, status >= 500);
+      // No body, but a status and headers the contract guard still judges.
+      this.#observe(state, state.mode, exchange, { status, headers: response.headers, body: NO_BODY });
       return;
     }
     // An answer the response cache holds whole is written in one go, without streaming it.
@@ -791,6 +908,11 @@ export class Routes extends EventEmitter implements Middleware {
     if (held instanceof Uint8Array) {
       res.end(held);
       state.remote.record(performance.now() - started, status >= 500);
+      this.#observe(state, state.mode, exchange, {
+        status,
+        headers: response.headers,
+        body: Buffer.from(held.buffer, held.byteOffset, held.byteLength),
+      });
       return;
     }
     const type = headers['content-type'];
@@ -830,10 +952,11 @@ export class Routes extends EventEmitter implements Middleware {
   #shadow(exchange: Exchange, state: RouteState): RequestResult | Promise<RequestResult> {
     const spec = state.route.shadow;
     const skip = (reason: string) => {
-      state.skipped[reason] = (state.skipped[reason] ?? 0) + 1;
+      state.skipped.add(reason);
       return this.#local(exchange, state);
     };
-    if (!IDEMPOTENT.has(exchange.method) && !spec.nonIdempotent) return skip('method');
+    // Reads only by default: a copied write on a database both sides share would apply twice.
+    if (!spec.methods.has(exchange.method)) return skip('method');
     if (spec.sampleRate < 1 && Math.random() >= spec.sampleRate) return skip('sampled-out');
     if (state.shadowInflight >= spec.maxConcurrent) return skip('concurrency');
     state.shadowInflight++;
@@ -868,7 +991,7 @@ export class Routes extends EventEmitter implements Middleware {
     const method = exchange.method;
     // Read now: a socket closed by then no longer knows its peer, which the copy's X-Forwarded-For needs.
     void exchange.clientIp;
-    void exchange.req.socket.remoteAddress;
+    void exchange.peerAddress;
     const learn =
       (method === 'GET' || method === 'HEAD') &&
       route.shadow.noiseSampleRate > 0 &&
@@ -876,14 +999,23 @@ export class Routes extends EventEmitter implements Middleware {
     const original = learn
       ? { url: exchange.req.url ?? '/', headers: { ...exchange.req.headers } }
       : undefined;
-    const request = { method, path: exchange.path, requestId: exchange.requestId || undefined };
+    const url = exchange.req.url ?? '';
+    const q = url.indexOf('?');
+    const request = {
+      method,
+      path: exchange.path,
+      query: q === -1 ? undefined : url.slice(q + 1),
+      requestId: exchange.requestId || undefined,
+    };
     // The copy's client span is a child of this request's span, though it starts after the response.
     const active = context.active();
     res.once('close', () => {
       const local = res.writableFinished ? sampleLocal() : undefined;
       setImmediate(() => {
         // Built now, not before the local handler ran: nothing the copy needs is on the latency path.
-        const headers = requestHeaders(exchange, route, this.#omit);
+        const headers = requestHeaders(exchange, route, this.#forwarding);
+        // The service can tell a copy from real traffic (and keep its side effects and metrics apart).
+        if (route.shadow.marker !== undefined) headers[route.shadow.marker] = '1';
         const path = upstreamPath(exchange, route, this.#keepPercent);
         context
           .with(active, () =>
@@ -914,11 +1046,11 @@ export class Routes extends EventEmitter implements Middleware {
       exchange: Exchange;
     },
     local: ResponseSample | undefined,
-    request: { method: string; path: string; requestId: string | undefined },
+    request: { method: string; path: string; query: string | undefined; requestId: string | undefined },
     original: { url: string; headers: NodeJS.Dict<string | string[]> } | undefined,
   ): Promise<void> {
     if (local === undefined) {
-      state.skipped['local-incomplete'] = (state.skipped['local-incomplete'] ?? 0) + 1;
+      state.skipped.add('local-incomplete');
       return;
     }
     const started = performance.now();
@@ -931,8 +1063,17 @@ export class Routes extends EventEmitter implements Middleware {
         idempotent: false,
       });
       const read = await readCapped(response.body, route.shadow.maxBodyBytes);
-      remote = { status: response.statusCode, headers: response.headers, ...read };
-      this.#observe(state, 'shadow', request, { status: remote.status, headers: response.headers, body: read.body });
+      // Compared as the client would have received it: hygiene, Location and cookies mapped to the
+      // public host, the route's own response header changes.
+      const seen = responseHeaders(response.headers, call.exchange, route, () =>
+        this.#responseContext(call.exchange, route, response),
+      );
+      remote = { status: response.statusCode, headers: seen, ...read };
+      this.#observe(state, 'shadow', request, {
+        status: remote.status,
+        headers: response.headers,
+        body: read.body,
+      });
     } catch (error) {
       const status = isGatehouseError(error) ? error.status : 502;
       remote = { status, headers: {}, body: undefined };
@@ -947,12 +1088,12 @@ export class Routes extends EventEmitter implements Middleware {
     }
     const result = state.differ.compare(mine, decodeSample(remote, cap), request);
     if (result.skipped !== undefined) {
-      state.skipped[result.skipped] = (state.skipped[result.skipped] ?? 0) + 1;
+      state.skipped.add(result.skipped);
+      state.compared.add('skipped');
       return;
     }
     state.diffs.record(!result.equal);
-    if (result.equal) state.compared.equal++;
-    else state.compared.different++;
+    state.compared.add(result.equal ? 'equal' : 'different');
   }
 
   /** A second local answer to the same request, over loopback, marked so it is served locally only. */
@@ -1041,7 +1182,8 @@ export class Routes extends EventEmitter implements Middleware {
           path: request.path,
           status: sample.status,
           headers: sample.headers,
-          body: sample.body !== undefined && sample.body.length > observer.maxBodyBytes ? undefined : sample.body,
+          body:
+            sample.body !== undefined && sample.body.length > observer.maxBodyBytes ? undefined : sample.body,
         });
       } catch (error) {
         this.#context.core.report(error, undefined, `${this.name}.observe(${observer.name})`);
@@ -1052,8 +1194,8 @@ export class Routes extends EventEmitter implements Middleware {
       for (const field of fields) broken.add(field);
     }
     if (!judged) return;
-    state.contract.checked++;
-    if (broken.size > 0) state.contract.violations++;
+    state.contract.add('checked');
+    if (broken.size > 0) state.contract.add('violations');
     state.contracts.record(broken.size > 0);
     const counts = state.contractFields;
     for (const field of broken) {
@@ -1122,7 +1264,7 @@ export class Routes extends EventEmitter implements Middleware {
       }
     }
     const route = state.route;
-    const headers = requestHeaders(exchange, route, this.#omit);
+    const headers = requestHeaders(exchange, route, this.#forwarding);
     const controller = new AbortController();
     const onClose = () => controller.abort();
     socket.once('close', onClose);
@@ -1198,35 +1340,45 @@ export class Routes extends EventEmitter implements Middleware {
   /** Per route: mode, traffic share, requests, error rate and latency per side, diffs, changes. */
   migration(now = Date.now()): MigrationReport[] {
     return this.#states.map((state) => {
-      const local = state.local.snapshot(now);
-      const remote = state.remote.snapshot(now);
+      const localStage = state.local.stage();
+      const remoteStage = state.remote.stage();
       // Shadow copies are not traffic the service served: its share is of answers clients got.
-      const served = state.mode === 'shadow' ? 0 : remote.requests;
-      const total = local.requests + served;
+      const served = state.mode === 'shadow' ? 0 : remoteStage.requests;
+      const answered = localStage.requests + served;
+      const stats = state.differ.stats();
+      const contract = state.contract;
       return {
         name: state.route.name,
+        paths: state.route.paths,
         mode: state.mode,
         weight: state.weight,
         service: state.route.service,
+        since: new Date(state.since).toISOString(),
         share: {
-          local: total === 0 ? 0 : local.requests / total,
-          remote: total === 0 ? 0 : served / total,
+          local: answered === 0 ? 0 : localStage.requests / answered,
+          remote: answered === 0 ? 0 : served / answered,
         },
-        local: { ...local, total: state.local.total },
-        remote: { ...remote, total: state.remote.total },
-        diff: { ...state.differ.stats(), window: state.diffs.snapshot(now) },
-        shadow: { inflight: state.shadowInflight, skipped: { ...state.skipped } },
-        fallbacks: { ...state.fallbacks },
+        local: { window: state.local.snapshot(now), stage: localStage, total: state.local.totals() },
+        remote: { window: state.remote.snapshot(now), stage: remoteStage, total: state.remote.totals() },
+        percentiles: { method: 'exact', maxSamples: LATENCY_SAMPLES },
+        diff: {
+          window: state.diffs.snapshot(now),
+          stage: { ...comparisons(state.compared.stage), fields: stats.fields },
+          total: comparisons(state.compared.total),
+          noise: stats.noise,
+          noiseSamples: stats.noiseSamples,
+        },
+        shadow: { inflight: state.shadowInflight, skipped: state.skipped.report() },
+        fallbacks: state.fallbacks.report(),
         overrides: { ...state.overrides },
         gates: state.route.gates,
         changes: [...state.changes],
         latest: state.differ.latest(),
         contract: {
-          ...state.contract,
-          fields: Object.fromEntries(
-            [...state.contractFields].sort((a, b) => b[1] - a[1]).slice(0, 50),
-          ),
           window: state.contracts.snapshot(now),
+          stage: { checked: contract.stage.checked ?? 0, violations: contract.stage.violations ?? 0 },
+          total: { checked: contract.total.checked ?? 0, violations: contract.total.violations ?? 0 },
+          fields: Object.fromEntries([...state.contractFields].sort((a, b) => b[1] - a[1]).slice(0, 50)),
         },
       };
     });
@@ -1243,7 +1395,7 @@ export class Routes extends EventEmitter implements Middleware {
       route: state.route.name,
       local: { total: state.local.total, errors: state.local.totalErrors },
       remote: { total: state.remote.total, errors: state.remote.totalErrors },
-      compared: { ...state.compared },
+      compared: { equal: state.compared.total.equal ?? 0, different: state.compared.total.different ?? 0 },
     }));
   }
 }
@@ -1300,6 +1452,8 @@ interface Flow {
 }
 
 const CLIENT_GONE = new Error('the client closed the connection');
+/** The body observers get for an answer that has none (HEAD, 204, 304). */
+const NO_BODY = Buffer.alloc(0);
 
 /** The client's response closed: record how the relay ended, or stop what is still under way. */
 function closeFlow(res: ServerResponse, flow: Flow): void {

@@ -1,6 +1,13 @@
 import { ConfigError } from '@gatehousejs/core';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { createDiffer, type DiffOptions, type ResponseSample } from './diff.js';
+import {
+  canonicalMediaType,
+  createDiffer,
+  DEFAULT_DIFF_HEADERS,
+  type DiffOptions,
+  type ResponseSample,
+} from './diff.js';
 
 const request = { method: 'GET', path: '/orders/1' };
 
@@ -223,12 +230,168 @@ describe('status and headers', () => {
     ]);
   });
 
-  test('only content-type is compared by default', () => {
-    const local = json({}, { headers: { 'content-type': 'application/json', etag: '"1"', date: 'a' } });
-    const remote = json({}, { headers: { 'content-type': 'application/json', etag: '"2"', date: 'b' } });
-    expect(compare(local, remote).equal).toBe(true);
-    const html = json({}, { headers: { 'content-type': 'text/html' } });
-    expect(compare(local, html).differences[0]).toMatchObject({ path: 'header:content-type' });
+  test('by default only headers a client acts on are compared; framework noise is not', () => {
+    const express = {
+      'content-type': 'application/json; charset=utf-8',
+      etag: 'W/"11-abc"',
+      'x-powered-by': 'Express',
+      'content-length': '17',
+      date: 'Fri, 04 Dec 2026 10:00:00 GMT',
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=5',
+    };
+    const plain = {
+      'content-type': 'application/json',
+      date: 'Fri, 04 Dec 2026 10:00:01 GMT',
+      vary: 'origin',
+    };
+    expect(compare(json({}, { headers: express }), json({}, { headers: plain }))).toMatchObject({
+      equal: true,
+      differences: [],
+    });
+    expect(DEFAULT_DIFF_HEADERS).toEqual([
+      'content-type',
+      'location',
+      'cache-control',
+      'www-authenticate',
+      'allow',
+      'content-language',
+      'content-disposition',
+    ]);
+    // Each default header, changed alone, is a difference.
+    const base = {
+      'content-type': 'application/json',
+      location: '/orders/1',
+      'cache-control': 'private, max-age=60',
+      'www-authenticate': 'Bearer realm="api"',
+      allow: 'GET, HEAD',
+      'content-language': 'en',
+      'content-disposition': 'inline',
+    };
+    const changed: Record<string, string> = {
+      'content-type': 'text/plain',
+      location: '/orders/2',
+      'cache-control': 'no-store',
+      'www-authenticate': 'Basic realm="api"',
+      allow: 'GET, HEAD, DELETE',
+      'content-language': 'de',
+      'content-disposition': 'attachment',
+    };
+    for (const name of DEFAULT_DIFF_HEADERS) {
+      const result = compare(
+        json({}, { headers: base }),
+        json({}, { headers: { ...base, [name]: changed[name]! } }),
+      );
+      expect(result.differences, name).toEqual([
+        {
+          path: `header:${name}`,
+          field: `header:${name}`,
+          kind: 'header',
+          local: base[name as keyof typeof base],
+          remote: changed[name],
+        },
+      ]);
+    }
+  });
+
+  test('media types are compared by meaning: case, parameter order and quoting, JSON charset', () => {
+    const same: Array<[string, string]> = [
+      ['application/json; charset=utf-8', 'application/json'],
+      ['application/json', 'Application/JSON; Charset="UTF-8"'],
+      ['application/problem+json; charset=utf-8', 'application/problem+json'],
+      ['text/html; charset=utf-8', 'text/html;charset=UTF-8'],
+      ['multipart/form-data; boundary=x; charset=utf-8', 'multipart/form-data;charset=utf-8;  boundary="x"'],
+    ];
+    for (const [a, b] of same) expect(compare(raw('{}', a), raw('{}', b)).equal, `${a} vs ${b}`).toBe(true);
+    const different: Array<[string, string]> = [
+      // Without a charset, text is not UTF-8 by definition: a client may decode it otherwise.
+      ['text/html; charset=utf-8', 'text/html'],
+      ['application/json; charset=iso-8859-1', 'application/json'],
+      ['application/json', 'text/json'],
+      ['application/json', 'application/problem+json'],
+      ['multipart/form-data; boundary=x', 'multipart/form-data; boundary=y'],
+      ['application/json', 'not a media type'],
+    ];
+    for (const [a, b] of different) {
+      const result = compare(raw('{}', a), raw('{}', b));
+      expect(result.differences, `${a} vs ${b}`).toEqual([
+        { path: 'header:content-type', field: 'header:content-type', kind: 'header', local: a, remote: b },
+      ]);
+    }
+  });
+
+  test('list headers are compared as sets: order, case and spacing do not matter', () => {
+    const a = json(
+      {},
+      {
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': 'no-store, Private',
+          allow: 'GET,HEAD',
+        },
+      },
+    );
+    const b = json(
+      {},
+      {
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': 'private,  no-store',
+          allow: 'HEAD, GET',
+        },
+      },
+    );
+    expect(compare(a, b).equal).toBe(true);
+    const c = json(
+      {},
+      {
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': 'private, max-age = 60',
+          allow: 'GET,HEAD',
+        },
+      },
+    );
+    const d = json(
+      {},
+      {
+        headers: {
+          'content-type': 'application/json',
+          'cache-control': 'max-age=60,private',
+          allow: 'GET, HEAD',
+        },
+      },
+    );
+    expect(compare(c, d).equal).toBe(true);
+    expect(compare(a, c).differences.map((x) => x.path)).toEqual(['header:cache-control']);
+  });
+
+  test('property: a media type equals itself however its case, parameter order and spacing are written', () => {
+    const token = fc.stringMatching(/^[a-z][a-z0-9.+-]{0,8}$/);
+    const param = fc.tuple(token, fc.stringMatching(/^[A-Za-z0-9-]{1,8}$/));
+    fc.assert(
+      fc.property(
+        token,
+        token,
+        fc.uniqueArray(param, { selector: ([name]) => name, maxLength: 4 }),
+        fc.nat(),
+        (type, subtype, params, seed) => {
+          const write = (list: Array<[string, string]>, loud: boolean, spaced: boolean) =>
+            [
+              loud ? `${type}/${subtype}`.toUpperCase() : `${type}/${subtype}`,
+              ...list.map(([n, v]) => `${loud ? n.toUpperCase() : n}=${spaced ? `"${v}"` : v}`),
+            ].join(spaced ? ' ;  ' : ';');
+          const shuffled = [...params].sort(
+            (x, y) => ((x[0].charCodeAt(0) * (seed + 1)) % 7) - ((y[0].charCodeAt(0) * (seed + 1)) % 7),
+          );
+          // charset values are case-insensitive; other parameter values are kept as written.
+          expect(canonicalMediaType(write(params, false, false))).toBe(
+            canonicalMediaType(write(shuffled, true, true)),
+          );
+        },
+      ),
+      { seed: 16_04, numRuns: 300 },
+    );
   });
 });
 
@@ -492,6 +655,34 @@ describe('truncated samples', () => {
       ignoredNoise: 0,
     });
     expect(differ.stats()).toMatchObject({ compared: 1, different: 1, skipped: 0 });
+  });
+});
+
+describe('the query in stored differences', () => {
+  const query = 'tag=dragons&email=alice%40example.com&page=2&flag&tag=x';
+  const stored = (options: DiffOptions, q: string | undefined) => {
+    const differ = createDiffer(options);
+    differ.compare(json({ a: 1 }), json({ a: 2 }), { ...request, query: q });
+    return differ.latest()[0]!;
+  };
+
+  test('names every parameter, with its value redacted unless revealQuery names it', () => {
+    expect(stored({}, query).query).toBe(
+      'tag=[redacted]&email=[redacted]&page=[redacted]&flag&tag=[redacted]',
+    );
+    expect(stored({ revealQuery: ['tag', 'page'] }, query).query).toBe(
+      'tag=dragons&email=[redacted]&page=2&flag&tag=x',
+    );
+    expect(stored({ revealQuery: ['*'] }, query).query).toBe(query);
+    expect(JSON.stringify(stored({ revealQuery: ['tag'] }, query))).not.toContain('alice');
+  });
+
+  test('names are matched decoded; a request without a query stores none', () => {
+    expect(stored({ revealQuery: ['a b'] }, 'a+b=1&a%20b=2&c=3').query).toBe('a+b=1&a%20b=2&c=[redacted]');
+    expect(stored({}, undefined)).not.toHaveProperty('query');
+    expect(stored({}, '')).not.toHaveProperty('query');
+    // A malformed escape is kept as received, and its value still redacted.
+    expect(stored({}, '%E0%A4%A=1').query).toBe('%E0%A4%A=[redacted]');
   });
 });
 

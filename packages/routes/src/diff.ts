@@ -4,6 +4,7 @@
 // be cheap (byte-equal bodies are never parsed; paths are built only for recorded differences) and
 // bounded (counters, stored records, recursion depth and value previews all have caps).
 import { parseOptions } from '@gatehousejs/core';
+import { parse as parseMediaType } from 'content-type';
 import { diffOptionsSchema } from './options.js';
 
 /** One response as captured for comparison. `body` undefined = no body; `truncated` = capture hit the cap. */
@@ -17,7 +18,15 @@ export interface ResponseSample {
 
 /** Options of {@link createDiffer}. */
 export interface DiffOptions {
-  /** Response headers compared (names matched case-insensitively). @default ['content-type'] */
+  /**
+   * Response headers compared, by meaning (names matched case-insensitively): media types by type,
+   * subtype and parameters (`application/json; charset=utf-8` equals `application/json`), lists such
+   * as `Cache-Control` and `Allow` as sets. The default is what a client acts on: how to read the body,
+   * where a redirect goes, how to cache, how to authenticate, which methods are allowed, the language,
+   * and whether to download ({@link DEFAULT_DIFF_HEADERS}); framework noise (`Date`, `ETag`,
+   * `X-Powered-By`, `Content-Length`, `Vary` from a compression middleware) is left out.
+   * @default DEFAULT_DIFF_HEADERS
+   */
   headers?: readonly string[];
   /**
    * Field paths never compared: JSON-pointer-like strings with '*' for any one key or index, and header
@@ -31,6 +40,12 @@ export interface DiffOptions {
    * @example ['/user/token', 'header:x-api-key']
    */
   redact?: readonly string[];
+  /**
+   * Query parameters whose values stored differences show; the others keep their name with the value
+   * `[redacted]` (a query often carries search terms, emails, tokens). `'*'` shows every value.
+   * @default []
+   */
+  revealQuery?: readonly string[];
   /** Latest differing comparisons kept for inspection (at most 10,000). @default 50 */
   keep?: number;
   /** A field becomes noise after it differed in this many local/local sample pairs. @default 1 */
@@ -72,6 +87,11 @@ export interface DiffRecord {
   at: string;
   method: string;
   path: string;
+  /**
+   * The request's query string as received (without `?`), values redacted except the parameters
+   * `revealQuery` names: `tag=dragons&email=[redacted]`. Left out when the request had none.
+   */
+  query?: string;
   requestId?: string;
   differences: Difference[];
   /** Differences found beyond those recorded. */
@@ -100,7 +120,7 @@ export interface Differ {
   compare(
     local: ResponseSample,
     remote: ResponseSample,
-    request: { method: string; path: string; requestId?: string },
+    request: { method: string; path: string; query?: string; requestId?: string },
   ): Comparison;
   /** Learn noise from two local samples of the same request. */
   learn(a: ResponseSample, b: ResponseSample): void;
@@ -111,7 +131,22 @@ export interface Differ {
   resetStats(): void;
 }
 
-const DEFAULT_HEADERS: readonly string[] = ['content-type'];
+/**
+ * Response headers compared when a route names none: the ones a client acts on. `Content-Length`,
+ * `Date`, `ETag`, `Vary`, `X-Powered-By` and `Connection` differ between frameworks for the same
+ * answer (or are checked by the body comparison), so they would only ever report false differences.
+ */
+export const DEFAULT_DIFF_HEADERS: readonly string[] = Object.freeze([
+  'content-type',
+  'location',
+  'cache-control',
+  'www-authenticate',
+  'allow',
+  'content-language',
+  'content-disposition',
+]);
+/** Headers whose value is a comma-separated list whose order and case carry no meaning. */
+const SET_HEADERS = new Set(['cache-control', 'allow', 'content-language', 'vary', 'accept-ranges']);
 const ALWAYS_REDACTED: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'];
 /** Distinct fields counted, per comparison and in the long-lived counters. */
 const MAX_FIELDS = 1_000;
@@ -241,6 +276,8 @@ interface Compiled {
   keep: number;
   noiseThreshold: number;
   maxDifferences: number;
+  /** Query parameters shown with their values; `true`: all of them. */
+  revealQuery: ReadonlySet<string> | true;
 }
 
 function compile(options: DiffOptions): Compiled {
@@ -259,11 +296,12 @@ function compile(options: DiffOptions): Compiled {
   const ignore = split(options.ignore);
   const redact = split(options.redact);
   return {
-    headers: [...new Set((options.headers ?? DEFAULT_HEADERS).map((name) => name.toLowerCase()))],
+    headers: [...new Set((options.headers ?? DEFAULT_DIFF_HEADERS).map((name) => name.toLowerCase()))],
     ignore: ignore.body,
     ignoreHeaders: headerRule(ignore.headers),
     redact: redact.body,
     redactHeaders: headerRule([...ALWAYS_REDACTED, ...redact.headers]),
+    revealQuery: options.revealQuery?.includes('*') ? true : new Set(options.revealQuery ?? []),
     keep: options.keep ?? 50,
     noiseThreshold: options.noiseThreshold ?? 1,
     maxDifferences: options.maxDifferencesPerResponse ?? 20,
@@ -350,6 +388,50 @@ function headerValue(headers: Record<string, unknown>, name: string): string | u
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value.map(String).join(', ');
   return String(value).trim();
+}
+
+/**
+ * A media type as a client reads it: type, subtype and parameter names in lower case, parameters in
+ * order of name with quotes removed, and a `charset` in lower case; JSON's `charset` left out, because
+ * JSON is UTF-8 by definition (RFC 8259 §8.1: the parameter has no meaning for `application/json`).
+ * Anything that does not parse is compared as it is.
+ */
+export function canonicalMediaType(value: string): string {
+  let parsed: ReturnType<typeof parseMediaType>;
+  try {
+    parsed = parseMediaType(value);
+  } catch {
+    return value.trim();
+  }
+  const type = parsed.type;
+  const json = type === 'application/json' || type.endsWith('+json');
+  let out = type;
+  for (const name of Object.keys(parsed.parameters).sort()) {
+    let param = parsed.parameters[name]!;
+    if (name === 'charset') {
+      param = param.toLowerCase();
+      if (json && param === 'utf-8') continue;
+    }
+    out += `;${name}=${param}`;
+  }
+  return out;
+}
+
+/** A header value as compared: media types by meaning, lists as sets, other values trimmed. */
+function headerMeaning(name: string, value: string): string {
+  if (name === 'content-type') return canonicalMediaType(value);
+  if (SET_HEADERS.has(name)) {
+    const items = new Set<string>();
+    for (const item of value.split(',')) {
+      const trimmed = item
+        .trim()
+        .replace(/\s*=\s*/, '=')
+        .toLowerCase();
+      if (trimmed !== '') items.add(trimmed);
+    }
+    return [...items].sort().join(', ');
+  }
+  return value.replace(/\s+/g, ' ');
 }
 
 function isJsonType(contentType: string | undefined): boolean {
@@ -508,6 +590,7 @@ class Walk {
       const x = headerValue(a.headers, name);
       const y = headerValue(b.headers, name);
       if (x === y) continue;
+      if (x !== undefined && y !== undefined && headerMeaning(name, x) === headerMeaning(name, y)) continue;
       const field = `header:${name}`;
       if (this.#noise?.has(field)) {
         this.ignoredNoise++;
@@ -647,6 +730,28 @@ class Walk {
 }
 
 /**
+ * A query string as a stored difference shows it: every parameter's name, and its value only when
+ * `reveal` names it. Names and values stay as the client encoded them.
+ */
+function redactQuery(query: string, reveal: ReadonlySet<string> | true): string {
+  if (reveal === true) return query;
+  let out = '';
+  for (const part of query.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const raw = eq === -1 ? part : part.slice(0, eq);
+    let name = raw;
+    try {
+      name = decodeURIComponent(raw.replaceAll('+', ' '));
+    } catch {
+      // kept as received
+    }
+    out += `${out === '' ? '' : '&'}${raw}${eq === -1 ? '' : `=${reveal.has(name) ? part.slice(eq + 1) : REDACTED}`}`;
+  }
+  return out;
+}
+
+/**
  * What a 'body' difference shows of one side: the parsed JSON, so that configured redaction applies,
  * else the start of the text. A side is parsed here even when its content-type is not JSON: a
  * mislabelled JSON body must not carry a redacted field into the store.
@@ -733,6 +838,8 @@ export function createDiffer(options: DiffOptions = {}): Differ {
         differences,
         omitted: walk.omitted,
       };
+      if (typeof req.query === 'string' && req.query !== '')
+        record.query = shorten(redactQuery(req.query, config.revealQuery), 2_000);
       if (typeof req.requestId === 'string') record.requestId = shorten(req.requestId);
       keepRecord(Object.freeze(record));
       return result;

@@ -91,7 +91,19 @@ const REPLACED: readonly string[] = [
 export function forwardOmissions(override?: string): ReadonlySet<string> {
   return new Set(override === undefined ? REPLACED : [...REPLACED, override]);
 }
-const DEFAULT_OMISSIONS = forwardOmissions();
+
+/** What a controller adds to every forwarded request, decided once. */
+export interface Forwarding {
+  /** Request headers never forwarded as received ({@link forwardOmissions}). */
+  readonly omit: ReadonlySet<string>;
+  /**
+   * The header (lower case) that carries the request's id to the service, so that the gateway's and
+   * the service's logs join: the id `gw.requestId()` accepted or generated, never a malformed one the
+   * client sent. Undefined: the id header passes as received.
+   */
+  readonly requestIdHeader: string | undefined;
+}
+const DEFAULT_FORWARDING: Forwarding = { omit: forwardOmissions(), requestIdHeader: 'x-request-id' };
 
 /**
  * The forwarding chain: the client (as core's trusted-proxy rules found it), any trusted proxies the
@@ -113,14 +125,15 @@ function chain(exchange: Exchange): string[] {
 /**
  * The headers of the forwarded request: core's hygiene (hop-by-hop, `Connection`-named, stripped
  * identity headers and bad values all removed), fresh `X-Forwarded-For/Proto/Host` and `Forwarded`,
- * the identity headers a capability (auth) set for upstreams, then the route's own changes.
+ * the identity headers a capability (auth) set for upstreams, the request id, no shadow marker (only
+ * the controller's own copies carry one), then the route's own changes.
  */
 export function requestHeaders(
   exchange: Exchange,
   route: CompiledRoute,
-  omit: ReadonlySet<string> = DEFAULT_OMISSIONS,
+  forwarding: Forwarding = DEFAULT_FORWARDING,
 ): Record<string, string | string[]> {
-  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request', omit);
+  const headers = exchange.runtime.headerHygiene.forward(exchange.req.headers, 'request', forwarding.omit);
   const hops = chain(exchange);
   const proto = exchange.protocol;
   const host = exchange.host;
@@ -137,6 +150,10 @@ export function requestHeaders(
   // Read without creating the state object: a gateway without auth forwarding has none.
   const identity = exchange.stateIfSet?.forwardHeaders;
   if (identity !== undefined) for (const name in identity) headers[name.toLowerCase()] = identity[name]!;
+  if (forwarding.requestIdHeader !== undefined && exchange.requestId !== '')
+    headers[forwarding.requestIdHeader] = exchange.requestId;
+  // A client cannot make its own request look like a shadow copy to the service.
+  if (route.shadow.marker !== undefined) delete headers[route.shadow.marker];
   for (const name of route.requestRemove) delete headers[name];
   for (const [name, value] of route.requestSet) headers[name] = value;
   return headers;

@@ -1,10 +1,13 @@
 export { addRoutesAdmin } from './admin.js';
 export { hasBody, type PeekedBody, peekBody, restoreBody } from './body.js';
 export {
+  type ComparisonCounts,
+  type DiffReport,
   type MigrationReport,
   type ModeChange,
   type OverrideOptions,
   observeMigration,
+  type ReasonCounts,
   type Rejection,
   Routes,
   type RoutesContext,
@@ -12,7 +15,9 @@ export {
   type SideReport,
 } from './controller.js';
 export {
+  canonicalMediaType,
   createDiffer,
+  DEFAULT_DIFF_HEADERS,
   type Differ,
   type Difference,
   type DiffOptions,
@@ -22,13 +27,13 @@ export {
 } from './diff.js';
 export { RouteBodyConsumed } from './errors.js';
 export {
+  type ContractCounts,
   type ContractReport,
   observeRemoteResponses,
   type RemoteResponse,
   type RemoteResponseObserver,
   remoteObservers,
 } from './observe.js';
-export {
 export {
   diffOptionsSchema,
   etcdSourceOptionsSchema,
@@ -40,6 +45,7 @@ export {
   routeTableSchema,
   shadowSpecSchema,
 } from './options.js';
+export {
   etcdSource,
   fileSource,
   parseTableText,
@@ -50,6 +56,7 @@ export {
 export {
   compileTable,
   type FallbackReason,
+  type FallbackSpec,
   type GateSpec,
   hostMatches,
   MODES,
@@ -60,3 +67,4 @@ export {
   type ShadowSpec,
   type Sticky,
 } from './table.js';
+export { LATENCY_SAMPLES, type LatencySummary, type SideCounts, type SideSnapshot } from './window.js';

@@ -69,14 +69,20 @@ export function observedBodyBytes(list: readonly RemoteResponseObserver[]): numb
   return cap;
 }
 
-/** Contract findings of one route: totals since start, per field, and a window for the gate. */
-export interface ContractReport {
-  /** Remote answers an observer judged. */
+/** Remote answers an observer judged (`checked`), and of those the ones that broke the contract. */
+export interface ContractCounts {
   readonly checked: number;
-  /** Of those, the ones that broke the contract. */
   readonly violations: number;
-  /** Violations per contract field (`'body:/user/email'`), most frequent first, at most 50. */
-  readonly fields: Readonly<Record<string, number>>;
-  /** Over the gate window: answers judged, violating, and their share. */
+}
+
+/** Contract findings of one route: over the gate window, since the last mode change, and in total. */
+export interface ContractReport {
+  /** Over the gate window (what `maxContractViolationRate` judges): answers judged, violating, their share. */
   readonly window: { readonly compared: number; readonly different: number; readonly rate: number };
+  /** Since the last mode change. */
+  readonly stage: ContractCounts;
+  /** Since the route appeared. */
+  readonly total: ContractCounts;
+  /** Violations per contract field (`'body:/user/email'`) since the route appeared, most frequent first, at most 50. */
+  readonly fields: Readonly<Record<string, number>>;
 }

@@ -188,6 +188,10 @@ export const diffOptionsSchema = z.strictObject(
       .array(z.string().check(rule(diffPathProblem)))
       .readonly()
       .optional(),
+    revealQuery: z
+      .array(z.string().min(1), { error: "must be an array of query parameter names ('*' for all)" })
+      .readonly()
+      .optional(),
     keep: z.int().min(0).max(MAX_KEEP).optional(),
     noiseThreshold: z.int().positive().optional(),
     maxDifferencesPerResponse: z.int().positive().max(MAX_DIFFERENCES).optional(),
@@ -210,7 +214,12 @@ export const shadowSpecSchema = z.strictObject(
   {
     maxConcurrent: positiveInt().optional(),
     maxBodyBytes: positiveInt().optional(),
-    nonIdempotent: z.boolean().optional(),
+    methods: z
+      .array(method, { error: 'must be an array of upper-case HTTP methods' })
+      .min(1, { error: 'must list at least one method (use sampleRate: 0 to copy nothing)' })
+      .readonly()
+      .optional(),
+    marker: z.union([headerName, z.literal(false)], { error: 'must be a header name or false' }).optional(),
     sampleRate: fraction().optional(),
     noiseSampleRate: fraction().optional(),
   },
@@ -249,7 +258,13 @@ export const routeSpecSchema = z.strictObject(
         error: "must start with a letter or digit and hold only letters, digits, '.', '_', '-'",
       })
       .optional(),
-    path: pathPatternOption(),
+    path: z.union(
+      [
+        pathPatternOption(),
+        z.array(pathPatternOption()).min(1, { error: 'must list at least one path pattern' }).readonly(),
+      ],
+      { error: 'must be a path pattern or a list of them (a group of paths that moves as one)' },
+    ),
     methods: z
       .array(method, { error: 'must be an array of upper-case HTTP methods' })
       .min(1, { error: 'must list at least one method (leave it out for every method)' })
@@ -288,14 +303,19 @@ export const routeSpecSchema = z.strictObject(
       .min(0, { error: 'must be a percentage from 0 to 100' })
       .max(100, { error: 'must be a percentage from 0 to 100' })
       .optional(),
+    rearm: z
+      .union([z.string().min(1).max(200), z.number()], {
+        error: 'must be a string or a number (change it to re-arm the route)',
+      })
+      .optional(),
     sticky: z
       .union(
         [
-          z.enum(['principal', 'ip']),
+          z.enum(['principal', 'ip', 'none']),
           z.strictObject({ cookie: z.string().min(1) }),
           z.strictObject({ header: headerName }),
         ],
-        { error: "must be 'principal', 'ip', { cookie: name } or { header: name }" },
+        { error: "must be 'principal', 'ip', 'none', { cookie: name } or { header: name }" },
       )
       .optional(),
     rewrite: z
@@ -313,7 +333,11 @@ export const routeSpecSchema = z.strictObject(
     diff: diffOptionsSchema.optional(),
     fallback: z
       .strictObject(
-        { on: z.array(z.enum(REASONS)).readonly().optional(), maxReplayBytes: positiveInt().optional() },
+        {
+          on: z.array(z.enum(REASONS)).readonly().optional(),
+          nonIdempotentOn: z.array(z.enum(REASONS)).readonly().optional(),
+          maxReplayBytes: positiveInt().optional(),
+        },
         { error: notAnObject('must be an object') },
       )
       .optional(),

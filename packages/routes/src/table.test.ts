@@ -247,15 +247,19 @@ describe('compileTable: defaults', () => {
       shadow: {
         maxConcurrent: 16,
         maxBodyBytes: 1024 * 1024,
-        nonIdempotent: false,
+        methods: new Set(['GET', 'HEAD']),
         sampleRate: 1,
         noiseSampleRate: 0.1,
+        marker: 'gatehouse-shadow',
       },
       maxReplayBytes: 1024 * 1024,
       gates: { windowMs: 60_000, minRequests: 20 },
       websocket: false,
-      fingerprint: 'remote:0',
+      fingerprint: 'remote:0:',
+      paths: ['/orders/*'],
     });
+    expect(route.label('/orders/1')).toBe('/orders/*');
+    expect([...route.fallbackOnNonIdempotent].sort()).toEqual(['circuit', 'connect']);
     expect(route.gates).toEqual({ windowMs: 60_000, minRequests: 20 });
     expect([...route.fallbackOn].sort()).toEqual(['5xx', 'circuit', 'connect', 'timeout']);
     expect(route.requestRemove.size).toBe(0);
@@ -289,12 +293,14 @@ describe('compileTable: defaults', () => {
       shadow: {
         maxConcurrent: 2,
         maxBodyBytes: 10,
-        nonIdempotent: true,
+        methods: ['GET', 'POST'],
         sampleRate: 0.5,
         noiseSampleRate: 0,
+        marker: 'X-Shadow-Copy',
       },
-      diff: { ignore: ['/updatedAt'] },
-      fallback: { on: ['connect', '5xx'], maxReplayBytes: 4096 },
+      diff: { ignore: ['/updatedAt'], revealQuery: ['page'] },
+      fallback: { on: ['connect', '5xx'], nonIdempotentOn: ['connect', 'timeout'], maxReplayBytes: 4096 },
+      rearm: 3,
       gates: {
         windowMs: 5_000,
         minRequests: 3,
@@ -325,11 +331,12 @@ describe('compileTable: defaults', () => {
       shadow: {
         maxConcurrent: 2,
         maxBodyBytes: 10,
-        nonIdempotent: true,
+        methods: new Set(['GET', 'POST']),
         sampleRate: 0.5,
         noiseSampleRate: 0,
+        marker: 'x-shadow-copy',
       },
-      diff: { ignore: ['/updatedAt'] },
+      diff: { ignore: ['/updatedAt'], revealQuery: ['page'] },
       maxReplayBytes: 4096,
       gates: {
         windowMs: 5_000,
@@ -339,7 +346,7 @@ describe('compileTable: defaults', () => {
         maxErrorRate: 0.5,
       },
       websocket: true,
-      fingerprint: 'split:12.5',
+      fingerprint: 'split:12.5:3',
     });
     expect([...(route.methods ?? [])]).toEqual(['GET', 'DELETE']);
     expect(route.hosts).toEqual([
@@ -517,7 +524,26 @@ describe('compileTable: problems', () => {
     ['shadow not an object', { shadow: 'yes' }, 'shadow'],
     ['shadow.maxConcurrent zero', { shadow: { maxConcurrent: 0 } }, 'shadow.maxConcurrent'],
     ['shadow.maxBodyBytes fractional', { shadow: { maxBodyBytes: 1.5 } }, 'shadow.maxBodyBytes'],
-    ['shadow.nonIdempotent a string', { shadow: { nonIdempotent: 'yes' } }, 'shadow.nonIdempotent'],
+    [
+      'shadow.nonIdempotent (replaced by methods)',
+      { shadow: { nonIdempotent: true } },
+      'shadow.nonIdempotent',
+    ],
+    ['shadow.methods empty', { shadow: { methods: [] } }, 'shadow.methods'],
+    ['shadow.methods lower case', { shadow: { methods: ['GET', 'put'] } }, 'shadow.methods[1]'],
+    ['shadow.marker not a header name', { shadow: { marker: 'a b' } }, 'shadow.marker'],
+    ['shadow.marker true', { shadow: { marker: true } }, 'shadow.marker'],
+    ['path list empty', { path: [] }, 'path'],
+    ['path list entry invalid', { path: ['/a', 'b'] }, 'path[1]'],
+    ['sticky unknown word', { sticky: 'random' }, 'sticky'],
+    ['rearm an object', { rearm: {} }, 'rearm'],
+    ['rearm empty', { rearm: '' }, 'rearm'],
+    ['diff.revealQuery a string', { diff: { revealQuery: 'page' } }, 'diff.revealQuery'],
+    [
+      'fallback.nonIdempotentOn unknown reason',
+      { fallback: { nonIdempotentOn: ['4xx'] } },
+      'fallback.nonIdempotentOn[0]',
+    ],
     ['shadow.sampleRate over 1', { shadow: { sampleRate: 2 } }, 'shadow.sampleRate'],
     ['shadow.noiseSampleRate negative', { shadow: { noiseSampleRate: -0.1 } }, 'shadow.noiseSampleRate'],
     ['diff not an object', { diff: 'strict' }, 'diff'],
@@ -720,15 +746,67 @@ describe('compileTable: rewrite prefixes', () => {
   });
 });
 
+describe('compileTable: a group of paths', () => {
+  it('matches each of its paths and labels a request with the pattern that matched', () => {
+    const route = compileOne({ name: 'profiles', path: ['/api/profiles/*', '/api/tags'], service: 'users' });
+    expect(route.paths).toEqual(['/api/profiles/*', '/api/tags']);
+    for (const [path, label] of [
+      ['/api/profiles/jake', '/api/profiles/*'],
+      ['/api/profiles', '/api/profiles/*'],
+      ['/api/tags', '/api/tags'],
+    ] as const) {
+      expect(route.matchPath(path), path).toBe(true);
+      expect(route.label(path), path).toBe(label);
+    }
+    for (const path of ['/api/tags/x', '/api/articles', '/api'])
+      expect(route.matchPath(path), path).toBe(false);
+  });
+
+  it('is named after its paths when it has no name, and one path in a list is the same as one path', () => {
+    expect(compileOne({ path: ['/a/*', '/b'] }).name).toBe('/a/*,/b');
+    expect(compileOne({ path: ['/a/*', '/b'], methods: ['GET'] }).name).toBe('GET /a/*,/b');
+    const single = compileOne({ path: ['/a/*'] });
+    expect(single).toMatchObject({ name: '/a/*', paths: ['/a/*'] });
+    expect(single.label('/a/1')).toBe('/a/*');
+  });
+
+  it('a duplicate default name of two groups is reported', () => {
+    const problems = problemsOf([{ path: ['/a', '/b'] }, { path: ['/a', '/b'] }]);
+    expect(problems).toEqual([
+      { path: 'routes[1].name', message: "two routes are named '/a,/b' (already at [0]): give one a name" },
+    ]);
+  });
+});
+
+describe('compileTable: shadow, split and fallback choices', () => {
+  it('shadow copies are unmarked with marker false; split by request with sticky none', () => {
+    const route = compileOne({ path: '/a', service: 'orders', shadow: { marker: false }, sticky: 'none' });
+    expect(route.shadow.marker).toBeUndefined();
+    expect(route.sticky).toBe('none');
+  });
+
+  it('non-idempotent fallback reasons are those of nonIdempotentOn that on allows', () => {
+    const route = compileOne({
+      path: '/a',
+      service: 'orders',
+      fallback: { on: ['timeout', '5xx', 'circuit'], nonIdempotentOn: ['connect', 'circuit', '5xx'] },
+    });
+    expect([...route.fallbackOnNonIdempotent].sort()).toEqual(['5xx', 'circuit']);
+  });
+});
+
 describe('compileTable: fingerprint', () => {
   const spec = { path: '/orders/*', service: 'orders', mode: 'split', weight: 10 };
   const fingerprint = (change: Record<string, unknown>) => compileOne({ ...spec, ...change }).fingerprint;
 
-  it('changes with the mode and the weight', () => {
+  it('changes with the mode, the weight and rearm', () => {
     const before = fingerprint({});
     expect(fingerprint({ weight: 11 })).not.toBe(before);
     expect(fingerprint({ mode: 'shadow' })).not.toBe(before);
     expect(fingerprint({ mode: 'remote', weight: 10 })).not.toBe(before);
+    expect(fingerprint({ rearm: 1 })).not.toBe(before);
+    expect(fingerprint({ rearm: 2 })).not.toBe(fingerprint({ rearm: 1 }));
+    expect(fingerprint({ rearm: '2026-12-04' })).toBe(fingerprint({ rearm: '2026-12-04' }));
   });
 
   it('does not change with anything else', () => {

@@ -31,8 +31,11 @@ export type Mode = 'local' | 'shadow' | 'split' | 'fallback' | 'remote';
 /** The stages in order; a gate breach moves a route one stage back along this list. */
 export const MODES: readonly Mode[] = ['local', 'shadow', 'split', 'fallback', 'remote'];
 
-/** What keeps one caller on one side of a split. */
-export type Sticky = 'principal' | 'ip' | { cookie: string } | { header: string };
+/**
+ * What keeps one caller on one side of a split: its principal (the client IP when anonymous), its IP,
+ * a cookie or a header; `'none'` decides every request on its own.
+ */
+export type Sticky = 'principal' | 'ip' | 'none' | { cookie: string } | { header: string };
 
 /** Why a `fallback` route lets the local handler answer. */
 export type FallbackReason = 'connect' | 'timeout' | 'circuit' | '5xx';
@@ -46,8 +49,12 @@ export interface RouteSpec {
    * @default the path pattern, with the methods when given (`'GET /orders/*'`)
    */
   name?: string;
-  /** Path pattern on the normalized path: `/orders`, `/orders/*` (everything below), `/orders/:id`. */
-  path: string;
+  /**
+   * Path pattern on the normalized path: `/orders`, `/orders/*` (everything below), `/orders/:id`; or
+   * several, for a group of paths that moves as one (`['/api/profiles/*', '/api/tags']`): one mode,
+   * one split, one set of windows, diffs and gates, one name for `setMode()` and the admin API.
+   */
+  path: string | readonly string[];
   /** Upper-case methods. @default every method */
   methods?: readonly string[];
   /**
@@ -73,7 +80,17 @@ export interface RouteSpec {
   mode?: Mode;
   /** Share of callers sent to the service in `split` mode, in percent (0–100). @default 0 */
   weight?: number;
-  /** What keeps a caller on one side of a split. @default 'principal' (the client IP when anonymous) */
+  /**
+   * Re-arms the route: any change to this value (a counter, a date) applies the table's `mode` and
+   * `weight` again, even when they are unchanged, and starts a new stage. One edit after a gate moved
+   * the route back (the run-time mode otherwise stays until the table changes `mode` or `weight`).
+   * `routes.rearm(name)` does the same from code.
+   */
+  rearm?: string | number;
+  /**
+   * What keeps a caller on one side of a split; `'none'` splits request by request.
+   * @default 'principal' (the client IP when anonymous: every caller behind one address goes one way)
+   */
   sticky?: Sticky;
   /** Path prefix rewrite towards the service: `{ from: '/orders', to: '/api/v2/orders' }`. */
   rewrite?: { from: string; to: string };
@@ -98,7 +115,7 @@ export interface RouteSpec {
   /** How shadow answers are compared. */
   diff?: DiffOptions;
   /** When a `fallback` route falls back, and how much request body it keeps to replay. */
-  fallback?: { on?: readonly FallbackReason[]; maxReplayBytes?: number };
+  fallback?: FallbackSpec;
   /** Thresholds that move the route one stage back when breached. */
   gates?: GateSpec;
   /**
@@ -116,14 +133,40 @@ export interface RouteSpec {
   cache?: boolean;
 }
 
+/** When a `fallback` route lets the local handler answer. */
+export interface FallbackSpec {
+  /** Failures of the service that fall back. @default ['connect', 'timeout', 'circuit', '5xx'] */
+  on?: readonly FallbackReason[];
+  /**
+   * For methods that are not idempotent (POST, PATCH, anything but GET, HEAD, OPTIONS, TRACE, PUT and
+   * DELETE), the failures that fall back (within `on`): only those where the service cannot have
+   * acted on the request, because replaying it locally after a timeout or a 5xx could apply a write
+   * twice. @default ['connect', 'circuit']
+   */
+  nonIdempotentOn?: readonly FallbackReason[];
+  /** Request bodies up to this size are kept to replay locally; larger ones cannot fall back. @default 1 MiB */
+  maxReplayBytes?: number;
+}
+
 /** Shadow-copy limits. */
 export interface ShadowSpec {
   /** Shadow calls in flight at once; beyond, copies are skipped (counted). @default 16 */
   maxConcurrent?: number;
   /** Request and response bodies larger than this are not copied or compared. @default 1 MiB */
   maxBodyBytes?: number;
-  /** Copy non-idempotent methods (POST, PATCH) too: only when the service's writes are harmless. @default false */
-  nonIdempotent?: boolean;
+  /**
+   * Methods copied to the service. Only reads by default: the service usually shares the monolith's
+   * database, so a copied write (PUT, DELETE, POST, PATCH) would be applied twice — once by the local
+   * handler, once by the copy — and compared against state it already changed. Add writes only when the
+   * service writes somewhere harmless (its own staging database). @default ['GET', 'HEAD']
+   */
+  methods?: readonly string[];
+  /**
+   * The header every shadow copy carries (value `1`) so the service can tell a copy from real traffic
+   * (skip side effects, keep it out of its own metrics); a client-sent header of that name is removed
+   * from every forwarded request. `false`: copies are not marked. @default 'gatehouse-shadow'
+   */
+  marker?: string | false;
   /** Share of eligible requests copied, 0–1. @default 1 */
   sampleRate?: number;
   /**
@@ -162,10 +205,28 @@ export interface RouteTable {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Shadow settings ready for the request path. */
+export interface CompiledShadow {
+  readonly maxConcurrent: number;
+  readonly maxBodyBytes: number;
+  readonly methods: ReadonlySet<string>;
+  readonly sampleRate: number;
+  readonly noiseSampleRate: number;
+  /** The marker header (lower case), or undefined when copies are not marked. */
+  readonly marker: string | undefined;
+}
+
 /** A route ready for the request path. */
 export interface CompiledRoute {
   readonly name: string;
   readonly spec: RouteSpec;
+  /** The route's path patterns, as written (one, or a group's). */
+  readonly paths: readonly string[];
+  /**
+   * The one label of a request on this route in metrics, spans and logs (`http.route`), whichever side
+   * answers: the pattern that matched `path`.
+   */
+  readonly label: (path: string) => string;
   readonly index: number;
   readonly service: string | undefined;
   readonly mode: Mode;
@@ -186,20 +247,29 @@ export interface CompiledRoute {
   readonly timeoutMs: number | undefined;
   readonly bodyTimeoutMs: number | undefined;
   readonly internalHosts: readonly HostPattern[];
-  readonly shadow: Required<ShadowSpec>;
+  readonly shadow: CompiledShadow;
   readonly diff: DiffOptions;
   readonly fallbackOn: ReadonlySet<FallbackReason>;
+  /** The failures that fall back for a method that is not idempotent (`on` ∩ `nonIdempotentOn`). */
+  readonly fallbackOnNonIdempotent: ReadonlySet<FallbackReason>;
   readonly maxReplayBytes: number;
   readonly gates: Required<Pick<GateSpec, 'windowMs' | 'minRequests'>> & GateSpec;
   readonly websocket: boolean;
   /** GETs sent to the service go through the response cache. */
   readonly cache: boolean;
-  /** `mode` and `weight` as the table gives them, to tell a table change from a run-time change. */
+  /**
+   * `mode`, `weight` and `rearm` as the table gives them, to tell a table change (or a re-arm) from a
+   * run-time change.
+   */
   readonly fingerprint: string;
 }
 
 const MiB = 1024 * 1024;
 const REASONS: readonly FallbackReason[] = ['connect', 'timeout', 'circuit', '5xx'];
+/** Failures where the request never reached the service: replaying a write locally is safe. */
+const NEVER_SENT: readonly FallbackReason[] = ['connect', 'circuit'];
+/** Methods shadowed by default: reads only (see `ShadowSpec.methods`). */
+const SHADOWED_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 /**
  * Whether a request host (`Host` header or trusted `X-Forwarded-Host`, `host[:port]`) matches a
@@ -272,13 +342,21 @@ export function compileTable(input: unknown, context: TableContext, label = 'rou
   return specs!.map((spec, index) => compileRoute(spec, index, context));
 }
 
-/** The default name of a route: its path, with its methods when given (`'GET /orders/*'`). */
+/**
+ * The default name of a route: its path (a group's paths joined with ','), with its methods when given
+ * (`'GET /orders/*'`).
+ */
 function defaultName(route: Record<string, unknown>, index: number): string | undefined {
-  if (typeof route.path !== 'string') return undefined;
+  const path = Array.isArray(route.path)
+    ? route.path.every((p) => typeof p === 'string')
+      ? route.path.join(',')
+      : undefined
+    : route.path;
+  if (typeof path !== 'string') return undefined;
   const methods = route.methods;
-  if (methods === undefined) return route.path;
+  if (methods === undefined) return path;
   if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return `route-${index}`;
-  return `${methods.join(',')} ${route.path}`;
+  return `${methods.join(',')} ${path}`;
 }
 
 /**
@@ -376,6 +454,10 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
   const response = changes(spec.responseHeaders);
   const hostList = (value: string | readonly string[] | undefined) =>
     (value === undefined ? [] : typeof value === 'string' ? [value] : value).map((h) => parseHostPattern(h)!);
+  const paths: readonly string[] = typeof spec.path === 'string' ? [spec.path] : [...spec.path];
+  const matchers = paths.map((pattern) => createPathMatcher(pattern, context.pathPolicy));
+  const fallbackOn = new Set(spec.fallback?.on ?? REASONS);
+  const marker = spec.shadow?.marker ?? 'gatehouse-shadow';
   const gates: CompiledRoute['gates'] = {
     ...spec.gates,
     windowMs: spec.gates?.windowMs ?? 60_000,
@@ -384,12 +466,17 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
   return {
     name: spec.name ?? defaultName(spec as unknown as Record<string, unknown>, index)!,
     spec,
+    paths,
+    label:
+      paths.length === 1
+        ? () => paths[0]!
+        : (path) => paths[matchers.findIndex((match) => match(path))] ?? paths[0]!,
     index,
     service,
     mode,
     weight,
     sticky,
-    matchPath: createPathMatcher(spec.path, context.pathPolicy),
+    matchPath: matchers.length === 1 ? matchers[0]! : (path) => matchers.some((match) => match(path)),
     methods: spec.methods === undefined ? undefined : new Set(spec.methods),
     hosts: spec.host === undefined ? undefined : hostList(spec.host),
     headers: Object.entries(spec.headers ?? {}).map(([name, wanted]): [string, string | true] => [
@@ -409,16 +496,20 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
     shadow: {
       maxConcurrent: spec.shadow?.maxConcurrent ?? 16,
       maxBodyBytes: spec.shadow?.maxBodyBytes ?? MiB,
-      nonIdempotent: spec.shadow?.nonIdempotent === true,
+      methods: new Set(spec.shadow?.methods ?? SHADOWED_METHODS),
       sampleRate: spec.shadow?.sampleRate ?? 1,
       noiseSampleRate: spec.shadow?.noiseSampleRate ?? 0.1,
+      marker: marker === false ? undefined : marker.toLowerCase(),
     },
     diff: (spec.diff ?? {}) as DiffOptions,
-    fallbackOn: new Set(spec.fallback?.on ?? REASONS),
+    fallbackOn,
+    fallbackOnNonIdempotent: new Set(
+      (spec.fallback?.nonIdempotentOn ?? NEVER_SENT).filter((reason) => fallbackOn.has(reason)),
+    ),
     maxReplayBytes: spec.fallback?.maxReplayBytes ?? MiB,
     gates,
     websocket: spec.websocket === true,
     cache: spec.cache === true,
-    fingerprint: `${mode}:${weight}`,
+    fingerprint: `${mode}:${weight}:${spec.rearm ?? ''}`,
   };
 }
