@@ -276,7 +276,13 @@ export class Exchange {
   rewritePath(path: string): boolean {
     const policy = this.runtime.pathPolicy;
     const canonical = canonicalPath(path, policy);
-    if (normalizePath(canonical, policy) !== path) throw new TypeError(`not a normalized path: ${path}`);
+    let normalized: string | undefined;
+    try {
+      normalized = normalizePath(canonical, policy);
+    } catch {
+      // Not a path at all ('orders'): the same mistake as a path in another form.
+    }
+    if (normalized !== path) throw new TypeError(`not a normalized path: ${path}`);
     if (this.rejection !== undefined || this.framework?.routed?.(this) === true) return false;
     const url = this.req.url ?? '/';
     const q = url.indexOf('?');
