@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { ConfigError } from './config/validate.js';
 import { defineError, GatehouseError, InternalError, isGatehouseError, NotFound } from './errors.js';
 import { renderProblem, renderReply, toGatehouseError } from './problem.js';
 
@@ -56,6 +57,19 @@ describe('toGatehouseError', () => {
     expect(toGatehouseError({ status: 700 }).code).toBe('GH_INTERNAL');
     expect(toGatehouseError('a string').code).toBe('GH_INTERNAL');
     expect(toGatehouseError(undefined).code).toBe('GH_INTERNAL');
+  });
+  test('an error meant only for reports (status 0, a ConfigError) renders as a 500 that says nothing of it', () => {
+    const error = new ConfigError([
+      { path: 'client(nowhere)', message: 'no service (services: orders, secret-svc)' },
+    ]);
+    const converted = toGatehouseError(error);
+    expect(converted).toBeInstanceOf(InternalError);
+    expect(converted.cause).toBe(error);
+    const rendered = renderProblem(error);
+    expect(rendered.status).toBe(500);
+    const text = rendered.body.toString();
+    expect(JSON.parse(text).code).toBe('GH_INTERNAL');
+    expect(text).not.toMatch(/secret-svc|nowhere|configuration/);
   });
 });
 

@@ -29,10 +29,15 @@ const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'code
 /**
  * Turns anything thrown into a GatehouseError. Errors shaped like http-errors (a numeric `status` or
  * `statusCode` from 400 to 599, as Koa's ctx.throw, body-parser and Express produce) keep their status;
- * `expose` is honoured. Anything else is a 500 whose message is never shown.
+ * `expose` is honoured. Anything else — an error Gatehouse defines for reports only (status 0) among
+ * them — is a 500 whose message is never shown.
  */
 export function toGatehouseError(error: unknown): GatehouseError {
-  if (isGatehouseError(error)) return error;
+  // Errors defined with status 0 (a ConfigError, a dependency report) are never meant for a client:
+  // one thrown while answering (gw.client('unknown') in a handler) is an internal error, its message kept
+  // for the report and never rendered (it may list the configured services).
+  if (isGatehouseError(error))
+    return error.status === 0 ? new InternalError(undefined, { cause: error }) : error;
   if (typeof error === 'object' && error !== null) {
     const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
     const status = typeof e.status === 'number' ? e.status : e.statusCode;
