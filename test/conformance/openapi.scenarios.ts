@@ -483,6 +483,11 @@ export const policySuite: Suite = {
       expect: { status: 500, problem: 'GH_OPENAPI_RESPONSE_INVALID', absent: ['missing', 'rawPath'] },
     },
     {
+      name: "enforce mode leaves the validator's own 400 as it is (never checked against the document)",
+      request: get('/view/items/0'),
+      expect: invalid([{ in: 'path', name: 'id', keyword: 'minimum', detail: 'must be >= 1' }]),
+    },
+    {
       name: 'a conforming response is sent as written (res.json / ctx.body)',
       request: get('/hello'),
       expect: { status: 200, body: { hello: 'world' } },

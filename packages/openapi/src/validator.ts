@@ -48,6 +48,7 @@ import {
   watchResponse,
 } from './response.js';
 import { OperationRouter } from './router.js';
+import type { Validator } from './schemas.js';
 
 /** What the validator leaves on the exchange for the application (`exchange.state.openapi`). */
 export interface OpenApiRequest {
@@ -311,13 +312,9 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
       params,
     };
     exchange.state.openapi = state;
-    this.#watch(exchange, operation);
 
     const body = operation.body;
-    if (requests === false || body === undefined) {
-      this.#stats.requests.validated++;
-      return undefined;
-    }
+    if (requests === false || body === undefined) return this.#accepted(exchange, operation);
     if (!announcesBody(exchange.req)) {
       if (body.required) {
         this.#stats.requests.rejected++;
@@ -325,8 +322,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
           { in: 'body', pointer: '', keyword: 'required', detail: 'a request body is required' },
         ]);
       }
-      this.#stats.requests.validated++;
-      return undefined;
+      return this.#accepted(exchange, operation);
     }
     const contentType = exchange.req.headers['content-type'];
     const range = contentType === undefined ? undefined : mediaRange(contentType);
@@ -348,62 +344,77 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
       throw tooLarge(max);
     }
     const kind = bodyKind(range);
-    if (kind === 'binary' || media.validate === undefined) {
-      this.#stats.requests.validated++;
-      return undefined;
-    }
-    return readBody(exchange.req, max).then(async (read): Promise<RequestResult> => {
+    if (kind === 'binary' || media.validate === undefined) return this.#accepted(exchange, operation);
+    return readBody(exchange.req, max).then((read): RequestResult | Promise<RequestResult> => {
       if (!read.complete) {
         this.#stats.requests.rejected++;
         throw tooLarge(max);
       }
-      const value = await this.#parseBody(read.bytes, kind, contentType!, media);
-      state.body = value;
-      const coerced = kind === 'form' || kind === 'multipart';
-      const validate = coerced ? media.validateFields! : media.validate!;
-      if (!validate(value)) {
-        this.#stats.requests.rejected++;
-        const first = validate.errors?.[0];
-        throw invalid(first === undefined ? [] : [issueFromAjv(first, 'body', false)]);
+      // Multipart parsing is a stream (busboy); everything else is parsed in this turn.
+      if (kind === 'multipart') {
+        return parseMultipart(read.bytes, contentType!, media.arrays, requests.maxParts).then(
+          (parts) => this.#checkBody(exchange, operation, state, parts.fields, media.validateFields!, true),
+          (error: unknown) => {
+            this.#stats.requests.rejected++;
+            throw new BodyMalformed(`The multipart body cannot be read: ${(error as Error).message}`);
+          },
+        );
       }
-      const overflow = coerced ? nonFinite(value, '') : undefined;
-      if (overflow !== undefined) {
+      let value: unknown;
+      try {
+        value =
+          kind === 'json'
+            ? JSON.parse(read.bytes.toString('utf8'))
+            : kind === 'form'
+              ? parseForm(read.bytes, media.arrays)
+              : read.bytes.toString('utf8');
+      } catch {
         this.#stats.requests.rejected++;
-        throw invalid([overflowIssue(overflow, 'body', false)]);
+        throw new BodyMalformed(kind === 'json' ? 'The body is not valid JSON' : 'The body cannot be read');
       }
-      this.#stats.requests.validated++;
-      return undefined;
+      const coerced = kind === 'form';
+      return this.#checkBody(
+        exchange,
+        operation,
+        state,
+        value,
+        coerced ? media.validateFields! : media.validate!,
+        coerced,
+      );
     }, bodyFailed);
   }
 
-  async #parseBody(
-    bytes: Buffer,
-    kind: string,
-    contentType: string,
-    media: { arrays: ReadonlySet<string> },
-  ): Promise<unknown> {
-    const requests = this.options.requests as Required<Exclude<ResolvedOptions['requests'], false>>;
-    try {
-      switch (kind) {
-        case 'json':
-          return JSON.parse(bytes.toString('utf8'));
-        case 'form':
-          return parseForm(bytes, media.arrays);
-        case 'multipart':
-          return (await parseMultipart(bytes, contentType, media.arrays, requests.maxParts)).fields;
-        default:
-          return bytes.toString('utf8');
-      }
-    } catch (error) {
+  /** Validates a parsed body; on success the request is accepted. */
+  #checkBody(
+    exchange: Exchange,
+    operation: Operation,
+    state: { body?: unknown },
+    value: unknown,
+    validate: Validator,
+    coerced: boolean,
+  ): RequestResult {
+    state.body = value;
+    if (!validate(value)) {
       this.#stats.requests.rejected++;
-      throw new BodyMalformed(
-        kind === 'json'
-          ? 'The body is not valid JSON'
-          : kind === 'multipart'
-            ? `The multipart body cannot be read: ${(error as Error).message}`
-            : 'The body cannot be read',
-      );
+      const first = validate.errors?.[0];
+      throw invalid(first === undefined ? [] : [issueFromAjv(first, 'body', false)]);
     }
+    const overflow = coerced ? nonFinite(value, '') : undefined;
+    if (overflow !== undefined) {
+      this.#stats.requests.rejected++;
+      throw invalid([overflowIssue(overflow, 'body', false)]);
+    }
+    return this.#accepted(exchange, operation);
+  }
+
+  /**
+   * A request that passed: counted, and its response watched (checks, mocks). Only now: the
+   * validator's own rejections are never checked against the document.
+   */
+  #accepted(exchange: Exchange, operation: Operation): undefined {
+    this.#stats.requests.validated++;
+    this.#watch(exchange, operation);
+    return undefined;
   }
 
   /**
@@ -506,6 +517,9 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
     const bodiless = exchange.method === 'HEAD';
     if (checking && responses.mode === 'report') {
       watchResponse(res, cap, (sample) => {
+        // A problem Gatehouse rendered (a handler's error through gw.errors(), a later middleware's
+        // refusal) is not the application's answer to check.
+        if (exchange.problemCode !== undefined) return;
         if (sample.body === undefined && !bodiless) this.#stats.responses.skipped++;
         this.#judge(exchange, operation, bodiless ? { ...sample, bodiless } : sample, 'report');
       });
@@ -528,7 +542,7 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
           body: bodiless ? Buffer.alloc(0) : body,
         };
       }
-      if (!enforce) return undefined;
+      if (!enforce || exchange.problemCode !== undefined) return undefined;
       if (!final || sample.body === undefined) {
         if (!bodiless) this.#stats.responses.skipped++;
         // Released unchecked (too large, or a stream that flushed its headers): status and headers
