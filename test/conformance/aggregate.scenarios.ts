@@ -398,6 +398,16 @@ export const cacheSuite: Suite = {
       },
     },
     {
+      name: "a client's conditional request on a fresh entry: 304 from the cache, no body",
+      before: [{ path: '/cached/etag' }],
+      request: { path: '/cached/etag', headers: { 'if-none-match': '"e1"' } },
+      expect: {
+        status: 304,
+        headers: { etag: '"e1"', 'cache-status': /^gatehouse; hit/, 'content-type': null },
+      },
+      clock: [/ttl=(\d+)/, /^age: (\d+)$/m],
+    },
+    {
       name: 'a private answer is never stored',
       before: [{ path: '/cached/private' }],
       request: { path: '/cached/private' },

@@ -89,6 +89,23 @@ describe('HttpCache through cachingClient (real upstream)', () => {
     await s.close();
   });
 
+  it("answers a caller's own conditional request from a fresh entry with 304", async () => {
+    const s = setup();
+    const path = '/r/conditional?cc=max-age%3D60&etag=c1';
+    await get(s.client, path);
+    const notModified = await s.client.request({ path, headers: { 'if-none-match': 'W/"c1", "other"' } });
+    expect(notModified.statusCode).toBe(304);
+    expect(await notModified.body.text()).toBe('');
+    expect(notModified.headers.etag).toBe('"c1"');
+    expect(notModified.headers['content-type']).toBeUndefined();
+    expect(notModified.headers['cache-status']).toMatch(/^gatehouse; hit/);
+    const changed = await s.client.request({ path, headers: { 'if-none-match': '"c0"' } });
+    expect(changed.statusCode).toBe(200);
+    expect(((await changed.body.json()) as { path: string }).path).toBe('/r/conditional');
+    expect(hitsOf(path)).toBe(1);
+    await s.close();
+  });
+
   it('never stores private, no-store, Set-Cookie answers, or uncacheable statuses', async () => {
     const s = setup();
     for (const path of [

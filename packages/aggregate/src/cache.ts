@@ -132,6 +132,45 @@ function endToEnd(headers: Readonly<Record<string, string | string[]>>): Record<
   return out;
 }
 
+/** What a 304 carries of the stored answer's headers (RFC 9110 §15.4.5). */
+const NOT_MODIFIED_HEADERS = [
+  'cache-control',
+  'content-location',
+  'date',
+  'etag',
+  'expires',
+  'vary',
+  'last-modified',
+];
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Weak comparison of entity tags (RFC 9110 §8.8.3.2): `W/"a"` and `"a"` match. */
+const opaqueTag = (tag: string) => (tag.startsWith('W/') ? tag.slice(2) : tag).trim();
+
+/**
+ * Whether a caller's conditional GET is satisfied by the stored answer: `If-None-Match` against its
+ * `ETag` (`*` included), else `If-Modified-Since` against its `Last-Modified` (RFC 9110 §13.2.2).
+ */
+function notModified(
+  stored: Readonly<Record<string, string | string[]>>,
+  request: Readonly<Record<string, string>>,
+): boolean {
+  const ifNoneMatch = request['if-none-match'];
+  if (ifNoneMatch !== undefined) {
+    const etag = stored.etag;
+    if (typeof etag !== 'string') return false;
+    if (ifNoneMatch.trim() === '*') return true;
+    const wanted = opaqueTag(etag);
+    return ifNoneMatch.split(',').some((tag) => opaqueTag(tag) === wanted);
+  }
+  const since = request['if-modified-since'];
+  const modified = stored['last-modified'];
+  if (since === undefined || typeof modified !== 'string') return false;
+  const a = Date.parse(modified);
+  const b = Date.parse(since);
+  return Number.isFinite(a) && Number.isFinite(b) && a <= b;
+}
+
 /** The values of the `vary` headers in a request, as one comparable string. */
 function varyKeyOf(vary: readonly string[], headers: Readonly<Record<string, string>>): string {
   if (vary.length === 0) return '';
@@ -246,15 +285,12 @@ export class HttpCache {
       if (now >= entry.freshUntil || entry.varyKey !== varyKeyOf(entry.vary, request.headers))
         return undefined;
       this.stats.hits++;
-      const headers: Record<string, string | string[]> = { ...entry.headers };
-      headers.age = String(Math.max(0, Math.floor((now - entry.bornAt) / 1000)));
-      return {
-        status: entry.status,
-        headers,
-        body: entry.body,
-        cacheStatus: `${this.#settings.name}; hit; ttl=${Math.floor((entry.freshUntil - now) / 1000)}`,
-        outcome: 'hit',
-      };
+      return this.#answer(
+        entry,
+        `${this.#settings.name}; hit; ttl=${Math.floor((entry.freshUntil - now) / 1000)}`,
+        'hit',
+        request.headers,
+      );
     }
     return undefined;
   }
@@ -287,7 +323,7 @@ export class HttpCache {
     if (evaluation.response !== undefined && evaluation.revalidation === undefined) {
       this.stats.hits++;
       const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
-      return this.#answer(entry, `${name}; hit; ttl=${ttl}`, 'hit');
+      return this.#answer(entry, `${name}; hit; ttl=${ttl}`, 'hit', request.headers);
     }
     if (evaluation.response !== undefined) {
       // stale-while-revalidate: the stale answer now, one revalidation in the background.
@@ -299,7 +335,7 @@ export class HttpCache {
           .finally(() => this.#revalidating.delete(key));
       }
       const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
-      return this.#answer(entry, `${name}; hit; ttl=${ttl}; fwd=stale`, 'stale');
+      return this.#answer(entry, `${name}; hit; ttl=${ttl}; fwd=stale`, 'stale', request.headers);
     }
     // Stale (or the client insists): revalidate before answering; concurrent askers share the call.
     let outcome: { response: StoredResponse; policy: CachePolicy; modified: boolean; entry?: CacheEntry };
@@ -313,7 +349,12 @@ export class HttpCache {
       return this.#staleOnError(entry, policyRequest, outcome.response.status);
     }
     if (!outcome.modified) {
-      return this.#answer(outcome.entry!, `${name}; fwd=stale; fwd-status=304; stored`, 'revalidated');
+      return this.#answer(
+        outcome.entry!,
+        `${name}; fwd=stale; fwd-status=304; stored`,
+        'revalidated',
+        request.headers,
+      );
     }
     // Headers copied: a coalesced answer is shared, and each caller may add to its own.
     return {
@@ -339,9 +380,28 @@ export class HttpCache {
     );
   }
 
-  #answer(entry: CacheEntry, cacheStatus: string, outcome: CacheAnswer['outcome']): CacheAnswer {
+  /**
+   * The stored answer for one caller: its headers copied with `Age`; a 304 without a body when the
+   * caller's own validator matches the stored one (RFC 9111 §4.3.2: the cache answers a conditional
+   * request itself).
+   */
+  #answer(
+    entry: CacheEntry,
+    cacheStatus: string,
+    outcome: CacheAnswer['outcome'],
+    requestHeaders?: Readonly<Record<string, string>>,
+  ): CacheAnswer {
+    const age = String(Math.max(0, Math.floor((Date.now() - entry.bornAt) / 1000)));
+    if (entry.status === 200 && requestHeaders !== undefined && notModified(entry.headers, requestHeaders)) {
+      const headers: Record<string, string | string[]> = { age };
+      for (const name of NOT_MODIFIED_HEADERS) {
+        const value = entry.headers[name];
+        if (value !== undefined) headers[name] = value;
+      }
+      return { status: 304, headers, body: EMPTY_BODY, cacheStatus, outcome };
+    }
     const headers: Record<string, string | string[]> = { ...entry.headers };
-    headers.age = String(Math.max(0, Math.floor((Date.now() - entry.bornAt) / 1000)));
+    headers.age = age;
     return { status: entry.status, headers, body: entry.body, cacheStatus, outcome };
   }
 
