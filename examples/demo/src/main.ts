@@ -55,39 +55,168 @@ export async function startDemo(ports = { express: 3000, koa: 3001, inventory: 4
   };
 }
 
-function tryThis(port: number, name: string): string {
+/** One request of a printed command, as the demo test sends it. */
+export interface DemoRequest {
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The status this request answers when the commands are run in the order printed. */
+  readonly status: number;
+}
+
+/** A printed command: what `curl` runs, what it shows, and the requests behind it. */
+export interface DemoStep {
+  /** `curl -i` (status line, headers, body), or a loop printing status codes. */
+  readonly show: 'response' | 'codes';
+  readonly requests: readonly DemoRequest[];
+  readonly note: string;
+}
+
+const KEY = { 'x-api-key': DEMO_API_KEY };
+
+/**
+ * What to try, in order. Each step's statuses are what it answers when every command before it ran
+ * once, in this order, on a fresh start: the anonymous requests share the free plan (10 a minute per
+ * address), so the rate-limit loop comes after every other anonymous request, and its count is what the
+ * plan has left. examples/demo/test/demo.test.ts runs exactly these steps.
+ */
+export function demoSteps(): DemoStep[] {
+  const anonymous = (path: string, status: number): DemoRequest => ({ path, status });
+  const keyed = (path: string, status: number): DemoRequest => ({ path, headers: KEY, status });
+  const steps: DemoStep[] = [
+    { show: 'response', requests: [anonymous('/api/hello', 200)], note: 'x-request-id generated and echoed' },
+    {
+      show: 'response',
+      requests: [{ path: '/api/hello', headers: { 'x-request-id': 'my-id-1' }, status: 200 }],
+      note: 'a well-formed id is kept',
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/api/stock/sku-1', 401)],
+      note: 'problem+json: stock needs an API key',
+    },
+    { show: 'response', requests: [keyed('/api/stock/sku-1', 200)], note: 'a call to the inventory service' },
+    { show: 'response', requests: [keyed('/api/stock/sku-2', 409)], note: 'problem+json from the app' },
+    {
+      show: 'response',
+      requests: [{ path: '/api/stock/sku-1', headers: { 'x-api-key': 'wrong' }, status: 401 }],
+      note: 'GH_AUTH_INVALID',
+    },
+    { show: 'response', requests: [anonymous('/api/nope', 404)], note: 'problem+json' },
+    { show: 'response', requests: [anonymous('/api/a%2fb', 400)], note: 'encoded slash refused at the edge' },
+    { show: 'response', requests: [anonymous('/health', 200)], note: 'never rate limited' },
+    { show: 'response', requests: [anonymous('/ready', 200)], note: 'never rate limited' },
+    {
+      show: 'response',
+      requests: [anonymous('/metrics', 200)],
+      note: 'Prometheus: request durations by route, rejections by code',
+    },
+    {
+      show: 'response',
+      requests: [keyed('/api/orders/1', 200)],
+      note: 'the monolith answers; a shadow copy goes to the orders service',
+    },
+    {
+      show: 'response',
+      requests: [keyed('/api/orders/3', 200)],
+      note: 'the service computes this total differently',
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/api/screens/orders/1?sku=sku-1', 200)],
+      note: 'a BFF screen: the order service + the inventory service in one answer',
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/api/screens/orders/99', 404)],
+      note: "a required call's 404 is the screen's 404, with an errors entry",
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/migration', 200)],
+      note: 'per route: mode, traffic per side, diff rate, latest differences (updatedAt learned as noise)',
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/routes', 200)],
+      note: 'the route table; edit examples/demo/routes.yaml (mode: split / fallback / remote) and save',
+    },
+  ];
+  // The free plan's 10 a minute, less what the anonymous requests above spent: requests refused by
+  // auth (401) or at the edge (400) never reach the limiter, and the admin paths are exempt.
+  const spends = (r: DemoRequest) =>
+    r.headers?.['x-api-key'] === undefined && !EXEMPT.has(r.path) && r.status !== 401 && r.status !== 400;
+  const spent = steps.flatMap((step) => step.requests).filter(spends).length;
+  const left = FREE_PLAN - spent;
+  steps.push(
+    {
+      show: 'codes',
+      requests: [
+        ...Array.from({ length: left }, () => anonymous('/api/hello', 200)),
+        anonymous('/api/hello', 429),
+        anonymous('/api/hello', 429),
+      ],
+      note: `the free plan: 10 a minute per address, ${spent} spent above`,
+    },
+    {
+      show: 'response',
+      requests: [anonymous('/api/hello', 429)],
+      note: 'problem+json, Retry-After, RateLimit headers (free plan, for the rest of the minute)',
+    },
+    { show: 'response', requests: [keyed('/api/hello', 200)], note: 'the pro plan: burst and daily windows' },
+  );
+  return steps;
+}
+
+/** The free plan's requests a minute, and the paths it never counts (apps.ts). */
+const FREE_PLAN = 10;
+const EXEMPT = new Set(['/health', '/ready', '/metrics', '/routes', '/migration']);
+
+/** How a step's statuses read in its comment: `200`, `200, 200`, or `5 × 200, then 2 × 429`. */
+export function statusText(step: DemoStep): string {
+  const statuses = step.requests.map((r) => r.status);
+  if (step.show !== 'codes') return statuses.join(', ');
+  const runs: Array<[number, number]> = [];
+  for (const status of statuses) {
+    const last = runs.at(-1);
+    if (last !== undefined && last[0] === status) last[1]++;
+    else runs.push([status, 1]);
+  }
+  return runs.map(([status, n]) => (n === 1 ? `${status}` : `${n} × ${status}`)).join(', then ');
+}
+
+/** The shell command of a step. */
+export function commandOf(step: DemoStep, base: string): string {
+  const curl = (r: DemoRequest, flags: string) => {
+    const headers = Object.entries(r.headers ?? {})
+      .map(([name, value]) => `-H '${name}: ${value}' `)
+      .join('');
+    const url = `${base}${r.path}`;
+    return `curl ${flags} ${headers}${url.includes('?') ? `'${url}'` : url}`;
+  };
+  if (step.show === 'codes') {
+    const first = step.requests[0]!;
+    return `for i in $(seq ${step.requests.length}); do ${curl(first, "-s -o /dev/null -w '%{http_code} '")}; done`;
+  }
+  return step.requests.map((r) => curl(r, '-i')).join(' ; ');
+}
+
+/** What `npm run demo` prints for one gateway: a heading, then one line per step, to run in order. */
+export function instructions(port: number, name: string): string {
   const base = `http://127.0.0.1:${port}`;
-  return [
-    `${name} gateway on ${base}`,
-    `  curl -i ${base}/api/hello                      # x-request-id generated and echoed`,
-    `  curl -i -H 'x-request-id: my-id-1' ${base}/api/hello   # a well-formed id is kept`,
-    `  curl -i ${base}/api/stock/sku-1                # 401 problem+json: stock needs an API key`,
-    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/stock/sku-1   # a call to the inventory service`,
-    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/stock/sku-2   # 409 problem+json from the app`,
-    `  curl -i -H 'x-api-key: wrong' ${base}/api/stock/sku-1             # 401 GH_AUTH_INVALID`,
-    `  for i in $(seq 11); do curl -s -o /dev/null -w '%{http_code} ' ${base}/api/hello; done   # 10 × 200, then 429`,
-    `  curl -i ${base}/api/hello                      # 429 problem+json, Retry-After, RateLimit headers (free plan)`,
-    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/hello   # the pro plan: burst and daily windows`,
-    `  curl -i ${base}/api/nope                       # 404 problem+json`,
-    `  curl -i ${base}/api/a%2fb                      # 400: encoded slash refused at the edge`,
-    `  curl -i ${base}/health  ;  curl -i ${base}/ready`,
-    `  curl -s ${base}/metrics                        # Prometheus: request durations by route, rejections by code`,
-    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/1   # the monolith answers; a shadow copy goes to the orders service`,
-    `  curl -i -H 'x-api-key: ${DEMO_API_KEY}' ${base}/api/orders/3   # the service computes this total differently`,
-    `  curl -s '${base}/api/screens/orders/1?sku=sku-1'  # a BFF screen: the order service + the inventory service in one answer`,
-    `  curl -i ${base}/api/screens/orders/99          # a required call's 404 is the screen's 404, with an errors entry`,
-    `  curl -s ${base}/migration                      # per route: mode, traffic per side, diff rate, latest differences (updatedAt learned as noise)`,
-    `  curl -s ${base}/routes                         # the route table; edit examples/demo/routes.yaml (mode: split / fallback / remote) and save`,
-  ].join('\n');
+  const lines = demoSteps().map((step) => {
+    const command = commandOf(step, base);
+    return `  ${command.padEnd(60)}  # ${statusText(step)} — ${step.note}`;
+  });
+  return [`${name} gateway on ${base} — run these in order:`, ...lines].join('\n');
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const demo = await startDemo();
   console.log(`\nGatehouse demo — the same app on Express and Koa, each its own gateway.\n`);
-  console.log(tryThis(demo.ports.express, 'Express'));
+  console.log(instructions(demo.ports.express, 'Express'));
   console.log();
-  console.log(tryThis(demo.ports.koa, 'Koa'));
+  console.log(instructions(demo.ports.koa, 'Koa'));
   console.log(
     `\ninventory service on http://127.0.0.1:${demo.ports.inventory}, orders service on http://127.0.0.1:${demo.ports.orders}\nCtrl-C drains in-flight requests and stops.\n`,
   );
