@@ -211,9 +211,9 @@ export async function startShadowBench(mode) {
   const report = () => {
     const [r] = routes.migration();
     return (
-      `${mode}: ${r.local.total} answered locally, ${upstream.hits()} requests reached the upstream, ` +
-      `${r.diff.compared} compared (${r.diff.equal} equal, ${r.diff.different} different), ` +
-      `${r.diff.noiseSamples} noise samples, skipped ${JSON.stringify(r.shadow.skipped)}`
+      `${mode}: ${r.local.total.requests} answered locally, ${upstream.hits()} requests reached the upstream, ` +
+      `${r.diff.total.compared} compared (${r.diff.total.equal} equal, ${r.diff.total.different} different), ` +
+      `${r.diff.noiseSamples} noise samples, skipped ${JSON.stringify(r.shadow.skipped.total)}`
     );
   };
   if (mode === 'shadow') {
@@ -221,12 +221,12 @@ export async function startShadowBench(mode) {
     const res = await fetch(`http://127.0.0.1:${port}/hello`);
     await res.text();
     const until = Date.now() + 5_000;
-    while (routes.migration()[0].diff.compared < 1) {
+    while (routes.migration()[0].diff.total.compared < 1) {
       if (Date.now() > until)
         throw new Error(`shadow-overhead: no shadow comparison after one request (${report()})`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    if (routes.migration()[0].diff.equal < 1)
+    if (routes.migration()[0].diff.total.equal < 1)
       throw new Error(`shadow-overhead: the answers differ (${report()})`);
   }
   process.once('SIGTERM', () => {
