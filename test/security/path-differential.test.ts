@@ -526,6 +526,33 @@ describe('Gatehouse as route-level middleware', () => {
   );
 });
 
+describe('Gatehouse inside a mounted router', () => {
+  it.each(FRAMEWORKS)(
+    '%s: decides on the whole path, and refuses an absolute-form target',
+    async (framework) => {
+      // mergeSlashes off: '/files' + 'http://h/a' would read as a canonical path of its own.
+      const app = await startRouteLevelApp(framework, 'mount', { paths: { mergeSlashes: false } });
+      try {
+        const answers = await pipelined(
+          app.port,
+          ['/files/a/b', '/files/a/../b', 'http://differential.test/files/a'].map((t) => rawGet(t)),
+        );
+        expect(
+          answers.map((a) =>
+            a.status === 200 ? a.json : `${a.status} ${(a.json as { code?: string }).code}`,
+          ),
+        ).toEqual([
+          { path: '/files/a/b', url: '/files/a/b' },
+          '400 GH_PATH_NOT_CANONICAL',
+          '400 GH_PATH_INVALID',
+        ]);
+      } finally {
+        await app.close();
+      }
+    },
+  );
+});
+
 describe('a known hazard outside Gatehouse', () => {
   it("a prefixed @koa/router runs use(mw) without a path only for the prefix's own case", async () => {
     // @koa/router 15 compiles that middleware's path as a case-sensitive regular expression while its

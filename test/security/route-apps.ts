@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiKeyAuthenticator } from '@gatehousejs/auth';
-import { exchangeOf, type Middleware } from '@gatehousejs/core';
+import { exchangeOf, type GatewayConfig, type Middleware } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
 import { gateway as koaGateway } from '@gatehousejs/koa';
@@ -293,13 +293,14 @@ export async function startDifferentialApp(
 }
 
 /**
- * An app with Gatehouse as route-level middleware on `/files/…` (`where: 'route'`), or at the top of
- * the app (`where: 'top'`); the handler answers with the path Gatehouse decided on and the one the
- * router dispatched on.
+ * An app with Gatehouse at the top (`'top'`), as route-level middleware on `/files/…` (`'route'`), or
+ * inside a router mounted at `/files` (`'mount'`); the handler answers with the path Gatehouse decided
+ * on and the one the router dispatched on.
  */
 export async function startRouteLevelApp(
   framework: Framework,
-  where: 'route' | 'top',
+  where: 'route' | 'top' | 'mount',
+  config: GatewayConfig = {},
 ): Promise<DifferentialApp> {
   const probe: Middleware = { name: 'probe' };
   const body = (path: string | undefined, url: string) => ({ path, url });
@@ -307,30 +308,46 @@ export async function startRouteLevelApp(
   let gw: FrameworkGateway<unknown>;
   if (framework === 'express5' || framework === 'express4') {
     const express = framework === 'express5' ? express5 : (express4 as typeof express5);
-    const g = expressGateway({});
+    const g = expressGateway(config);
     gw = g as FrameworkGateway<unknown>;
     const app = express();
     if (where === 'top') app.use(g.use(probe));
-    const chain: RequestHandler[] = where === 'route' ? [g.use(probe)] : [];
-    app.get(framework === 'express5' ? '/files/{*rest}' : '/files/*', ...chain, (req, res) => {
-      res.json(body(exchangeOf(req)?.path, req.url));
-    });
+    const handler: RequestHandler = (req, res) => {
+      res.json(body(exchangeOf(req)?.path, req.baseUrl + req.url));
+    };
+    if (where === 'mount') {
+      const router = express.Router();
+      router.use(g.use(probe));
+      router.get(framework === 'express5' ? '/{*rest}' : '*', handler);
+      app.use('/files', router);
+    } else {
+      const chain: RequestHandler[] = where === 'route' ? [g.use(probe)] : [];
+      app.get(framework === 'express5' ? '/files/{*rest}' : '/files/*', ...chain, handler);
+    }
     app.use(g.errors());
     listener = app as unknown as typeof listener;
   } else {
     const Koa = framework === 'koa3' ? Koa3 : (Koa2 as typeof Koa3);
-    const g = koaGateway({});
+    const g = koaGateway(config);
     gw = g as FrameworkGateway<unknown>;
     const app = new Koa();
     app.silent = true;
     app.use(g.errors());
     if (where === 'top') app.use(g.use(probe));
-    const router = new Router();
-    const chain = where === 'route' ? [g.use(probe)] : [];
-    router.get('/files/{*rest}', ...chain, (ctx: Context) => {
+    const handler = (ctx: Context) => {
       ctx.body = body(exchangeOf(ctx.req)?.path, ctx.url);
-    });
-    app.use(router.routes());
+    };
+    if (where === 'mount') {
+      const router = new Router({ prefix: '/files' });
+      router.use('', g.use(probe));
+      router.get('{/*rest}', handler);
+      app.use(router.routes());
+    } else {
+      const router = new Router();
+      const chain = where === 'route' ? [g.use(probe)] : [];
+      router.get('/files/{*rest}', ...chain, handler);
+      app.use(router.routes());
+    }
     listener = app.callback();
   }
   const server = createServer(listener);

@@ -36,7 +36,10 @@ const EXPRESS: FrameworkInfo = {
   },
   target(exchange) {
     const req = exchange.req as Request;
-    return typeof req.baseUrl === 'string' && req.baseUrl !== '' ? req.baseUrl + req.url : req.url;
+    // An absolute-form target (`http://host/api/x`) keeps its scheme and host in req.url under a
+    // mount: left as it is, so core refuses it instead of reading '/api' + 'http://host/x' as a path.
+    const mounted = typeof req.baseUrl === 'string' && req.baseUrl !== '' && req.url.startsWith('/');
+    return mounted ? req.baseUrl + req.url : req.url;
   },
   routed(exchange) {
     const req = exchange.req as Request;
