@@ -342,11 +342,11 @@ export class HttpCache {
     try {
       outcome = await this.#revalidate(request, origin, key, entry);
     } catch (error) {
-      if (staleIfErrorAllows(entry)) return this.#staleOnError(entry, policyRequest, undefined);
+      if (staleIfErrorAllows(entry)) return this.#staleOnError(entry, undefined);
       throw error;
     }
     if (isFailure(outcome.response) && staleIfErrorAllows(entry)) {
-      return this.#staleOnError(entry, policyRequest, outcome.response.status);
+      return this.#staleOnError(entry, outcome.response.status);
     }
     if (!outcome.modified) {
       return this.#answer(
@@ -365,13 +365,9 @@ export class HttpCache {
     };
   }
 
-  #staleOnError(
-    entry: CacheEntry,
-    policyRequest: CachePolicy.Request,
-    status: number | undefined,
-  ): CacheAnswer {
+  /** The stale entry standing in for a failed upstream (RFC 5861 stale-if-error). */
+  #staleOnError(entry: CacheEntry, status: number | undefined): CacheAnswer {
     this.stats.stale++;
-    void policyRequest;
     const ttl = Math.floor(entry.policy.maxAge() - entry.policy.age());
     return this.#answer(
       entry,
