@@ -3,6 +3,7 @@
 // 404, 401 stays 401), partial answers, every fault the issue names (a hang, invalid JSON, a body over
 // the cap, a 500, a reset mid-body), request values crafted to change the upstream request, and a
 // cached proxied route (hits with Age and Cache-Status, no poisoning through an unkeyed header, Vary).
+import { apiKeyAuthenticator } from '@gatehousejs/auth';
 import { afterAll, expect } from 'vitest';
 import { startAggregateUpstream } from '../support/aggregate-upstream.js';
 import type { Expectation, Suite } from '../support/conformance.js';
@@ -485,6 +486,44 @@ export const cacheAdminClosedSuite: Suite = {
       name: 'no access policy: 403',
       request: { method: 'POST', path: '/cache/purge?prefix=up:' },
       expect: { status: 403, problem: 'GH_ADMIN_FORBIDDEN' },
+    },
+  ],
+};
+
+const PRINCIPAL_KEY = 'gh_live_aggregate_0x5dT';
+
+export const principalSuite: Suite = {
+  name: 'aggregate: values from the principal (gw.auth())',
+  app: {
+    config: { services: { up: { url: upstream.url } } },
+    chain: (gw) => [
+      gw.auth({
+        methods: [
+          apiKeyAuthenticator({ keys: [{ key: PRINCIPAL_KEY, id: 'team/reports', scopes: ['read'] }] }),
+        ],
+        default: 'anonymous',
+      }),
+      gw.aggregate({
+        name: 'mine',
+        path: '/screens/mine',
+        calls: { me: { service: 'up', path: '/echo/users/{/principal/id}' } },
+      }),
+    ],
+  },
+  scenarios: [
+    {
+      name: "the principal's id goes upstream as one encoded segment",
+      request: { path: '/screens/mine', headers: { 'x-api-key': PRINCIPAL_KEY } },
+      expect: {
+        status: 200,
+        body: { me: { url: '/echo/users/team%2Freports', headers: { 'x-tenant': null } } },
+        absent: [PRINCIPAL_KEY],
+      },
+    },
+    {
+      name: 'anonymous: no principal, the call cannot be built (400)',
+      request: { path: '/screens/mine' },
+      expect: failedWith('GH_AGGREGATE_BAD_VALUE', 400, [{ call: 'me' }]),
     },
   ],
 };

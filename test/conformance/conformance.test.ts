@@ -1,6 +1,12 @@
 // Every request-facing scenario of every capability, on Express 5 and 4 and Koa 3 and 2, compared.
 import { conformance } from '../support/conformance.js';
-import { aggregateSuite, cacheAdminClosedSuite, cacheAdminSuite, cacheSuite } from './aggregate.scenarios.js';
+import {
+  aggregateSuite,
+  cacheAdminClosedSuite,
+  cacheAdminSuite,
+  cacheSuite,
+  principalSuite,
+} from './aggregate.scenarios.js';
 import { edgeSuites } from './edge.scenarios.js';
 import {
   adminSuite,
@@ -15,7 +21,8 @@ import { versioningSuites } from './versioning.scenarios.js';
 
 for (const suite of [...foundationSuites, phaseSuite, composedSuite, exchangeSuite]) conformance(suite);
 for (const suite of openapiSuites) conformance(suite);
-for (const suite of [aggregateSuite, cacheSuite, cacheAdminSuite, cacheAdminClosedSuite]) conformance(suite);
+for (const suite of [aggregateSuite, cacheSuite, cacheAdminSuite, cacheAdminClosedSuite, principalSuite])
+  conformance(suite);
 for (const suite of edgeSuites) conformance(suite);
 for (const suite of versioningSuites) conformance(suite);
 
