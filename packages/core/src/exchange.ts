@@ -160,6 +160,8 @@ export class Exchange {
   #scope: Scope | undefined;
   #route: string | undefined;
   #annotations: Map<string, Annotation> | undefined;
+  /** Name/value pairs header hygiene removed from the request, when it removed any. */
+  #stripped: string[] | undefined;
   #ranOnRefusal: Set<Middleware> | undefined;
 
   constructor(
@@ -198,7 +200,7 @@ export class Exchange {
       delete req.headers[INTERNAL_REQUEST_HEADER];
       this.internal = isSecret(marker, runtime.internalSecret);
     }
-    stripInbound(req, runtime.headerHygiene);
+    this.#stripped = stripInbound(req, runtime.headerHygiene);
     if (runtime.draining) res.setHeader('connection', 'close');
     // The end of the response is watched only when something needs it (onFinish hooks, the signal,
     // a finish subscriber): a 'close' listener per request is a measurable cost on Express.
@@ -312,17 +314,19 @@ export class Exchange {
    * `req.headers`; `undefined` when absent, an array when the client sent it more than once.
    */
   rawHeader(name: string): string | string[] | undefined {
-    const raw = this.req.rawHeaders;
-    let found: string | string[] | undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      const candidate = raw[i]!;
-      if (candidate.length !== name.length || candidate.toLowerCase() !== name) continue;
-      const value = raw[i + 1]!;
-      if (found === undefined) found = value;
-      else if (typeof found === 'string') found = [found, value];
-      else found.push(value);
-    }
-    return found;
+    return headerIn(this.req.rawHeaders, name);
+  }
+
+  /**
+   * A request header that header hygiene removed on arrival (`headers.strip` and the default list:
+   * `x-gatehouse-*`, `x-user-*`, …), as it was sent, answered like {@link rawHeader} (lower-case
+   * `name`, exact name: an underscore twin is another header). Who sent it is unknown, so never trust
+   * the value as it is: it is kept for a verifier that checks a signature, such as the identity token
+   * a gateway in front of this service signs (auth's `identityAuthenticator`). The application never
+   * sees a stripped header in `req.headers` or `req.rawHeaders`.
+   */
+  strippedHeader(name: string): string | string[] | undefined {
+    return this.#stripped === undefined ? undefined : headerIn(this.#stripped, name);
   }
 
   /** The client address, through the configured trusted proxies only. */
@@ -511,21 +515,38 @@ export function exchangeOf(reqOrRes: IncomingMessage | ServerResponse): Exchange
   return 'req' in reqOrRes ? exchangeOfResponse(reqOrRes) : (reqOrRes as Carrier)[kExchange];
 }
 
+/** The value(s) of `name` (lower case) in a name/value list such as `rawHeaders`. */
+function headerIn(raw: readonly string[], name: string): string | string[] | undefined {
+  let found: string | string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const candidate = raw[i]!;
+    if (candidate.length !== name.length || candidate.toLowerCase() !== name) continue;
+    const value = raw[i + 1]!;
+    if (found === undefined) found = value;
+    else if (typeof found === 'string') found = [found, value];
+    else found.push(value);
+  }
+  return found;
+}
+
 // Names are checked on rawHeaders, which the parser always builds; req.headers is materialized (and
-// cleaned, with rawHeaders) only when a stripped header is actually present.
-function stripInbound(req: IncomingMessage, hygiene: HeaderHygiene): void {
+// cleaned, with rawHeaders) only when a stripped header is actually present. Returns the removed
+// name/value pairs (for Exchange.strippedHeader), or undefined when nothing was removed.
+function stripInbound(req: IncomingMessage, hygiene: HeaderHygiene): string[] | undefined {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     if (!hygiene.isStripped(raw[i]!)) continue;
     hygiene.stripInbound(req.headers);
     const kept: string[] = [];
+    const removed: string[] = [];
     for (let j = 0; j < raw.length; j += 2) {
-      if (!hygiene.isStripped(raw[j]!)) kept.push(raw[j]!, raw[j + 1]!);
+      (hygiene.isStripped(raw[j]!) ? removed : kept).push(raw[j]!, raw[j + 1]!);
     }
     raw.length = 0;
     raw.push(...kept);
-    return;
+    return removed;
   }
+  return undefined;
 }
 
 /**
