@@ -140,9 +140,9 @@ export function auth(options: AuthOptions): Auth {
     }
     const decided = authorize(principal, requirement, exchange);
     if (decided === true) return accept(exchange, principal);
-    if (decided === false) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+    if (decided === false) throw refusal(exchange, forbidden(requirement), schemeOf(principal, exchange));
     return decided.then((allowed) => {
-      if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+      if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal, exchange));
       return accept(exchange, principal);
     });
   };
@@ -164,13 +164,13 @@ export function auth(options: AuthOptions): Auth {
       try {
         found = authenticate(exchange, requirement, resolved);
       } catch (error) {
-        throw refusal(exchange, error, failedScheme(error));
+        throw refusal(exchange, error, failedScheme(exchange));
       }
       if (!isThenable(found)) return admit(exchange, requirement, found);
       return found.then(
         (principal) => admit(exchange, requirement, principal),
         (error: unknown) => {
-          throw refusal(exchange, error, failedScheme(error));
+          throw refusal(exchange, error, failedScheme(exchange));
         },
       );
     },
@@ -205,9 +205,10 @@ export function auth(options: AuthOptions): Auth {
           }
           const decided = authorize(principal, requirement, exchange);
           if (decided === true) return undefined;
-          if (decided === false) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+          if (decided === false)
+            throw refusal(exchange, forbidden(requirement), schemeOf(principal, exchange));
           return decided.then((allowed) => {
-            if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal));
+            if (!allowed) throw refusal(exchange, forbidden(requirement), schemeOf(principal, exchange));
             return undefined;
           });
         },
@@ -316,7 +317,10 @@ function everyMethod(
   return first;
 }
 
-const kScheme = Symbol('gatehouse.auth.scheme');
+// The method whose refusal answers each exchange: the first method that throws decides, so one per
+// exchange. Kept per exchange, not on the error: concurrent requests may share one rejected
+// verification (the same error object) yet have sent different schemes.
+const failedBy = new WeakMap<Exchange, Authenticator>();
 
 // Calls one method, tagging what it throws with the method's challenge scheme and turning anything
 // that is not a Gatehouse error (a bug, a library throwing) into a 500 that is reported, not shown.
@@ -352,12 +356,29 @@ function tag(method: Authenticator, exchange: Exchange, error: unknown): unknown
     // core reports only errors that are not Gatehouse errors, so hand the cause to onError here.
     exchange.runtime.report(err.cause, exchange, `auth:${method.name}`);
   }
-  Object.defineProperty(err, kScheme, { value: method.scheme, configurable: true });
+  failedBy.set(exchange, method);
   return err;
 }
 
-function failedScheme(error: unknown): string | undefined {
-  return (error as { [kScheme]?: string } | null)?.[kScheme];
+function failedScheme(exchange: Exchange): string | undefined {
+  const method = failedBy.get(exchange);
+  return method === undefined ? undefined : schemeUsed(method, exchange);
+}
+
+/**
+ * The scheme a challenge names for a method: the one of its schemes the client used in
+ * `Authorization` (spelt as configured), else its first.
+ */
+function schemeUsed(method: Authenticator, exchange: Exchange): string | undefined {
+  const schemes = method.schemes;
+  if (schemes === undefined || schemes.length < 2) return method.scheme;
+  const sent = exchange.rawHeader('authorization');
+  if (typeof sent === 'string') {
+    const name = sent.split(/[ \t]/, 1)[0]!.toLowerCase();
+    const used = schemes.find((s) => s.toLowerCase() === name);
+    if (used !== undefined) return used;
+  }
+  return method.scheme;
 }
 
 // The method that authenticated each principal: its challenge scheme answers a 403, and a route-level
@@ -369,8 +390,9 @@ function remember(method: Authenticator, principal: Principal | undefined): Prin
   return principal;
 }
 
-function schemeOf(principal: Principal): string | undefined {
-  return authenticatedBy.get(principal)?.scheme;
+function schemeOf(principal: Principal, exchange: Exchange): string | undefined {
+  const method = authenticatedBy.get(principal);
+  return method === undefined ? undefined : schemeUsed(method, exchange);
 }
 
 function authorize(
@@ -418,7 +440,7 @@ function withChallenge(
     const only = requirement?.methods;
     const offered =
       only === undefined ? resolved.methods : resolved.methods.filter((m) => only.includes(m.name));
-    const schemes = [...new Set(offered.map((m) => m.scheme).filter((s) => s !== undefined))];
+    const schemes = challengeSchemes(offered);
     challenge = schemes.map((s) => `${s} ${realm}`).join(', ');
   } else if (scheme !== undefined) {
     const params = [realm];
@@ -439,6 +461,22 @@ function withChallenge(
     cause: error.cause,
   });
   return refuse(rebuilt, refusalReason(error));
+}
+
+/** Every scheme the methods accept, in order, each once (compared case-insensitively). */
+function challengeSchemes(methods: readonly Authenticator[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const method of methods) {
+    const schemes = method.schemes ?? (method.scheme === undefined ? [] : [method.scheme]);
+    for (const scheme of schemes) {
+      const key = scheme.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(scheme);
+    }
+  }
+  return out;
 }
 
 // RFC 6750 §3: error_description uses %x20-21 / %x23-5B / %x5D-7E only.

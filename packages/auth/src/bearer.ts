@@ -1,6 +1,7 @@
 // Finds an OAuth2 bearer token in a request (RFC 6750 §2.1 header, optionally §2.3 query), shared by
-// every method that accepts bearer tokens (JWT, introspection).
-import type { Exchange } from '@gatehousejs/core';
+// every method that accepts bearer tokens (JWT, introspection). The scheme is `Bearer` unless the
+// method names others (`Token`, as RealWorld/Conduit clients send).
+import { type Exchange, isHeaderName } from '@gatehousejs/core';
 import { AuthConflict, AuthInvalid, refuse } from './errors.js';
 
 /** Where {@link readBearer} may look for a token besides the `Authorization` header. */
@@ -12,11 +13,52 @@ export interface BearerOptions {
    * @default false
    */
   query?: string | false;
+  /**
+   * The `Authorization` scheme(s) that carry the token, compared case-insensitively (RFC 9110 §11.1):
+   * `'Token'` for `Authorization: Token <jwt>`, or a list to accept several during a migration
+   * (`['Bearer', 'Token']`). A header with another scheme is not this method's credential.
+   *
+   * @default 'Bearer'
+   */
+  scheme?: string | readonly string[];
 }
 
 // "bearer" followed by whitespace or the end: the scheme is ours, whatever follows. A tab after it is
 // still our scheme (and then malformed), not some other scheme named "Bearer\t…".
 const BEARER_SCHEME = /^bearer(?=[ \t]|$)/i;
+// Patterns for configured schemes, compiled once per options object (a method passes the same one on
+// every request).
+const compiled = new WeakMap<BearerOptions, RegExp>();
+
+/**
+ * The `Authorization` schemes as a list, each checked to be an auth-scheme token (RFC 9110 §11.1).
+ *
+ * @throws TypeError for an empty list or a scheme that is not a token.
+ */
+export function bearerSchemes(scheme: BearerOptions['scheme']): readonly string[] {
+  if (scheme === undefined) return ['Bearer'];
+  const list = typeof scheme === 'string' ? [scheme] : scheme;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new TypeError('scheme: expected a scheme name or a non-empty list of them');
+  for (const name of list) {
+    if (typeof name !== 'string' || !isHeaderName(name))
+      throw new TypeError(`scheme: ${JSON.stringify(name)} is not an auth-scheme (a token such as 'Bearer')`);
+  }
+  return list;
+}
+
+function schemePattern(options: BearerOptions): RegExp {
+  if (options.scheme === undefined) return BEARER_SCHEME;
+  let pattern = compiled.get(options);
+  if (pattern === undefined) {
+    // Token characters that mean something in a regular expression are escaped. Without the `u` flag,
+    // `i` never folds a non-ASCII character onto an ASCII one (`ſ` is not `s`), as RFC 9110 wants.
+    const names = bearerSchemes(options.scheme).map((s) => s.replace(/[.*+^$|`]/g, '\\$&'));
+    pattern = new RegExp(`^(?:${names.join('|')})(?=[ \\t]|$)`, 'i');
+    compiled.set(options, pattern);
+  }
+  return pattern;
+}
 // RFC 6750 §2.1 b64token (the token68 syntax of RFC 7235).
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
@@ -25,11 +67,12 @@ const conflict = (detail: string) => refuse(new AuthConflict(detail), 'conflict'
 
 /**
  * The bearer token a request carries, or `undefined` when it carries none (no `Authorization` header,
- * or one with another scheme: not this method's credential).
+ * or one with another scheme than `options.scheme`: not this method's credential).
  *
  * @throws AuthConflict (`'conflict'`) when `Authorization` was sent more than once, or when the header
  *   and the query parameter (or the parameter twice) carry different tokens; identical copies count once.
  * @throws AuthInvalid (`'malformed'`) for `Bearer` with an empty token or one outside the token68 syntax.
+ * @throws TypeError when `options.scheme` is not a scheme name or a list of them.
  *
  * @example
  *   const token = readBearer(exchange, { query: 'access_token' });
@@ -52,7 +95,7 @@ export function readBearerUnchecked(exchange: Exchange, options: BearerOptions =
   if (raw !== undefined && typeof raw !== 'string') {
     throw conflict('The Authorization header was sent more than once');
   }
-  const fromHeader = raw === undefined ? undefined : bearerCredential(raw);
+  const fromHeader = raw === undefined ? undefined : bearerCredential(raw, schemePattern(options));
   const param = options.query;
   if (param === undefined || param === false) return fromHeader;
 
@@ -69,13 +112,16 @@ export function readBearerUnchecked(exchange: Exchange, options: BearerOptions =
   return fromQuery;
 }
 
-/** The token of a `Bearer` Authorization value; undefined for another scheme. */
-function bearerCredential(value: string): string | undefined {
-  if (!BEARER_SCHEME.test(value)) return undefined;
-  let start = 6;
+/** The token of an Authorization value with one of our schemes; undefined for another scheme. */
+function bearerCredential(value: string, scheme: RegExp): string | undefined {
+  if (!scheme.test(value)) return undefined;
+  // test() rather than exec(): no match array per request. The scheme ends at the first space or tab.
+  let end = 0;
+  while (end < value.length && value.charCodeAt(end) !== 32 && value.charCodeAt(end) !== 9) end++;
+  let start = end;
   while (value.charCodeAt(start) === 32) start++;
   // No space at all means "Bearer" alone (Node trims trailing whitespace) or "Bearer\t…".
-  if (start === 6) throw malformed();
+  if (start === end) throw malformed();
   const token = value.slice(start);
   if (token.length === 0) throw malformed();
   return token;

@@ -725,6 +725,33 @@ describe('jwtAuthenticator: authenticate(exchange)', () => {
     });
   });
 
+  test('scheme: Token instead of Bearer, case-insensitive; a list accepts each; others stand aside', async () => {
+    const token = await sign({ scope: 'read' });
+    current = make({ scheme: 'Token' });
+    expect(current.scheme).toBe('Token');
+    expect(current.schemes).toEqual(['Token']);
+    expect(await call('/', { authorization: `Token ${token}` })).toMatchObject({
+      principal: { id: 'user-1' },
+    });
+    expect(await call('/', { authorization: `tOKEN ${token}` })).toMatchObject({
+      principal: { id: 'user-1' },
+    });
+    // Bearer is not this method's scheme any more: no credential of its kind.
+    expect(await call('/', { authorization: `Bearer ${token}` })).toEqual({ sync: true, principal: null });
+    // A scheme that only starts like ours is another scheme.
+    expect(await call('/', { authorization: `Tokens ${token}` })).toEqual({ sync: true, principal: null });
+    expect(await call('/', { authorization: 'Token' })).toEqual({ thrown: 'malformed' });
+    expect(await call('/', { authorization: 'Token\tabc' })).toEqual({ thrown: 'malformed' });
+
+    current = make({ scheme: ['Bearer', 'Token'] });
+    expect(current.scheme).toBe('Bearer');
+    for (const scheme of ['Bearer', 'bearer', 'Token', 'TOKEN'])
+      expect(await call('/', { authorization: `${scheme} ${token}` })).toMatchObject({
+        principal: { id: 'user-1' },
+      });
+    expect(await call('/', { authorization: `Basic ${token}` })).toEqual({ sync: true, principal: null });
+  });
+
   test('query parameter only when configured; header and query must agree', async () => {
     const token = await sign();
     current = make();

@@ -21,7 +21,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
+import { type BearerOptions, bearerSchemes, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
   isAcceptableKid,
@@ -146,6 +146,15 @@ export interface JwtOptions {
    */
   query?: BearerOptions['query'];
   /**
+   * The `Authorization` scheme(s) that carry the token, compared case-insensitively (RFC 9110 §11.1):
+   * `'Token'` for clients that send `Authorization: Token <jwt>` (RealWorld/Conduit), or a list such as
+   * `['Bearer', 'Token']` to accept both. The first is the method's `scheme`, named first in
+   * `WWW-Authenticate`; only `Bearer` challenges carry RFC 6750's `error` parameters.
+   *
+   * @default 'Bearer'
+   */
+  scheme?: string | readonly string[];
+  /**
    * Customises the principal built from the verified claims; its result is merged over the default
    * mapping (`method` and `expiresAt` stay as verified).
    *
@@ -157,7 +166,10 @@ export interface JwtOptions {
 /** A JWT authenticator; `verify` checks a token without an exchange (e.g. for WebSocket upgrades). */
 export interface JwtAuthenticator extends Authenticator {
   readonly name: 'jwt';
-  readonly scheme: 'Bearer';
+  /** The first configured scheme (`'Bearer'` by default). */
+  readonly scheme: string;
+  /** Every configured scheme. */
+  readonly schemes: readonly string[];
   /**
    * Verifies a token (using the cache) and returns its principal.
    *
@@ -209,6 +221,7 @@ const KNOWN_OPTIONS = new Set([
   'maxTokenBytes',
   'cache',
   'query',
+  'scheme',
   'toPrincipal',
 ]);
 
@@ -249,7 +262,7 @@ class SeveralKeys extends Error {
 }
 
 /**
- * Authenticates `Authorization: Bearer <JWT>` requests. Options are validated here, once: every
+ * Authenticates `Authorization: Bearer <JWT>` requests (or the schemes `scheme` names). Options are validated here, once: every
  * problem is reported in one `ConfigError` with paths under `jwt`.
  *
  * Refusals: AuthExpired (`expired`, `not_yet_valid`); AuthInvalid (`malformed`, `too_large`,
@@ -314,7 +327,8 @@ export function jwtAuthenticator(options: JwtOptions): JwtAuthenticator {
 
   return {
     name: 'jwt',
-    scheme: 'Bearer',
+    scheme: config.schemes[0]!,
+    schemes: config.schemes,
     jwks,
     authenticate(exchange: Exchange) {
       if (jwks !== undefined && exchange.runtime !== reporter) {
@@ -506,6 +520,7 @@ interface ResolvedJwtOptions {
   readonly cacheMaxTtlMs: number;
   readonly maxTokenBytes: number;
   readonly bearer: BearerOptions;
+  readonly schemes: readonly string[];
   readonly scopesClaim: string;
   readonly rolesClaim: string;
   readonly tierClaim: string | undefined;
@@ -613,6 +628,17 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
   if (query !== undefined && query !== false && (typeof query !== 'string' || query.length === 0)) {
     problems.add('query', 'must be a query parameter name or false');
   }
+  let schemes: readonly string[] = ['Bearer'];
+  try {
+    schemes = Object.freeze([...bearerSchemes(o.scheme as BearerOptions['scheme'])]);
+    const lower = schemes.map((x) => x.toLowerCase());
+    lower.forEach((x, i) => {
+      if (lower.indexOf(x) !== i)
+        problems.add(`scheme[${i}]`, `'${schemes[i]}' is listed twice (schemes ignore case)`);
+    });
+  } catch (error) {
+    problems.add('scheme', (error as Error).message.replace(/^scheme: /, ''));
+  }
   if (o.toPrincipal !== undefined && typeof o.toPrincipal !== 'function') {
     problems.add('toPrincipal', 'must be a function');
   }
@@ -634,7 +660,8 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     cache: cacheOption === false ? undefined : new LRUCache<string, CacheEntry>({ max: cacheMax }),
     cacheMaxTtlMs,
     maxTokenBytes,
-    bearer: { query: typeof query === 'string' ? query : false },
+    bearer: { query: typeof query === 'string' ? query : false, scheme: schemes },
+    schemes,
     scopesClaim,
     rolesClaim,
     tierClaim,

@@ -36,6 +36,12 @@ export interface Authenticator {
    * omitted when the method has none (mTLS).
    */
   readonly scheme?: string;
+  /**
+   * Every `Authorization` scheme the method accepts, when there are several (a JWT method reading
+   * `Bearer` and `Token`); the first is `scheme`. A 401 without credentials offers each of them, and a
+   * refusal names the one the client used. Default: `[scheme]`.
+   */
+  readonly schemes?: readonly string[];
   authenticate(exchange: Exchange): Principal | undefined | Promise<Principal | undefined>;
   /** Releases timers, connections and caches. */
   close?(): void | Promise<void>;
