@@ -7,6 +7,7 @@ import {
   cacheSuite,
   principalSuite,
 } from './aggregate.scenarios.js';
+import { authServiceSuites } from './auth-services.scenarios.js';
 import { edgeSuites } from './edge.scenarios.js';
 import {
   adminSuite,
@@ -25,6 +26,7 @@ for (const suite of [aggregateSuite, cacheSuite, cacheAdminSuite, cacheAdminClos
   conformance(suite);
 for (const suite of edgeSuites) conformance(suite);
 for (const suite of versioningSuites) conformance(suite);
+for (const suite of authServiceSuites) conformance(suite);
 
 // The same foundation scenarios with tracing mounted first (no SDK registered in this file): tracing
 // must not change a single answer, on any framework.

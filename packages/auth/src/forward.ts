@@ -1,11 +1,25 @@
 // Identity forwarding: the principal travels to upstreams as a short-lived signed internal token
 // and/or plain headers, never as anything the client sent. `createIdentityVerifier` is the small
 // piece a service behind the gateway uses to trust the token.
-import type { KeyObject } from 'node:crypto';
-import { type Exchange, objectOption, parseOptions } from '@gatehousejs/core';
-import { type CryptoKey, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
+import {
+  type Exchange,
+  type GatehouseError,
+  objectOption,
+  parseOptions,
+  withCrossCheck,
+} from '@gatehousejs/core';
+import {
+  type CryptoKey,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { z } from 'zod';
-import { AuthInvalid, AuthRequired, refuse } from './errors.js';
+import { AuthExpired, AuthInvalid, AuthRequired, type RefusalReason, refuse } from './errors.js';
 import { type Problems, positiveInt, unknownKeys } from './options.js';
 import { type Principal, scopeList } from './principal.js';
 
@@ -209,6 +223,21 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
   };
 }
 
+/** jose's verdict as a refusal, counted under its reason; the message never carries the claims. */
+function verifyRefusal(error: unknown): GatehouseError {
+  if (error instanceof joseErrors.JWTExpired)
+    return refuse(new AuthExpired('Identity token expired'), 'expired');
+  const reason: RefusalReason =
+    error instanceof joseErrors.JWTClaimValidationFailed
+      ? 'claims'
+      : error instanceof joseErrors.JOSEAlgNotAllowed
+        ? 'algorithm'
+        : error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid
+          ? 'malformed'
+          : 'bad_signature';
+  return refuse(new AuthInvalid('Identity token is not valid'), reason);
+}
+
 function withoutRaw(raw: string[], name: string): string[] {
   const kept: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -288,8 +317,11 @@ function isJwk(value: unknown): value is JWK {
 
 /** Options of {@link createIdentityVerifier}: the counterpart of `forward.token`. */
 export interface IdentityVerifierOptions {
-  /** The verification key: the same secret (HS*) or the public key matching the gateway's private key. */
-  key: KeyInput;
+  /**
+   * The verification key: the same secret (HS*, a `Uint8Array`) or the public key matching the
+   * gateway's private key (a `KeyObject`, `CryptoKey`, public JWK, or PEM text: SPKI or certificate).
+   */
+  key: KeyInput | string;
   /** The pinned algorithm; tokens signed with any other are refused. */
   alg: IdentityAlgorithm;
   /** Expected `iss`. @default 'gatehouse' */
@@ -310,9 +342,21 @@ export interface IdentityVerifier {
   fromHeaders(headers: Record<string, string | string[] | undefined>): Promise<Principal>;
 }
 
-/** The zod schema {@link createIdentityVerifier} checks its options against. */
-export const identityVerifierOptionsSchema = z.strictObject({
-  key: objectOption<KeyInput>('a key: a secret (Uint8Array), a KeyObject, a CryptoKey or a JWK'),
+/** The options both the verifier and `identityAuthenticator` take. */
+export const identityVerifierShape = {
+  key: z.union(
+    [
+      z.string().min(1).meta({ description: 'A public key as PEM text (SPKI or an X.509 certificate).' }),
+      z
+        .looseObject({ kty: z.string() })
+        .meta({ description: "A public JWK (or an 'oct' JWK holding an HS* secret)." }),
+      objectOption<KeyObject | CryptoKey | Uint8Array>('a KeyObject, a CryptoKey or a Uint8Array secret'),
+    ],
+    {
+      error: (issue) =>
+        `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
+    },
+  ),
   alg: z.enum(SIGNING_ALGORITHMS),
   issuer: z.string().min(1).optional(),
   audience: z.string().min(1).optional(),
@@ -320,8 +364,63 @@ export const identityVerifierOptionsSchema = z.strictObject({
     .string()
     .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
     .optional(),
-  clockToleranceSec: z.number().min(0).optional(),
-});
+  clockToleranceSec: z.number().min(0).max(300).optional(),
+};
+
+/** A key that cannot verify tokens of `alg`, found when the options are checked rather than per request. */
+export function checkVerifierKey(value: unknown, report: (path: string[], message: string) => void): void {
+  if (typeof value !== 'object' || value === null) return;
+  const { key, alg } = value as { key?: unknown; alg?: unknown };
+  if (key === undefined || key === null) return;
+  const known = typeof alg === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(alg);
+  // Text is a public key whatever the algorithm says; other keys are judged against a known one.
+  if (!known && (typeof key !== 'string' || key.includes('PRIVATE KEY'))) return;
+  const problem = verifierKeyProblem(key, known ? (alg as IdentityAlgorithm) : 'EdDSA');
+  if (problem !== undefined) report(['key'], problem);
+}
+
+function verifierKeyProblem(key: unknown, alg: IdentityAlgorithm): string | undefined {
+  const hmac = alg.startsWith('HS');
+  const minBytes = alg === 'HS512' ? 64 : alg === 'HS384' ? 48 : 32;
+  if (key instanceof Uint8Array) {
+    if (!hmac) return `${alg} verifies with a public key, not a secret`;
+    return key.byteLength < minBytes ? `an ${alg} secret must be at least ${minBytes} bytes` : undefined;
+  }
+  if (isJwk(key)) {
+    if (hmac !== (key.kty === 'oct'))
+      return hmac ? `${alg} needs a secret ('oct' JWK)` : `${alg} needs a public JWK`;
+    if (!hmac && 'd' in key) return 'is a private key; configure the public key';
+    return undefined;
+  }
+  if (typeof key === 'string') {
+    if (hmac) return `${alg} needs the secret as a Uint8Array`;
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) return 'is a private key; configure the public key';
+    try {
+      pemPublicKey(key);
+    } catch {
+      return 'is not a PEM public key or certificate';
+    }
+    return undefined;
+  }
+  if (key instanceof KeyObject) {
+    if (hmac !== (key.type === 'secret'))
+      return hmac ? `${alg} needs a secret key` : `${alg} needs a public key, not a secret`;
+    if (key.type === 'private') return 'is a private key; configure the public key';
+  }
+  return undefined;
+}
+
+function pemPublicKey(pem: string): KeyObject {
+  return pem.includes('-----BEGIN CERTIFICATE-----')
+    ? new X509Certificate(pem).publicKey
+    : createPublicKey(pem);
+}
+
+/** The zod schema {@link createIdentityVerifier} checks its options against. */
+export const identityVerifierOptionsSchema = withCrossCheck(
+  z.strictObject(identityVerifierShape),
+  checkVerifierKey,
+);
 
 /**
  * For services behind the gateway: verifies the internal identity token it forwards.
@@ -334,8 +433,16 @@ export const identityVerifierOptionsSchema = z.strictObject({
  */
 export function createIdentityVerifier(options: IdentityVerifierOptions): IdentityVerifier {
   parseOptions(identityVerifierOptionsSchema, options, { name: 'createIdentityVerifier' });
+  return identityVerifierFrom(options);
+}
+
+/** A verifier from options already checked against {@link identityVerifierOptionsSchema}. */
+export function identityVerifierFrom(options: IdentityVerifierOptions): IdentityVerifier {
   const header = (options.header ?? IDENTITY_HEADER).toLowerCase();
-  const resolveKey = lazyKey(options.key, options.alg);
+  const resolveKey = lazyKey(
+    typeof options.key === 'string' ? pemPublicKey(options.key) : options.key,
+    options.alg,
+  );
   const verify = async (token: string): Promise<Principal> => {
     if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
       throw refuse(new AuthInvalid('Malformed identity token'), 'malformed');
@@ -359,8 +466,8 @@ export function createIdentityVerifier(options: IdentityVerifierOptions): Identi
         claims: payload,
         expiresAt: (payload.exp as number) * 1000,
       };
-    } catch {
-      throw refuse(new AuthInvalid('Identity token is not valid'), 'bad_signature');
+    } catch (error) {
+      throw verifyRefusal(error);
     }
   };
   return {

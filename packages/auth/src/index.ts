@@ -33,6 +33,11 @@ export {
   type PrincipalField,
 } from './forward.js';
 export {
+  type IdentityAuthenticatorOptions,
+  identityAuthenticator,
+  identityAuthenticatorOptionsSchema,
+} from './identity.js';
+export {
   type IntrospectionCacheOptions,
   type IntrospectionOptions,
   introspectionAuthenticator,

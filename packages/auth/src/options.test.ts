@@ -79,9 +79,16 @@ describe('auth options: one ConfigError with every problem, its path and a sugge
     expect(
       problemsOf(() => createIdentityVerifier({ key: 'secret', alg: 'HS265', clockTolerance: 5 } as never)),
     ).toEqual([
-      "createIdentityVerifier.key: expected a key: a secret (Uint8Array), a KeyObject, a CryptoKey or a JWK, received the string 'secret'",
+      // Text is read as a PEM public key; an HS* secret is bytes.
+      'createIdentityVerifier.key: is not a PEM public key or certificate',
       "createIdentityVerifier.alg: expected one of 'HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256' or 'PS256', received the string 'HS265' — did you mean 'HS256'?",
       "createIdentityVerifier.clockTolerance: unknown option; did you mean 'clockToleranceSec'?",
     ]);
+    expect(problemsOf(() => createIdentityVerifier({ key: 42, alg: 'HS256' } as never))).toEqual([
+      'createIdentityVerifier.key: expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret',
+    ]);
+    expect(
+      problemsOf(() => createIdentityVerifier({ key: new Uint8Array(32), alg: 'HS256', issuer: 7 } as never)),
+    ).toEqual(['createIdentityVerifier.issuer: expected a string, received the number 7']);
   });
 });
