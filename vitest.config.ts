@@ -32,6 +32,8 @@ export default defineConfig({
       project('versioning', ['packages/versioning/src/**/*.test.ts']),
       project('aggregate', ['packages/aggregate/src/**/*.test.ts']),
       project('openapi', ['packages/openapi/src/**/*.test.ts']),
+      project('gateway', ['packages/gateway/src/**/*.test.ts']),
+      project('cli', ['packages/cli/src/**/*.test.ts']),
       project('conformance', ['test/**/*.test.ts']),
       project('examples', ['examples/*/test/**/*.test.ts']),
     ],

@@ -357,6 +357,19 @@ export class Gateway implements ExchangeRuntime {
     }
   }
 
+  /**
+   * Logs what is worth keeping and is no fault (an audited admin change, a configuration reload):
+   * `info(obj, msg)` on the logger; without one, `obj` and `msg` as one JSON line on stderr. Never throws.
+   */
+  log(obj: object, msg: string): void {
+    try {
+      if (this.#logger) this.#logger.info(obj, msg);
+      else process.stderr.write(`${JSON.stringify({ level: 'info', time: Date.now(), ...obj, msg })}\n`);
+    } catch {
+      // A log line must never turn into a failure of what it records.
+    }
+  }
+
   #setState(state: GatewayState): void {
     this.#state = state;
     if (lifecycleChannel.hasSubscribers) lifecycleChannel.publish({ gateway: this, state });

@@ -102,6 +102,7 @@ export { loadPeer, missingPeer, type PeerRequest, peerInstalled, providePeer } f
 export {
   type CrossCheck,
   type CrossCheckReport,
+  extendOptions,
   functionOption,
   isCodeOnlyOption,
   nonEmptyString,

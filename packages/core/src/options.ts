@@ -111,6 +111,27 @@ export function withCrossCheck<S extends z.ZodType>(schema: S, check: CrossCheck
   return checked;
 }
 
+/**
+ * An object schema with some options replaced or added (a configuration file's form of a factory's
+ * options, where an object built in code becomes its declarative description), keeping its checks:
+ * the refinements (zod's `safeExtend`) and the check across options {@link parseOptions} runs on the
+ * raw input.
+ *
+ * @example extendOptions(rateLimitOptionsSchema, { store: storeFileSchema.optional() })
+ */
+export function extendOptions<S extends z.ZodObject, T extends z.core.$ZodLooseShape>(
+  schema: S,
+  shape: T,
+): z.ZodObject<z.util.Extend<S['shape'], T>, S['_zod']['config']> {
+  const extended = schema.safeExtend(shape as never) as unknown as z.ZodObject<
+    z.util.Extend<S['shape'], T>,
+    S['_zod']['config']
+  >;
+  const check = crossChecks.get(schema);
+  if (check !== undefined) crossChecks.set(extended, check);
+  return extended;
+}
+
 type Finding = { path: (string | number)[]; message: string };
 
 /** Runs every cross-check attached in `schema` on the matching parts of `input`. */

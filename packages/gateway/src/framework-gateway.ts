@@ -68,6 +68,10 @@ import {
   versioning,
 } from '@gatehousejs/versioning';
 
+import { addAdminActions, auditedPurge, auditOf } from './admin-actions.js';
+import { runtimeOf } from './config/attach.js';
+import type { ConfigRuntime } from './config/runtime.js';
+
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
 const kClients = Symbol('gatehouse.clients');
@@ -87,6 +91,9 @@ function redisName(url: string | undefined): string {
   }
 }
 const kVersioning = Symbol('gatehouse.versioning');
+
+/** The shared-state keys a configuration's runtime swaps on reload (config/runtime.ts); not public API. */
+export const gatewaySlots = { auth: kAuth, clients: kClients, versioning: kVersioning } as const;
 
 /** Options of `gw.admin()`: core's, with an auth requirement as one more way to admit a caller. */
 export interface GatewayAdminOptions extends Omit<AdminOptions, 'access'> {
@@ -145,12 +152,15 @@ export abstract class FrameworkGateway<M> {
     return this.wrap(this.adminMiddleware(options));
   }
 
-  /** The neutral middleware behind {@link admin}, with `access.require` turned into a guard. */
-  protected adminMiddleware(options: GatewayAdminOptions = {}): Middleware {
+  /**
+   * The neutral middleware behind {@link admin}, with `access.require` turned into a guard checked
+   * on the principal `authInstance` finds (default: this gateway's `gw.auth()`).
+   */
+  adminMiddleware(options: GatewayAdminOptions = {}, authInstance?: Auth): Middleware {
     this.cacheAdmin();
     const { require: requirement, ...access } = options.access ?? {};
     if (requirement === undefined) return this.core.admin(options as AdminOptions);
-    const instance = this.core.shared.get(kAuth) as Auth | undefined;
+    const instance = authInstance ?? (this.core.shared.get(kAuth) as Auth | undefined);
     if (instance === undefined) throw new TypeError('admin(): access.require needs gw.auth(); call it first');
     const check = instance.require(requirement);
     const guard: Middleware = {
@@ -339,6 +349,24 @@ export abstract class FrameworkGateway<M> {
         : 'url' in service
           ? [service.url]
           : service.endpoints;
+    const client = this.createServiceClient(name, { ...options, endpoints });
+    if (clients === undefined) {
+      clients = new Map();
+      this.core.shared.set(kClients, clients);
+    }
+    clients.set(name, client);
+    this.core.onClose(() => client.close());
+    // A DNS or etcd resolver's outage and recovery are reported to this gateway, once each.
+    options.resolver?.monitor?.reportTo(this.core);
+    return client;
+  }
+
+  /**
+   * A new mesh client for `name`, traced by this gateway, that {@link client} neither keeps nor
+   * closes: what a configuration's reload makes before it swaps clients in (config/runtime.ts).
+   * Give `endpoints` or a `resolver`.
+   */
+  createServiceClient(name: string, options: Omit<ClientOptions, 'name'>): Client {
     const tracing = tracingFor(this.core);
     // An endpoint's origin is parsed once, not once per call (a URL parse costs about 1 % of a proxied
     // request, bench/RESULTS.md).
@@ -363,17 +391,8 @@ export abstract class FrameworkGateway<M> {
         },
       },
       ...options,
-      endpoints,
       name,
     });
-    if (clients === undefined) {
-      clients = new Map();
-      this.core.shared.set(kClients, clients);
-    }
-    clients.set(name, client);
-    this.core.onClose(() => client.close());
-    // A DNS or etcd resolver's outage and recovery are reported to this gateway, once each.
-    options.resolver?.monitor?.reportTo(this.core);
     return client;
   }
 
@@ -445,7 +464,9 @@ export abstract class FrameworkGateway<M> {
     core.shared.set(kCacheAdmin, true);
     const current = () => (core.shared.get(kResponseCache) as { cache: HttpCache } | undefined)?.cache;
     core.addAdminEndpoint('/cache', cacheStatsHandler(current));
-    core.addAdminEndpoint('/cache/purge', purgeHandler(current), { methods: ['POST', 'DELETE'] });
+    core.addAdminEndpoint('/cache/purge', auditedPurge(core, purgeHandler(current)), {
+      methods: ['POST', 'DELETE'],
+    });
   }
 
   /** The purge handler of the response cache (`?key=` or `?prefix=`), for an admin API you protect. */
@@ -529,7 +550,8 @@ export abstract class FrameworkGateway<M> {
       list = all;
       core.shared.set(kRoutes, all);
       observeMigration(() => all);
-      addRoutesAdmin(core, () => all);
+      const actions = addAdminActions(core, () => all);
+      addRoutesAdmin(core, () => all, { history: () => actions.history() });
       let listening = false;
       const upgradesWanted = () => {
         if (listening) return;
@@ -575,6 +597,7 @@ export abstract class FrameworkGateway<M> {
       },
     );
     list.push(instance);
+    auditOf(core).watch(instance);
     if (core.state === 'created') core.onStart(() => instance.start());
     else instance.start().catch((error: unknown) => core.report(error, undefined, 'routes.start'));
     core.onClose(() => instance.close());
@@ -609,6 +632,60 @@ export abstract class FrameworkGateway<M> {
       core.onClose(stop);
     }
     return instance;
+  }
+
+  /**
+   * The configuration of a gateway built from one (`gatewayFromFile()`, `gatewayFromConfig()`): the
+   * configuration in force, `reload()`, its status and events. Undefined for a gateway built in code.
+   */
+  get configuration(): ConfigRuntime | undefined {
+    return runtimeOf(this);
+  }
+
+  /**
+   * Mounts everything the configuration describes on `app`, in the order the capability READMEs
+   * give (tracing, request ids, access log, admin, auth, rate limits, deadline, versioning, OpenAPI
+   * validation, routes, compositions), as one middleware that a reload swaps atomically between
+   * requests. Koa: `errors()` is mounted first too. Express: add `app.use(gw.errors())` last, after
+   * your routes. Only for a gateway built from a configuration.
+   *
+   * @example
+   *   const gw = await gatewayFromFile('gatehouse.yaml');
+   *   gw.mount(app);
+   */
+  mount(app: { use(...middleware: never[]): unknown }): void {
+    this.mountOn(app as { use(mw: M): unknown }, this.middleware());
+  }
+
+  /** The one native middleware {@link mount} mounts (for an app that mounts it itself). */
+  middleware(): M {
+    const runtime = runtimeOf(this);
+    if (runtime === undefined) {
+      throw new TypeError(
+        'mount()/middleware() need a gateway built from a configuration: gatewayFromFile() or gatewayFromConfig()',
+      );
+    }
+    return this.wrap(runtime.middleware);
+  }
+
+  /** How {@link mount} puts the chain on the app; Koa puts `errors()` in front. */
+  protected mountOn(app: { use(mw: M): unknown }, chain: M): void {
+    app.use(chain);
+  }
+
+  /**
+   * Listens on the configuration's `server.port` and `server.host` (default 8080, every address)
+   * with `app.listen()` and serves the server (`serve()`); resolves once it listens.
+   */
+  listen(app: { listen(port: number, host?: string): Server }): Promise<Server> {
+    const server = runtimeOf(this)?.loaded.config.server ?? {};
+    const listening = app.listen(server.port ?? 8080, ...(server.host === undefined ? [] : [server.host]));
+    this.serve(listening);
+    return new Promise((resolve, reject) => {
+      if (listening.listening) resolve(listening);
+      listening.once('listening', () => resolve(listening));
+      listening.once('error', reject);
+    });
   }
 
   /** Any neutral middleware (or several, composed in order) bound to this gateway. */

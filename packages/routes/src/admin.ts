@@ -6,14 +6,28 @@ import type { DiffRecord } from './diff.js';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
+/** What `/migration` shows besides the routes. */
+export interface RoutesAdminExtras {
+  /**
+   * The audited changes (who, when, what, from where, why), newest first, bounded: shown as
+   * `history` (the gateway's admin write API keeps it).
+   */
+  history?: () => readonly unknown[];
+}
+
 /**
  * Adds `/routes` (each controller's table: name, origin, revision, rejection, routes) and `/migration`
- * (each route's modes, traffic, errors, latency, diffs and changes) to the gateway's admin endpoints.
+ * (each route's modes, traffic, errors, latency, diffs and changes, and the audited `history` when
+ * `extras` gives one) to the gateway's admin endpoints.
  * Unless `admin.reveal.filePaths`, a table file appears by its base name only, in its origin and in
  * rejection messages; unless `admin.reveal.requestData`, the latest differences are listed without the
  * path, method and request id of the request they came from and without the values that differed.
  */
-export function addRoutesAdmin(core: Gateway, controllers: () => readonly Routes[]): void {
+export function addRoutesAdmin(
+  core: Gateway,
+  controllers: () => readonly Routes[],
+  extras: RoutesAdminExtras = {},
+): void {
   core.addAdminEndpoint('/routes', (_exchange, view) => ({
     status: 200,
     headers: NO_STORE,
@@ -22,7 +36,10 @@ export function addRoutesAdmin(core: Gateway, controllers: () => readonly Routes
   core.addAdminEndpoint('/migration', (_exchange, view) => ({
     status: 200,
     headers: NO_STORE,
-    body: { routes: controllers().flatMap((routes) => routes.migration().map((r) => migrationFor(r, view))) },
+    body: {
+      routes: controllers().flatMap((routes) => routes.migration().map((r) => migrationFor(r, view))),
+      ...(extras.history === undefined ? {} : { history: extras.history() }),
+    },
   }));
 }
 

@@ -810,7 +810,7 @@ export class Routes extends EventEmitter implements Middleware {
     // it waits for the service and stops the body once it flows. (An AbortSignal per request costs
     // EventTarget listeners: measurably more, bench/RESULTS.md.)
     const res = exchange.res;
-    const flow: Flow = { cancel: undefined, body: undefined, status: 0, state, started };
+    const flow: Flow = { cancel: undefined, body: undefined, status: 0, state, route, started };
     res.on('close', () => closeFlow(res, flow));
     // A promise chain, not an async function: one layer fewer on every proxied request.
     return client
@@ -873,7 +873,7 @@ export class Routes extends EventEmitter implements Middleware {
 
   #respond(exchange: Exchange, state: RouteState, response: CallResponse, flow: Flow): void {
     const res = exchange.res;
-    const route = state.route;
+    const route = flow.route;
     const status = response.statusCode;
     const started = flow.started;
     if (res.destroyed) {
@@ -1448,6 +1448,8 @@ interface Flow {
   body: Readable | undefined;
   status: number;
   readonly state: RouteState;
+  /** The route as the table had it when the request arrived: a reload meanwhile does not change its answer. */
+  readonly route: CompiledRoute;
   readonly started: number;
 }
 

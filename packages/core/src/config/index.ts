@@ -27,7 +27,7 @@ export type {
   TrustedProxies,
   UrlServiceConfig,
 } from './schema.js';
-export { configJsonSchema } from './schema.js';
+export { configJsonSchema, configSchema, serviceSchema } from './schema.js';
 export {
   ConfigError,
   type ConfigProblem,

@@ -1,0 +1,1065 @@
+// A gateway run from a configuration: everything it describes built once, mounted as ONE middleware,
+// and rebuilt on reload as a new generation that replaces the old one atomically between requests.
+//
+// A request runs on the generation that was current when it arrived, to its end (its onResponse and
+// onFinish hooks, its upstream call): a generation is retired (what it alone used is closed) once the
+// last request on it finished. Parts whose configuration did not change are carried over, not rebuilt:
+// a reload that only moves a route keeps rate-limit counters, JWKS caches, clients and their breakers.
+// The route table is the one controller's (`Routes.reload()`), so run-time changes made through the
+// admin API survive reloads that leave that route's mode and weight as they were.
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Aggregate } from '@gatehousejs/aggregate';
+import {
+  type ApiKeyOptions,
+  type Auth,
+  type Authenticator,
+  type AuthOptions,
+  apiKeyAuthenticator,
+  auth,
+  introspectionAuthenticator,
+  type JwtOptions,
+  jwtAuthenticator,
+  mtlsAuthenticator,
+} from '@gatehousejs/auth';
+import { type Client, type ClientOptions, deadline } from '@gatehousejs/client';
+import {
+  type AdminView,
+  ConfigError,
+  type ConfigProblem,
+  compose,
+  Gateway,
+  type GatewayOptions,
+  type Middleware,
+  type Reply,
+} from '@gatehousejs/core';
+import { dnsResolver, etcdResolver } from '@gatehousejs/discovery';
+import { contractField, OpenApiValidator } from '@gatehousejs/openapi';
+import { memoryStore, type RateLimit, rateLimit, redisStore } from '@gatehousejs/rate-limit';
+import {
+  compileTable,
+  etcdSource,
+  observeRemoteResponses,
+  type Routes,
+  type TableSource,
+} from '@gatehousejs/routes';
+import { accessLog, tracingFor } from '@gatehousejs/tracing';
+import { type Versioning, versioning } from '@gatehousejs/versioning';
+import { ConfigReloadRejected } from '../errors.js';
+import { type FrameworkGateway, type GatewayAdminOptions, gatewaySlots } from '../framework-gateway.js';
+import { attachRuntime } from './attach.js';
+import {
+  checkGatehouseConfig,
+  type LoadedConfig,
+  type LoadOptions,
+  loadGatehouseConfig,
+  parseGatehouseConfig,
+} from './load.js';
+import { type GatehouseConfig, RESTART_ONLY } from './schema.js';
+
+/** Where a configuration comes from, and how it is followed. */
+export interface ConfigSourceOptions {
+  /** How a file is followed: polled every `intervalMs`, read once quiet for `debounceMs`. `false`: not followed. */
+  watch?: boolean | { intervalMs?: number; debounceMs?: number };
+}
+
+/** Options of `gatewayFromFile()` / `gatewayFromConfig()`: the gateway's own options, and loading. */
+export interface FromConfigOptions extends GatewayOptions, LoadOptions, ConfigSourceOptions {}
+
+/** What a reload did. */
+export interface ReloadResult {
+  /** `applied`: the new configuration is in force; `unchanged`: the same as the one in force; `rejected`: nothing changed. */
+  readonly outcome: 'applied' | 'unchanged' | 'rejected';
+  /** The revision in force afterwards. */
+  readonly revision: number;
+  /** Top-level keys that changed and were applied. */
+  readonly changed: readonly string[];
+  /** Keys that changed but cannot change at run time: the running values stay until a restart. */
+  readonly restartRequired: readonly string[];
+  /** For a rejection: every problem, with file:line:col when the source is a file. */
+  readonly problems?: readonly ConfigProblem[];
+}
+
+/** The configuration state `/config` shows. */
+export interface ConfigStatus {
+  readonly origin: string;
+  readonly revision: number;
+  readonly appliedAt: string;
+  /** Keys whose new values wait for a restart. */
+  readonly restartRequired: readonly string[];
+  readonly warnings: readonly ConfigProblem[];
+  /** The last reload attempt (absent before the first). */
+  readonly lastReload: (ReloadResult & { readonly at: string; readonly origin: string }) | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+// ---------------------------------------------------------------------------------------------
+
+interface SourceHandlers {
+  onLoaded(loaded: LoadedConfig): void;
+  onRejected(problems: readonly ConfigProblem[]): void;
+}
+
+interface ConfigSource {
+  readonly origin: string;
+  /** Starts following (the first configuration is already loaded). */
+  follow(handlers: SourceHandlers): void;
+  /** Reads the source again now (a manual reload). */
+  reread(): Promise<LoadedConfig>;
+  close(): Promise<void>;
+}
+
+const problemsOf = (error: unknown): readonly ConfigProblem[] =>
+  error instanceof ConfigError ? error.problems : [{ path: '', message: (error as Error).message }];
+
+/** A file, polled (and watched through its directory), read once it stopped changing. */
+class FileConfigSource implements ConfigSource {
+  readonly origin: string;
+  readonly #options: LoadOptions;
+  /** Undefined: not followed (read again only on request). */
+  readonly #watching: { intervalMs: number; debounceMs: number } | undefined;
+  readonly #debounceMs: number;
+  #handlers: SourceHandlers | undefined;
+  #lastText: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #directory: FSWatcher | undefined;
+  #reading: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+  readonly #onStat: StatsListener = () => this.#changed();
+
+  constructor(
+    file: string,
+    text: string,
+    options: LoadOptions,
+    watching: { intervalMs: number; debounceMs: number } | undefined,
+  ) {
+    this.origin = file;
+    this.#lastText = text;
+    this.#options = options;
+    this.#watching = watching;
+    this.#debounceMs = watching?.debounceMs ?? 100;
+  }
+
+  follow(handlers: SourceHandlers): void {
+    this.#handlers = handlers;
+    if (this.#watching === undefined) return;
+    watchFile(this.origin, { interval: this.#watching.intervalMs }, this.#onStat);
+    try {
+      const directory = watch(dirname(resolve(this.origin)), () => this.#changed());
+      directory.on('error', () => directory.close());
+      this.#directory = directory;
+    } catch {
+      // Polling alone.
+    }
+  }
+
+  async reread(): Promise<LoadedConfig> {
+    const text = await this.#stableText();
+    this.#lastText = text;
+    return parseGatehouseConfig(text, this.origin, this.#options);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    unwatchFile(this.origin, this.#onStat);
+    this.#directory?.close();
+    clearTimeout(this.#timer);
+    await this.#reading;
+  }
+
+  #changed(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#check(), this.#debounceMs);
+  }
+
+  #check(): void {
+    if (this.#closed) return;
+    if (this.#reading !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#reading = this.#stableText()
+      .then(
+        (text) => {
+          if (this.#closed || text === this.#lastText) return;
+          this.#lastText = text;
+          let loaded: LoadedConfig;
+          try {
+            loaded = parseGatehouseConfig(text, this.origin, this.#options);
+          } catch (error) {
+            this.#handlers?.onRejected(problemsOf(error));
+            return;
+          }
+          this.#handlers?.onLoaded(loaded);
+        },
+        (error: unknown) => {
+          if (!this.#closed) this.#handlers?.onRejected(problemsOf(error));
+        },
+      )
+      .finally(() => {
+        this.#reading = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.#check();
+        }
+      });
+  }
+
+  /**
+   * The file's text once two reads `debounceMs` apart agree: a file still being written (an editor
+   * saving in place, a script appending) is never taken half-written.
+   */
+  async #stableText(): Promise<string> {
+    let previous = await this.#read();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((done) => setTimeout(done, this.#debounceMs));
+      const text = await this.#read();
+      if (text === previous) return text;
+      previous = text;
+    }
+    throw new ConfigError([
+      { path: '', message: `${this.origin} kept changing for ${20 * this.#debounceMs} ms: not read` },
+    ]);
+  }
+
+  async #read(): Promise<string> {
+    try {
+      return await readFile(this.origin, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new ConfigError([{ path: '', message: `cannot read ${this.origin}: ${code}` }], { cause: error });
+    }
+  }
+}
+
+/** An etcd key, read and watched by the routes package's etcd source (outages reported once each). */
+class EtcdConfigSource implements ConfigSource {
+  readonly origin: string;
+  readonly #source: TableSource;
+  readonly #options: LoadOptions;
+  #latest: LoadedConfig | undefined;
+
+  constructor(source: TableSource, options: LoadOptions) {
+    this.#source = source;
+    this.origin = source.origin;
+    this.#options = options;
+  }
+
+  /** Reads the key, and calls `handlers` for every later change. */
+  async start(handlers: SourceHandlers): Promise<LoadedConfig> {
+    const first = await this.#source.start({
+      onDocument: (doc) => {
+        let loaded: LoadedConfig;
+        try {
+          loaded = this.#check(doc.value);
+        } catch (error) {
+          handlers.onRejected(problemsOf(error));
+          return;
+        }
+        this.#latest = loaded;
+        handlers.onLoaded(loaded);
+      },
+      onError: (error) => handlers.onRejected([{ path: '', message: error.message }]),
+    });
+    this.#latest = this.#check(first.value);
+    return this.#latest;
+  }
+
+  #check(value: unknown): LoadedConfig {
+    try {
+      return checkGatehouseConfig(value, this.#options);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(
+        error.problems.map((p) => ({ ...p, message: `${p.message} (in ${this.origin})` })),
+      );
+    }
+  }
+
+  follow(): void {
+    // start() follows already.
+  }
+
+  async reread(): Promise<LoadedConfig> {
+    // The key is watched: the latest value it held is the one to apply.
+    if (this.#latest === undefined)
+      throw new ConfigError([{ path: '', message: `${this.origin} was never read` }]);
+    return this.#latest;
+  }
+
+  close(): Promise<void> {
+    return this.#source.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generations
+// ---------------------------------------------------------------------------------------------
+
+/** A part of a generation: its middleware and what closes it. Carried over while its digest holds. */
+interface Part {
+  readonly middleware?: Middleware;
+  readonly close?: () => unknown;
+  /** Live generations holding it. */
+  holders: number;
+}
+
+interface Generation {
+  readonly revision: number;
+  readonly loaded: LoadedConfig;
+  readonly chain: Middleware;
+  /** By key (`auth:<digest>`, `client:orders:<digest>`, …). */
+  readonly parts: ReadonlyMap<string, Part>;
+  readonly clients: ReadonlyMap<string, Client>;
+  readonly auth: Auth | undefined;
+  readonly versioning: Versioning | undefined;
+  readonly release: Middleware;
+  inflight: number;
+  superseded: boolean;
+  retired: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The configuration behind a gateway built from one: what is in force, `reload()`, its status, and
+ * events: `'reload'` ({@link ReloadResult} of an applied reload), `'reject'` (one rejected: its
+ * problems), `'restart-required'` (keys that changed and cannot change at run time).
+ */
+export class ConfigRuntime extends EventEmitter {
+  /** The one middleware `gw.mount()` mounts: it runs each request on the current generation. */
+  readonly middleware: Middleware;
+  readonly #gw: FrameworkGateway<unknown>;
+  readonly #source: ConfigSource | undefined;
+  /** The configuration the running restart-only parts were built from. */
+  readonly #base: LoadedConfig;
+  #current!: Generation;
+  #revision = 0;
+  #appliedAt = new Date().toISOString();
+  #restartRequired: readonly string[] = [];
+  #lastReload: ConfigStatus['lastReload'];
+  #routes: Routes | undefined;
+  #fixed: Middleware[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(gw: FrameworkGateway<unknown>, loaded: LoadedConfig, source: ConfigSource | undefined) {
+    super();
+    this.#gw = gw;
+    this.#base = loaded;
+    this.#source = source;
+    const runtime = this;
+    this.middleware = {
+      name: 'config',
+      // Request ids, tracing and the access log run for refused requests too (runFrom skips the rest).
+      alwaysRun: true,
+      onRequest(exchange) {
+        const generation = runtime.#current;
+        generation.inflight++;
+        exchange.track(generation.release);
+        return generation.chain.onRequest!(exchange);
+      },
+    };
+  }
+
+  /** The configuration in force. */
+  get loaded(): LoadedConfig {
+    return this.#current.loaded;
+  }
+
+  /** The revision in force: 1 for the first configuration, one more per applied reload. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** What `/config` shows besides the configuration. */
+  status(): ConfigStatus {
+    return {
+      origin: this.#current.loaded.origin,
+      revision: this.#revision,
+      appliedAt: this.#appliedAt,
+      restartRequired: this.#restartRequired,
+      warnings: this.#current.loaded.warnings,
+      lastReload: this.#lastReload,
+    };
+  }
+
+  /** Builds the first generation: every part made and started (an OpenAPI document compiled). */
+  async start(): Promise<void> {
+    const core = this.#gw.core;
+    const config = this.#base.config;
+    // What cannot change at run time, made once.
+    if (config.tracing !== undefined) this.#fixed.push(tracingFor(core, config.tracing).middleware());
+    this.#fixed.push(core.requestId());
+    if (config.cache !== undefined) this.#gw.responseCache(config.cache);
+    const generation = await this.#build(this.#base, undefined);
+    this.#revision = 1;
+    this.#swap(generation, undefined);
+    this.#registerAdmin();
+    this.#source?.follow({
+      onLoaded: (loaded) => void this.#enqueue(() => this.#apply(loaded)),
+      onRejected: (problems) => this.#rejected(this.#source!.origin, problems),
+    });
+    core.onClose(() => this.close());
+  }
+
+  /**
+   * Reads the source again and applies it (a file; an etcd key is followed already, so its latest
+   * value is applied). Never throws: a rejection is in the result, and reported.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#enqueue(async () => {
+      if (this.#source === undefined) {
+        return this.#rejected('code', [
+          { path: '', message: 'this gateway was built from an object: use apply(config) to change it' },
+        ]);
+      }
+      let loaded: LoadedConfig;
+      try {
+        loaded = await this.#source.reread();
+      } catch (error) {
+        return this.#rejected(this.#source.origin, problemsOf(error));
+      }
+      return this.#apply(loaded);
+    });
+  }
+
+  /** Checks and applies a configuration given as an object (the shape of a file). */
+  apply(config: unknown): Promise<ReloadResult> {
+    return this.#enqueue(async () => {
+      let loaded: LoadedConfig;
+      try {
+        loaded = checkGatehouseConfig(config, { baseDir: this.#base.baseDir });
+      } catch (error) {
+        return this.#rejected('code', problemsOf(error));
+      }
+      return this.#apply(loaded);
+    });
+  }
+
+  /** Stops following the source; parts are closed with the gateway. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#source?.close();
+    await this.#queue.catch(() => undefined);
+    for (const part of this.#current.parts.values()) await closePart(part);
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #apply(loaded: LoadedConfig): Promise<ReloadResult> {
+    if (this.#closed) return this.#rejected(loaded.origin, [{ path: '', message: 'the gateway is closed' }]);
+    const running = this.#current.loaded;
+    const changed = Object.keys({ ...running.digests, ...loaded.digests }).filter(
+      (key) => running.digests[key] !== loaded.digests[key],
+    );
+    const restartRequired = RESTART_ONLY.filter((key) => this.#base.digests[key] !== loaded.digests[key]);
+    const applied = changed.filter((key) => !RESTART_ONLY.includes(key));
+    if (applied.length === 0) {
+      this.#restartRequired = restartRequired;
+      return this.#finish(loaded.origin, {
+        outcome: 'unchanged',
+        revision: this.#revision,
+        changed: [],
+        restartRequired,
+      });
+    }
+    // Restart-only keys keep the values the running parts were built from.
+    const effective: LoadedConfig = {
+      ...loaded,
+      config: withKeys(loaded.config, this.#base.config, RESTART_ONLY),
+      digests: { ...loaded.digests, ...pick(this.#base.digests, RESTART_ONLY) },
+    };
+    let next: Generation;
+    try {
+      next = await this.#build(effective, this.#current);
+      this.#swap(next, this.#current);
+    } catch (error) {
+      return this.#rejected(loaded.origin, problemsOf(error));
+    }
+    this.#revision = next.revision;
+    this.#appliedAt = new Date().toISOString();
+    this.#restartRequired = restartRequired;
+    const result: ReloadResult = {
+      outcome: 'applied',
+      revision: this.#revision,
+      changed: applied,
+      restartRequired,
+    };
+    this.#gw.core.log(
+      { config: { origin: loaded.origin, revision: this.#revision, changed: applied, restartRequired } },
+      `gatehouse: configuration revision ${this.#revision} from ${loaded.origin} applied (${applied.join(', ')})`,
+    );
+    this.emit('reload', result);
+    return this.#finish(loaded.origin, result);
+  }
+
+  #finish(origin: string, result: ReloadResult): ReloadResult {
+    this.#lastReload = { ...result, at: new Date().toISOString(), origin };
+    if (result.restartRequired.length > 0) {
+      this.#gw.core.log(
+        { config: { origin, restartRequired: result.restartRequired } },
+        `gatehouse: ${result.restartRequired.join(', ')} changed in ${origin} and cannot change at run time: restart to apply`,
+      );
+      this.emit('restart-required', { keys: result.restartRequired });
+    }
+    return result;
+  }
+
+  #rejected(origin: string, problems: readonly ConfigProblem[]): ReloadResult {
+    const result: ReloadResult = {
+      outcome: 'rejected',
+      revision: this.#revision,
+      changed: [],
+      restartRequired: [],
+      problems,
+    };
+    this.#lastReload = { ...result, at: new Date().toISOString(), origin };
+    const error = new ConfigError(problems);
+    this.#gw.core.report(
+      new Error(
+        `rejected the configuration from ${origin}, keeping revision ${this.#revision}: ${error.message}`,
+      ),
+      undefined,
+      'config.reload',
+    );
+    this.emit('reject', { origin, problems });
+    return result;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Building
+  // ------------------------------------------------------------------------------------------
+
+  async #build(loaded: LoadedConfig, previous: Generation | undefined): Promise<Generation> {
+    const gw = this.#gw;
+    const core = gw.core;
+    const { config, baseDir, digests } = loaded;
+    const parts = new Map<string, Part>();
+    const made: Part[] = [];
+    /** The part for `key`: the previous generation's when it has one, else made now. */
+    const part = async (key: string, make: () => Part | Promise<Part>): Promise<Part> => {
+      const reused = previous?.parts.get(key);
+      const found = reused ?? (await make());
+      if (reused === undefined) made.push(found);
+      parts.set(key, found);
+      return found;
+    };
+    try {
+      // Services first: routes and compositions are checked against them.
+      const clients = new Map<string, Client>();
+      for (const [name, service] of Object.entries(config.services ?? {})) {
+        const key = `client:${name}:${digest(service)}`;
+        const found = await part(key, () => {
+          const client = gw.createServiceClient(name, clientOptions(service));
+          return { close: () => client.close(), holders: 0, client } as Part & { client: Client };
+        });
+        clients.set(name, (found as Part & { client: Client }).client);
+      }
+
+      const chain: Middleware[] = [...this.#fixed];
+      if (config.accessLog !== undefined) {
+        const options = config.accessLog === true ? {} : config.accessLog;
+        const destination = options.destination;
+        const found = await part(`accessLog:${digests.accessLog}`, () => {
+          const made = accessLog(
+            typeof destination === 'string' && !isAbsolute(destination)
+              ? { ...options, destination: resolve(baseDir, destination) }
+              : options,
+          );
+          return { middleware: made, close: () => made.close(), holders: 0 };
+        });
+        chain.push(found.middleware!);
+      }
+
+      let authInstance: Auth | undefined;
+      if (config.auth !== undefined) {
+        const found = await part(`auth:${digests.auth}`, async () => {
+          const made = auth(await authOptions(config.auth!, baseDir));
+          return { middleware: made, close: () => made.close(), holders: 0 };
+        });
+        authInstance = found.middleware as Auth;
+      }
+      // The admin first: its endpoints answer before auth and limits apply to the rest.
+      // zod's output of the extended admin schema is the options gw.admin() takes.
+      const admin = (config.admin ?? {}) as GatewayAdminOptions;
+      chain.push(
+        gw.adminMiddleware(
+          {
+            ...(admin.prefix === undefined ? {} : { prefix: admin.prefix }),
+            ...(admin.access === undefined ? {} : { access: admin.access }),
+            ...(admin.reveal === undefined ? {} : { reveal: admin.reveal }),
+          },
+          authInstance,
+        ),
+      );
+      if (authInstance !== undefined) chain.push(authInstance);
+
+      const limiters =
+        config.rateLimit === undefined
+          ? []
+          : Array.isArray(config.rateLimit)
+            ? config.rateLimit
+            : [config.rateLimit];
+      for (const options of limiters) {
+        const found = await part(`rateLimit:${digest(options)}`, () => {
+          const { store, ...rest } = options;
+          const made = rateLimit({
+            ...rest,
+            ...(store === undefined || store === 'memory'
+              ? {}
+              : 'memory' in store
+                ? { store: memoryStore(store.memory) }
+                : { store: redisStore(store.redis) }),
+          });
+          return { middleware: made, close: () => made.close(), holders: 0 };
+        });
+        chain.push(found.middleware as RateLimit);
+      }
+
+      if (config.deadline !== undefined)
+        chain.push(deadline(config.deadline === true ? {} : config.deadline));
+
+      let versioningInstance: Versioning | undefined;
+      if (config.versioning !== undefined) {
+        const found = await part(`versioning:${digests.versioning}`, () => ({
+          middleware: versioning(config.versioning!, {
+            meterProviders: () => [tracingFor(core).prometheusMeterProvider],
+          }),
+          holders: 0,
+        }));
+        versioningInstance = found.middleware as Versioning;
+        chain.push(versioningInstance);
+      }
+
+      if (config.openapi !== undefined) {
+        const found = await part(`openapi:${digests.openapi}`, async () => {
+          const options = config.openapi!;
+          const document =
+            typeof options.document === 'string' &&
+            !/^[a-z][a-z0-9+.-]*:/i.test(options.document) &&
+            !isAbsolute(options.document)
+              ? resolve(baseDir, options.document)
+              : options.document;
+          const validator = new OpenApiValidator({ ...options, document }, { pathPolicy: core.pathPolicy });
+          await validator.start();
+          const stop = validator.options.contractGuard
+            ? observeRemoteResponses(core, {
+                name: validator.name,
+                maxBodyBytes: validator.options.responses.maxBodyBytes,
+                observe: (response) => validator.checkResponse(response, response)?.map(contractField),
+              })
+            : undefined;
+          return { middleware: validator, close: () => stop?.(), holders: 0 };
+        });
+        chain.push(found.middleware!);
+      }
+
+      // The route table: checked now against the new services, applied by the swap.
+      const table = config.routes ?? [];
+      compileTable(table, { services: new Set(clients.keys()), pathPolicy: core.pathPolicy });
+      if (this.#routes === undefined) {
+        this.#routes = gw.router({
+          name: 'config',
+          ...(config.routing?.override === undefined ? {} : { override: config.routing.override }),
+          ...(config.routing?.gateIntervalMs === undefined
+            ? {}
+            : { gateIntervalMs: config.routing.gateIntervalMs }),
+        });
+      }
+      chain.push(this.#routes);
+
+      for (const options of config.aggregate ?? []) {
+        const found = await part(`aggregate:${digest(options)}`, () => ({
+          middleware: gw.aggregator(options) as Aggregate,
+          holders: 0,
+        }));
+        chain.push(found.middleware!);
+      }
+
+      const revision = (previous?.revision ?? 0) + 1;
+      const generation: Generation = {
+        revision,
+        loaded,
+        chain: compose(chain),
+        parts,
+        clients,
+        auth: authInstance,
+        versioning: versioningInstance,
+        release: {
+          name: 'config.release',
+          onFinish: () => {
+            generation.inflight--;
+            if (generation.superseded) this.#retireWhenDrained(generation);
+          },
+        },
+        inflight: 0,
+        superseded: false,
+        retired: false,
+      };
+      return generation;
+    } catch (error) {
+      // Nothing of a generation that failed to build stays open.
+      for (const fresh of made) await closePart(fresh);
+      throw error;
+    }
+  }
+
+  /** Puts `next` in force, between two requests (synchronous). */
+  #swap(next: Generation, previous: Generation | undefined): void {
+    const core = this.#gw.core;
+    const slots = core.shared;
+    let clients = slots.get(gatewaySlots.clients) as Map<string, Client> | undefined;
+    const before = clients === undefined ? undefined : new Map(clients);
+    if (clients === undefined) {
+      clients = new Map();
+      slots.set(gatewaySlots.clients, clients);
+    }
+    for (const name of previous?.clients.keys() ?? []) if (!next.clients.has(name)) clients.delete(name);
+    for (const [name, client] of next.clients) clients.set(name, client);
+    try {
+      this.#routes!.reload(next.loaded.config.routes ?? [], next.loaded.origin);
+    } catch (error) {
+      // Checked before; should the controller still refuse it, nothing changes.
+      clients.clear();
+      for (const [name, client] of before ?? []) clients.set(name, client);
+      throw error;
+    }
+    if (next.auth === undefined) slots.delete(gatewaySlots.auth);
+    else slots.set(gatewaySlots.auth, next.auth);
+    if (next.versioning === undefined) slots.delete(gatewaySlots.versioning);
+    else slots.set(gatewaySlots.versioning, next.versioning);
+    for (const part of next.parts.values()) part.holders++;
+    this.#current = next;
+    if (previous !== undefined) {
+      previous.superseded = true;
+      this.#retireWhenDrained(previous);
+      // A request that never finishes must not keep the old parts open for ever.
+      const graceMs = Math.max(30_000, this.#base.core.shutdown.drainTimeoutMs);
+      previous.timer = setTimeout(() => this.#retire(previous), graceMs);
+      previous.timer.unref();
+    }
+  }
+
+  #retireWhenDrained(generation: Generation): void {
+    if (generation.inflight <= 0) this.#retire(generation);
+  }
+
+  #retire(generation: Generation): void {
+    if (generation.retired) return;
+    generation.retired = true;
+    clearTimeout(generation.timer);
+    for (const part of generation.parts.values()) {
+      part.holders--;
+      if (part.holders <= 0) void closePart(part);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Admin: GET /config, POST /config/reload
+  // ------------------------------------------------------------------------------------------
+
+  #shown(view: AdminView): object {
+    return shownStatus(this.status(), this.#current.loaded.shown, view);
+  }
+
+  #registerAdmin(): void {
+    const core = this.#gw.core;
+    core.addAdminEndpoint('/config', (_exchange, view) => ({
+      status: 200,
+      headers: { 'cache-control': 'no-store' },
+      body: this.#shown(view),
+    }));
+    core.addAdminEndpoint(
+      '/config/reload',
+      async (_exchange, view): Promise<Reply> => {
+        const result = await this.reload();
+        if (result.outcome === 'rejected') {
+          const shown = this.#shown(view) as { origin: string; lastReload?: { problems?: unknown } };
+          throw new ConfigReloadRejected(
+            `The configuration from ${shown.origin} was rejected (${result.problems?.length ?? 0} problems): revision ${result.revision} stays in force`,
+            {
+              extensions: { problems: shown.lastReload?.problems },
+              headers: { 'cache-control': 'no-store' },
+            },
+          );
+        }
+        return { status: 200, headers: { 'cache-control': 'no-store' }, body: result };
+      },
+      { methods: ['POST'] },
+    );
+  }
+}
+
+/** `/config`'s body: status and configuration, file paths as `admin.reveal.filePaths` allows. */
+function shownStatus(status: ConfigStatus, config: unknown, view: AdminView): object {
+  const files = [status.origin, status.lastReload?.origin ?? ''].filter(
+    (f) => f !== 'code' && !f.startsWith('etcd:'),
+  );
+  const file = (origin: string) => (files.includes(origin) ? view.file(origin) : origin);
+  const problems = (list: readonly ConfigProblem[] | undefined) =>
+    list?.map((p) => ({
+      ...p,
+      message: view.redactFiles(p.message, files),
+      ...(p.source === undefined ? {} : { source: { ...p.source, file: file(p.source.file) } }),
+    }));
+  return {
+    ...status,
+    origin: file(status.origin),
+    warnings: problems(status.warnings),
+    lastReload:
+      status.lastReload === undefined
+        ? undefined
+        : {
+            ...status.lastReload,
+            origin: file(status.lastReload.origin),
+            ...(status.lastReload.problems === undefined
+              ? {}
+              : { problems: problems(status.lastReload.problems) }),
+          },
+    config,
+  };
+}
+
+async function closePart(part: Part): Promise<void> {
+  try {
+    await part.close?.();
+  } catch {
+    // Closing is best effort; the part is out of service either way.
+  }
+}
+
+function pick(object: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]!]));
+}
+
+function withKeys(config: GatehouseConfig, from: GatehouseConfig, keys: readonly string[]): GatehouseConfig {
+  const out: Record<string, unknown> = { ...config };
+  for (const key of keys) {
+    const value = (from as Record<string, unknown>)[key];
+    if (value === undefined) delete out[key];
+    else out[key] = value;
+  }
+  return out as GatehouseConfig;
+}
+
+function digest(value: unknown): string {
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the file's form to the factories' options
+// ---------------------------------------------------------------------------------------------
+
+type ServiceConfig = NonNullable<GatehouseConfig['services']>[string];
+
+function clientOptions(service: ServiceConfig): Omit<ClientOptions, 'name'> {
+  const { url, endpoints, dns, etcd, ...rest } = service;
+  const where =
+    url !== undefined
+      ? { endpoints: [url] }
+      : endpoints !== undefined
+        ? { endpoints }
+        : dns !== undefined
+          ? { resolver: dnsResolver(dns) }
+          : { resolver: etcdResolver(etcd!) };
+  return { ...rest, ...where } as Omit<ClientOptions, 'name'>;
+}
+
+type AuthConfig = NonNullable<GatehouseConfig['auth']>;
+
+/** A key written in a file: PEM text stays text; a JWK object becomes a key object. */
+function keyFrom(
+  key: string | Record<string, unknown>,
+  kind: 'public' | 'private',
+): string | KeyObject | Record<string, unknown> {
+  if (typeof key === 'string') return kind === 'private' ? createPrivateKey(key) : key;
+  return kind === 'private' ? createPrivateKey({ key: key as never, format: 'jwk' }) : key;
+}
+
+async function authOptions(config: AuthConfig, baseDir: string): Promise<AuthOptions> {
+  const methods: Authenticator[] = [];
+  for (const method of config.methods) {
+    if (method.jwt !== undefined) {
+      const { keys, ...rest } = method.jwt;
+      methods.push(
+        jwtAuthenticator({
+          ...rest,
+          ...(keys === undefined
+            ? {}
+            : {
+                keys: keys.map((k) => ({
+                  key: (k.secret !== undefined ? Buffer.from(k.secret) : keyFrom(k.key!, 'public')) as never,
+                  alg: k.alg,
+                  ...(k.kid === undefined ? {} : { kid: k.kid }),
+                })),
+              }),
+        } as JwtOptions),
+      );
+    } else if (method.apiKey !== undefined) {
+      const { file, redis, ...rest } = method.apiKey;
+      const options: ApiKeyOptions = { ...(rest as ApiKeyOptions) };
+      if (file !== undefined) options.file = isAbsolute(file) ? file : resolve(baseDir, file);
+      if (redis !== undefined) {
+        const { Redis } = (await import('ioredis')) as unknown as {
+          Redis: new (url: string, options: object) => { get(key: string): Promise<string | null> };
+        };
+        options.redis = {
+          client: new Redis(redis.url, {
+            enableOfflineQueue: false,
+            commandTimeout: 500,
+            maxRetriesPerRequest: 1,
+          }),
+          ...(redis.prefix === undefined ? {} : { prefix: redis.prefix }),
+        };
+      }
+      methods.push(apiKeyAuthenticator(options));
+    } else if (method.introspection !== undefined) {
+      methods.push(introspectionAuthenticator(method.introspection));
+    } else if (method.mtls !== undefined) {
+      methods.push(mtlsAuthenticator(method.mtls));
+    }
+  }
+  const forward = config.forward;
+  const token = forward?.token;
+  return {
+    methods,
+    ...(config.combine === undefined ? {} : { combine: config.combine }),
+    ...(config.rules === undefined ? {} : { rules: config.rules }),
+    ...(config.default === undefined ? {} : { default: config.default }),
+    ...(config.realm === undefined ? {} : { realm: config.realm }),
+    ...(forward === undefined
+      ? {}
+      : {
+          forward: {
+            ...(forward.headers === undefined ? {} : { headers: forward.headers }),
+            ...(token === undefined
+              ? {}
+              : {
+                  token: {
+                    ...token,
+                    key: (token.secret !== undefined
+                      ? Buffer.from(token.secret)
+                      : keyFrom(token.key!, 'private')) as never,
+                    secret: undefined,
+                  } as never,
+                }),
+          },
+        }),
+  } as AuthOptions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points (the adapters' gatewayFromFile / gatewayFromConfig call these)
+// ---------------------------------------------------------------------------------------------
+
+/** Makes an adapter's gateway object around a core gateway. */
+export type GatewayMaker<G extends FrameworkGateway<unknown>> = (core: Gateway) => G;
+
+function watchSettings(options: ConfigSourceOptions): { intervalMs: number; debounceMs: number } | undefined {
+  if (options.watch === false) return undefined;
+  const given = isObject(options.watch) ? options.watch : {};
+  return { intervalMs: given.intervalMs ?? 1_000, debounceMs: given.debounceMs ?? 100 };
+}
+
+async function assemble<G extends FrameworkGateway<unknown>>(
+  make: GatewayMaker<G>,
+  loaded: LoadedConfig,
+  source: ConfigSource | undefined,
+  options: FromConfigOptions,
+): Promise<G> {
+  const { env: _env, baseDir: _baseDir, watch: _watch, ...gatewayOptions } = options;
+  const gw = make(new Gateway(loaded.core, gatewayOptions));
+  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source);
+  attachRuntime(gw, runtime);
+  try {
+    await runtime.start();
+  } catch (error) {
+    await source?.close();
+    await gw.close({ deadlineMs: 0 });
+    throw error;
+  }
+  return gw;
+}
+
+/**
+ * Builds a gateway from a configuration file (`.yaml`, `.yml`, `.json`), followed for changes unless
+ * `watch: false`. Throws a `ConfigError` listing every problem with its file:line:col.
+ */
+export async function fromConfigFile<G extends FrameworkGateway<unknown>>(
+  make: GatewayMaker<G>,
+  file: string,
+  options: FromConfigOptions = {},
+): Promise<G> {
+  // One read for the first configuration and for the source's "last seen" text.
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    await loadGatehouseConfig(file, options); // throws the ConfigError that names the file and why
+    throw new Error('unreachable');
+  }
+  const loaded = parseGatehouseConfig(text, file, { baseDir: dirname(resolve(file)), ...options });
+  const watching = watchSettings(options);
+  const source = new FileConfigSource(
+    file,
+    text,
+    { baseDir: loaded.baseDir, ...(options.env === undefined ? {} : { env: options.env }) },
+    watching,
+  );
+  return assemble(make, loaded, source, options);
+}
+
+/** Builds a gateway from a configuration in an etcd key (YAML or JSON), followed for changes. */
+export async function fromConfigEtcd<G extends FrameworkGateway<unknown>>(
+  make: GatewayMaker<G>,
+  etcd: {
+    hosts: string | string[];
+    key: string;
+    dialTimeoutMs?: number;
+    auth?: { username: string; password: string };
+  },
+  options: FromConfigOptions = {},
+): Promise<G> {
+  const source = new EtcdConfigSource(etcdSource(etcd), {
+    baseDir: options.baseDir ?? process.cwd(),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  let handlers: SourceHandlers | undefined;
+  const loaded = await source.start({
+    onLoaded: (l) => handlers?.onLoaded(l),
+    onRejected: (p) => handlers?.onRejected(p),
+  });
+  const followed: ConfigSource = {
+    origin: source.origin,
+    follow: (h) => {
+      handlers = h;
+    },
+    reread: () => source.reread(),
+    close: () => source.close(),
+  };
+  return assemble(make, loaded, followed, options);
+}
+
+/** Builds a gateway from a configuration object (the shape of a file); `apply()` changes it later. */
+export async function fromConfigObject<G extends FrameworkGateway<unknown>>(
+  make: GatewayMaker<G>,
+  config: unknown,
+  options: FromConfigOptions = {},
+): Promise<G> {
+  const loaded = checkGatehouseConfig(config, options);
+  return assemble(make, loaded, undefined, options);
+}

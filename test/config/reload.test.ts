@@ -1,0 +1,288 @@
+// Hot reload of the whole configuration from a file (and an etcd key) over real sockets, on every
+// framework: applied atomically between requests, in-flight requests finish on the configuration they
+// started with, the last good one kept on a bad or half-written reload (reported as an event, a log
+// line and in /config with file:line:col), parts that cannot change at run time named, and what did
+// not change carried over (rate-limit counters).
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigRuntime, ReloadResult } from '@gatehousejs/gateway';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { type EtcdServer, etcdMissing, startEtcd } from '../../packages/discovery/src/test-etcd.js';
+import { FRAMEWORKS, type Framework } from '../support/apps.js';
+import {
+  type ConfiguredApp,
+  capture,
+  getJson,
+  type NamedUpstream,
+  nextEvent,
+  replaceFile,
+  startConfigured,
+  startUpstream,
+} from './support.js';
+
+const ON_CI = process.env.CI === 'true';
+const WATCH = { intervalMs: 50, debounceMs: 40 };
+
+let alpha: NamedUpstream;
+let beta: NamedUpstream;
+beforeAll(async () => {
+  alpha = await startUpstream('alpha');
+  beta = await startUpstream('beta');
+});
+afterAll(async () => {
+  await alpha.close();
+  await beta.close();
+});
+
+const config = (upstream: NamedUpstream, extra = '') =>
+  [
+    'services:',
+    `  api: { url: "${upstream.url}" }`,
+    'routes:',
+    '  - name: api',
+    '    path: /api/*',
+    '    service: api',
+    '    mode: remote',
+    `    responseHeaders: { set: { x-config: "${upstream.name}" } }`,
+    'admin:',
+    '  access: { peers: [loopback] }',
+    extra,
+  ].join('\n');
+
+const runtimeOf = (app: ConfiguredApp) => app.gw.configuration as ConfigRuntime;
+
+let app: ConfiguredApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+function tempFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-config-')), 'gatehouse.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe.each(FRAMEWORKS)('%s: reload from a file', (framework: Framework) => {
+  test('a request in flight finishes on the configuration it started with; the next one takes the new; the old client closes after it', async () => {
+    const file = tempFile(config(alpha));
+    app = await startConfigured(framework, { file }, { watch: WATCH });
+    const release = alpha.hold();
+    const inFlight = getJson(`${app.url}/api/held`);
+    await waitUntil(() => alpha.hits.includes('/api/held'));
+    const closedBefore = alpha.closedConnections();
+    const reloaded = nextEvent<ReloadResult>(runtimeOf(app), 'reload');
+    replaceFile(file, config(beta));
+    expect(await reloaded).toMatchObject({
+      outcome: 'applied',
+      revision: 2,
+      changed: ['services', 'routes'],
+    });
+    const fresh = await getJson(`${app.url}/api/next`);
+    expect(fresh.body).toEqual({ upstream: 'beta', path: '/api/next' });
+    expect(fresh.headers.get('x-config')).toBe('beta');
+    release();
+    const old = await inFlight;
+    expect(old.status).toBe(200);
+    expect(old.body).toEqual({ upstream: 'alpha', path: '/api/held' });
+    // Its answer is shaped by the route as it was when it arrived (the response header of table 1).
+    expect(old.headers.get('x-config')).toBe('alpha');
+    // Retired with the last request on it: the old client's connections are closed.
+    await waitUntil(() => alpha.closedConnections() > closedBefore);
+  });
+
+  test('applied atomically: every answer of a burst across a reload is wholly old or wholly new', async () => {
+    const file = tempFile(config(alpha));
+    app = await startConfigured(framework, { file }, { watch: WATCH });
+    const reloaded = nextEvent(runtimeOf(app), 'reload');
+    const answers: Promise<{ headers: Headers; body: unknown }>[] = [];
+    for (let i = 0; i < 60; i++) {
+      answers.push(getJson(`${app.url}/api/${i}`));
+      if (i === 20) replaceFile(file, config(beta));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await reloaded;
+    for (let i = 0; i < 40; i++) answers.push(getJson(`${app.url}/api/late-${i}`));
+    const settled = await Promise.all(answers);
+    const sides = settled.map(
+      (a) => `${(a.body as { upstream: string }).upstream}/${a.headers.get('x-config')}`,
+    );
+    // The header comes from the table, the body from the service: a mix would be alpha/beta or beta/alpha.
+    for (const side of sides) expect(['alpha/alpha', 'beta/beta']).toContain(side);
+    expect(sides.at(-1)).toBe('beta/beta');
+  });
+
+  test('a bad reload is rejected with every problem and file:line:col, reported three ways; the last good stays', async () => {
+    const file = tempFile(config(alpha));
+    const { captured, options } = capture();
+    app = await startConfigured(framework, { file }, { watch: WATCH, ...options });
+    const rejected = nextEvent<{ origin: string; problems: unknown[] }>(runtimeOf(app), 'reject');
+    replaceFile(
+      file,
+      config(alpha).replace('service: api', 'service: apl').replace('mode: remote', 'mode: remot'),
+    );
+    const { problems } = await rejected;
+    expect(problems).toEqual([
+      {
+        path: 'routes[0].service',
+        message: "unknown service 'apl' — did you mean 'api'? (services: api)",
+        source: { file, line: 6, column: 14 },
+      },
+      {
+        path: 'routes[0].mode',
+        message:
+          "expected one of 'local', 'shadow', 'split', 'fallback' or 'remote', received the string 'remot' — did you mean 'remote'?",
+        source: { file, line: 7, column: 11 },
+      },
+    ]);
+    // The log line, and the admin status (the file by its name: admin.reveal.filePaths is off).
+    expect(
+      captured.errors.some((e) => e.msg.includes('keeping revision 1') && e.obj.phase === 'config.reload'),
+    ).toBe(true);
+    const status = await getJson(`${app.url}/config`);
+    expect(status.body).toMatchObject({
+      revision: 1,
+      origin: 'gatehouse.yaml',
+      lastReload: {
+        outcome: 'rejected',
+        problems: [
+          { path: 'routes[0].service', source: { file: 'gatehouse.yaml', line: 6, column: 14 } },
+          { path: 'routes[0].mode', source: { file: 'gatehouse.yaml', line: 7, column: 11 } },
+        ],
+      },
+    });
+    expect((await getJson(`${app.url}/api/still`)).body).toEqual({ upstream: 'alpha', path: '/api/still' });
+    // Fixed: applied.
+    const reloaded = nextEvent(runtimeOf(app), 'reload');
+    replaceFile(file, config(beta));
+    await reloaded;
+    expect((await getJson(`${app.url}/api/fixed`)).body).toEqual({ upstream: 'beta', path: '/api/fixed' });
+  });
+
+  test('a file being written is never taken half-written', async () => {
+    const file = tempFile(config(alpha));
+    app = await startConfigured(framework, { file }, { watch: WATCH });
+    const runtime = runtimeOf(app);
+    const seen: ReloadResult[] = [];
+    const rejections: unknown[] = [];
+    runtime.on('reload', (r: ReloadResult) => seen.push(r));
+    runtime.on('reject', (r: unknown) => rejections.push(r));
+    // Written in place in three parts with pauses shorter than the debounce: the first part alone is
+    // a valid configuration that has no route at all.
+    const whole = config(beta);
+    const cut = whole.indexOf('routes:');
+    writeFileSync(file, whole.slice(0, cut));
+    await new Promise((r) => setTimeout(r, 15));
+    appendFileSync(file, whole.slice(cut, cut + 30));
+    await new Promise((r) => setTimeout(r, 15));
+    appendFileSync(file, whole.slice(cut + 30));
+    await waitUntil(() => seen.length > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.map((r) => r.revision)).toEqual([2]);
+    expect(rejections).toEqual([]);
+    expect((await getJson(`${app.url}/api/x`)).body).toEqual({ upstream: 'beta', path: '/api/x' });
+  });
+
+  test('keys that cannot change at run time are named and keep their values; the rest is applied', async () => {
+    const file = tempFile(config(alpha, 'server: { port: 8080 }\npaths: { caseSensitive: false }\n'));
+    const { captured, options } = capture();
+    app = await startConfigured(framework, { file }, { watch: WATCH, ...options });
+    const restart = nextEvent<{ keys: string[] }>(runtimeOf(app), 'restart-required');
+    replaceFile(file, config(beta, 'server: { port: 9090 }\npaths: { caseSensitive: true }\n'));
+    expect((await restart).keys).toEqual(['server', 'paths']);
+    expect(
+      captured.info.some(
+        (l) => l.msg.includes('server, paths changed') && l.msg.includes('restart to apply'),
+      ),
+    ).toBe(true);
+    // Services and routes were applied; matching is still case-insensitive.
+    expect((await getJson(`${app.url}/API/x`)).body).toEqual({ upstream: 'beta', path: '/API/x' });
+    const status = await getJson(`${app.url}/config`);
+    expect(status.body).toMatchObject({ revision: 2, restartRequired: ['server', 'paths'] });
+  });
+
+  test('what did not change is carried over: rate-limit counters survive a reload of the routes', async () => {
+    const limits = 'rateLimit: { limits: [{ points: 3, duration: 60 }] }\n';
+    const file = tempFile(config(alpha, limits));
+    app = await startConfigured(framework, { file }, { watch: WATCH });
+    for (let i = 0; i < 2; i++) expect((await getJson(`${app.url}/local/${i}`)).status).toBe(200);
+    const reloaded = nextEvent(runtimeOf(app), 'reload');
+    replaceFile(file, config(beta, limits));
+    await reloaded;
+    expect((await getJson(`${app.url}/local/3`)).status).toBe(200);
+    const limited = await getJson(`${app.url}/local/4`);
+    expect(limited.status).toBe(429);
+    expect((limited.body as { code: string }).code).toBe('GH_RATE_LIMITED');
+  });
+
+  test('the same text again (a touch) changes nothing; POST /config/reload answers what happened', async () => {
+    const file = tempFile(config(alpha));
+    app = await startConfigured(framework, { file }, { watch: false });
+    const unchanged = await getJson(`${app.url}/config/reload`, { method: 'POST' });
+    expect(unchanged.body).toMatchObject({ outcome: 'unchanged', revision: 1, changed: [] });
+    writeFileSync(file, config(alpha).replace('service: api', 'service: nope'));
+    const refused = await getJson(`${app.url}/config/reload`, { method: 'POST' });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(refused.body).toMatchObject({
+      code: 'GH_CONFIG_RELOAD_REJECTED',
+      problems: [{ path: 'routes[0].service', source: { file: 'gatehouse.yaml', line: 6 } }],
+    });
+    writeFileSync(file, config(beta));
+    const applied = await getJson(`${app.url}/config/reload`, { method: 'POST' });
+    expect(applied.body).toMatchObject({ outcome: 'applied', revision: 2 });
+  });
+});
+
+const etcdAbsent = etcdMissing();
+describe.skipIf(etcdAbsent !== undefined && !ON_CI)('reload from an etcd key', () => {
+  let etcd: EtcdServer;
+  beforeAll(async () => {
+    if (etcdAbsent !== undefined) throw new Error(`CI=true and ${etcdAbsent}`);
+    etcd = await startEtcd();
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  test.each(['express5', 'koa3'] as const)(
+    '%s: a change is applied, a bad one rejected with paths, the last good kept',
+    async (framework) => {
+      const key = `/gatehouse/config/${framework}`;
+      await etcd.put(key, config(alpha));
+      const { gatewayFromEtcd: fromExpress } = await import('@gatehousejs/express');
+      const { gatewayFromEtcd: fromKoa } = await import('@gatehousejs/koa');
+      const made =
+        framework === 'express5'
+          ? await fromExpress({ hosts: etcd.url, key })
+          : await fromKoa({ hosts: etcd.url, key });
+      const runtime = made.configuration!;
+      try {
+        expect(runtime.loaded.origin).toBe('code');
+        const rejected = nextEvent<{ problems: { path: string; message: string }[] }>(runtime, 'reject');
+        await etcd.put(key, config(alpha).replace('service: api', 'service: apx'));
+        expect((await rejected).problems).toEqual([
+          {
+            path: 'routes[0].service',
+            message: `unknown service 'apx' — did you mean 'api'? (services: api) (in etcd:${key})`,
+          },
+        ]);
+        const reloaded = nextEvent<ReloadResult>(runtime, 'reload');
+        await etcd.put(key, config(beta));
+        expect(await reloaded).toMatchObject({ outcome: 'applied', revision: 2 });
+        expect(runtime.loaded.config.services?.api?.url).toBe(beta.url);
+      } finally {
+        await made.close({ deadlineMs: 500 });
+      }
+    },
+  );
+});
+
+async function waitUntil(condition: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
