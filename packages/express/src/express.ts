@@ -2,6 +2,7 @@
 // decides nothing; every behaviour lives in @gatehousejs/core or a capability package. What differs
 // between the two majors is handled here and nowhere else: Express 4 does not catch rejected promises
 // (see toExpress), and both report the matched route as `req.baseUrl + req.route.path`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   clearBodyHeaders,
   defaultGateway,
@@ -21,7 +22,27 @@ import {
   writeRendered,
 } from '@gatehousejs/core';
 import { FrameworkGateway } from '@gatehousejs/gateway';
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
+
+/**
+ * Express middleware as Gatehouse returns it. Typed on Node's own request and response rather than
+ * on @types/express, so that Express 4's and Express 5's declarations both accept it
+ * (`app.use(gw.auth())`, `router.get(path, gw.authorize(…), handler)`) whichever @types/express an
+ * app has, even two of them in one repository, and the declaration files need none.
+ */
+export type ExpressMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/** Express error-handling middleware (four parameters), typed like {@link ExpressMiddleware}. */
+export type ExpressErrorMiddleware = (
+  error: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
 
 /**
  * How core reads Express: the matched route is the mount path plus the route's own path; inside a
@@ -47,10 +68,10 @@ const EXPRESS: FrameworkInfo = {
   },
 };
 
-const exchangeFor = (req: Request, res: Response, gateway: Gateway) =>
+const exchangeFor = (req: IncomingMessage, res: ServerResponse, gateway: Gateway) =>
   ensureExchange(req, res, gateway, EXPRESS);
 
-function write(res: Response, step: Exclude<Step, undefined>): void {
+function write(res: ServerResponse, step: Exclude<Step, undefined>): void {
   if (step !== HANDLED) writeRendered(res, step);
 }
 
@@ -64,10 +85,10 @@ function write(res: Response, step: Exclude<Step, undefined>): void {
 export function toExpress(
   mw: Middleware,
   owner: Gateway | { readonly core: Gateway } = defaultGateway(),
-): RequestHandler {
+): ExpressMiddleware {
   const gateway = 'core' in owner ? owner.core : owner;
   gateway.mount(mw);
-  return function gatehouse(req: Request, res: Response, next: NextFunction): void {
+  return function gatehouse(req, res, next): void {
     const exchange = exchangeFor(req, res, gateway);
     const step = enter(exchange, mw);
     if (step === undefined) {
@@ -101,8 +122,8 @@ export function toExpress(
 }
 
 /** The gateway object for Express: every method returns Express middleware. */
-export class ExpressGateway extends FrameworkGateway<RequestHandler> {
-  protected wrap(mw: Middleware): RequestHandler {
+export class ExpressGateway extends FrameworkGateway<ExpressMiddleware> {
+  protected wrap(mw: Middleware): ExpressMiddleware {
     return toExpress(mw, this.core);
   }
 
@@ -110,12 +131,12 @@ export class ExpressGateway extends FrameworkGateway<RequestHandler> {
    * Renders what the app did not answer (404) and what it threw (an Error, an http-errors error, a
    * GatehouseError) as problem+json. Mount it LAST: `app.use(gw.errors())`.
    */
-  errors(): [RequestHandler, ErrorRequestHandler] {
+  errors(): [ExpressMiddleware, ExpressErrorMiddleware] {
     const gateway = this.core;
-    const notFound: RequestHandler = (req, res) => {
+    const notFound: ExpressMiddleware = (req, res) => {
       writeRendered(res, unanswered(exchangeFor(req, res, gateway)));
     };
-    const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    const onError: ExpressErrorMiddleware = (error, req, res, _next) => {
       const exchange = exchangeFor(req, res, gateway);
       if (res.headersSent) {
         gateway.report(error, exchange, 'handler');

@@ -1,5 +1,6 @@
 // The Koa adapter (Koa 2.15+ and 3): translates between Koa and the neutral exchange. It decides
 // nothing; every behaviour lives in @gatehousejs/core or a capability package.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import {
   clearBodyHeaders,
@@ -21,7 +22,20 @@ import {
   writeRendered,
 } from '@gatehousejs/core';
 import { FrameworkGateway, type GatewayAdminOptions } from '@gatehousejs/gateway';
-import type { Context, Middleware as KoaMiddleware, Next } from 'koa';
+import type { Context } from 'koa';
+
+/** The part of a Koa context {@link KoaMiddleware}'s type names; Koa's own (2 or 3) and @koa/router's fit. */
+export interface KoaContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+/**
+ * Koa middleware as Gatehouse returns it. Typed without @types/koa, so that Koa 2's and Koa 3's
+ * declarations (and @koa/router's) both accept it, whichever @types/koa an app has, even two of them
+ * in one repository, and the declaration files need none.
+ */
+export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<unknown>) => Promise<unknown> | undefined;
 
 /** What core reads on a Koa context: @koa/router's records and koa-mount's. */
 interface RoutedContext {
@@ -88,7 +102,8 @@ export function toKoa(
 ): KoaMiddleware {
   const gateway = 'core' in owner ? owner.core : owner;
   gateway.mount(mw);
-  return function gatehouse(ctx: Context, next: Next): Promise<void> | undefined {
+  return function gatehouse(context, next) {
+    const ctx = context as Context;
     const exchange = exchangeFor(ctx, gateway);
     const step = enter(exchange, mw);
     if (step === undefined) return exchange.proceed(next);
@@ -162,7 +177,8 @@ export class KoaGateway extends FrameworkGateway<KoaMiddleware> {
     };
     // A plain function rather than async/await, and the exchange only when an answer needs it: this
     // wraps every request (bench/RESULTS.md).
-    return function gatehouseErrors(ctx: Context, next: Next): Promise<void> {
+    return function gatehouseErrors(context, next) {
+      const ctx = context as Context;
       return next().then(
         () => answered(ctx),
         (error: unknown) => failed(ctx, error),
@@ -178,7 +194,10 @@ const requireHere = createRequire(import.meta.url);
 // @koa/router itself and only its `match` is replaced (an own property, which @koa/router keeps when
 // it copies a nested router's routes), so its other fields stay right for that version.
 function adminRouter(native: KoaMiddleware, handles: (path: string) => boolean): unknown {
-  let Router: new () => { all(path: string, mw: KoaMiddleware): unknown; stack: Array<Record<string, unknown>> };
+  let Router: new () => {
+    all(path: string, mw: KoaMiddleware): unknown;
+    stack: Array<Record<string, unknown>>;
+  };
   try {
     const loaded = requireHere('@koa/router') as { default?: unknown; Router?: unknown };
     Router = (loaded.Router ?? loaded.default ?? loaded) as typeof Router;
