@@ -409,6 +409,18 @@ export const cacheSuite: Suite = {
       clock: [/ttl=(\d+)/, /^age: (\d+)$/m],
     },
     {
+      name: 'an answer varying on a header the route writes is never found from the incoming request',
+      // Stored for host a.example; the second request is for b.example and claims a.example in an
+      // untrusted X-Forwarded-Host: the route forwards b.example, so a.example's answer must not be given.
+      before: [{ path: '/cached/by-host', headers: { host: 'a.example' } }],
+      request: { path: '/cached/by-host', headers: { host: 'b.example', 'x-forwarded-host': 'a.example' } },
+      expect: {
+        status: 200,
+        headers: { 'cache-status': 'gatehouse; fwd=uri-miss; stored' },
+        body: { resource: 'by-host', host: 'b.example' },
+      },
+    },
+    {
       name: 'a private answer is never stored',
       before: [{ path: '/cached/private' }],
       request: { path: '/cached/private' },

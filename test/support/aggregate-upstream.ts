@@ -92,6 +92,7 @@ function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
       const headers: Record<string, string> = { 'cache-control': cc };
       if (second === 'lang') headers.vary = 'accept-language';
       if (second === 'etag') headers.etag = '"e1"';
+      if (second === 'by-host') headers.vary = 'x-forwarded-host';
       if (second === 'short') {
         // Fresh for a second, then revalidated with its ETag (slowly, so concurrent askers overlap).
         headers['cache-control'] = 'max-age=1';

@@ -260,9 +260,11 @@ export class HttpCache {
    * A fresh hit answered synchronously, when the store reads synchronously (memory): no promise, no
    * policy evaluation (freshness and Vary were computed when the entry was stored). Undefined for
    * anything else; then {@link fetch}. Measured: the hit path of a cached proxied route is most of its
-   * cost (bench/RESULTS.md, cache-hit-proxy).
+   * cost (bench/RESULTS.md, cache-hit-proxy). `varyAllowed`, when the headers given are not the ones
+   * that would be sent upstream, names the `Vary` headers they agree on; an entry varying on another
+   * is not answered.
    */
-  peek(request: CacheRequest): CacheAnswer | undefined {
+  peek(request: CacheRequest, varyAllowed?: (name: string) => boolean): CacheAnswer | undefined {
     const store = this.#settings.store;
     if (store.sync !== true || request.method !== 'GET') return undefined;
     if (
@@ -284,6 +286,9 @@ export class HttpCache {
       if (entry === undefined) continue;
       if (now >= entry.freshUntil || entry.varyKey !== varyKeyOf(entry.vary, request.headers))
         return undefined;
+      // Asked with headers other than those sent upstream (a route's incoming request): only an
+      // answer that varies on none the route would have changed may be given.
+      if (varyAllowed !== undefined && !entry.vary.every(varyAllowed)) return undefined;
       this.stats.hits++;
       return this.#answer(
         entry,

@@ -32,6 +32,24 @@ function lowerHeaders(headers: CallOptions['headers']): Record<string, string> {
   return out;
 }
 
+/**
+ * A cache's answer as a client's: a buffered body (its bytes also under {@link CACHED_BYTES}), the
+ * answer's headers (its own object) with `Cache-Status`, no endpoint.
+ */
+export function cachedResponse(answer: CacheAnswer): CallResponse {
+  const body = bufferedBody(answer.body);
+  (body as unknown as Record<symbol, Buffer>)[CACHED_BYTES] = answer.body;
+  const headers = answer.headers as Record<string, string | string[] | undefined>;
+  headers['cache-status'] = answer.cacheStatus;
+  return {
+    statusCode: answer.status,
+    headers,
+    body: body as unknown as CallResponse['body'],
+    endpoint: CACHE_ENDPOINT,
+    attempts: answer.outcome === 'hit' || answer.outcome === 'stale' ? 0 : 1,
+  };
+}
+
 /** Wraps `client` so that its GET calls (without a body) use `cache`; everything else goes straight through. */
 export function cachingClient(client: Client, cache: HttpCache, maxBodyBytes: number): Client {
   const request = (call: CallOptions): Promise<CallResponse> => {
@@ -108,19 +126,7 @@ export function cachingClient(client: Client, cache: HttpCache, maxBodyBytes: nu
     }
     return answered(answer);
   };
-  const answered = (answer: CacheAnswer): CallResponse => {
-    const body = bufferedBody(answer.body);
-    (body as unknown as Record<symbol, Buffer>)[CACHED_BYTES] = answer.body;
-    const headers = answer.headers as Record<string, string | string[] | undefined>;
-    headers['cache-status'] = answer.cacheStatus;
-    return {
-      statusCode: answer.status,
-      headers,
-      body: body as unknown as CallResponse['body'],
-      endpoint: CACHE_ENDPOINT,
-      attempts: answer.outcome === 'hit' || answer.outcome === 'stale' ? 0 : 1,
-    };
-  };
+  const answered = cachedResponse;
   return {
     name: client.name,
     request,

@@ -9,6 +9,7 @@ import {
   type AggregateOptions,
   aggregate,
   type CacheOptions,
+  cachedResponse,
   cacheStatsHandler,
   cachingClient,
   createResponseCache,
@@ -16,6 +17,7 @@ import {
   observeCache,
   purgeHandler,
   SingleFlight,
+  scopeOf,
 } from '@gatehousejs/aggregate';
 import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehousejs/auth';
 import {
@@ -81,6 +83,19 @@ const kResponseCache = Symbol('gatehouse.responseCache');
 const kFlights = Symbol('gatehouse.flights');
 const kCachedClients = Symbol('gatehouse.cachedClients');
 const kCacheAdmin = Symbol('gatehouse.cacheAdmin');
+
+/**
+ * Request headers a proxied route passes on exactly as received (unless the route's own
+ * `requestHeaders` names them): a cached answer that varies only on these can be found from the
+ * incoming request, before the forwarded one is built.
+ */
+const UNCHANGED_BY_ROUTES: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-charset',
+  'accept-encoding',
+  'accept-language',
+  'origin',
+]);
 
 /** A Redis URL as a dependency name: host and port, never credentials. */
 function redisName(url: string | undefined): string {
@@ -430,7 +445,8 @@ export abstract class FrameworkGateway<M> {
   responseCache(options?: CacheOptions): HttpCache {
     const existing = this.core.shared.get(kResponseCache) as { cache: HttpCache } | undefined;
     if (existing !== undefined) {
-      if (options !== undefined) throw new TypeError('responseCache(): this gateway already has a response cache');
+      if (options !== undefined)
+        throw new TypeError('responseCache(): this gateway already has a response cache');
       return existing.cache;
     }
     const core = this.core;
@@ -586,6 +602,18 @@ export abstract class FrameworkGateway<M> {
       {
         core,
         clientFor: (name, opts) => (opts?.cache === true ? this.cachedClient(name) : this.client(name)),
+        cachedAnswer: (service, path, exchange, rewritten) => {
+          const cache = (core.shared.get(kResponseCache) as { cache: HttpCache } | undefined)?.cache;
+          if (cache === undefined) return undefined;
+          const headers = exchange.req.headers as Record<string, string>;
+          const principal = (exchange.stateIfSet as { principal?: { id?: unknown } } | undefined)?.principal;
+          const id = typeof principal?.id === 'string' ? principal.id : undefined;
+          const hit = cache.peek(
+            { service, method: 'GET', path, headers, scope: scopeOf(id, headers) },
+            (name) => UNCHANGED_BY_ROUTES.has(name) && !rewritten(name),
+          );
+          return hit === undefined ? undefined : cachedResponse(hit);
+        },
         get services() {
           return new Set([...Object.keys(core.config.services), ...clients().keys()]);
         },

@@ -97,6 +97,17 @@ export interface RoutesContext {
   readonly core: Gateway;
   /** The mesh client for a service name; with `cache`, one whose GETs go through the response cache. */
   clientFor(service: string, options?: { readonly cache?: boolean }): Client;
+  /**
+   * A fresh answer the response cache holds for a GET on a `cache: true` route, found from the
+   * incoming request before the forwarded one is built (`rewritten` names the headers the route
+   * changes: an answer varying on one of them is not given); undefined otherwise.
+   */
+  cachedAnswer?(
+    service: string,
+    path: string,
+    exchange: Exchange,
+    rewritten: (name: string) => boolean,
+  ): CallResponse | undefined;
   /** Service names routes may use. */
   readonly services: ReadonlySet<string>;
   /** Middleware run on upgrade requests before they are passed through (the gateway's auth). */
@@ -799,6 +810,28 @@ export class Routes extends EventEmitter implements Middleware {
     exchange.annotate('gatehouse.migration.side', 'remote');
     exchange.annotate('gatehouse.upstream', route.service!);
     exchange.matchedRoute = route.label(exchange.path);
+    // A cache hit is answered here, before the forwarding headers and the call are made: on a hit that
+    // path is most of the cost (bench/RESULTS.md, cache-cpu).
+    if (route.cache && peeked === undefined && exchange.method === 'GET' && !hasBody(req)) {
+      const hit = this.#context.cachedAnswer?.(
+        route.service!,
+        upstreamPath(exchange, route, this.#keepPercent),
+        exchange,
+        (name) => route.requestRemove.has(name) || route.requestSet.some(([set]) => set === name),
+      );
+      if (hit !== undefined) {
+        const flow: Flow = {
+          cancel: undefined,
+          body: undefined,
+          status: 0,
+          state,
+          route,
+          started: performance.now(),
+        };
+        this.#respond(exchange, state, hit, flow);
+        return Promise.resolve(HANDLED);
+      }
+    }
     const client = this.#context.clientFor(route.service!, route.cache ? CACHED : undefined);
     const headers = requestHeaders(exchange, route, this.#forwarding);
     const body = peeked !== undefined ? upstreamBody(req, peeked) : hasBody(req) ? req : undefined;
