@@ -97,7 +97,8 @@ async function startApp(fw: Framework, options: Omit<OpenApiOptions, 'document'>
     app.silent = true;
     app.use((gw as unknown as { errors(): never }).errors());
     app.use(gw.use(validator) as never);
-    app.use(bodyParser({ enableTypes: ['json', 'form'] }));
+    // With requests.body 'parsed' the stream is consumed: the parser adopts req.body instead.
+    app.use(bodyParser({ enableTypes: ['json', 'form'], enableRawChecking: true }));
     const router = new Router();
     router.post('/items', (ctx) => {
       ctx.body = { parsed: ctx.request.body, validated: exchangeOf(ctx.req)?.state.openapi?.body };
@@ -167,6 +168,33 @@ describe.each(FRAMEWORKS)('%s', (fw) => {
     });
     expect(chunked.json).toEqual({ parsed: sent, validated: sent });
     expect(app.validator.stats().requests).toEqual({ validated: 3, rejected: 0 });
+  });
+
+  test("requests.body 'parsed': parsed once, the application's parser keeps the validated value", async () => {
+    const app = await start(fw, { requests: { unknownQuery: 'ignore', body: 'parsed' } });
+    const sent = { id: 'abc', n: 3 };
+    const viaJson = await request(app.port, {
+      method: 'POST',
+      path: '/items',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sent),
+    });
+    expect(viaJson.json).toEqual({ parsed: sent, validated: sent });
+    const viaForm = await request(app.port, {
+      method: 'POST',
+      path: '/items',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=abc&n=3',
+    });
+    // The coerced value, not the parser's text.
+    expect(viaForm.json).toEqual({ parsed: sent, validated: sent });
+    const invalid = await request(app.port, {
+      method: 'POST',
+      path: '/items',
+      headers: { 'content-type': 'application/json' },
+      body: '{"id":1}',
+    });
+    expect(invalid.status).toBe(400);
   });
 
   test('report mode: violations are published, answers untouched, whatever way they are written', async () => {

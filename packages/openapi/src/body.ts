@@ -34,10 +34,12 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 const EMPTY: ReadBody = { bytes: Buffer.alloc(0), complete: true };
 
 /**
- * Reads up to `limit` bytes of the body and puts them back in front of the stream. Resolves with
- * `complete: false` as soon as more than `limit` bytes arrived; rejects when the client goes away.
+ * Reads up to `limit` bytes of the body and puts them back in front of the stream (`replay`, the
+ * default). Resolves with `complete: false` as soon as more than `limit` bytes arrived; rejects when
+ * the client goes away. Without `replay` a complete body is consumed instead: the promise resolves
+ * once the stream has ended, so whatever runs next sees a finished request.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
+export function readBody(req: IncomingMessage, limit: number, replay = true): Promise<ReadBody> {
   // An empty body that already arrived: a 'readable' listener would end the stream (Node reads 0
   // bytes and emits 'end') before the application could.
   if (!announcesBody(req) || req.readableEnded || (req.complete && req.readableLength === 0))
@@ -53,8 +55,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody>
     const finish = (complete: boolean) => {
       detach();
       const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      if (bytes.length > 0) req.unshift(bytes);
-      resolve({ bytes, complete });
+      if (replay || !complete) {
+        if (bytes.length > 0) req.unshift(bytes);
+        resolve({ bytes, complete });
+        return;
+      }
+      // Consumed: a read at the end of the data makes the stream emit 'end'.
+      req.once('end', () => resolve({ bytes, complete }));
+      req.read();
     };
     const onReadable = () => {
       for (;;) {

@@ -36,6 +36,17 @@ export interface RequestOptions {
   unknownQuery?: 'reject' | 'ignore';
   /** Largest request body read and validated; larger ones answer 413. @default 1_048_576 (1 MiB) */
   maxBodyBytes?: number;
+  /**
+   * What becomes of a JSON, form or text body once validated. `'replay'`: it is put back on the
+   * request stream, so the application's own parser (express.json(), @koa/bodyparser, …) reads it
+   * as if nothing had happened. `'parsed'`: it is parsed once, here; the stream is left consumed and
+   * `req.body` (on Node's request) holds the validated value, which Express's body parsers then keep
+   * (they skip a finished request) and `@koa/bodyparser` adopts with `enableRawChecking: true`.
+   * Multipart and other bodies are always replayed (multer and friends read the stream).
+   *
+   * @default 'replay'
+   */
+  body?: 'replay' | 'parsed';
   /** Most parts (fields and files) a multipart body may have. @default 100 */
   maxParts?: number;
   /**
@@ -146,6 +157,7 @@ export const openapiOptionsSchema = z.strictObject({
         unknownMethod: z.enum(['reject', 'pass']).optional(),
         unknownQuery: z.enum(['reject', 'ignore']).optional(),
         maxBodyBytes: positiveInt.optional(),
+        body: z.enum(['replay', 'parsed']).optional(),
         maxParts: positiveInt.optional(),
         maxErrors: positiveInt.max(1000).optional(),
       }),
@@ -199,6 +211,7 @@ export function resolveOptions(input: unknown, name = 'validate'): ResolvedOptio
           unknownMethod: o.requests?.unknownMethod ?? 'reject',
           unknownQuery: o.requests?.unknownQuery ?? 'reject',
           maxBodyBytes: o.requests?.maxBodyBytes ?? 1_048_576,
+          body: o.requests?.body ?? 'replay',
           maxParts: o.requests?.maxParts ?? 100,
           maxErrors: o.requests?.maxErrors ?? 10,
         };

@@ -345,7 +345,8 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
     }
     const kind = bodyKind(range);
     if (kind === 'binary' || media.validate === undefined) return this.#accepted(exchange, operation);
-    return readBody(exchange.req, max).then((read): RequestResult | Promise<RequestResult> => {
+    const consume = requests.body === 'parsed' && kind !== 'multipart';
+    return readBody(exchange.req, max, !consume).then((read): RequestResult | Promise<RequestResult> => {
       if (!read.complete) {
         this.#stats.requests.rejected++;
         throw tooLarge(max);
@@ -373,6 +374,13 @@ export class OpenApiValidator extends EventEmitter implements Middleware {
         throw new BodyMalformed(kind === 'json' ? 'The body is not valid JSON' : 'The body cannot be read');
       }
       const coerced = kind === 'form';
+      if (consume) {
+        // The body parsers' own marks of a parsed request (Express 4's body-parser reads `_body`;
+        // Express 5's sees the finished stream; @koa/bodyparser takes `req.body` with enableRawChecking).
+        const req = exchange.req as { body?: unknown; _body?: boolean };
+        req.body = value;
+        req._body = true;
+      }
       return this.#checkBody(
         exchange,
         operation,
