@@ -10,4 +10,4 @@ export {
   principalUserId,
 } from './gatehouse.js';
 export { createMonolith, type Monolith, type MonolithOptions } from './monolith.js';
-export { type Stack, type StackOptions, startStack } from './stack.js';
+export { type ServiceName, type Stack, type StackOptions, startStack } from './stack.js';

@@ -29,10 +29,17 @@ export interface StackOptions {
   identity?: { publicKey: KeyObject; privateKey: KeyObject };
 }
 
+export type ServiceName = keyof typeof SERVICE_GROUPS;
+
 export interface Stack {
   readonly urls: { monolith: string; articles: string; profiles: string };
   readonly monolith: Monolith;
+  /** The services now running (a restarted one is a new instance). */
   readonly services: { articles: Service; profiles: Service };
+  /** Stops a service as a crash would (connections cut, nothing drained); its port stays free. */
+  killService(name: ServiceName): Promise<void>;
+  /** Starts a new instance of a killed service on the port it had, so the gateway finds it again. */
+  restartService(name: ServiceName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,7 +47,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   // The gateway signs the caller's identity with the private half; the services hold the public one.
   const identity = options.identity ?? generateKeyPairSync('ed25519');
-  const service = (name: keyof typeof SERVICE_GROUPS) =>
+  const service = (name: ServiceName) =>
     createService({
       name,
       groups: SERVICE_GROUPS[name],
@@ -68,13 +75,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const url = await monolith.listen(options.ports?.monolith ?? 0, host);
+  const urls = { monolith: url, articles, profiles };
+  const killed = new Set<ServiceName>();
   return {
-    urls: { monolith: url, articles, profiles },
+    urls,
     monolith,
     services,
+    async killService(name) {
+      if (killed.has(name)) return;
+      killed.add(name);
+      await services[name].kill();
+    },
+    async restartService(name) {
+      if (!killed.has(name)) return;
+      const fresh = service(name);
+      await fresh.listen(Number(new URL(urls[name]).port), host);
+      services[name] = fresh;
+      killed.delete(name);
+    },
     async close() {
       await monolith.close();
-      await Promise.all([services.articles.close(), services.profiles.close()]);
+      await Promise.all(
+        (Object.keys(services) as ServiceName[])
+          .filter((n) => !killed.has(n))
+          .map((n) => services[n].close()),
+      );
     },
   };
 }

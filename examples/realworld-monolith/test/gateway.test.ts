@@ -221,11 +221,10 @@ if (typeof showcase === 'string') {
       }
       const routes = (await (
         await fetch(`${admin}/migration`, { headers: { 'x-api-key': ADMIN_KEY } })
-      ).json()) as { routes: Array<{ name: string; mode: string; service: string }> };
-      expect(routes.routes.map((r) => [r.name, r.mode, r.service])).toEqual([
-        ['articles', 'local', 'articles'],
-        ['profiles', 'local', 'profiles'],
-        ['tags', 'local', 'profiles'],
+      ).json()) as { routes: Array<{ name: string; mode: string; service: string; paths: string[] }> };
+      expect(routes.routes.map((r) => [r.name, r.mode, r.service, r.paths])).toEqual([
+        ['articles', 'local', 'articles', ['/api/articles/*']],
+        ['profiles', 'local', 'profiles', ['/api/profiles/*', '/api/tags']],
       ]);
     });
 

@@ -1,30 +1,53 @@
-// The RealWorld Postman collection, run with newman against (a) the plain Express 4 monolith, (b) the
-// monolith with Gatehouse and every route group `local`, and (c) the same with the articles and
-// profiles groups `remote` on the Koa services. Every request and every assertion passes at every
-// stage, and the stages execute the same requests and assertions.
+// The migration shown end to end, with the RealWorld Postman collection (newman) as the referee at
+// every stage: the plain Express 4 monolith, then Gatehouse with both route groups (articles;
+// profiles + tags) moved along local → shadow → split (50 %, sticky) → fallback → fallback with the
+// articles service killed → remote (the service back). One database and one set of services for the
+// whole run; each stage is one newman run (the split stage four, one user each, to have callers on both
+// sides). Every stage passes every request and assertion, and executes the same ones; the controller's
+// own numbers (/migration, per stage) say who answered, how the two sides compared and how fast.
 import { join } from 'node:path';
+import type { MigrationReport, Mode } from '@gatehousejs/routes';
 import newman, { type NewmanRunSummary } from 'newman';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresMissing } from './postgres.js';
-import { FIXTURES, type LogLine, type Showcase, setGroupsMode, startShowcase } from './support.js';
+import { FIXTURES, type LogLine, type Showcase, setGroupsMode, startShowcase, TABLE } from './support.js';
+
+/** What one route did during a stage, from /migration. */
+interface RouteStage {
+  route: string;
+  mode: Mode;
+  weight: number;
+  local: number;
+  remote: number;
+  localErrors: number;
+  remoteErrors: number;
+  localP50: number | undefined;
+  localP99: number | undefined;
+  remoteP50: number | undefined;
+  remoteP99: number | undefined;
+  compared: number;
+  different: number;
+  /** Local answer pairs the route learned noise from (in total), and the fields found noisy. */
+  noiseSamples: number;
+  noise: Record<string, number>;
+  fallbacks: Record<string, number>;
+  contractChecked: number;
+  contractViolations: number;
+}
 
 interface StageResult {
   stage: string;
+  runs: number;
   requests: number;
   failedRequests: number;
   assertions: number;
   failedAssertions: number;
   failures: string[];
-  /** Requests the Koa services answered during the stage (their access logs). */
+  routes: RouteStage[];
+  /** Requests the Koa services answered during the stage (their access logs), shadow copies included. */
   servedByServices: number;
-  /** Requests the migration controller counted per side during the stage. */
-  local: number;
-  remote: number;
-  /** Service answers the OpenAPI contract guard judged, and how many broke the contract. */
-  contractChecked: number;
-  contractViolations: number;
-  p50Ms: number;
-  p99Ms: number;
+  /** The gateway's access-log lines of the stage (one per request; noise samples included). */
+  gatewayLines: LogLine[];
   wallMs: number;
 }
 
@@ -47,164 +70,295 @@ function runNewman(apiUrl: string, user: string): Promise<NewmanRunSummary> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const showcase = await startShowcase('newman');
+const showcase = await startShowcase('stages');
 const stages: StageResult[] = [];
 
 if (typeof showcase === 'string') {
-  postgresMissing('examples/realworld-monolith/test/newman.test.ts', showcase);
+  postgresMissing('examples/realworld-monolith/test/stages.test.ts', showcase);
 } else {
-  describe('the RealWorld suite at every stage', () => {
+  describe('the RealWorld suite at every stage of the migration', () => {
     const sc: Showcase = showcase;
+    const api = `${sc.stack.urls.monolith}/api`;
+    const controller = () => sc.stack.monolith.routes!;
     beforeAll(() => {
       expect(sc.errors).toEqual([]);
     });
     afterAll(async () => {
-      printTable(stages);
+      console.log(stageTable(stages));
       await sc.close();
     });
 
-    const sides = () => {
-      const totals = { local: 0, remote: 0, checked: 0, violations: 0 };
-      for (const route of sc.stack.monolith.routes!.migration()) {
-        totals.local += route.local.total.requests;
-        totals.remote += route.remote.total.requests;
-        totals.checked += route.contract.total.checked;
-        totals.violations += route.contract.total.violations;
+    /** Shadow copies are compared after the client's answer: wait until none is in flight. */
+    async function shadowSettled(): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (
+        controller()
+          .migration()
+          .some((r) => r.shadow.inflight > 0)
+      ) {
+        if (Date.now() > deadline) throw new Error('shadow copies still in flight after 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      return totals;
-    };
+    }
 
-    async function stage(name: string, apiUrl: string): Promise<StageResult> {
+    function routeStage(r: MigrationReport): RouteStage {
+      return {
+        route: r.name,
+        mode: r.mode,
+        weight: r.weight,
+        local: r.local.stage.requests,
+        remote: r.remote.stage.requests,
+        localErrors: r.local.stage.errors,
+        remoteErrors: r.remote.stage.errors,
+        localP50: r.local.stage.latency.p50Ms,
+        localP99: r.local.stage.latency.p99Ms,
+        remoteP50: r.remote.stage.latency.p50Ms,
+        remoteP99: r.remote.stage.latency.p99Ms,
+        compared: r.diff.stage.compared,
+        different: r.diff.stage.different,
+        noiseSamples: r.diff.noiseSamples,
+        noise: { ...r.diff.noise },
+        fallbacks: { ...r.fallbacks.stage },
+        contractChecked: r.contract.stage.checked,
+        contractViolations: r.contract.stage.violations,
+      };
+    }
+
+    /**
+     * Runs the collection `runs` times (one new user each) against `apiUrl`. `mode` starts a new stage
+     * on every route group (through the controller, as the admin API and the table do), so /migration's
+     * `stage` numbers are this stage's.
+     */
+    async function stage(
+      name: string,
+      apiUrl: string,
+      mode?: { mode: Mode; weight?: number },
+      runs = 1,
+    ): Promise<StageResult> {
+      if (mode !== undefined) setGroupsMode(sc.stack, mode.mode, mode.weight);
       const servedBefore = sc.logs.services.length;
-      const sidesBefore = sides();
+      const gatewayBefore = sc.logs.monolith.length;
       const started = performance.now();
-      const user = `u${stages.length}${Date.now().toString(36)}`;
-      const summary = await runNewman(apiUrl, user);
+      const summaries: NewmanRunSummary[] = [];
+      for (let i = 0; i < runs; i++) {
+        summaries.push(await runNewman(apiUrl, `u${stages.length}r${i}${Date.now().toString(36)}`));
+      }
+      await shadowSettled();
       const wallMs = performance.now() - started;
-      const stats = summary.run.stats;
-      const times = summary.run.executions
-        .map((e) => (e.response as { responseTime?: number } | undefined)?.responseTime ?? Number.NaN)
-        .filter(Number.isFinite)
-        .sort((a, b) => a - b);
+      const sum = (pick: (s: NewmanRunSummary) => number | undefined) =>
+        summaries.reduce((n, s) => n + (pick(s) ?? 0), 0);
       const result: StageResult = {
         stage: name,
-        requests: stats.requests.total ?? 0,
-        failedRequests: stats.requests.failed ?? 0,
-        assertions: stats.assertions.total ?? 0,
-        failedAssertions: stats.assertions.failed ?? 0,
-        failures: summary.run.failures.map((f) => `${f.source?.name ?? '?'}: ${f.error?.message ?? f.error}`),
+        runs,
+        requests: sum((s) => s.run.stats.requests.total),
+        failedRequests: sum((s) => s.run.stats.requests.failed),
+        assertions: sum((s) => s.run.stats.assertions.total),
+        failedAssertions: sum((s) => s.run.stats.assertions.failed),
+        failures: summaries.flatMap((s) =>
+          s.run.failures.map((f) => `${f.source?.name ?? '?'}: ${f.error?.message ?? f.error}`),
+        ),
+        routes: mode === undefined ? [] : controller().migration().map(routeStage),
         servedByServices: sc.logs.services.length - servedBefore,
-        local: sides().local - sidesBefore.local,
-        remote: sides().remote - sidesBefore.remote,
-        contractChecked: sides().checked - sidesBefore.checked,
-        contractViolations: sides().violations - sidesBefore.violations,
-        p50Ms: percentile(times, 50),
-        p99Ms: percentile(times, 99),
+        gatewayLines: sc.logs.monolith.slice(gatewayBefore),
         wallMs,
       };
       stages.push(result);
       return result;
     }
 
+    const total = (result: StageResult, pick: (r: RouteStage) => number) =>
+      result.routes.reduce((n, r) => n + pick(r), 0);
+
+    /** Every run: the collection's 32 requests and 311 assertions, none failed. */
     function expectGreen(result: StageResult) {
       expect(result.failures).toEqual([]);
-      expect(result.failedRequests).toBe(0);
-      expect(result.failedAssertions).toBe(0);
-      // The collection's 32 requests, every one executed.
-      expect(result.requests).toBe(32);
+      expect([result.failedRequests, result.failedAssertions]).toEqual([0, 0]);
+      expect(result.requests).toBe(32 * result.runs);
+      expect(result.assertions).toBe(stages[0]!.assertions * result.runs);
     }
 
-    test('(a) the plain Express 4 monolith passes every request and assertion', async () => {
+    /** The gateway's access-log lines of routed requests the clients sent (not noise samples). */
+    const routed = (result: StageResult) =>
+      result.gatewayLines.filter((l) => annotation(l, 'gatehouse.route') !== undefined);
+
+    test('plain monolith: every request and assertion passes', async () => {
       const result = await stage('plain monolith', `${sc.plainUrl}/api`);
-      expectGreen(result);
+      expect(result.failures).toEqual([]);
+      expect([result.requests, result.failedRequests, result.failedAssertions]).toEqual([32, 0, 0]);
       expect(result.servedByServices).toBe(0);
-      expect([result.local, result.remote]).toEqual([0, 0]);
     });
 
-    test('(b) with Gatehouse, every group local: the same results, nothing reaches the services', async () => {
-      const monolithLinesBefore = sc.logs.monolith.length;
-      const result = await stage('gatehouse, local', `${sc.stack.urls.monolith}/api`);
+    test('local: the same results; the 26 requests of the two groups matched a route and stayed in the monolith', async () => {
+      const result = await stage('local', api, { mode: 'local' });
       expectGreen(result);
-      expect(result.assertions).toBe(stages[0]!.assertions);
       expect(result.servedByServices).toBe(0);
-      // The 26 requests of the articles and profiles groups matched a route and stayed local.
-      expect([result.local, result.remote]).toEqual([26, 0]);
+      expect(result.routes.map((r) => [r.route, r.local, r.remote])).toEqual([
+        ['articles', 22, 0],
+        ['profiles', 4, 0],
+      ]);
       // One access-log line per request, the authenticated ones naming the user.
-      const lines = sc.logs.monolith.slice(monolithLinesBefore);
-      expect(lines).toHaveLength(result.requests);
-      expect(lines.filter((l: LogLine) => l.principal !== undefined).length).toBeGreaterThan(10);
+      expect(result.gatewayLines).toHaveLength(result.requests);
+      expect(result.gatewayLines.filter((l) => l.principal !== undefined).length).toBeGreaterThan(10);
     });
 
-    test('(c) articles and profiles groups remote on the Koa services: the same results', async () => {
-      setGroupsMode(sc.stack, 'remote');
-      try {
-        const result = await stage('gatehouse, remote', `${sc.stack.urls.monolith}/api`);
-        expectGreen(result);
-        expect(result.assertions).toBe(stages[0]!.assertions);
-        // Only the users group (register ×2, login ×2, current user, update user) stays in the
-        // monolith; the other 26 requests were answered by the services.
-        expect([result.local, result.remote]).toEqual([0, 26]);
-        expect(result.servedByServices).toBe(26);
-        // The services' answers were checked against openapi.yml and none broke it: all 26, the two
-        // bodiless 204s (deleting a comment, an article) judged on their status and headers too.
-        expect(result.contractChecked).toBe(26);
-        expect(result.contractViolations).toBe(0);
-        const migration = sc.stack.monolith.routes!.migration();
-        expect(migration.map((r) => [r.name, r.mode])).toEqual([
-          ['articles', 'remote'],
-          ['profiles', 'remote'],
-          ['tags', 'remote'],
-        ]);
-      } finally {
-        setGroupsMode(sc.stack, 'local');
+    test('shadow: the monolith answers, every read is copied to the services and compared: no differences', async () => {
+      const result = await stage('shadow', api, { mode: 'shadow' });
+      expectGreen(result);
+      const reads = routed(result).filter((l) => l.method === 'GET').length;
+      // Every routed GET was copied (writes are not: the database is shared) and compared.
+      expect(total(result, (r) => r.compared)).toBe(reads);
+      expect(total(result, (r) => r.remote)).toBe(reads);
+      expect(result.servedByServices).toBe(reads);
+      // The answers agree field by field (noise learned from a second local answer to each read).
+      expect(result.routes.map((r) => [r.route, r.different])).toEqual([
+        ['articles', 0],
+        ['profiles', 0],
+      ]);
+      // Noise was learned from a second local answer to every copied read (shadow.noiseSampleRate 1
+      // in routes.yaml), and no diff.ignore rule hides any field.
+      for (const r of result.routes) expect(r.noiseSamples).toBe(r.compared);
+      expect(TABLE.routes.every((r) => r.diff?.ignore === undefined)).toBe(true);
+      // The clients were answered by the monolith only.
+      expect(routed(result).every((l) => annotation(l, 'gatehouse.migration.side') === 'local')).toBe(true);
+    });
+
+    test('split, 50 % sticky by caller: each caller stays on one side, both sides serve', async () => {
+      const result = await stage('split 50 %', api, { mode: 'split', weight: 50 }, 4);
+      expectGreen(result);
+      // Per route, every caller (the user, else the client address) was answered by one side only.
+      const sides = new Map<string, Set<unknown>>();
+      for (const line of routed(result)) {
+        const key = `${annotation(line, 'gatehouse.route')} ${line.principal ?? `ip:${line.client_ip}`}`;
+        const seen = sides.get(key) ?? new Set();
+        seen.add(annotation(line, 'gatehouse.migration.side'));
+        sides.set(key, seen);
       }
+      expect([...sides.values()].every((s) => s.size === 1)).toBe(true);
+      // Both sides answered (callers are the users this run creates: the same ids on every run).
+      expect(total(result, (r) => r.local)).toBeGreaterThan(0);
+      expect(total(result, (r) => r.remote)).toBeGreaterThan(0);
+      expect(total(result, (r) => r.local + r.remote)).toBe(26 * result.runs);
+      expect(result.servedByServices).toBe(total(result, (r) => r.remote));
     });
 
-    test('no unexpected server-side errors on any side', () => {
+    test('fallback: the services answer; nothing fell back', async () => {
+      const result = await stage('fallback', api, { mode: 'fallback' });
+      expectGreen(result);
+      expect(result.routes.map((r) => [r.route, r.local, r.remote, r.fallbacks])).toEqual([
+        ['articles', 0, 22, {}],
+        ['profiles', 0, 4, {}],
+      ]);
+      expect(result.servedByServices).toBe(26);
+    });
+
+    test('fallback with the articles service killed: the monolith answers for it, the suite stays green', async () => {
+      await sc.stack.killService('articles');
+      const result = await stage('articles killed', api, { mode: 'fallback' });
+      expectGreen(result);
+      const [articles, profiles] = result.routes;
+      // Every articles request fell back to the monolith (refused connections, then the open circuit).
+      expect(articles!.local).toBe(22);
+      expect(Object.values(articles!.fallbacks).reduce((a, b) => a + b, 0)).toBe(22);
+      expect(Object.keys(articles!.fallbacks).every((k) => k === 'connect' || k === 'circuit')).toBe(true);
+      // The profiles group still went to its service.
+      expect([profiles!.local, profiles!.remote]).toEqual([0, 4]);
+      expect(result.servedByServices).toBe(4);
+    });
+
+    test('remote: the articles service is back; the services answer everything', async () => {
+      await sc.stack.restartService('articles');
+      // The gateway's circuit to the killed endpoint lets a probe through after its half-open delay.
+      await untilRemoteAnswers(`${api}/articles`);
+      const result = await stage('remote', api, { mode: 'remote' });
+      expectGreen(result);
+      expect(result.routes.map((r) => [r.route, r.local, r.remote, r.remoteErrors])).toEqual([
+        ['articles', 0, 22, 0],
+        ['profiles', 0, 4, 0],
+      ]);
+      expect(result.servedByServices).toBe(26);
+      // The services' answers were checked against openapi.yml and none broke it.
+      expect(total(result, (r) => r.contractChecked)).toBe(26);
+      expect(total(result, (r) => r.contractViolations)).toBe(0);
+    });
+
+    test('no gate moved a route, and no unexpected server-side errors on any side', () => {
+      const changes = controller()
+        .migration()
+        .flatMap((r) => r.changes);
+      expect(changes.filter((c) => c.by === 'gate')).toEqual([]);
       expect(sc.errors).toEqual([]);
     });
+
+    /** In fallback mode, until a request is answered by the service rather than the monolith. */
+    async function untilRemoteAnswers(url: string): Promise<void> {
+      setGroupsMode(sc.stack, 'fallback');
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const before = sc.logs.services.length;
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (sc.logs.services.length > before) return;
+        if (Date.now() > deadline) throw new Error(`the restarted service got no request in 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   });
 }
 
-function printTable(results: StageResult[]): void {
+function annotation(line: LogLine, name: string): unknown {
+  return (line.annotations as Record<string, unknown> | undefined)?.[name];
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '-' : v < 10 ? v.toFixed(1) : v.toFixed(0));
+
+/** The summary: one row per stage and route group (the plain monolith has no routes). */
+function stageTable(results: StageResult[]): string {
   const header = [
     'stage',
-    'requests',
-    'failed',
-    'assertions',
-    'failed',
+    'newman (runs × requests, assertions)',
+    'route',
     'local',
     'remote',
-    'by services',
-    'contract',
-    'p50 ms',
-    'p99 ms',
-    'wall ms',
+    'differences',
+    'noise fields/pairs',
+    'errors L/R',
+    'fallbacks',
+    'local p50/p99 ms',
+    'remote p50/p99 ms',
   ];
-  const rows = results.map((r) => [
-    r.stage,
-    String(r.requests),
-    String(r.failedRequests),
-    String(r.assertions),
-    String(r.failedAssertions),
-    String(r.local),
-    String(r.remote),
-    String(r.servedByServices),
-    r.contractChecked === 0 ? '-' : `${r.contractViolations}/${r.contractChecked}`,
-    String(r.p50Ms),
-    String(r.p99Ms),
-    r.wallMs.toFixed(0),
-  ]);
+  const rows: string[][] = [];
+  for (const r of results) {
+    const suite = `${r.failedRequests + r.failedAssertions === 0 ? 'pass' : 'FAIL'} ${r.runs} × ${r.requests / r.runs}, ${r.assertions}`;
+    if (r.routes.length === 0) {
+      rows.push([r.stage, suite, '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+      continue;
+    }
+    r.routes.forEach((route, i) => {
+      const fallbacks = Object.entries(route.fallbacks)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ');
+      rows.push([
+        i === 0 ? r.stage : '',
+        i === 0 ? suite : '',
+        route.route,
+        String(route.local),
+        String(route.remote),
+        route.compared === 0 ? '-' : `${route.different}/${route.compared}`,
+        route.compared === 0 ? '-' : `${Object.keys(route.noise).length}/${route.noiseSamples}`,
+        `${route.localErrors}/${route.remoteErrors}`,
+        fallbacks === '' ? '-' : fallbacks,
+        route.local === 0 ? '-' : `${ms(route.localP50)}/${ms(route.localP99)}`,
+        route.remote === 0 ? '-' : `${ms(route.remoteP50)}/${ms(route.remoteP99)}`,
+      ]);
+    });
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(
-    ['', line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ''].join(
-      '\n',
-    ),
-  );
+  return [
+    '',
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map(line),
+    '',
+  ].join('\n');
 }

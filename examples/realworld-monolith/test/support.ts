@@ -1,9 +1,11 @@
 // The showcase as the tests run it: a fresh database, the plain monolith, and the stack (the monolith
 // with Gatehouse, and the two Koa services), all on free loopback ports, with access logs captured.
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashApiKey } from '@gatehousejs/auth';
 import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
+import { type Mode, parseTableText, type RouteTable } from '@gatehousejs/routes';
 import { createMonolith, type Monolith, type Stack, startStack } from '../src/index.js';
 import { freshDatabase } from './postgres.js';
 
@@ -12,8 +14,12 @@ export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
 /** The RealWorld fixtures (the Postman collection and the OpenAPI document), beside the repository. */
 export const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
 
-/** The route groups of the migration table, as `routes.yaml` has them. */
-export const GROUP_ROUTES = ['articles', 'profiles', 'tags'] as const;
+/** The example's own migration table (`routes.yaml`, every route `local`), as the tests start it. */
+export const ROUTES_FILE = join(import.meta.dirname, '..', 'routes.yaml');
+export const TABLE = parseTableText(readFileSync(ROUTES_FILE, 'utf8'), ROUTES_FILE, 'yaml') as RouteTable;
+
+/** The route groups of the migration table: one per service. */
+export const GROUP_ROUTES = ['articles', 'profiles'] as const;
 
 export type LogLine = Record<string, unknown>;
 
@@ -62,14 +68,7 @@ export async function startShowcase(
     db,
     tokenSecret,
     config: { clientIp: { trustedProxies: ['loopback'] }, headers: { strip: ['x-conduit-identity'] } },
-    routes: {
-      table: GROUP_ROUTES.map((name) => ({
-        name,
-        path: name === 'tags' ? '/api/tags' : `/api/${name}/*`,
-        service: name === 'articles' ? 'articles' : 'profiles',
-        mode: 'local' as const,
-      })),
-    },
+    routes: { table: TABLE },
     adminKeyHash: hashApiKey(ADMIN_KEY),
     identity,
     accessLog: { monolith: capture(logs.monolith), services: capture(logs.services) },
@@ -103,7 +102,7 @@ export async function startShowcase(
   };
 }
 
-/** Puts every group of the migration table in one mode. */
-export function setGroupsMode(stack: Stack, mode: 'local' | 'remote'): void {
-  for (const name of GROUP_ROUTES) stack.monolith.routes!.setMode(name, mode);
+/** Puts every group of the migration table in one mode (a split at `weight` %). */
+export function setGroupsMode(stack: Stack, mode: Mode, weight?: number): void {
+  for (const name of GROUP_ROUTES) stack.monolith.routes!.setMode(name, mode, weight);
 }

@@ -47,7 +47,10 @@ export interface Service {
   readonly app: Koa;
   readonly gw: KoaGateway;
   listen(port?: number, host?: string): Promise<string>;
+  /** Stops gracefully: in-flight requests finish first. */
   close(): Promise<void>;
+  /** Stops at once, as a crashed process would: every connection is cut and nothing is drained. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -136,6 +139,10 @@ export function createService(options: ServiceOptions): Service {
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },
     close: () => gw.close(),
+    async kill() {
+      server?.closeAllConnections();
+      await gw.close();
+    },
   };
 }
 
