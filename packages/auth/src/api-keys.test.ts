@@ -261,8 +261,8 @@ describe('key file', () => {
       'apiKey.file[1]: same key as apiKey.file[0]',
       'apiKey.file[2]: same key as apiKey.file[0]',
       "apiKey.file[3].hash: must be 'sha256:' followed by 64 hex digits (see hashApiKey())",
-      'apiKey.file[4].id: is required',
-      'apiKey.file[5].scopes: must be an array of strings',
+      'apiKey.file[4].id: required: expected a string',
+      "apiKey.file[5].scopes: expected an array, received the string 'read write'",
       'apiKey.file[6].key: must be a non-empty string',
       'apiKey.file[7]: must be an object with id and key or hash',
     ]);
@@ -385,7 +385,8 @@ describe('lookup function', () => {
     const auth = apiKeyAuthenticator({ lookup: async () => ({ scopes: [1] }) as unknown as ApiKeyPrincipal });
     const outcome = await probe(auth, { headers: { 'x-api-key': LIVE_KEY } });
     expect(refusal(outcome)).toMatchObject({ code: 'GH_AUTH_ERROR', status: 500 });
-    expect(String(outcome.error!.cause)).toMatch(/id: is required/);
+    expect(String(outcome.error!.cause)).toMatch(/the lookup function\.id: required: expected a string/);
+    expect(String(outcome.error!.cause)).toMatch(/the lookup function\.scopes\[0\]: expected a string/);
   });
 
   it('refuses an oversized or empty key without looking it up', async () => {
@@ -421,19 +422,19 @@ describe('options', () => {
     } as ApiKeyOptions);
     expect(problems).toEqual([
       "apiKey.hedaer: unknown option; did you mean 'header'?",
-      'apiKey.header: must be a header name or false, got "bad header"',
-      'apiKey.maxKeyBytes: must be a positive integer, got 0',
+      'apiKey.header: expected a header name',
+      'apiKey.maxKeyBytes: expected a number > 0, received the number 0',
       'apiKey.keys[1]: same key as apiKey.keys[0]',
       'apiKey.keys[2]: same key as apiKey.keys[0]',
       "apiKey.keys[3].hash: must be 'sha256:' followed by 64 hex digits (see hashApiKey())",
       "apiKey.keys[4].hash: must be 'sha256:' followed by 64 hex digits (see hashApiKey())",
       'apiKey.keys[5].id: must be a non-empty string',
-      'apiKey.keys[6].scopes[1]: must be a non-empty string',
-      'apiKey.keys[7].roles: must be an array of strings',
+      'apiKey.keys[6].scopes[1]: expected a string, received the number 2',
+      "apiKey.keys[7].roles: expected an array, received the string 'admin'",
       'apiKey.keys[8].key: must be printable ASCII without leading or trailing whitespace (no request could present it)',
       'apiKey.keys[9]: give either key or hash, not both',
       'apiKey.keys[10]: needs a key or a hash',
-      'apiKey.keys[11].tier: must be a string',
+      'apiKey.keys[11].tier: expected a string, received the number 3',
     ]);
     expect(problems.join('\n')).not.toContain(secret);
   });
@@ -453,16 +454,16 @@ describe('options', () => {
         query: '',
       }),
     ).toEqual([
-      'apiKey.query: must be a non-empty string',
-      'apiKey.lookup: must be a function (hash) => Promise<principal | undefined>',
-      'apiKey.cache.max: must be a positive integer, got -1',
-      'apiKey.cache.ttlMs: must be a positive integer, got 1.5',
-      'apiKey.cache.negativeTtlMs: must be a positive integer, got "x"',
+      "apiKey.lookup: expected a function (hash) => Promise<principal | undefined>, received the string 'nope'",
+      'apiKey.cache.max: expected a number > 0, received the number -1',
+      'apiKey.cache.ttlMs: expected an integer, received the number 1.5',
+      "apiKey.cache.negativeTtlMs: expected an integer, received the string 'x'",
+      'apiKey.query: must not be empty',
     ]);
     expect(configProblems({ redis: { client: {} as never, prefix: '', db: 2 } as never })).toEqual([
-      'apiKey.redis.client: must be a Redis client (ioredis)',
+      'apiKey.redis.client: expected a Redis client with get() (ioredis), received an object',
+      'apiKey.redis.prefix: must not be empty',
       'apiKey.redis.db: unknown option; expected one of client, prefix',
-      'apiKey.redis.prefix: must be a non-empty string',
     ]);
   });
 });

@@ -2,10 +2,19 @@
 // in inline configuration, a JSON file, a user lookup function or Redis. Plaintext keys are never kept.
 import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Exchange, isHeaderName } from '@gatehousejs/core';
+import {
+  type CrossCheckReport,
+  type Exchange,
+  functionOption,
+  isHeaderName,
+  objectOption,
+  parseOptions,
+  withCrossCheck,
+} from '@gatehousejs/core';
 import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
 import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
+import { Problems, queryOption } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
 /**
@@ -110,7 +119,6 @@ const HASH = /^sha256:[0-9a-fA-F]{64}$/;
 // Visible ASCII and inner spaces: header values reach us Latin-1 decoded and trimmed of surrounding
 // whitespace, so a key outside this set, or with whitespace at either end, could never match.
 const PRINTABLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-const KNOWN_OPTIONS = new Set(['header', 'query', 'maxKeyBytes', 'keys', 'file', 'lookup', 'redis', 'cache']);
 const SOURCES = ['keys', 'file', 'lookup', 'redis'] as const;
 
 /**
@@ -132,39 +140,22 @@ export function hashApiKey(key: string): string {
  * reported in one `ConfigError`.
  */
 export function apiKeyAuthenticator(options: ApiKeyOptions): Authenticator {
+  // One ConfigError for the options and for what the key file holds.
   const problems = new Problems(PREFIX);
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'options must be an object');
-    problems.throwIfAny();
+  let o: z.output<typeof apiKeyOptionsSchema> | undefined;
+  try {
+    o = parseOptions(apiKeyOptionsSchema, options, { name: PREFIX });
+  } catch (error) {
+    problems.merge(error);
   }
-  unknownKeys(problems, '', options, [...KNOWN_OPTIONS]);
-
-  const header = headerOption(problems, options.header);
-  let query: string | undefined;
-  if (
-    options.query !== undefined &&
-    options.query !== false &&
-    nonEmptyString(problems, 'query', options.query)
-  ) {
-    query = options.query;
-  }
-  if (header === undefined && query === undefined && options.header === false) {
-    problems.add('', 'header is off and no query parameter is set: keys could never be read');
-  }
-  const maxKeyBytes = positiveInt(problems, 'maxKeyBytes', options.maxKeyBytes, 256);
-
-  const given = SOURCES.filter((name) => options[name] !== undefined);
-  if (given.length !== 1) {
-    problems.add(
-      '',
-      given.length === 0
-        ? 'needs a key source: one of keys, file, lookup or redis'
-        : `give only one key source, not ${given.join(' and ')}`,
-    );
-  }
-
-  const { resolve, cache } = keySource(problems, options);
+  const file = (options as { file?: unknown } | null)?.file;
+  const fromFile = typeof file === 'string' && file.length > 0 ? fileTable(problems, file) : undefined;
   problems.throwIfAny();
+  const checked = o!;
+  const header = checked.header === false ? undefined : (checked.header ?? 'x-api-key').toLowerCase();
+  const query = checked.query === false ? undefined : checked.query;
+  const maxKeyBytes = checked.maxKeyBytes ?? 256;
+  const { resolve, cache } = keySource(checked, fromFile);
 
   return {
     name: 'api-key',
@@ -188,12 +179,11 @@ type Resolver = (digest: Buffer) => Principal | Promise<Principal>;
 
 /** The resolver of the configured source, and the cache it fills (lookup and Redis only). */
 function keySource(
-  problems: Problems,
-  options: ApiKeyOptions,
+  options: z.output<typeof apiKeyOptionsSchema>,
+  fromFile: Map<string, TableEntry> | undefined,
 ): { resolve: Resolver; cache?: LRUCache<string, Principal | typeof UNKNOWN> } {
-  if (options.keys !== undefined || options.file !== undefined) {
-    const table =
-      options.keys !== undefined ? inlineTable(problems, options.keys) : fileTable(problems, options.file);
+  if (options.keys !== undefined || fromFile !== undefined) {
+    const table = fromFile ?? tableOf(options.keys ?? []);
     return {
       resolve(digest) {
         const entry = table.get(digest.toString('hex'));
@@ -204,20 +194,20 @@ function keySource(
       },
     };
   }
-  if (options.redis !== undefined || options.lookup !== undefined) {
-    const fetchPrincipal =
-      options.redis !== undefined
-        ? redisSource(problems, options.redis)
-        : lookupSource(problems, options.lookup);
-    const cache = cacheOption(problems, options.cache);
-    return { resolve: remoteResolver(fetchPrincipal, cache), ...(cache && { cache: cache.lru }) };
-  }
-  // No source: already a problem, so the authenticator is never built.
-  return {
-    resolve() {
-      throw unknownKey();
-    },
-  };
+  const fetchPrincipal =
+    options.redis !== undefined ? redisSource(options.redis) : lookupSource(options.lookup!);
+  const cacheOptions = options.cache === false ? undefined : (options.cache ?? {});
+  const cache =
+    cacheOptions === undefined
+      ? undefined
+      : {
+          lru: new LRUCache<string, Principal | typeof UNKNOWN>({
+            max: cacheOptions.max ?? 10_000,
+            ttl: cacheOptions.ttlMs ?? 60_000,
+          }),
+          negativeTtlMs: cacheOptions.negativeTtlMs ?? 5_000,
+        };
+  return { resolve: remoteResolver(fetchPrincipal, cache), ...(cache && { cache: cache.lru }) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -257,31 +247,138 @@ function unknownKey() {
 // ---------------------------------------------------------------------------------------------------
 // Options
 
-function headerOption(problems: Problems, value: unknown): string | undefined {
-  if (value === false) return undefined;
-  if (value === undefined) return 'x-api-key';
-  if (typeof value !== 'string' || !isHeaderName(value)) {
-    problems.add('header', `must be a header name or false, got ${JSON.stringify(value) ?? String(value)}`);
-    return undefined;
-  }
-  // rawHeader() compares against a lower-case name.
-  return value.toLowerCase();
+const PRINCIPAL_MEMBERS = new Set(['id', 'scopes', 'roles', 'tier']);
+const words = () => z.array(z.string().min(1)).readonly();
+
+/** The members other than the principal's own (and the key), kept as metadata. */
+function metadataOf(record: Record<string, unknown>): Record<string, unknown> {
+  // fromEntries defines own properties, so a `__proto__` member stays plain data.
+  return Object.fromEntries(
+    Object.entries(record).filter(
+      ([name]) => !PRINCIPAL_MEMBERS.has(name) && name !== 'key' && name !== 'hash',
+    ),
+  );
 }
 
-function cacheOption(
-  problems: Problems,
-  value: ApiKeyCacheOptions | false | undefined,
-): { lru: LRUCache<string, Principal | typeof UNKNOWN>; negativeTtlMs: number } | undefined {
-  if (value === false) return undefined;
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    problems.add('cache', 'must be an object or false');
-    return undefined;
+const principalShape = {
+  id: z.string().min(1, { error: 'must be a non-empty string' }),
+  scopes: words().optional(),
+  roles: words().optional(),
+  tier: z.string().optional(),
+};
+
+const plainMetadata = (record: unknown, report: CrossCheckReport) => {
+  if (!isRecord(record)) return;
+  try {
+    structuredClone(metadataOf(record));
+  } catch {
+    report([], 'metadata must be plain data (structured-cloneable)');
   }
-  const max = positiveInt(problems, 'cache.max', value?.max, 10_000);
-  const ttl = positiveInt(problems, 'cache.ttlMs', value?.ttlMs, 60_000);
-  const negativeTtlMs = positiveInt(problems, 'cache.negativeTtlMs', value?.negativeTtlMs, 5_000);
-  return { lru: new LRUCache({ max, ttl }), negativeTtlMs };
-}
+};
+
+/**
+ * The zod schema of {@link ApiKeyPrincipal}: what a `lookup` function returns and a Redis key holds.
+ * Members other than `id`, `scopes`, `roles` and `tier` are metadata (plain data).
+ */
+export const apiKeyPrincipalSchema = withCrossCheck(z.looseObject(principalShape), plainMetadata);
+
+// Problems never quote a key: the messages of `key` are fixed.
+const keyText = z
+  .string({ error: 'must be a non-empty string' })
+  .min(1, { error: 'must be a non-empty string', abort: true })
+  .regex(PRINTABLE_KEY, {
+    error: 'must be printable ASCII without leading or trailing whitespace (no request could present it)',
+  });
+
+/** The zod schema of one {@link ApiKeyEntry} (`keys`, and each entry of a key `file`). */
+export const apiKeyEntrySchema = withCrossCheck(
+  z.looseObject(
+    {
+      ...principalShape,
+      key: keyText.optional(),
+      hash: z
+        .string({ error: "must be 'sha256:' followed by 64 hex digits (see hashApiKey())" })
+        .regex(HASH, { error: "must be 'sha256:' followed by 64 hex digits (see hashApiKey())" })
+        .optional(),
+    },
+    // Never "received the string '…'": an entry that is a bare string may well be a key.
+    { error: 'must be an object with id and key or hash' },
+  ),
+  (entry, report) => {
+    if (!isRecord(entry)) return;
+    if (entry.key !== undefined && entry.hash !== undefined) report([], 'give either key or hash, not both');
+    else if (entry.key === undefined && entry.hash === undefined) report([], 'needs a key or a hash');
+    plainMetadata(entry, report);
+  },
+);
+
+/** The entries of `keys` or a key file: each valid, no key twice. */
+const entryListSchema = (path: string) =>
+  withCrossCheck(z.array(apiKeyEntrySchema).readonly(), (entries, report) => {
+    if (!Array.isArray(entries)) return;
+    const firstSeen = new Map<string, number>();
+    entries.forEach((entry: unknown, index: number) => {
+      const digest = isRecord(entry) ? entryDigest(entry) : undefined;
+      if (digest === undefined) return;
+      const hex = digest.toString('hex');
+      const earlier = firstSeen.get(hex);
+      if (earlier !== undefined) report([index], `same key as ${PREFIX}.${path}[${earlier}]`);
+      else firstSeen.set(hex, index);
+    });
+  });
+
+/**
+ * The zod schema of {@link ApiKeyOptions}, checked by {@link apiKeyAuthenticator} (paths under
+ * `apiKey`). `lookup` and `redis.client` are code only; a key file's entries are checked when it is
+ * read, against {@link apiKeyEntrySchema}.
+ */
+export const apiKeyOptionsSchema = withCrossCheck(
+  z.strictObject({
+    header: z
+      .union([z.string().refine(isHeaderName, { error: 'expected a header name' }), z.literal(false)])
+      .optional(),
+    query: queryOption().optional(),
+    maxKeyBytes: z.int().positive().optional(),
+    keys: entryListSchema('keys').optional(),
+    file: z.string().min(1).optional(),
+    lookup: functionOption<NonNullable<ApiKeyOptions['lookup']>>(
+      'a function (hash) => Promise<principal | undefined>',
+    ).optional(),
+    redis: z
+      .strictObject({
+        client: objectOption<ApiKeyRedisClient>('a Redis client with get() (ioredis)', ['get']),
+        prefix: z.string().min(1).optional(),
+      })
+      .optional(),
+    cache: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          max: z.int().positive().optional(),
+          ttlMs: z.int().positive().optional(),
+          negativeTtlMs: z.int().positive().optional(),
+        }),
+      ])
+      .optional(),
+  }),
+  (options, report) => {
+    if (!isRecord(options)) return;
+    const given = SOURCES.filter((name) => options[name] !== undefined);
+    if (given.length !== 1) {
+      report(
+        [],
+        given.length === 0
+          ? 'needs a key source: one of keys, file, lookup or redis'
+          : `give only one key source, not ${given.join(' and ')}`,
+      );
+    }
+    if (options.header === false && (options.query === undefined || options.query === false))
+      report([], 'header is off and no query parameter is set: keys could never be read');
+  },
+);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // ---------------------------------------------------------------------------------------------------
 // Inline and file sources
@@ -291,16 +388,18 @@ interface TableEntry {
   readonly principal: Principal;
 }
 
-function inlineTable(problems: Problems, keys: unknown): Map<string, TableEntry> {
-  if (!Array.isArray(keys)) {
-    problems.add('keys', 'must be an array of key entries');
-    return new Map();
+/** The table of checked entries, by hex digest. */
+function tableOf(entries: readonly Record<string, unknown>[]): Map<string, TableEntry> {
+  const table = new Map<string, TableEntry>();
+  for (const entry of entries) {
+    const digest = entryDigest(entry)!;
+    table.set(digest.toString('hex'), { digest, principal: principalFrom(entry) });
   }
-  return buildTable(problems, 'keys', keys);
+  return table;
 }
 
-function fileTable(problems: Problems, file: unknown): Map<string, TableEntry> {
-  if (!nonEmptyString(problems, 'file', file)) return new Map();
+/** Reads and checks a key file; its problems are recorded under `file`. */
+function fileTable(problems: Problems, file: string): Map<string, TableEntry> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -324,7 +423,12 @@ function fileTable(problems: Problems, file: unknown): Map<string, TableEntry> {
     problems.add('file', `'${file}' must hold a JSON array of key entries`);
     return new Map();
   }
-  return buildTable(problems, 'file', parsed);
+  try {
+    return tableOf(parseOptions(entryListSchema('file'), parsed, { name: `${PREFIX}.file` }));
+  } catch (error) {
+    problems.merge(error);
+    return new Map();
+  }
 }
 
 function where(text: string, position: number): string {
@@ -332,108 +436,29 @@ function where(text: string, position: number): string {
   return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
-function buildTable(problems: Problems, path: string, entries: readonly unknown[]): Map<string, TableEntry> {
-  const table = new Map<string, TableEntry>();
-  const firstSeen = new Map<string, number>();
-  entries.forEach((entry, index) => {
-    const at = `${path}[${index}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      problems.add(at, 'must be an object with id and key or hash');
-      return;
-    }
-    const record = entry as Record<string, unknown>;
-    const digest = entryDigest(problems, at, record);
-    const principal = principalOf(problems, at, record);
-    if (digest === undefined || principal === undefined) return;
-    const hex = digest.toString('hex');
-    const earlier = firstSeen.get(hex);
-    if (earlier !== undefined) {
-      problems.add(at, `same key as ${PREFIX}.${path}[${earlier}]`);
-      return;
-    }
-    firstSeen.set(hex, index);
-    table.set(hex, { digest, principal });
-  });
-  return table;
-}
-
-function entryDigest(problems: Problems, at: string, record: Record<string, unknown>): Buffer | undefined {
+/** The digest of an entry's key or hash, when it has exactly one that is valid. */
+function entryDigest(record: Record<string, unknown>): Buffer | undefined {
   const { key, hash } = record;
-  if (key !== undefined && hash !== undefined) {
-    problems.add(at, 'give either key or hash, not both');
-    return undefined;
-  }
-  if (key === undefined && hash === undefined) {
-    problems.add(at, 'needs a key or a hash');
-    return undefined;
-  }
-  if (key !== undefined) {
-    // Messages never quote the key.
-    if (typeof key !== 'string' || key.length === 0) problems.add(`${at}.key`, 'must be a non-empty string');
-    else if (!PRINTABLE_KEY.test(key)) {
-      problems.add(
-        `${at}.key`,
-        'must be printable ASCII without leading or trailing whitespace (no request could present it)',
-      );
-    } else return digestOf(key);
-    return undefined;
-  }
-  if (typeof hash !== 'string' || !HASH.test(hash)) {
-    problems.add(`${at}.hash`, "must be 'sha256:' followed by 64 hex digits (see hashApiKey())");
-    return undefined;
-  }
-  return Buffer.from(hash.slice('sha256:'.length), 'hex');
+  if (key !== undefined && hash !== undefined) return undefined;
+  if (typeof key === 'string' && PRINTABLE_KEY.test(key)) return digestOf(key);
+  if (typeof hash === 'string' && HASH.test(hash)) return Buffer.from(hash.slice('sha256:'.length), 'hex');
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Principals
 
-/** Checks principal data and builds the frozen Principal, or records problems and returns undefined. */
-function principalOf(problems: Problems, at: string, record: Record<string, unknown>): Principal | undefined {
-  const before = problems.count;
-  const join = (name: string) => (at === '' ? name : `${at}.${name}`);
-  nonEmptyString(problems, join('id'), record.id);
-  const scopes = stringList(problems, join('scopes'), record.scopes);
-  const roles = stringList(problems, join('roles'), record.roles);
-  if (record.tier !== undefined && typeof record.tier !== 'string')
-    problems.add(join('tier'), 'must be a string');
-  // fromEntries defines own properties, so a `__proto__` member stays plain data.
-  const metadata = Object.fromEntries(
-    Object.entries(record).filter(
-      ([name]) => !PRINCIPAL_MEMBERS.has(name) && name !== 'key' && name !== 'hash',
-    ),
-  );
-  let claims: Record<string, unknown> | undefined;
-  try {
-    // Copied so that freezing never reaches into the caller's objects.
-    claims = deepFreeze(structuredClone(metadata));
-  } catch {
-    problems.add(at, 'metadata must be plain data (structured-cloneable)');
-  }
-  if (problems.count > before || claims === undefined) return undefined;
+/** The frozen Principal of a record checked against {@link apiKeyPrincipalSchema}. */
+function principalFrom(record: Record<string, unknown>): Principal {
   return Object.freeze({
     id: record.id as string,
     method: 'api-key',
-    scopes: Object.freeze(scopes),
-    roles: Object.freeze(roles),
+    scopes: Object.freeze(scopeList(record.scopes)),
+    roles: Object.freeze(scopeList(record.roles)),
     ...(typeof record.tier === 'string' ? { tier: record.tier } : {}),
-    claims,
+    // Copied so that freezing never reaches into the caller's objects.
+    claims: deepFreeze(structuredClone(metadataOf(record))),
   });
-}
-
-const PRINCIPAL_MEMBERS = new Set(['id', 'scopes', 'roles', 'tier']);
-
-function stringList(problems: Problems, path: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) {
-    problems.add(path, 'must be an array of strings');
-    return [];
-  }
-  value.forEach((item, index) => {
-    if (typeof item !== 'string' || item.length === 0)
-      problems.add(`${path}[${index}]`, 'must be a non-empty string');
-  });
-  return scopeList(value);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -456,14 +481,11 @@ type Found =
 
 const UNKNOWN = Symbol('unknown API key');
 
-function lookupSource(problems: Problems, lookup: unknown): (hex: string) => Promise<Found> {
-  if (typeof lookup !== 'function')
-    problems.add('lookup', 'must be a function (hash) => Promise<principal | undefined>');
-  const fn = lookup as NonNullable<ApiKeyOptions['lookup']>;
+function lookupSource(lookup: NonNullable<ApiKeyOptions['lookup']>): (hex: string) => Promise<Found> {
   return async (hex) => {
     let record: unknown;
     try {
-      record = await fn(`sha256:${hex}`);
+      record = await lookup(`sha256:${hex}`);
     } catch (cause) {
       return { kind: 'unavailable', cause };
     }
@@ -471,16 +493,8 @@ function lookupSource(problems: Problems, lookup: unknown): (hex: string) => Pro
   };
 }
 
-function redisSource(problems: Problems, redis: unknown): (hex: string) => Promise<Found> {
-  const options = (typeof redis === 'object' && redis !== null ? redis : {}) as NonNullable<
-    ApiKeyOptions['redis']
-  >;
-  if (typeof options.client?.get !== 'function')
-    problems.add('redis.client', 'must be a Redis client (ioredis)');
-  unknownKeys(problems, 'redis', options, ['client', 'prefix']);
-  let prefix = 'gatehouse:apikey:';
-  if (options.prefix !== undefined && nonEmptyString(problems, 'redis.prefix', options.prefix))
-    prefix = options.prefix;
+function redisSource(options: NonNullable<ApiKeyOptions['redis']>): (hex: string) => Promise<Found> {
+  const prefix = options.prefix ?? 'gatehouse:apikey:';
   return async (hex) => {
     let text: string | null;
     try {
@@ -501,20 +515,13 @@ function redisSource(problems: Problems, redis: unknown): (hex: string) => Promi
 
 function foundFrom(record: unknown, origin: string): Found {
   if (record === undefined || record === null) return { kind: 'unknown' };
-  const problems = new Problems(origin);
-  const principal =
-    typeof record === 'object' && !Array.isArray(record)
-      ? principalOf(problems, '', record as Record<string, unknown>)
-      : undefined;
-  if (principal !== undefined) return { kind: 'found', principal };
-  if (problems.count === 0) problems.add('', 'must be an object with an id');
   try {
-    problems.throwIfAny();
+    const checked = parseOptions(apiKeyPrincipalSchema, record, { name: origin });
+    return { kind: 'found', principal: principalFrom(checked) };
   } catch (cause) {
     // The ConfigError lists what is wrong with the record, for logs.
     return { kind: 'failed', cause };
   }
-  return { kind: 'failed', cause: undefined };
 }
 
 function remoteResolver(

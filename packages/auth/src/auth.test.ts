@@ -390,7 +390,7 @@ describe('options', () => {
         'auth.rules[3].methods',
         'auth.default',
         'auth.realm',
-        'auth.forward.headers["host"]',
+        'auth.forward.headers.host',
         'auth.forward.headers["x-ok"]',
         'auth.forward.token.key',
       ]),

@@ -13,7 +13,6 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import { type Attributes, type MeterProvider, metrics, type ObservableResult } from '@opentelemetry/api';
-import type { z } from 'zod';
 import {
   AuthFailed,
   AuthForbidden,
@@ -26,7 +25,7 @@ import {
   refuse,
 } from './errors.js';
 import { createForwarder, type ForwardOptions, type IdentityForwarder } from './forward.js';
-import { authOptionsSchema, Problems, requirementSchema } from './options.js';
+import { authOptionsSchema, requirementSchema } from './options.js';
 import type { Authenticator, Principal } from './principal.js';
 import {
   type AuthRule,
@@ -226,19 +225,8 @@ export function auth(options: AuthOptions): Auth {
 }
 
 function resolve(options: AuthOptions): Resolved {
-  // One ConfigError for the options and the forwarder's own checks together.
-  const problems = new Problems('auth');
-  let o: z.output<typeof authOptionsSchema> | undefined;
-  try {
-    o = parseOptions(authOptionsSchema, options, { name: 'auth' });
-  } catch (error) {
-    problems.merge(error);
-  }
-  const forward = (options as Partial<AuthOptions> | null)?.forward;
-  const forwarder =
-    typeof forward === 'object' && forward !== null ? createForwarder(problems, forward) : undefined;
-  problems.throwIfAny();
-  const checked = o!;
+  const checked = parseOptions(authOptionsSchema, options, { name: 'auth' });
+  const forwarder = checked.forward === undefined ? undefined : createForwarder(checked.forward);
   const methods = checked.methods;
   const rules = compileRules(checked.rules ?? []);
   const preset = checked.default ?? 'authenticated';

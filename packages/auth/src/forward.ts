@@ -4,6 +4,7 @@
 import { createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import {
   type Exchange,
+  functionOption,
   type GatehouseError,
   objectOption,
   parseOptions,
@@ -20,7 +21,6 @@ import {
 } from 'jose';
 import { z } from 'zod';
 import { AuthExpired, AuthInvalid, AuthRequired, type RefusalReason, refuse } from './errors.js';
-import { type Problems, positiveInt, unknownKeys } from './options.js';
 import { type Principal, scopeList } from './principal.js';
 
 /** The default header the internal identity token travels in. */
@@ -63,7 +63,6 @@ export interface ForwardOptions {
 /** A principal field that can be forwarded as a header. */
 export type PrincipalField = 'id' | 'method' | 'scopes' | 'roles' | 'tier' | 'clientId';
 
-const FIELDS: ReadonlySet<string> = new Set(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const HOP_BY_HOP_OR_RESERVED = new Set([
   'host',
@@ -88,40 +87,89 @@ interface Signed {
   readonly refreshAt: number;
 }
 
-/** Validates forwarding options and builds the forwarder. Problems are recorded under `forward`. */
-export function createForwarder(problems: Problems, options: ForwardOptions): IdentityForwarder | undefined {
-  unknownKeys(problems, 'forward', options, ['token', 'headers']);
-  if (options.token !== undefined) {
-    unknownKeys(problems, 'forward.token', options.token, [
-      'key',
-      'alg',
-      'kid',
-      'header',
-      'ttlSec',
-      'issuer',
-      'audience',
-    ]);
-  }
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// A header name that can carry identity: a token, not one the protocol or the proxy owns.
+const identityHeaderName = () =>
+  z
+    .string()
+    .refine(
+      (name) => HEADER_NAME.test(name.toLowerCase()) && !HOP_BY_HOP_OR_RESERVED.has(name.toLowerCase()),
+      {
+        error: 'is not a header name that can carry identity',
+      },
+    );
+// Token header fields must not break the JWT or a log line.
+const safeText = () =>
+  z.string().refine((value) => value.length > 0 && safeValue(value), {
+    error: 'must be a non-empty string without control characters',
+  });
+
+/** The zod schema of `forward.token`: a signing key that fits its algorithm. */
+export const forwardTokenSchema = withCrossCheck(
+  z.strictObject({
+    key: z.union(
+      [
+        z.looseObject({ kty: z.string() }).meta({ description: 'A private JWK.' }),
+        objectOption<KeyObject | CryptoKey | Uint8Array>(
+          'a private KeyObject, a CryptoKey or a Uint8Array secret',
+        ),
+      ],
+      {
+        error: (issue) =>
+          `${issue.input === undefined ? 'required: ' : ''}expected a signing key: a private KeyObject or JWK, a CryptoKey, or a Uint8Array secret for HS*`,
+      },
+    ),
+    alg: z.enum(SIGNING_ALGORITHMS),
+    kid: safeText().optional(),
+    header: identityHeaderName().optional(),
+    ttlSec: z.int().positive().optional(),
+    issuer: safeText().optional(),
+    audience: safeText().optional(),
+  }),
+  (token, report) => {
+    if (!isObject(token) || typeof token.alg !== 'string' || !token.alg.startsWith('HS')) return;
+    // RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+    const minBytes = token.alg === 'HS512' ? 64 : token.alg === 'HS384' ? 48 : 32;
+    if (!(token.key instanceof Uint8Array) || token.key.byteLength < minBytes)
+      report(['key'], `an ${token.alg} key must be a Uint8Array secret of at least ${minBytes} bytes`);
+  },
+);
+
+/**
+ * The zod schema of {@link ForwardOptions} (`auth`'s `forward`): header functions are code only.
+ */
+export const forwardOptionsSchema = withCrossCheck(
+  z.strictObject({
+    token: forwardTokenSchema.optional(),
+    headers: z
+      .record(
+        identityHeaderName(),
+        z.union([
+          z.enum(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']),
+          functionOption<(principal: Principal) => string | undefined>(
+            'a function (principal) => string | undefined',
+          ),
+        ]),
+      )
+      .optional(),
+  }),
+  (options, report) => {
+    if (!isObject(options) || !isObject(options.token) || !isObject(options.headers)) return;
+    const header = String(options.token.header ?? IDENTITY_HEADER).toLowerCase();
+    if (Object.keys(options.headers).some((name) => name.toLowerCase() === header))
+      report(['token', 'header'], `'${header}' is also set by forward.headers`);
+  },
+);
+
+/** Builds the forwarder from options checked against {@link forwardOptionsSchema}. */
+export function createForwarder(options: ForwardOptions): IdentityForwarder | undefined {
   const headerNames: string[] = [];
   const plain: Array<[string, (p: Principal) => string | undefined]> = [];
   for (const [name, field] of Object.entries(options.headers ?? {})) {
     const lower = name.toLowerCase();
-    if (!HEADER_NAME.test(lower) || HOP_BY_HOP_OR_RESERVED.has(lower)) {
-      problems.add(
-        `forward.headers[${JSON.stringify(name)}]`,
-        'is not a header name that can carry identity',
-      );
-      continue;
-    }
-    if (typeof field === 'function') plain.push([lower, field]);
-    else if (typeof field === 'string' && FIELDS.has(field)) plain.push([lower, fieldReader(field)]);
-    else {
-      problems.add(
-        `forward.headers[${JSON.stringify(name)}]`,
-        `must be one of ${[...FIELDS].join(', ')} or a function, got ${JSON.stringify(field)}`,
-      );
-      continue;
-    }
+    plain.push([lower, typeof field === 'function' ? field : fieldReader(field)]);
     headerNames.push(lower);
   }
   const token = options.token;
@@ -129,35 +177,8 @@ export function createForwarder(problems: Problems, options: ForwardOptions): Id
   let tokenHeader: string | undefined;
   if (token !== undefined) {
     tokenHeader = (token.header ?? IDENTITY_HEADER).toLowerCase();
-    if (!HEADER_NAME.test(tokenHeader) || HOP_BY_HOP_OR_RESERVED.has(tokenHeader)) {
-      problems.add('forward.token.header', 'is not a header name that can carry identity');
-    } else if (headerNames.includes(tokenHeader)) {
-      problems.add('forward.token.header', `'${tokenHeader}' is also set by forward.headers`);
-    }
-    if (!SIGNING_ALGORITHMS.includes(token.alg)) {
-      problems.add('forward.token.alg', `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
-    }
-    // RFC 7518 §3.2: an HMAC key at least as long as the hash output.
-    const minBytes = token.alg === 'HS512' ? 64 : token.alg === 'HS384' ? 48 : 32;
-    if (
-      token.alg?.startsWith('HS') &&
-      (!(token.key instanceof Uint8Array) || token.key.byteLength < minBytes)
-    ) {
-      problems.add(
-        'forward.token.key',
-        `an ${token.alg} key must be a Uint8Array secret of at least ${minBytes} bytes`,
-      );
-    }
-    for (const field of ['kid', 'issuer', 'audience'] as const) {
-      const value = token[field];
-      if (value !== undefined && (typeof value !== 'string' || value.length === 0 || !safeValue(value))) {
-        problems.add(`forward.token.${field}`, 'must be a non-empty string without control characters');
-      }
-    }
-    if (token.key === undefined || token.key === null) problems.add('forward.token.key', 'is required');
-    const ttlSec = positiveInt(problems, 'forward.token.ttlSec', token.ttlSec, 60);
     headerNames.push(tokenHeader);
-    sign = signer(token, ttlSec);
+    sign = signer(token, token.ttlSec ?? 60);
   }
   if (headerNames.length === 0) return undefined;
   const cache = new WeakMap<Principal, Signed>();

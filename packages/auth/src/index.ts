@@ -5,6 +5,9 @@ export {
   type ApiKeyPrincipal,
   type ApiKeyRedisClient,
   apiKeyAuthenticator,
+  apiKeyEntrySchema,
+  apiKeyOptionsSchema,
+  apiKeyPrincipalSchema,
   hashApiKey,
 } from './api-keys.js';
 export { type Auth, type AuthOptions, type AuthStats, auth } from './auth.js';
@@ -25,6 +28,8 @@ export {
 export {
   createIdentityVerifier,
   type ForwardOptions,
+  forwardOptionsSchema,
+  forwardTokenSchema,
   IDENTITY_HEADER,
   type IdentityAlgorithm,
   type IdentityVerifier,
@@ -41,13 +46,28 @@ export {
   type IntrospectionCacheOptions,
   type IntrospectionOptions,
   introspectionAuthenticator,
+  introspectionOptionsSchema,
 } from './introspection.js';
-export { createJwksCache, type JwksCache, type JwksOptions, type JwksStats } from './jwks.js';
-export { type JwtAuthenticator, type JwtOptions, type JwtStaticKey, jwtAuthenticator } from './jwt.js';
+export {
+  createJwksCache,
+  type JwksCache,
+  type JwksOptions,
+  type JwksStats,
+  jwksOptionsSchema,
+} from './jwks.js';
+export {
+  type JwtAuthenticator,
+  type JwtOptions,
+  type JwtStaticKey,
+  jwtAuthenticator,
+  jwtOptionsSchema,
+  jwtStaticKeySchema,
+} from './jwt.js';
 export {
   type MtlsIdentity,
   type MtlsOptions,
   mtlsAuthenticator,
+  mtlsOptionsSchema,
   parseSubjectAltName,
   type SubjectAltNames,
   spiffeTrustDomain,
@@ -55,10 +75,12 @@ export {
 export { authOptionsSchema, authRuleSchema, requirementSchema } from './options.js';
 export {
   type CredentialLocation,
+  credentialLocationSchema,
   type PassportOptions,
   type PassportRequest,
   type PassportStrategy,
   passportAuthenticator,
+  passportOptionsSchema,
 } from './passport.js';
 export { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 export type { AuthRule, Requirement } from './rules.js';

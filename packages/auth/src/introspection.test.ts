@@ -489,31 +489,37 @@ describe('options', () => {
         extra: true,
       } as IntrospectionOptions),
     ).toEqual([
-      'introspection.extra: unknown option; expected one of endpoint, clientId, clientSecret, headers, tokenTypeHint, timeoutMs, audience, issuer, cache, query, scopesClaim, rolesClaim, tierClaim, maxTokenBytes, fetch',
-      'introspection.endpoint: must be an http or https URL, not ftp:',
-      'introspection.headers.content-type: is set by the authenticator',
-      'introspection.headers.bad name: is not a valid header name',
-      'introspection.headers.x-ok: must be a string without control characters',
-      'introspection.clientSecret: is required',
+      'introspection.clientSecret: give clientId and clientSecret together',
+      'introspection.endpoint: expected an http or https URL, not ftp:',
       'introspection.headers.authorization: conflicts with clientId/clientSecret (HTTP Basic)',
-      'introspection.tokenTypeHint: must be a non-empty string',
-      'introspection.audience: must be a non-empty string or a non-empty array of them',
-      'introspection.query: must be a non-empty string',
-      'introspection.fetch: must be a function',
-      'introspection.cache.max: must be a positive integer, got 0',
-      'introspection.cache.maxTtlMs: must be a positive integer, got -1',
-      'introspection.cache.negativeTtlMs: must be a positive integer, got 1.5',
-      'introspection.timeoutMs: must be a positive integer, got 0',
-      'introspection.issuer: must be a non-empty string',
-      'introspection.scopesClaim: must be a non-empty string',
-      'introspection.maxTokenBytes: must be a positive integer, got null',
+      'introspection.headers["content-type"]: is set by the authenticator',
+      'introspection.headers["bad name"]: is not a valid header name',
+      'introspection.headers["x-ok"]: must be a string without control characters',
+      'introspection.tokenTypeHint: must not be empty',
+      'introspection.timeoutMs: expected a number > 0, received the number 0',
+      'introspection.audience: must not be empty',
+      'introspection.issuer: must not be empty',
+      'introspection.cache.max: expected a number > 0, received the number 0',
+      'introspection.cache.maxTtlMs: expected a number > 0, received the number -1',
+      'introspection.cache.negativeTtlMs: expected an integer, received the number 1.5',
+      'introspection.query: must not be empty',
+      'introspection.scopesClaim: must not be empty',
+      'introspection.maxTokenBytes: expected an integer, received the number NaN',
+      "introspection.fetch: expected a fetch function, received the string 'fetch'",
+      'introspection.extra: unknown option; expected one of endpoint, clientId, clientSecret, headers, tokenTypeHint, timeoutMs, audience, issuer, cache, query, scopesClaim, rolesClaim, tierClaim, maxTokenBytes, fetch',
     ]);
   });
 
   it('requires an endpoint without embedded credentials', () => {
-    expect(configProblems({} as IntrospectionOptions)).toEqual(['introspection.endpoint: is required']);
+    expect(configProblems({} as IntrospectionOptions)).toEqual([
+      'introspection.endpoint: required: expected a string',
+    ]);
     expect(configProblems({ endpoint: 'not a url' })).toEqual([
-      'introspection.endpoint: must be an absolute http or https URL',
+      'introspection.endpoint: expected an absolute http or https URL',
+    ]);
+    // A URL object is taken as its text, with the same checks.
+    expect(configProblems({ endpoint: new URL('https://u:p@login.example/x') })).toEqual([
+      'introspection.endpoint: must not carry credentials; use clientId and clientSecret, or headers',
     ]);
     const problems = configProblems({ endpoint: 'https://user:hunter2@login.example/introspect' });
     expect(problems).toEqual([
@@ -525,6 +531,6 @@ describe('options', () => {
   it('refuses an Authorization header together with clientId', () => {
     expect(
       configProblems({ endpoint, clientId: 'a', clientSecret: 'b', headers: { Authorization: 'Bearer x' } }),
-    ).toEqual(['introspection.headers.authorization: conflicts with clientId/clientSecret (HTTP Basic)']);
+    ).toEqual(['introspection.headers.Authorization: conflicts with clientId/clientSecret (HTTP Basic)']);
   });
 });

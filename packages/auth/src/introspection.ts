@@ -5,13 +5,17 @@ import {
   DependencyMonitor,
   dependencyName,
   type Exchange,
+  functionOption,
   isHeaderName,
   isSafeHeaderValue,
+  parseOptions,
+  withCrossCheck,
 } from '@gatehousejs/core';
 import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
 import { readBearer } from './bearer.js';
 import { AuthExpired, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
+import { httpUrlOption, oneOrMany, queryOption } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 import { readLimited } from './read-limited.js';
 
@@ -96,23 +100,6 @@ export interface IntrospectionOptions {
 }
 
 const PREFIX = 'introspection';
-const KNOWN_OPTIONS = new Set([
-  'endpoint',
-  'clientId',
-  'clientSecret',
-  'headers',
-  'tokenTypeHint',
-  'timeoutMs',
-  'audience',
-  'issuer',
-  'cache',
-  'query',
-  'scopesClaim',
-  'rolesClaim',
-  'tierClaim',
-  'maxTokenBytes',
-  'fetch',
-]);
 // Headers the request itself defines; letting `headers` replace them would break the protocol.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'host', 'accept']);
 // An introspection answer is a small JSON object; anything near this size is not one.
@@ -371,134 +358,103 @@ function deepFreeze<T>(value: T): T {
 // ---------------------------------------------------------------------------------------------------
 // Options
 
-function resolveOptions(options: IntrospectionOptions): Resolved {
-  const problems = new Problems(PREFIX);
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'options must be an object');
-    problems.throwIfAny();
-  }
-  unknownKeys(problems, '', options, [...KNOWN_OPTIONS]);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-  const endpoint = endpointOption(problems, options.endpoint);
+/**
+ * The zod schema of {@link IntrospectionOptions}, checked by {@link introspectionAuthenticator} (paths
+ * under `introspection`). The endpoint is text here; the factory also takes a `URL` object. `fetch` is
+ * code only.
+ */
+export const introspectionOptionsSchema = withCrossCheck(
+  z.strictObject({
+    endpoint: httpUrlOption(true),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    headers: z
+      .record(
+        z.string().refine(isHeaderName, { error: 'is not a valid header name' }),
+        z.string().refine(isSafeHeaderValue, { error: 'must be a string without control characters' }),
+      )
+      .optional(),
+    tokenTypeHint: queryOption().optional(),
+    timeoutMs: z.int().positive().optional(),
+    audience: oneOrMany('the accepted audience (a string or a list of them)').optional(),
+    issuer: z.string().min(1).optional(),
+    cache: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          max: z.int().positive().optional(),
+          maxTtlMs: z.int().positive().optional(),
+          negativeTtlMs: z.int().positive().optional(),
+        }),
+      ])
+      .optional(),
+    query: queryOption().optional(),
+    scopesClaim: z.string().min(1).optional(),
+    rolesClaim: z.string().min(1).optional(),
+    tierClaim: z.string().min(1).optional(),
+    maxTokenBytes: z.int().positive().optional(),
+    fetch: functionOption<typeof fetch>('a fetch function').optional(),
+  }),
+  (options, report) => {
+    if (!isObject(options)) return;
+    const headers = isObject(options.headers) ? options.headers : {};
+    for (const name of Object.keys(headers)) {
+      if (RESERVED_HEADERS.has(name.toLowerCase())) report(['headers', name], 'is set by the authenticator');
+    }
+    if ((options.clientId === undefined) !== (options.clientSecret === undefined))
+      report(
+        [options.clientId === undefined ? 'clientId' : 'clientSecret'],
+        'give clientId and clientSecret together',
+      );
+    const authorization = Object.keys(headers).find((name) => name.toLowerCase() === 'authorization');
+    if (authorization !== undefined && (options.clientId !== undefined || options.clientSecret !== undefined))
+      report(['headers', authorization], 'conflicts with clientId/clientSecret (HTTP Basic)');
+  },
+);
+
+function resolveOptions(options: IntrospectionOptions): Resolved {
+  const endpoint = isObject(options) && options.endpoint instanceof URL ? options.endpoint.href : undefined;
+  const o = parseOptions(
+    introspectionOptionsSchema,
+    endpoint === undefined ? options : { ...options, endpoint },
+    { name: PREFIX },
+  );
   const headers: Record<string, string> = {};
-  if (options.headers !== undefined) {
-    if (typeof options.headers !== 'object' || options.headers === null) {
-      problems.add('headers', 'must be an object of header names to values');
-    } else {
-      for (const [name, value] of Object.entries(options.headers)) {
-        const lower = name.toLowerCase();
-        if (!isHeaderName(name)) problems.add(`headers.${name}`, 'is not a valid header name');
-        else if (RESERVED_HEADERS.has(lower)) problems.add(`headers.${name}`, 'is set by the authenticator');
-        else if (typeof value !== 'string' || !isSafeHeaderValue(value)) {
-          problems.add(`headers.${name}`, 'must be a string without control characters');
-        } else headers[lower] = value;
-      }
-    }
-  }
-  const { clientId, clientSecret } = options;
-  if (clientId !== undefined || clientSecret !== undefined) {
-    const idOk = nonEmptyString(problems, 'clientId', clientId);
-    const secretOk = nonEmptyString(problems, 'clientSecret', clientSecret);
-    if (headers.authorization !== undefined) {
-      problems.add('headers.authorization', 'conflicts with clientId/clientSecret (HTTP Basic)');
-    }
-    if (idOk && secretOk) {
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`;
-    }
+  for (const [name, value] of Object.entries(o.headers ?? {})) headers[name.toLowerCase()] = value;
+  if (o.clientId !== undefined && o.clientSecret !== undefined) {
+    headers.authorization = `Basic ${Buffer.from(`${formEncode(o.clientId)}:${formEncode(o.clientSecret)}`).toString('base64')}`;
   }
   headers['content-type'] = 'application/x-www-form-urlencoded';
   headers.accept = 'application/json';
-
-  let tokenTypeHint: string | undefined = 'access_token';
-  if (options.tokenTypeHint === false) tokenTypeHint = undefined;
-  else if (
-    options.tokenTypeHint !== undefined &&
-    nonEmptyString(problems, 'tokenTypeHint', options.tokenTypeHint)
-  ) {
-    tokenTypeHint = options.tokenTypeHint;
-  }
-
-  let audience: readonly string[] | undefined;
-  if (options.audience !== undefined) {
-    const list = typeof options.audience === 'string' ? [options.audience] : options.audience;
-    if (
-      !Array.isArray(list) ||
-      list.length === 0 ||
-      !list.every((item) => typeof item === 'string' && item.length > 0)
-    ) {
-      problems.add('audience', 'must be a non-empty string or a non-empty array of them');
-    } else audience = Object.freeze([...list]);
-  }
-  const optionalString = (name: 'issuer' | 'scopesClaim' | 'rolesClaim' | 'tierClaim'): string | undefined =>
-    options[name] !== undefined && nonEmptyString(problems, name, options[name]) ? options[name] : undefined;
-
-  let query: string | false = false;
-  if (
-    options.query !== undefined &&
-    options.query !== false &&
-    nonEmptyString(problems, 'query', options.query)
-  ) {
-    query = options.query;
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function')
-    problems.add('fetch', 'must be a function');
-
-  let cache: Resolved['cache'];
-  if (options.cache !== false) {
-    if (options.cache !== undefined && (typeof options.cache !== 'object' || options.cache === null)) {
-      problems.add('cache', 'must be an object or false');
-    }
-    const c = (
-      typeof options.cache === 'object' && options.cache !== null ? options.cache : {}
-    ) as IntrospectionCacheOptions;
-    cache = {
-      max: positiveInt(problems, 'cache.max', c.max, 10_000),
-      maxTtlMs: positiveInt(problems, 'cache.maxTtlMs', c.maxTtlMs, 300_000),
-      negativeTtlMs: positiveInt(problems, 'cache.negativeTtlMs', c.negativeTtlMs, 5_000),
-    };
-  }
-
-  const resolved: Resolved = {
-    endpoint: endpoint ?? new URL('http://invalid.invalid'),
+  const cache = o.cache === false ? undefined : (o.cache ?? {});
+  return {
+    endpoint: new URL(o.endpoint),
     headers,
-    tokenTypeHint,
-    timeoutMs: positiveInt(problems, 'timeoutMs', options.timeoutMs, 3000),
-    audience,
-    issuer: optionalString('issuer'),
-    query,
-    scopesClaim: optionalString('scopesClaim') ?? 'scope',
-    rolesClaim: optionalString('rolesClaim'),
-    tierClaim: optionalString('tierClaim'),
-    maxTokenBytes: positiveInt(problems, 'maxTokenBytes', options.maxTokenBytes, 8192),
-    fetch: typeof options.fetch === 'function' ? options.fetch : globalThis.fetch,
-    cache,
+    tokenTypeHint: o.tokenTypeHint === false ? undefined : (o.tokenTypeHint ?? 'access_token'),
+    timeoutMs: o.timeoutMs ?? 3000,
+    audience:
+      o.audience === undefined
+        ? undefined
+        : Object.freeze(typeof o.audience === 'string' ? [o.audience] : [...o.audience]),
+    issuer: o.issuer,
+    query: o.query ?? false,
+    scopesClaim: o.scopesClaim ?? 'scope',
+    rolesClaim: o.rolesClaim,
+    tierClaim: o.tierClaim,
+    maxTokenBytes: o.maxTokenBytes ?? 8192,
+    fetch: o.fetch ?? globalThis.fetch,
+    cache:
+      cache === undefined
+        ? undefined
+        : {
+            max: cache.max ?? 10_000,
+            maxTtlMs: cache.maxTtlMs ?? 300_000,
+            negativeTtlMs: cache.negativeTtlMs ?? 5_000,
+          },
   };
-  problems.throwIfAny();
-  return resolved;
-}
-
-function endpointOption(problems: Problems, value: unknown): URL | undefined {
-  if (value === undefined) {
-    problems.add('endpoint', 'is required');
-    return undefined;
-  }
-  let url: URL;
-  try {
-    url = new URL(value instanceof URL ? value.href : String(value));
-  } catch {
-    problems.add('endpoint', 'must be an absolute http or https URL');
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.add('endpoint', `must be an http or https URL, not ${url.protocol}`);
-    return undefined;
-  }
-  if (url.username !== '' || url.password !== '') {
-    // Never echo the URL: it carries a secret.
-    problems.add('endpoint', 'must not carry credentials; use clientId and clientSecret, or headers');
-    return undefined;
-  }
-  return url;
 }
 
 /** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks for the Basic user and password. */

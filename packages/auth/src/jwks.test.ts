@@ -357,7 +357,16 @@ describe('createJwksCache: options', () => {
       'jwks.timeoutMs',
       'jwks.url',
     ]);
-    expect(() => createJwksCache({} as never)).toThrow(/jwks\.url: is required/);
-    expect(() => createJwksCache({ url: 'not a url' })).toThrow(/jwks\.url: is not a valid URL/);
+    expect(() => createJwksCache({} as never)).toThrow(/jwks\.url: required: expected a string/);
+    expect(() => createJwksCache({ url: 'not a url' })).toThrow(
+      /jwks\.url: expected an absolute http or https URL$/m,
+    );
+    expect(() => createJwksCache({ url: 'ftp://idp/jwks' })).toThrow(
+      /jwks\.url: expected an http or https URL, not ftp:/,
+    );
+    // A URL object is taken as its text.
+    expect(createJwksCache({ url: new URL('https://idp.example/jwks') }).url).toBe(
+      'https://idp.example/jwks',
+    );
   });
 });

@@ -7,7 +7,13 @@
 // are still the ones tokens are signed with. It also has no bound on the response size or key count.
 // Here a refresh runs in the background and the cached keys keep verifying until one succeeds.
 import { performance } from 'node:perf_hooks';
-import { DependencyMonitor, dependencyName, type GatehouseError } from '@gatehousejs/core';
+import {
+  DependencyMonitor,
+  dependencyName,
+  functionOption,
+  type GatehouseError,
+  parseOptions,
+} from '@gatehousejs/core';
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -18,8 +24,9 @@ import {
   errors as joseErrors,
   type LocalJWKSet,
 } from 'jose';
+import { z } from 'zod';
 import { AuthInvalid, AuthUnavailable, refuse } from './errors.js';
-import { Problems, positiveInt, unknownKeys } from './options.js';
+import { httpUrlOption } from './options.js';
 import { readLimited } from './read-limited.js';
 
 /** Options of {@link createJwksCache}. */
@@ -150,47 +157,38 @@ export interface ResolvedJwksOptions {
   readonly fetch: typeof fetch | undefined;
 }
 
-const KNOWN_OPTIONS = new Set(['url', 'timeoutMs', 'maxAgeMs', 'cooldownMs', 'maxKeys', 'maxBytes', 'fetch']);
-
 /**
- * Checks JWKS options, recording every problem under `path` (so `jwtAuthenticator` lists them with its
- * own); returns the resolved options, or undefined when there was a problem.
+ * The zod schema of {@link JwksOptions} (`jwtAuthenticator`'s `jwks` and {@link createJwksCache}). The
+ * URL is text here; the factories also take a `URL` object, which they turn into its text first.
  */
-export function resolveJwksOptions(
-  problems: Problems,
-  path: string,
-  options: unknown,
-): ResolvedJwksOptions | undefined {
-  const at = (name: string) => (path === '' ? name : `${path}.${name}`);
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    problems.add(path, 'must be an object with at least `url`');
-    return undefined;
-  }
-  const before = problems.count;
-  const o = options as Record<string, unknown>;
-  unknownKeys(problems, path, o, [...KNOWN_OPTIONS]);
-  let url = '';
-  if (o.url === undefined) problems.add(at('url'), 'is required');
-  else if (typeof o.url !== 'string' && !(o.url instanceof URL))
-    problems.add(at('url'), 'must be a URL string');
-  else {
-    const parsed = URL.canParse(String(o.url)) ? new URL(String(o.url)) : undefined;
-    if (parsed === undefined) problems.add(at('url'), 'is not a valid URL');
-    else if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      problems.add(at('url'), `must be http or https, got '${parsed.protocol}'`);
-    } else url = parsed.href;
-  }
-  const resolved: ResolvedJwksOptions = {
-    url,
-    timeoutMs: positiveInt(problems, at('timeoutMs'), o.timeoutMs, DEFAULTS.timeoutMs),
-    maxAgeMs: positiveInt(problems, at('maxAgeMs'), o.maxAgeMs, DEFAULTS.maxAgeMs),
-    cooldownMs: positiveInt(problems, at('cooldownMs'), o.cooldownMs, DEFAULTS.cooldownMs),
-    maxKeys: positiveInt(problems, at('maxKeys'), o.maxKeys, DEFAULTS.maxKeys),
-    maxBytes: positiveInt(problems, at('maxBytes'), o.maxBytes, DEFAULTS.maxBytes),
-    fetch: typeof o.fetch === 'function' ? (o.fetch as typeof fetch) : undefined,
+export const jwksOptionsSchema = z.strictObject({
+  url: httpUrlOption(),
+  timeoutMs: z.int().positive().optional(),
+  maxAgeMs: z.int().positive().optional(),
+  cooldownMs: z.int().positive().optional(),
+  maxKeys: z.int().positive().optional(),
+  maxBytes: z.int().positive().optional(),
+  fetch: functionOption<typeof fetch>('a fetch function').optional(),
+});
+
+/** The options with a `URL` object in `url` turned into its text, for {@link jwksOptionsSchema}. */
+export function jwksInput(options: unknown): unknown {
+  if (typeof options !== 'object' || options === null) return options;
+  const { url } = options as { url?: unknown };
+  return url instanceof URL ? { ...options, url: url.href } : options;
+}
+
+/** Options checked against {@link jwksOptionsSchema}, with their defaults. */
+export function resolveJwksOptions(options: z.output<typeof jwksOptionsSchema>): ResolvedJwksOptions {
+  return {
+    url: new URL(options.url).href,
+    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    maxAgeMs: options.maxAgeMs ?? DEFAULTS.maxAgeMs,
+    cooldownMs: options.cooldownMs ?? DEFAULTS.cooldownMs,
+    maxKeys: options.maxKeys ?? DEFAULTS.maxKeys,
+    maxBytes: options.maxBytes ?? DEFAULTS.maxBytes,
+    fetch: options.fetch,
   };
-  if (o.fetch !== undefined && typeof o.fetch !== 'function') problems.add(at('fetch'), 'must be a function');
-  return problems.count === before ? resolved : undefined;
 }
 
 /**
@@ -204,10 +202,9 @@ export function resolveJwksOptions(
  *   const { payload } = await jwtVerify(token, jwks.getKey, { issuer, audience });
  */
 export function createJwksCache(options: JwksOptions): JwksCache {
-  const problems = new Problems('jwks');
-  const resolved = resolveJwksOptions(problems, '', options);
-  problems.throwIfAny();
-  return jwksCacheFrom(resolved!);
+  return jwksCacheFrom(
+    resolveJwksOptions(parseOptions(jwksOptionsSchema, jwksInput(options), { name: 'jwks' })),
+  );
 }
 
 /** Is `kid` something worth looking up? Long or control-character ids are refused unseen. */

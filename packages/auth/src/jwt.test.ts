@@ -814,7 +814,31 @@ describe('jwtAuthenticator: options', () => {
       ].sort(),
     );
     expect(problems).toContain("jwt.algorithms[1]: 'none' is never accepted");
-    expect(problems.find((p) => p.startsWith('jwt.clockToleranceSec'))).toMatch(/at most 300/);
+    expect(problems).toContain('jwt.clockToleranceSec: expected a number ≤ 300, received the number 301');
+    expect(problems).toContain(
+      'jwt.algorithms[2]: HS256 (a shared secret) cannot come from a JWKS; use `keys`',
+    );
+    expect(problems).toContain(
+      "jwt.algorithms[3]: expected one of 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA' or 'Ed25519', received the string 'XS999'",
+    );
+    expect(problems).toContain(
+      "jwt.profile: expected one of 'jwt' or 'rfc9068', received the string 'oauth'",
+    );
+    expect(problems).toContain("jwt.issuerr: unknown option; did you mean 'issuer'?");
+  });
+
+  test('scheme: a token, or a list of distinct tokens', () => {
+    const base = { jwks: { url: 'https://x' }, issuer: ISS, audience: AUD };
+    expect(problemsOf({ ...base, scheme: 'To ken' })).toEqual([
+      'jwt.scheme: expected an auth-scheme: a token such as Bearer or Token, without spaces',
+    ]);
+    expect(problemsOf({ ...base, scheme: ['Bearer', 'Token', 'bearer'] })).toEqual([
+      "jwt.scheme[2]: 'bearer' is listed twice (schemes ignore case)",
+    ]);
+    expect(problemsOf({ ...base, scheme: [] })).toEqual(['jwt.scheme: must not be empty']);
+    expect(problemsOf({ ...base, schema: 'Token' })).toEqual([
+      "jwt.schema: unknown option; did you mean 'scheme'?",
+    ]);
   });
 
   test('key source: exactly one of jwks and keys', () => {
@@ -846,7 +870,8 @@ describe('jwtAuthenticator: options', () => {
       ],
     });
     expect(problems).toEqual([
-      'jwt.keys[0].alg: is required: a static key must state its algorithm',
+      'jwt.algorithms: applies to `jwks` only; each static key states its own `alg`',
+      'jwt.keys[0].alg: required: a static key must state its algorithm',
       'jwt.keys[1].key: HS256 needs a shared secret, not an asymmetric key',
       'jwt.keys[2].key: RS256 needs an asymmetric public key, not a secret',
       'jwt.keys[3].key: is a private key; configure the public key',
@@ -856,7 +881,6 @@ describe('jwtAuthenticator: options', () => {
       "jwt.keys[7].alg: 'none' is never accepted",
       "jwt.keys[8].key: JWK states alg 'ES384' but the entry says 'ES256'",
       'jwt.keys[9].kid: must be a non-empty string of at most 256 characters without control characters',
-      'jwt.algorithms: applies to `jwks` only; each static key states its own `alg`',
     ]);
     // Secret-shaped JWKs for asymmetric algs are refused too.
     expect(
@@ -882,7 +906,7 @@ describe('jwtAuthenticator: options', () => {
         profile: 'rfc9068',
       }),
     ).toEqual([
-      'jwt.issuer[1]: must be a non-empty string',
+      'jwt.issuer[1]: must not be empty',
       'jwt.dangerouslySkipAudienceCheck: RFC 9068 requires the audience to be checked',
     ]);
   });

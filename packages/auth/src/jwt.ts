@@ -8,8 +8,15 @@ import {
   type webcrypto,
   X509Certificate,
 } from 'node:crypto';
-import type { Exchange, GatehouseError } from '@gatehousejs/core';
-import { isGatehouseError } from '@gatehousejs/core';
+import {
+  type Exchange,
+  functionOption,
+  type GatehouseError,
+  isGatehouseError,
+  objectOption,
+  parseOptions,
+  withCrossCheck,
+} from '@gatehousejs/core';
 import {
   type CryptoKey,
   type JWK,
@@ -21,17 +28,20 @@ import {
   jwtVerify,
 } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { type BearerOptions, bearerSchemes, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
+import { z } from 'zod';
+import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
   isAcceptableKid,
   type JwksCache,
   type JwksOptions,
   jwksCacheFrom,
+  jwksInput,
+  jwksOptionsSchema,
   resolveJwksOptions,
   unknownKey,
 } from './jwks.js';
-import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
+import { oneOrMany, queryOption } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 
 /** A verification key configured in code rather than fetched from a JWKS. */
@@ -203,27 +213,6 @@ const MAX_CLOCK_TOLERANCE_SEC = 300;
 const MAX_KEY_CANDIDATES = 8;
 // JWS compact serialization: header.payload.signature, base64url. Checked before jose parses anything.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-const KNOWN_OPTIONS = new Set([
-  'jwks',
-  'keys',
-  'algorithms',
-  'issuer',
-  'audience',
-  'dangerouslySkipAudienceCheck',
-  'clockToleranceSec',
-  'requiredClaims',
-  'profile',
-  'scopesClaim',
-  'rolesClaim',
-  'tierClaim',
-  'subjectClaim',
-  'maxTokenBytes',
-  'cache',
-  'query',
-  'scheme',
-  'toPrincipal',
-]);
 
 // Node has had a global CryptoKey since 17; the type lives in the DOM lib, which this package omits.
 const CryptoKeyClass = (globalThis as { CryptoKey?: abstract new () => unknown }).CryptoKey;
@@ -528,246 +517,178 @@ interface ResolvedJwtOptions {
   readonly toPrincipal: JwtOptions['toPrincipal'];
 }
 
-function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
-  const problems = new Problems('jwt');
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'options object is required');
-    problems.throwIfAny();
-  }
-  const o = options as unknown as Record<string, unknown>;
-  unknownKeys(problems, '', o, [...KNOWN_OPTIONS]);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
-  // Keys
-  let jwksOptions: ReturnType<typeof resolveJwksOptions>;
-  let staticKeys: PreparedKey[] = [];
-  let algorithms: string[] = [];
-  if (o.jwks !== undefined && o.keys !== undefined) problems.add('', 'set either `jwks` or `keys`, not both');
-  else if (o.jwks === undefined && o.keys === undefined)
-    problems.add('', 'one of `jwks` or `keys` is required');
-  if (o.jwks !== undefined) {
-    jwksOptions = resolveJwksOptions(problems, 'jwks', o.jwks);
-    algorithms = jwksAlgorithms(problems, o.algorithms);
-  }
-  if (o.keys !== undefined) {
-    staticKeys = prepareStaticKeys(problems, o.keys);
-    algorithms = [...new Set(staticKeys.map((k) => k.alg))];
-    if (o.algorithms !== undefined) {
-      problems.add('algorithms', 'applies to `jwks` only; each static key states its own `alg`');
-    }
-  }
+const STATIC_ALGORITHMS = [...ASYMMETRIC, ...Object.keys(HMAC_MIN_BYTES)] as const;
+const noneRefused = (issue: { input?: unknown }) =>
+  typeof issue.input === 'string' && issue.input.toLowerCase() === 'none'
+    ? "'none' is never accepted"
+    : undefined;
 
-  // Claims
-  const issuer = stringOrList(problems, 'issuer', o.issuer, true);
-  const skipAudience = o.dangerouslySkipAudienceCheck;
-  if (skipAudience !== undefined && typeof skipAudience !== 'boolean') {
-    problems.add('dangerouslySkipAudienceCheck', 'must be a boolean');
-  }
-  let audience: string[] | undefined;
-  if (skipAudience === true) {
-    if (o.audience !== undefined) {
-      problems.add('audience', 'cannot be combined with `dangerouslySkipAudienceCheck: true`');
-    }
-  } else {
-    audience = stringOrList(problems, 'audience', o.audience, true);
-  }
-  let clockTolerance = 30;
-  if (o.clockToleranceSec !== undefined) {
-    const v = o.clockToleranceSec;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      problems.add('clockToleranceSec', 'must be a number of seconds, 0 or more');
-    } else if (v > MAX_CLOCK_TOLERANCE_SEC) {
-      problems.add('clockToleranceSec', `must be at most ${MAX_CLOCK_TOLERANCE_SEC}, got ${v}`);
-    } else clockTolerance = v;
-  }
-  const required = new Set<string>(['exp']);
-  if (o.requiredClaims !== undefined) {
-    if (!Array.isArray(o.requiredClaims)) problems.add('requiredClaims', 'must be an array of claim names');
-    else {
-      o.requiredClaims.forEach((claim: unknown, i: number) => {
-        if (nonEmptyString(problems, `requiredClaims[${i}]`, claim)) required.add(claim);
+/** The zod schema of one {@link JwtStaticKey}: the key is checked against its `alg` as well. */
+export const jwtStaticKeySchema = withCrossCheck(
+  z.strictObject({
+    key: z.union(
+      [
+        z.string().min(1).meta({ description: 'A public key as PEM text (SPKI or an X.509 certificate).' }),
+        z.looseObject({ kty: z.string() }).meta({ description: "A public JWK, or an 'oct' JWK for HS*." }),
+        objectOption<KeyObject | CryptoKey | Uint8Array>('a KeyObject, a CryptoKey or a Uint8Array secret'),
+      ],
+      {
+        error: (issue) =>
+          `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
+      },
+    ),
+    alg: z.enum(STATIC_ALGORITHMS, {
+      error: (issue) =>
+        issue.input === undefined ? 'required: a static key must state its algorithm' : noneRefused(issue),
+    }),
+    kid: z
+      .string()
+      .refine(isAcceptableKid, {
+        error: 'must be a non-empty string of at most 256 characters without control characters',
+      })
+      .min(1, { error: 'must be a non-empty string of at most 256 characters without control characters' })
+      .optional(),
+  }),
+  (entry, report) => {
+    if (!isObject(entry) || typeof entry.alg !== 'string') return;
+    if (!(STATIC_ALGORITHMS as readonly string[]).includes(entry.alg)) return;
+    if (entry.key === undefined || entry.key === null) return;
+    const prepared = prepareKey(entry.key, entry.alg);
+    if (typeof prepared === 'string') report(['key'], prepared);
+  },
+);
+
+/**
+ * The zod schema of {@link JwtOptions}, checked by {@link jwtAuthenticator} (paths under `jwt`). Keys
+ * are checked against their algorithms; `toPrincipal` and `jwks.fetch` are code only.
+ */
+export const jwtOptionsSchema = withCrossCheck(
+  z.strictObject({
+    jwks: jwksOptionsSchema.optional(),
+    keys: z.array(jwtStaticKeySchema).min(1).readonly().optional(),
+    algorithms: z
+      .array(
+        z.enum([...ASYMMETRIC] as [string, ...string[]], {
+          error: (issue) =>
+            noneRefused(issue) ??
+            (typeof issue.input === 'string' && issue.input.startsWith('HS')
+              ? `${issue.input} (a shared secret) cannot come from a JWKS; use \`keys\``
+              : undefined),
+        }),
+      )
+      .min(1)
+      .readonly()
+      .optional(),
+    issuer: oneOrMany('the accepted issuer (a string or a list of them)'),
+    audience: oneOrMany('the accepted audience (a string or a list of them)').optional(),
+    dangerouslySkipAudienceCheck: z.boolean().optional(),
+    clockToleranceSec: z.number().min(0).max(MAX_CLOCK_TOLERANCE_SEC).optional(),
+    requiredClaims: z.array(z.string().min(1)).readonly().optional(),
+    profile: z.enum(['jwt', 'rfc9068']).optional(),
+    scopesClaim: z.string().min(1).optional(),
+    rolesClaim: z.string().min(1).optional(),
+    tierClaim: z.string().min(1).optional(),
+    subjectClaim: z.string().min(1).optional(),
+    maxTokenBytes: z.int().positive().optional(),
+    cache: z
+      .union([
+        z.literal(false),
+        z.strictObject({ max: z.int().positive().optional(), maxTtlMs: z.int().positive().optional() }),
+      ])
+      .optional(),
+    query: queryOption().optional(),
+    scheme: schemeOption().optional(),
+    toPrincipal: functionOption<(claims: Readonly<JWTPayload>) => Partial<Principal>>(
+      'a function (claims) => Partial<Principal>',
+    ).optional(),
+  }),
+  (options, report) => {
+    if (!isObject(options)) return;
+    if (options.jwks !== undefined && options.keys !== undefined)
+      report([], 'set either `jwks` or `keys`, not both');
+    else if (options.jwks === undefined && options.keys === undefined)
+      report([], 'one of `jwks` or `keys` is required');
+    if (options.keys !== undefined && options.algorithms !== undefined)
+      report(['algorithms'], 'applies to `jwks` only; each static key states its own `alg`');
+    // Keys without a kid may share an alg (each is tried); two with the same kid are a mistake.
+    if (Array.isArray(options.keys)) {
+      const seen = new Set<string>();
+      options.keys.forEach((entry: unknown, i: number) => {
+        if (!isObject(entry) || typeof entry.kid !== 'string' || typeof entry.alg !== 'string') return;
+        const identity = `${entry.alg} ${entry.kid}`;
+        if (seen.has(identity)) report(['keys', i], 'another key has the same alg and kid');
+        seen.add(identity);
       });
     }
-  }
-  const profile = o.profile ?? 'jwt';
-  if (profile !== 'jwt' && profile !== 'rfc9068') {
-    problems.add('profile', `must be 'jwt' or 'rfc9068', got ${JSON.stringify(profile)}`);
-  }
-  if (profile === 'rfc9068') {
-    for (const claim of RFC9068_CLAIMS) required.add(claim);
-    if (skipAudience === true) {
-      problems.add('dangerouslySkipAudienceCheck', 'RFC 9068 requires the audience to be checked');
-    }
-  }
-  const claimName = (name: string, fallback: string) =>
-    o[name] === undefined
-      ? fallback
-      : nonEmptyString(problems, name, o[name])
-        ? (o[name] as string)
-        : fallback;
-  const scopesClaim = claimName('scopesClaim', 'scope');
-  const rolesClaim = claimName('rolesClaim', 'roles');
-  const subjectClaim = claimName('subjectClaim', 'sub');
-  const tierClaim = o.tierClaim === undefined ? undefined : claimName('tierClaim', '');
+    const skip = options.dangerouslySkipAudienceCheck === true;
+    if (skip && options.audience !== undefined)
+      report(['audience'], 'cannot be combined with `dangerouslySkipAudienceCheck: true`');
+    if (!skip && options.audience === undefined) report(['audience'], 'is required');
+    if (skip && options.profile === 'rfc9068')
+      report(['dangerouslySkipAudienceCheck'], 'RFC 9068 requires the audience to be checked');
+  },
+);
 
-  // Request handling
-  const maxTokenBytes = positiveInt(problems, 'maxTokenBytes', o.maxTokenBytes, 8192);
-  let cacheMax = 10_000;
-  let cacheMaxTtlMs = 300_000;
-  const cacheOption = o.cache;
-  if (cacheOption !== undefined && cacheOption !== false) {
-    if (typeof cacheOption !== 'object' || cacheOption === null || Array.isArray(cacheOption)) {
-      problems.add('cache', 'must be false or { max?, maxTtlMs? }');
-    } else {
-      const c = cacheOption as Record<string, unknown>;
-      unknownKeys(problems, 'cache', c, ['max', 'maxTtlMs']);
-      cacheMax = positiveInt(problems, 'cache.max', c.max, cacheMax);
-      cacheMaxTtlMs = positiveInt(problems, 'cache.maxTtlMs', c.maxTtlMs, cacheMaxTtlMs);
-    }
-  }
-  const query = o.query;
-  if (query !== undefined && query !== false && (typeof query !== 'string' || query.length === 0)) {
-    problems.add('query', 'must be a query parameter name or false');
-  }
-  let schemes: readonly string[] = ['Bearer'];
-  try {
-    schemes = Object.freeze([...bearerSchemes(o.scheme as BearerOptions['scheme'])]);
-    const lower = schemes.map((x) => x.toLowerCase());
+/** The `Authorization` scheme(s): tokens (RFC 9110 §11.1), each once whatever its case. */
+function schemeOption() {
+  const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+    error: 'expected an auth-scheme: a token such as Bearer or Token, without spaces',
+  });
+  return withCrossCheck(z.union([token, z.array(token).min(1).readonly()]), (value, report) => {
+    if (!Array.isArray(value)) return;
+    const lower = value.map((x) => String(x).toLowerCase());
     lower.forEach((x, i) => {
-      if (lower.indexOf(x) !== i)
-        problems.add(`scheme[${i}]`, `'${schemes[i]}' is listed twice (schemes ignore case)`);
+      if (lower.indexOf(x) !== i) report([i], `'${String(value[i])}' is listed twice (schemes ignore case)`);
     });
-  } catch (error) {
-    problems.add('scheme', (error as Error).message.replace(/^scheme: /, ''));
-  }
-  if (o.toPrincipal !== undefined && typeof o.toPrincipal !== 'function') {
-    problems.add('toPrincipal', 'must be a function');
-  }
+  });
+}
 
-  problems.throwIfAny();
-
+function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
+  const input =
+    isObject(options) && options.jwks !== undefined ? { ...options, jwks: jwksInput(options.jwks) } : options;
+  const o = parseOptions(jwtOptionsSchema, input, { name: 'jwt' });
+  const staticKeys: PreparedKey[] = (o.keys ?? []).map((entry) => ({
+    // Checked by the schema: prepareKey gives a key here.
+    key: prepareKey(entry.key, entry.alg) as KeyObject | Uint8Array,
+    alg: entry.alg,
+    kid: entry.kid,
+  }));
+  const algorithms =
+    o.jwks !== undefined
+      ? [...(o.algorithms ?? DEFAULT_ALGORITHMS)]
+      : [...new Set(staticKeys.map((k) => k.alg))];
+  const required = new Set<string>(['exp', ...(o.requiredClaims ?? [])]);
+  const profile = o.profile ?? 'jwt';
+  if (profile === 'rfc9068') for (const claim of RFC9068_CLAIMS) required.add(claim);
   const verifyOptions: JWTVerifyOptions = {
     algorithms,
-    issuer: issuer!,
-    clockTolerance,
+    issuer: typeof o.issuer === 'string' ? o.issuer : [...o.issuer],
+    clockTolerance: o.clockToleranceSec ?? 30,
     requiredClaims: [...required],
   };
-  if (audience !== undefined) verifyOptions.audience = audience;
+  if (o.dangerouslySkipAudienceCheck !== true && o.audience !== undefined)
+    verifyOptions.audience = typeof o.audience === 'string' ? [o.audience] : [...o.audience];
   if (profile === 'rfc9068') verifyOptions.typ = 'at+jwt';
+  const schemes = Object.freeze(typeof o.scheme === 'string' ? [o.scheme] : [...(o.scheme ?? ['Bearer'])]);
+  const cache = o.cache === false ? undefined : (o.cache ?? {});
   return {
-    jwks: jwksOptions === undefined ? undefined : jwksCacheFrom(jwksOptions),
+    jwks: o.jwks === undefined ? undefined : jwksCacheFrom(resolveJwksOptions(o.jwks)),
     staticKeys,
     verifyOptions,
-    cache: cacheOption === false ? undefined : new LRUCache<string, CacheEntry>({ max: cacheMax }),
-    cacheMaxTtlMs,
-    maxTokenBytes,
-    bearer: { query: typeof query === 'string' ? query : false, scheme: schemes },
+    cache: cache === undefined ? undefined : new LRUCache<string, CacheEntry>({ max: cache.max ?? 10_000 }),
+    cacheMaxTtlMs: cache?.maxTtlMs ?? 300_000,
+    maxTokenBytes: o.maxTokenBytes ?? 8192,
+    bearer: { query: o.query ?? false, scheme: schemes },
     schemes,
-    scopesClaim,
-    rolesClaim,
-    tierClaim,
-    subjectClaim,
-    toPrincipal: o.toPrincipal as JwtOptions['toPrincipal'],
+    scopesClaim: o.scopesClaim ?? 'scope',
+    rolesClaim: o.rolesClaim ?? 'roles',
+    tierClaim: o.tierClaim,
+    subjectClaim: o.subjectClaim ?? 'sub',
+    toPrincipal: o.toPrincipal,
   };
-}
-
-function stringOrList(
-  problems: Problems,
-  path: string,
-  value: unknown,
-  required: boolean,
-): string[] | undefined {
-  if (value === undefined) {
-    if (required) problems.add(path, 'is required');
-    return undefined;
-  }
-  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : undefined;
-  if (list === undefined || list.length === 0) {
-    problems.add(path, 'must be a non-empty string or a non-empty array of strings');
-    return undefined;
-  }
-  let ok = true;
-  list.forEach((item, i) => {
-    if (typeof item !== 'string' || item.length === 0) {
-      problems.add(typeof value === 'string' ? path : `${path}[${i}]`, 'must be a non-empty string');
-      ok = false;
-    }
-  });
-  return ok ? (list as string[]) : undefined;
-}
-
-function jwksAlgorithms(problems: Problems, value: unknown): string[] {
-  if (value === undefined) return [...DEFAULT_ALGORITHMS];
-  if (!Array.isArray(value) || value.length === 0) {
-    problems.add('algorithms', 'must be a non-empty array of algorithm names');
-    return [];
-  }
-  const out: string[] = [];
-  value.forEach((alg: unknown, i: number) => {
-    const path = `algorithms[${i}]`;
-    if (typeof alg !== 'string') problems.add(path, 'must be a string');
-    else if (alg.toLowerCase() === 'none') problems.add(path, "'none' is never accepted");
-    else if (alg.startsWith('HS'))
-      problems.add(path, `${alg} (a shared secret) cannot come from a JWKS; use \`keys\``);
-    else if (!ASYMMETRIC.has(alg)) problems.add(path, `unsupported algorithm '${alg}'`);
-    else out.push(alg);
-  });
-  return out;
-}
-
-function prepareStaticKeys(problems: Problems, value: unknown): PreparedKey[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    problems.add('keys', 'must be a non-empty array of { key, alg, kid? }');
-    return [];
-  }
-  const out: PreparedKey[] = [];
-  const seen = new Set<string>();
-  value.forEach((entry: unknown, i: number) => {
-    const at = `keys[${i}]`;
-    if (typeof entry !== 'object' || entry === null) {
-      problems.add(at, 'must be { key, alg, kid? }');
-      return;
-    }
-    const { key, alg, kid } = entry as Record<string, unknown>;
-    let ok = true;
-    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || !isAcceptableKid(kid))) {
-      problems.add(
-        `${at}.kid`,
-        'must be a non-empty string of at most 256 characters without control characters',
-      );
-      ok = false;
-    }
-    if (typeof alg !== 'string') {
-      problems.add(
-        `${at}.alg`,
-        alg === undefined ? 'is required: a static key must state its algorithm' : 'must be a string',
-      );
-      return;
-    }
-    if (alg.toLowerCase() === 'none') {
-      problems.add(`${at}.alg`, "'none' is never accepted");
-      return;
-    }
-    if (!ASYMMETRIC.has(alg) && HMAC_MIN_BYTES[alg] === undefined) {
-      problems.add(`${at}.alg`, `unsupported algorithm '${alg}'`);
-      return;
-    }
-    const prepared = prepareKey(key, alg);
-    if (typeof prepared === 'string') {
-      problems.add(`${at}.key`, prepared);
-      return;
-    }
-    // Keys without a kid may share an alg (each is tried); two with the same kid are a mistake.
-    if (kid !== undefined) {
-      const identity = `${alg} ${String(kid)}`;
-      if (seen.has(identity)) {
-        problems.add(at, 'another key has the same alg and kid');
-        ok = false;
-      }
-      seen.add(identity);
-    }
-    if (ok) out.push({ key: prepared, alg, kid: kid as string | undefined });
-  });
-  return out;
 }
 
 /** The key ready for jose, or a problem message (never quoting key material). */

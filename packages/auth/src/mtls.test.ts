@@ -464,15 +464,18 @@ describe('options', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.path)).toEqual([
-      'auth.mtls.identity',
-      'auth.mtls.allowedSpiffeTrustDomains[1]',
-      'auth.mtls.allowedSpiffeTrustDomains',
-      'auth.mtls.allowedIdentities',
-      'auth.mtls.dangerouslyAcceptUnauthorized',
+    expect((error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "auth.mtls.identity: expected 'san-uri', 'san-dns', 'cn' or a function (cert) => string | undefined, received the string 'email'",
+      `auth.mtls.allowedSpiffeTrustDomains[0]: "Trust.Example" is not a trust domain (lower case letters, digits, '.', '-', '_')`,
+      `auth.mtls.allowedSpiffeTrustDomains[1]: "" is not a trust domain (lower case letters, digits, '.', '-', '_')`,
+      'auth.mtls.allowedIdentities: must be a non-empty array of strings (omit it to allow any)',
+      "auth.mtls.dangerouslyAcceptUnauthorized: expected true or false, received the string 'yes' — did you mean true (without quotes)?",
     ]);
     expect(() => mtlsAuthenticator({ identity: 'cn', allowedSpiffeTrustDomains: ['a.example'] })).toThrow(
-      ConfigError,
+      "auth.mtls.allowedSpiffeTrustDomains: cannot match identity 'cn': SPIFFE IDs are URI SANs",
+    );
+    expect(() => mtlsAuthenticator({ identitiy: 'cn' } as never)).toThrow(
+      "auth.mtls.identitiy: unknown option; did you mean 'identity'?",
     );
   });
 });

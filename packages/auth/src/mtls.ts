@@ -1,8 +1,9 @@
 // Identity from the client certificate of a mutual-TLS connection (node:https, node:tls with
 // `requestCert: true`): a SPIFFE ID, a DNS name or a subject CN, decided once per connection.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { functionOption, parseOptions, withCrossCheck } from '@gatehousejs/core';
+import { z } from 'zod';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
-import { Problems, unknownKeys } from './options.js';
 import type { Authenticator, Principal } from './principal.js';
 
 /**
@@ -50,6 +51,45 @@ const NO_CERTIFICATE: Verdict = () => undefined;
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
 /**
+ * The zod schema of {@link MtlsOptions}, checked by {@link mtlsAuthenticator} (paths under
+ * `auth.mtls`). An `identity` function is code only; the three names are not.
+ */
+export const mtlsOptionsSchema = withCrossCheck(
+  z.strictObject({
+    identity: z
+      .union([
+        z.enum(['san-uri', 'san-dns', 'cn']),
+        functionOption<(cert: PeerCertificate) => string | undefined>(
+          'a function (cert) => string | undefined',
+        ),
+      ])
+      .optional(),
+    allowedSpiffeTrustDomains: z
+      .array(
+        z.string().regex(TRUST_DOMAIN, {
+          error: (issue) =>
+            `${JSON.stringify(issue.input)} is not a trust domain (lower case letters, digits, '.', '-', '_')`,
+        }),
+      )
+      .min(1, { error: 'must be a non-empty array of strings (omit it to allow any)' })
+      .readonly()
+      .optional(),
+    allowedIdentities: z
+      .array(z.string().min(1))
+      .min(1, { error: 'must be a non-empty array of strings (omit it to allow any)' })
+      .readonly()
+      .optional(),
+    dangerouslyAcceptUnauthorized: z.boolean().optional(),
+  }),
+  (options, report) => {
+    if (typeof options !== 'object' || options === null) return;
+    const { identity, allowedSpiffeTrustDomains } = options as MtlsOptions;
+    if (allowedSpiffeTrustDomains !== undefined && (identity === 'san-dns' || identity === 'cn'))
+      report(['allowedSpiffeTrustDomains'], `cannot match identity '${identity}': SPIFFE IDs are URI SANs`);
+  },
+);
+
+/**
  * Authenticates the client certificate of a TLS connection. Answers `undefined` when the connection
  * is not TLS or the client sent no certificate; refuses with `AuthInvalid` a certificate the server
  * did not verify (`AuthExpired` when it expired), one with no usable identity, or one outside the
@@ -71,50 +111,11 @@ const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
  *   gw.auth({ methods: [mtlsAuthenticator({ allowedSpiffeTrustDomains: ['prod.example'] })] });
  */
 export function mtlsAuthenticator(options: MtlsOptions = {}): Authenticator {
-  const problems = new Problems('auth.mtls');
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an object');
-    problems.throwIfAny();
-  }
-  unknownKeys(problems, '', options, [
-    'identity',
-    'allowedSpiffeTrustDomains',
-    'allowedIdentities',
-    'dangerouslyAcceptUnauthorized',
-  ]);
-  const identity = options.identity;
-  if (
-    identity !== undefined &&
-    typeof identity !== 'function' &&
-    identity !== 'san-uri' &&
-    identity !== 'san-dns' &&
-    identity !== 'cn'
-  ) {
-    problems.add('identity', "must be 'san-uri', 'san-dns', 'cn' or a function (cert) => string | undefined");
-  }
-  const trustDomains = stringSet(problems, 'allowedSpiffeTrustDomains', options.allowedSpiffeTrustDomains);
-  if (trustDomains !== undefined) {
-    for (const domain of trustDomains) {
-      if (!TRUST_DOMAIN.test(domain)) {
-        problems.add(
-          'allowedSpiffeTrustDomains',
-          `'${domain}' is not a trust domain (lower case letters, digits, '.', '-', '_')`,
-        );
-      }
-    }
-    if (identity === 'san-dns' || identity === 'cn') {
-      problems.add(
-        'allowedSpiffeTrustDomains',
-        `cannot match identity '${identity}': SPIFFE IDs are URI SANs`,
-      );
-    }
-  }
-  const allowedIdentities = stringSet(problems, 'allowedIdentities', options.allowedIdentities);
-  const acceptUnauthorized = options.dangerouslyAcceptUnauthorized ?? false;
-  if (typeof acceptUnauthorized !== 'boolean')
-    problems.add('dangerouslyAcceptUnauthorized', 'must be a boolean');
-  problems.throwIfAny();
-
+  const o = parseOptions(mtlsOptionsSchema, options, { name: 'auth.mtls' });
+  const identity = o.identity;
+  const trustDomains = o.allowedSpiffeTrustDomains && new Set(o.allowedSpiffeTrustDomains);
+  const allowedIdentities = o.allowedIdentities && new Set(o.allowedIdentities);
+  const acceptUnauthorized = o.dangerouslyAcceptUnauthorized ?? false;
   const identify = identityReader(identity);
   const verdicts = new WeakMap<object, Verdict>();
 
@@ -328,18 +329,4 @@ function nameRecord(name: unknown): Readonly<Record<string, string | readonly st
     }
   }
   return Object.freeze(Object.fromEntries(entries));
-}
-
-function stringSet(problems: Problems, path: string, value: unknown): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) {
-    problems.add(path, 'must be a non-empty array of strings (omit it to allow any)');
-    return undefined;
-  }
-  const set = new Set<string>();
-  value.forEach((item, i) => {
-    if (typeof item === 'string' && item.length > 0) set.add(item);
-    else problems.add(`${path}[${i}]`, 'must be a non-empty string');
-  });
-  return set;
 }

@@ -1,7 +1,15 @@
-import { ConfigError } from '@gatehousejs/core';
+import { ConfigError, isCodeOnlyOption, parseOptions } from '@gatehousejs/core';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { apiKeyAuthenticator, apiKeyOptionsSchema } from './api-keys.js';
 import { auth } from './auth.js';
 import { createIdentityVerifier } from './forward.js';
+import { identityAuthenticator, identityAuthenticatorOptionsSchema } from './identity.js';
+import { introspectionAuthenticator, introspectionOptionsSchema } from './introspection.js';
+import { createJwksCache, jwksOptionsSchema } from './jwks.js';
+import { jwtAuthenticator, jwtOptionsSchema } from './jwt.js';
+import { mtlsAuthenticator, mtlsOptionsSchema } from './mtls.js';
+import { passportAuthenticator, passportOptionsSchema } from './passport.js';
 import type { Authenticator } from './principal.js';
 
 /** The problems of the one ConfigError `make` throws, as `path: message` lines. */
@@ -49,6 +57,32 @@ describe('auth options: one ConfigError with every problem, its path and a sugge
     ]);
   });
 
+  it('forward: the token, its key against its algorithm, and the headers', () => {
+    expect(
+      problemsOf(() =>
+        auth({
+          methods: [method('jwt')],
+          forward: {
+            token: { key: new Uint8Array(40), alg: 'HS521', ttl: 30, kid: 'a\nb' },
+            headers: { 'x-user-id': 'ids', Host: 'id', 'x-gatehouse-identity': 'id' },
+          },
+        } as never),
+      ),
+    ).toEqual([
+      "auth.forward.token.header: 'x-gatehouse-identity' is also set by forward.headers",
+      "auth.forward.token.alg: expected one of 'HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256' or 'PS256', received the string 'HS521' — did you mean 'HS512'?",
+      'auth.forward.token.ttl: unknown option; expected one of key, alg, kid, header, ttlSec, issuer, audience',
+      'auth.forward.token.kid: must be a non-empty string without control characters',
+      "auth.forward.headers[\"x-user-id\"]: expected 'id', 'method', 'scopes', 'roles', 'tier', 'clientId' or a function (principal) => string | undefined, received the string 'ids' — did you mean 'id'?",
+      'auth.forward.headers.Host: is not a header name that can carry identity',
+    ]);
+    expect(
+      problemsOf(() =>
+        auth({ methods: [method('jwt')], forward: { token: { key: new Uint8Array(40), alg: 'HS512' } } }),
+      ),
+    ).toEqual(['auth.forward.token.key: an HS512 key must be a Uint8Array secret of at least 64 bytes']);
+  });
+
   it('checks across options even when a type is wrong elsewhere', () => {
     expect(
       problemsOf(() =>
@@ -90,5 +124,91 @@ describe('auth options: one ConfigError with every problem, its path and a sugge
     expect(
       problemsOf(() => createIdentityVerifier({ key: new Uint8Array(32), alg: 'HS256', issuer: 7 } as never)),
     ).toEqual(['createIdentityVerifier.issuer: expected a string, received the number 7']);
+  });
+});
+
+describe('the authenticators check their options against the zod schemas they export', () => {
+  const factories: [string, z.ZodType, (options: never) => unknown, Record<string, unknown>][] = [
+    [
+      'jwt',
+      jwtOptionsSchema,
+      jwtAuthenticator,
+      {
+        jwks: { url: 'ftp://idp', maxKeys: 0, fetch: 'no' },
+        issuer: [],
+        scheme: 'To ken',
+        keys: [{ key: 'not pem', alg: 'RS256' }],
+        clockTolerance: 5,
+      },
+    ],
+    ['jwks', jwksOptionsSchema, createJwksCache, { url: 'x', timeoutMs: -1, maxAge: 1 }],
+    [
+      'apiKey',
+      apiKeyOptionsSchema,
+      apiKeyAuthenticator,
+      {
+        keys: [
+          { key: ' k', id: 'a' },
+          { hash: 'md5:x', id: '' },
+        ],
+        header: false,
+        cach: false,
+      },
+    ],
+    [
+      'introspection',
+      introspectionOptionsSchema,
+      introspectionAuthenticator,
+      { endpoint: 'https://u:p@x/i', clientId: 'a', timeoutMs: 0, scopeClaim: 'x' },
+    ],
+    [
+      'auth.passport',
+      passportOptionsSchema,
+      (o: never) => passportAuthenticator({ authenticate() {} }, o),
+      {
+        scheme: 'a b',
+        credentials: [{ query: 'q', scheme: 'B' }],
+        timeout: 5,
+      },
+    ],
+    [
+      'auth.mtls',
+      mtlsOptionsSchema,
+      mtlsAuthenticator,
+      { identity: 'cn', allowedSpiffeTrustDomains: ['X'], allowedIdentity: [] },
+    ],
+    [
+      'identity',
+      identityAuthenticatorOptionsSchema,
+      identityAuthenticator,
+      { key: 'pem?', alg: 'EdDSA', cache: { max: 0 } },
+    ],
+  ];
+
+  it.each(factories)(
+    '%s: the same problems from the schema as from the factory',
+    (name, schema, factory, bad) => {
+      const fromFactory = problemsOf(() => factory(bad as never));
+      expect(fromFactory.length).toBeGreaterThan(1);
+      expect(problemsOf(() => parseOptions(schema, bad, { name }))).toEqual(fromFactory);
+    },
+  );
+
+  it('functions and objects built in code are marked code only; everything else converts to JSON Schema', () => {
+    const codeOnly = (schema: z.ZodObject, key: string) => isCodeOnlyOption(schema.shape[key] as z.ZodType);
+    expect(codeOnly(jwtOptionsSchema, 'toPrincipal')).toBe(true);
+    expect(codeOnly(jwtOptionsSchema, 'issuer')).toBe(false);
+    expect(codeOnly(jwksOptionsSchema, 'fetch')).toBe(true);
+    expect(codeOnly(apiKeyOptionsSchema, 'lookup')).toBe(true);
+    expect(codeOnly(introspectionOptionsSchema, 'fetch')).toBe(true);
+    expect(codeOnly(passportOptionsSchema, 'toPrincipal')).toBe(true);
+    const json = z.toJSONSchema(jwtOptionsSchema, { io: 'input', unrepresentable: 'any' }) as {
+      additionalProperties?: boolean;
+      properties: Record<string, { anyOf?: unknown[] }>;
+    };
+    expect(json.additionalProperties).toBe(false);
+    expect(Object.keys(json.properties)).toEqual(
+      expect.arrayContaining(['jwks', 'keys', 'issuer', 'scheme']),
+    );
   });
 });

@@ -1,8 +1,8 @@
 // The options of auth() and its per-route requirements as zod schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
-// depth, in one ConfigError with its path and a did-you-mean. The authentication methods check their
-// own options when they are made (jwtAuthenticator(), apiKeyAuthenticator(), …) with core's Problems,
-// which reports the same way.
+// depth, in one ConfigError with its path and a did-you-mean. The authentication methods' schemas sit
+// beside their factories (jwtOptionsSchema in jwt.ts, …) and are checked the same way; the helpers
+// they share are here.
 import {
   didYouMean,
   type Exchange,
@@ -14,10 +14,44 @@ import {
 import type { MeterProvider } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { AuthOptions } from './auth.js';
+import { type ForwardOptions, forwardOptionsSchema } from './forward.js';
 import type { Authenticator, Principal } from './principal.js';
 import type { AuthRule, Requirement } from './rules.js';
 
-export { nonEmptyString, Problems, positiveInt, unknownKeys } from '@gatehousejs/core';
+export { Problems } from '@gatehousejs/core';
+
+/**
+ * An absolute http or https URL, as text. Problems never quote the URL, which may carry credentials.
+ *
+ * @param withoutCredentials - refuse a user or password in the URL (the introspection endpoint: its
+ *   credentials belong in `clientId`/`clientSecret`).
+ */
+export function httpUrlOption(withoutCredentials = false): z.ZodType<string, string> {
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const url = URL.canParse(value) ? new URL(value) : undefined;
+      const message =
+        url === undefined
+          ? 'expected an absolute http or https URL'
+          : url.protocol !== 'http:' && url.protocol !== 'https:'
+            ? `expected an http or https URL, not ${url.protocol}`
+            : withoutCredentials && (url.username !== '' || url.password !== '')
+              ? 'must not carry credentials; use clientId and clientSecret, or headers'
+              : undefined;
+      if (message !== undefined) ctx.addIssue({ code: 'custom', input: value, message });
+    }),
+  );
+}
+
+/** One non-empty string or a non-empty list of them (`issuer`, `audience`). */
+export function oneOrMany(what: string) {
+  return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).readonly()], {
+    error: (issue) => (issue.input === undefined ? `required: expected ${what}` : undefined),
+  });
+}
+
+/** A name of a query parameter, or `false` for none. */
+export const queryOption = () => z.union([z.string().min(1), z.literal(false)]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -80,7 +114,7 @@ export const authRuleSchema = withCrossCheck(
   checkRequirement,
 );
 
-/** Every option of `auth()` / `gw.auth()`. `forward` is checked by the forwarder itself (forward.ts). */
+/** Every option of `auth()` / `gw.auth()`. */
 export const authOptionsSchema = withCrossCheck(
   z.strictObject({
     methods: z
@@ -99,12 +133,8 @@ export const authOptionsSchema = withCrossCheck(
         error: 'must be printable ASCII without quotes or backslashes',
       })
       .optional(),
-    // Its fields are checked by createForwarder() (forward.ts), into the same ConfigError.
-    forward: z
-      .custom<NonNullable<AuthOptions['forward']>>(isObject, {
-        params: { expected: 'an object ({ token?, headers? })' },
-      })
-      .optional(),
+    // The key (a KeyObject, bytes) and header functions pass through as given.
+    forward: (forwardOptionsSchema as unknown as z.ZodType<ForwardOptions, ForwardOptions>).optional(),
     meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
   }),
   (options, report) => {

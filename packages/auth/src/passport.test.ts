@@ -463,16 +463,21 @@ describe('options', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    const paths = (error as ConfigError).problems.map((p) => p.path);
-    expect(paths).toEqual([
-      'auth.passport.strategy',
-      'auth.passport.scheme',
-      'auth.passport.timeoutMs',
-      'auth.passport.toPrincipal',
-      'auth.passport.credentials[0].header',
-      'auth.passport.credentials[1]',
-      'auth.passport.credentials[2].scheme',
+    expect((error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'auth.passport.strategy: expected a passport strategy (an object with an authenticate(req, options) method), received an object',
+      'auth.passport.timeoutMs: expected a number > 0, received the number -1',
+      'auth.passport.scheme: must be a single token without spaces',
+      "auth.passport.toPrincipal: expected a function (user, info, exchange) => Principal, received the string 'nope'",
+      'auth.passport.credentials[0].header: is not a valid header name',
+      'auth.passport.credentials[1]: must have exactly one of header, query, body or cookie',
+      'auth.passport.credentials[2].scheme: applies to header only',
     ]);
+    expect(() =>
+      passportAuthenticator(
+        custom(() => {}),
+        { credential: { header: 'x-key' } } as never,
+      ),
+    ).toThrow("auth.passport.credential: unknown option; did you mean 'credentials'?");
   });
 
   test('a bad scheme is reported once, not again through the default credentials', () => {

@@ -2,9 +2,19 @@
 // Gatehouse authentication method on any framework, without passport or koa-passport: the strategy
 // gets a per-request object carrying passport's five actions, and the first action it takes decides.
 import type { IncomingMessage } from 'node:http';
-import { type Exchange, isGatehouseError, isHeaderName, isSafeHeaderValue } from '@gatehousejs/core';
+import {
+  type Exchange,
+  functionOption,
+  isGatehouseError,
+  isHeaderName,
+  isSafeHeaderValue,
+  objectOption,
+  parseOptions,
+  withCrossCheck,
+} from '@gatehousejs/core';
+import { z } from 'zod';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
-import { nonEmptyString, Problems, positiveInt, unknownKeys } from './options.js';
+import { Problems } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
 /**
@@ -133,55 +143,35 @@ export function passportAuthenticator(
   strategy: PassportStrategy,
   options: PassportOptions = {},
 ): Authenticator {
+  // One ConfigError for the strategy and the options.
   const problems = new Problems('auth.passport');
-  if (typeof options === 'object' && options !== null) {
-    unknownKeys(problems, '', options, [
-      'strategyOptions',
-      'toPrincipal',
-      'credentials',
-      'scheme',
-      'timeoutMs',
-    ]);
+  try {
+    parseOptions(strategySchema, strategy, { name: 'auth.passport.strategy' });
+  } catch (error) {
+    problems.merge(error);
   }
-  if (
-    typeof strategy !== 'object' ||
-    strategy === null ||
-    typeof (strategy as { authenticate?: unknown }).authenticate !== 'function'
-  ) {
-    problems.add(
-      'strategy',
-      'must be a passport strategy (an object with an authenticate(req, options) method)',
-    );
+  let o: z.output<typeof passportOptionsSchema> | undefined;
+  try {
+    o = parseOptions(passportOptionsSchema, options, { name: 'auth.passport' });
+  } catch (error) {
+    problems.merge(error);
   }
-  if (typeof options !== 'object' || options === null) {
-    problems.add('', 'must be an object');
-    problems.throwIfAny();
-  }
-  const scheme = options.scheme === undefined ? 'Bearer' : options.scheme;
-  let schemeOk = true;
-  if (options.scheme !== undefined) {
-    schemeOk = nonEmptyString(problems, 'scheme', options.scheme) && !/\s/.test(scheme);
-    if (!schemeOk && typeof scheme === 'string' && scheme.length > 0) {
-      problems.add('scheme', 'must be a single token without spaces');
-    }
-  }
-  const timeoutMs = positiveInt(problems, 'timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS);
-  if (options.toPrincipal !== undefined && typeof options.toPrincipal !== 'function') {
-    problems.add('toPrincipal', 'must be a function (user, info, exchange) => Principal');
-  }
-  // The default location derives from the scheme: with a bad scheme it would only repeat that problem.
-  const presence =
-    options.credentials !== undefined
-      ? compileCredentials(problems, options.credentials)
-      : schemeOk
-        ? compileCredentials(problems, { header: 'authorization', scheme })
-        : () => false;
   problems.throwIfAny();
+  const checked = o!;
+  const scheme = checked.scheme ?? 'Bearer';
+  const timeoutMs = checked.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Checked by the schema: exactly one kind per location.
+  const presence = compileCredentials(
+    (checked.credentials as CredentialLocation | readonly CredentialLocation[] | undefined) ?? {
+      header: 'authorization',
+      scheme,
+    },
+  );
 
   const label = typeof strategy.name === 'string' && strategy.name.length > 0 ? strategy.name : 'strategy';
   const strategyOptions = options.strategyOptions === undefined ? {} : options.strategyOptions;
   const toPrincipal =
-    options.toPrincipal ?? ((user: unknown, info: unknown) => defaultPrincipal(user, info, label));
+    checked.toPrincipal ?? ((user: unknown, info: unknown) => defaultPrincipal(user, info, label));
 
   const failed = (message: string, cause?: unknown) =>
     refuse(
@@ -411,65 +401,91 @@ function isPrincipal(value: unknown): value is Principal {
   );
 }
 
-/** Checks the credential locations once and compiles them into one presence test. */
-function compileCredentials(problems: Problems, value: unknown): Presence {
-  const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0) problems.add('credentials', 'must name at least one location');
-  const tests: Presence[] = [];
-  list.forEach((location, i) => {
-    const path = Array.isArray(value) ? `credentials[${i}]` : 'credentials';
-    const test = compileLocation(problems, path, location);
-    if (test !== undefined) tests.push(test);
-  });
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const LOCATION_KINDS = ['header', 'query', 'body', 'cookie'] as const;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const schemeToken = () =>
+  z
+    .string()
+    .min(1, { error: 'must be a non-empty string', abort: true })
+    .regex(TOKEN, { error: 'must be a single token without spaces' });
+
+/** The zod schema of one {@link CredentialLocation}: exactly one of header, query, body or cookie. */
+export const credentialLocationSchema = withCrossCheck(
+  z.strictObject({
+    header: z.string().refine(isHeaderName, { error: 'is not a valid header name' }).optional(),
+    scheme: schemeToken().optional(),
+    query: z.string().min(1).optional(),
+    body: z.string().min(1).optional(),
+    cookie: z.string().min(1).optional(),
+  }),
+  (location, report) => {
+    if (!isObject(location)) return;
+    const kinds = LOCATION_KINDS.filter((k) => location[k] !== undefined);
+    if (kinds.length !== 1) report([], 'must have exactly one of header, query, body or cookie');
+    else if (location.scheme !== undefined && kinds[0] !== 'header')
+      report(['scheme'], 'applies to header only');
+  },
+);
+
+const strategySchema = objectOption<PassportStrategy>(
+  'a passport strategy (an object with an authenticate(req, options) method)',
+  ['authenticate'],
+);
+
+/**
+ * The zod schema of {@link PassportOptions}, checked by {@link passportAuthenticator} (paths under
+ * `auth.passport`). `toPrincipal` and `strategyOptions` are code only.
+ */
+export const passportOptionsSchema = z.strictObject({
+  strategyOptions: z.unknown().optional(),
+  toPrincipal: functionOption<NonNullable<PassportOptions['toPrincipal']>>(
+    'a function (user, info, exchange) => Principal',
+  ).optional(),
+  credentials: z
+    .union([credentialLocationSchema, z.array(credentialLocationSchema).min(1).readonly()])
+    .optional(),
+  scheme: schemeToken().optional(),
+  timeoutMs: z.int().positive().optional(),
+});
+
+/** Compiles checked credential locations into one presence test. */
+function compileCredentials(value: CredentialLocation | readonly CredentialLocation[]): Presence {
+  const list: readonly CredentialLocation[] = Array.isArray(value) ? value : [value as CredentialLocation];
+  const tests = list.map(compileLocation);
   return (exchange, req) => tests.some((test) => test(exchange, req));
 }
 
-function compileLocation(problems: Problems, path: string, location: unknown): Presence | undefined {
-  if (typeof location !== 'object' || location === null) {
-    problems.add(path, 'must be { header }, { query }, { body } or { cookie }');
-    return undefined;
+function compileLocation(location: CredentialLocation): Presence {
+  if ('header' in location && location.header !== undefined) {
+    const header = location.header.toLowerCase();
+    const scheme = location.scheme;
+    if (scheme === undefined) return (exchange) => (exchange.header(header)?.trim() ?? '') !== '';
+    const prefix = scheme.toLowerCase();
+    return (exchange) => {
+      const sent = exchange.header(header)?.trimStart().toLowerCase();
+      if (sent === undefined || !sent.startsWith(prefix)) return false;
+      // 'Bearer' alone is a (malformed) credential of this scheme; 'Bearerx' is another scheme.
+      return sent.length === prefix.length || sent[prefix.length] === ' ' || sent[prefix.length] === '\t';
+    };
   }
-  const loc = location as Record<string, unknown>;
-  const kinds = ['header', 'query', 'body', 'cookie'].filter((k) => loc[k] !== undefined);
-  if (kinds.length !== 1) {
-    problems.add(path, 'must have exactly one of header, query, body or cookie');
-    return undefined;
+  if ('query' in location && location.query !== undefined) {
+    const name = location.query;
+    return (exchange) => exchange.query.getAll(name).some((v) => v !== '');
   }
-  const kind = kinds[0]!;
-  const name = loc[kind];
-  if (!nonEmptyString(problems, `${path}.${kind}`, name)) return undefined;
-  if (loc['scheme'] !== undefined && kind !== 'header')
-    problems.add(`${path}.scheme`, 'applies to header only');
-  switch (kind) {
-    case 'header': {
-      if (!isHeaderName(name)) {
-        problems.add(`${path}.header`, `'${name}' is not a valid header name`);
-        return undefined;
-      }
-      const header = name.toLowerCase();
-      const scheme = loc['scheme'];
-      if (scheme === undefined) return (exchange) => (exchange.header(header)?.trim() ?? '') !== '';
-      if (!nonEmptyString(problems, `${path}.scheme`, scheme)) return undefined;
-      const prefix = scheme.toLowerCase();
-      return (exchange) => {
-        const sent = exchange.header(header)?.trimStart().toLowerCase();
-        if (sent === undefined || !sent.startsWith(prefix)) return false;
-        // 'Bearer' alone is a (malformed) credential of this scheme; 'Bearerx' is another scheme.
-        return sent.length === prefix.length || sent[prefix.length] === ' ' || sent[prefix.length] === '\t';
-      };
-    }
-    case 'query':
-      return (exchange) => exchange.query.getAll(name).some((v) => v !== '');
-    case 'body':
-      return (_exchange, req) => {
-        const body = req.body;
-        if (typeof body !== 'object' || body === null || !Object.hasOwn(body, name)) return false;
-        const member = (body as Record<string, unknown>)[name];
-        return member !== undefined && member !== null && member !== '';
-      };
-    default:
-      return (exchange) => hasCookie(exchange.header('cookie'), name);
+  if ('body' in location && location.body !== undefined) {
+    const name = location.body;
+    return (_exchange, req) => {
+      const body = req.body;
+      if (typeof body !== 'object' || body === null || !Object.hasOwn(body, name)) return false;
+      const member = (body as Record<string, unknown>)[name];
+      return member !== undefined && member !== null && member !== '';
+    };
   }
+  const name = (location as { cookie: string }).cookie;
+  return (exchange) => hasCookie(exchange.header('cookie'), name);
 }
 
 // Only presence matters here, so a full cookie parser (decoding, attributes) would be wasted.
