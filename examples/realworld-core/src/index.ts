@@ -26,7 +26,6 @@ export { hashPassword, verifyPassword } from './passwords.js';
 export { migrate } from './schema.js';
 export {
   createTokens,
-  IDENTITY_HEADER,
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,

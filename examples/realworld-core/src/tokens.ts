@@ -8,12 +8,6 @@ import { unauthorized } from './errors.js';
 export const TOKEN_ISSUER = 'conduit';
 /** `aud` of every Conduit token. */
 export const TOKEN_AUDIENCE = 'conduit-api';
-/**
- * The header the gateway puts the caller's signed identity in for the services. Not under
- * `x-gatehouse-*`: a service that runs Gatehouse itself strips that prefix from every request it
- * receives (header hygiene), so it could never read the default header.
- */
-export const IDENTITY_HEADER = 'x-conduit-identity';
 /** The only algorithm Conduit signs and accepts. */
 export const TOKEN_ALGORITHM = 'HS256';
 

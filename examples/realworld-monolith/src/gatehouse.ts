@@ -4,23 +4,13 @@
 // moves route groups to the Koa services.
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import {
-  AuthConflict,
-  type Authenticator,
-  type AuthOptions,
-  type AuthRule,
-  apiKeyAuthenticator,
-  jwtAuthenticator,
-  refuse,
-} from '@gatehousejs/auth';
+import { type AuthOptions, type AuthRule, apiKeyAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
 import { exchangeOf } from '@gatehousejs/core';
 import {
-  IDENTITY_HEADER,
   OPERATIONS,
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
-  tokenFromHeader,
   userIdOf,
 } from '@gatehousejs/example-realworld-core';
 import type { ExpressGateway } from '@gatehousejs/express';
@@ -29,7 +19,6 @@ import type { RateLimitOptions } from '@gatehousejs/rate-limit';
 import type { Routes, RoutesOptions } from '@gatehousejs/routes';
 import type { AccessLogOptions } from '@gatehousejs/tracing';
 import type { Express } from 'express';
-import { express4 } from './express4.js';
 
 export interface GatehouseSetup {
   /** The migration table: `{ file }` (watched) or `{ table }`. */
@@ -46,32 +35,6 @@ export interface GatehouseSetup {
   openapi?: OpenApiOptions;
 }
 
-/**
- * Conduit's `Authorization: Token <jwt>` scheme. `jwtAuthenticator` reads only `Bearer`, so this method
- * finds the token itself and hands it to the JWT method's `verify()` (same checks, same cache).
- */
-export function conduitTokenAuthenticator(secret: Uint8Array): Authenticator {
-  const jwt = jwtAuthenticator({
-    keys: [{ key: secret, alg: TOKEN_ALGORITHM }],
-    issuer: TOKEN_ISSUER,
-    audience: TOKEN_AUDIENCE,
-  });
-  return {
-    name: 'conduit-token',
-    scheme: 'Token',
-    authenticate(exchange) {
-      const raw = exchange.rawHeader('authorization');
-      if (raw === undefined) return undefined;
-      if (typeof raw !== 'string') {
-        throw refuse(new AuthConflict('The Authorization header was sent more than once'), 'conflict');
-      }
-      const token = tokenFromHeader(raw);
-      return token === undefined ? undefined : jwt.verify(token);
-    },
-    close: () => jwt.close?.(),
-  };
-}
-
 /** The admin prefix: Gatehouse's own endpoints stay clear of Conduit's `/api`. */
 export const ADMIN_PREFIX = '/_gatehouse';
 
@@ -84,21 +47,28 @@ export function authOptions(tokenSecret: Uint8Array, setup: GatehouseSetup): Aut
   const conduit: AuthRule[] = OPERATIONS.filter((o) => o.access === 'required').map((o) => ({
     path: o.path,
     httpMethods: [o.method],
-    methods: ['conduit-token'],
+    methods: ['jwt'],
   }));
   return {
     methods: [
-      conduitTokenAuthenticator(tokenSecret),
+      // Conduit's own tokens, as its clients send them: `Authorization: Token <jwt>`.
+      jwtAuthenticator({
+        keys: [{ key: tokenSecret, alg: TOKEN_ALGORITHM }],
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        scheme: 'Token',
+      }),
       apiKeyAuthenticator({ keys: [{ hash: setup.adminKeyHash, id: 'admin', roles: ['admin'] }] }),
     ],
     rules: [
       // The admin key is verified when presented; gw.admin()'s access policy requires it.
       { path: `${ADMIN_PREFIX}/*`, methods: ['api-key'], anonymous: true },
       ...conduit,
-      { path: '/api/*', methods: ['conduit-token'], anonymous: true },
+      { path: '/api/*', methods: ['jwt'], anonymous: true },
     ],
     default: 'anonymous',
-    forward: { token: { key: setup.identityKey, alg: 'EdDSA', header: IDENTITY_HEADER } },
+    // The caller, signed for the services (x-gatehouse-identity, which no client can send through).
+    forward: { token: { key: setup.identityKey, alg: 'EdDSA' } },
   };
 }
 
@@ -140,16 +110,16 @@ export function mountGatehouse(
   tokenSecret: Uint8Array,
   setup: GatehouseSetup,
 ): Routes {
-  app.use(express4(gw.tracing({ metrics: { prometheus: true } })));
-  app.use(express4(gw.requestId()));
-  app.use(express4(gw.accessLog(setup.accessLog)));
-  app.use(express4(gw.auth(authOptions(tokenSecret, setup))));
+  app.use(gw.tracing({ metrics: { prometheus: true } }));
+  app.use(gw.requestId());
+  app.use(gw.accessLog(setup.accessLog));
+  app.use(gw.auth(authOptions(tokenSecret, setup)));
   // Health and readiness stay open; metrics, /routes and /migration need the admin key's role.
-  app.use(express4(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } })));
-  app.use(express4(gw.rateLimit(setup.rateLimit ?? defaultRateLimits())));
-  if (setup.openapi !== undefined) app.use(express4(gw.validate(setup.openapi)));
+  app.use(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } }));
+  app.use(gw.rateLimit(setup.rateLimit ?? defaultRateLimits()));
+  if (setup.openapi !== undefined) app.use(gw.validate(setup.openapi));
   const routes = gw.router(setup.routes);
-  app.use(express4(gw.use(routes)));
+  app.use(gw.use(routes));
   return routes;
 }
 

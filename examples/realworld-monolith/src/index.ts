@@ -1,9 +1,7 @@
 export { conduitNotFound, conduitRouter } from './conduit-routes.js';
-export { express4 } from './express4.js';
 export {
   ADMIN_PREFIX,
   authOptions,
-  conduitTokenAuthenticator,
   defaultRateLimits,
   type GatehouseSetup,
   mountGatehouse,

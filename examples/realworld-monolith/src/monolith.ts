@@ -19,7 +19,6 @@ import { type ExpressGateway, gateway } from '@gatehousejs/express';
 import type { Routes } from '@gatehousejs/routes';
 import express, { type ErrorRequestHandler } from 'express';
 import { conduitNotFound, conduitRouter, send } from './conduit-routes.js';
-import { express4 } from './express4.js';
 import { type GatehouseSetup, mountGatehouse, principalUserId } from './gatehouse.js';
 
 export interface MonolithOptions {
@@ -90,7 +89,7 @@ export function createMonolith(options: MonolithOptions): Monolith {
   };
   app.use(lastResort);
   if (gw === undefined) app.use(conduitNotFound);
-  else app.use(express4(gw.errors()));
+  else app.use(gw.errors());
 
   let server: Server | undefined;
   return {

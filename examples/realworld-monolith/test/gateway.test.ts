@@ -129,13 +129,13 @@ if (typeof showcase === 'string') {
       });
       const header = { alg: 'EdDSA', typ: 'gatehouse-identity+jwt' };
       const genuine = await fetch(service, {
-        headers: { 'x-conduit-identity': signedJwt(header, claims(carolId), sc.identity.privateKey) },
+        headers: { 'x-gatehouse-identity': signedJwt(header, claims(carolId), sc.identity.privateKey) },
       });
       expect([genuine.status, await genuine.json()]).toEqual([200, { articles: [], articlesCount: 0 }]);
       // … and the same claims signed with any other key are refused by the service's gw.auth().
       const forger = generateKeyPairSync('ed25519');
       const forged = signedJwt(header, claims(carolId), forger.privateKey);
-      const refused = await fetch(service, { headers: { 'x-conduit-identity': forged } });
+      const refused = await fetch(service, { headers: { 'x-gatehouse-identity': forged } });
       expect(refused.status).toBe(401);
       expect(((await refused.json()) as { code: string }).code).toBe('GH_AUTH_INVALID');
     });
@@ -147,7 +147,7 @@ if (typeof showcase === 'string') {
         // A made-up identity on an open route: stripped at the edge, so the service sees an
         // anonymous caller and answers (a forged token reaching it would have been a 401).
         const res = await fetch(`${api}/tags`, {
-          headers: { 'x-conduit-identity': 'eyJhbGciOiJFZERTQSJ9.e30.x' },
+          headers: { 'x-gatehouse-identity': 'eyJhbGciOiJFZERTQSJ9.e30.x' },
         });
         expect([res.status, await res.json()]).toEqual([200, { tags: [] }]);
         expect(sc.logs.services.slice(before).map((l) => l.principal)).toEqual([undefined]);

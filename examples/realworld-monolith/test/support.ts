@@ -67,7 +67,7 @@ export async function startShowcase(
   const stack = await startStack({
     db,
     tokenSecret,
-    config: { clientIp: { trustedProxies: ['loopback'] }, headers: { strip: ['x-conduit-identity'] } },
+    config: { clientIp: { trustedProxies: ['loopback'] } },
     routes: { table: TABLE },
     adminKeyHash: hashApiKey(ADMIN_KEY),
     identity,

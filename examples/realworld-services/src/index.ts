@@ -1,6 +1,5 @@
 export {
   createService,
-  forwardedIdentity,
   SERVICE_GROUPS,
   type Service,
   type ServiceOptions,

@@ -5,7 +5,7 @@
 // an Ed25519 SPKI PEM).
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { IDENTITY_HEADER, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
+import { migrate, openDatabase } from '@gatehousejs/example-realworld-core';
 import { createService, SERVICE_GROUPS } from './service.js';
 
 const { DATABASE_URL, IDENTITY_PUBLIC_KEY_FILE } = process.env;
@@ -32,7 +32,7 @@ Conduit services (Koa), data in PostgreSQL (DATABASE_URL)
   articles  ${urls[0]}/api/articles   (articles, feed, favorites, comments)
   profiles  ${urls[1]}/api/profiles   (profiles, follows) and ${urls[1]}/api/tags
 
-They answer as the monolith does; a caller is who the gateway's signed ${IDENTITY_HEADER} says.
+They answer as the monolith does; a caller is who the gateway's signed x-gatehouse-identity says.
 Ctrl-C stops them.
 `);
 

@@ -1,18 +1,17 @@
 // A Conduit service on Koa: it serves some of the monolith's operation groups against the same
 // database, answering with the same bytes. It trusts the caller identity the monolith's gateway signs
-// and forwards (verified with the gateway's public key), runs Gatehouse itself for request ids,
+// and forwards (Gatehouse's identityAuthenticator, with the gateway's public key), runs Gatehouse itself for request ids,
 // tracing and an access log, and has no token secret of its own.
 import type { KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuthConflict, type Authenticator, createIdentityVerifier, refuse } from '@gatehousejs/auth';
+import { identityAuthenticator } from '@gatehousejs/auth';
 import { exchangeOf, type GatewayConfig, type ResolvedConfig } from '@gatehousejs/core';
 import {
   type Binding,
   createConduit,
   type Database,
-  IDENTITY_HEADER,
   notFoundReply,
   type OperationGroup,
   operationsOf,
@@ -53,25 +52,6 @@ export interface Service {
   kill(): Promise<void>;
 }
 
-/**
- * The identity the gateway forwards, as an authentication method: a request without the header is
- * anonymous; one with it must carry a valid signature from the gateway's key.
- */
-export function forwardedIdentity(key: KeyObject): Authenticator {
-  const verifier = createIdentityVerifier({ key, alg: 'EdDSA', header: IDENTITY_HEADER });
-  return {
-    name: 'gateway-identity',
-    authenticate(exchange) {
-      const raw = exchange.rawHeader(IDENTITY_HEADER);
-      if (raw === undefined) return undefined;
-      if (typeof raw !== 'string') {
-        throw refuse(new AuthConflict('The identity header was sent more than once'), 'conflict');
-      }
-      return verifier.verify(raw);
-    },
-  };
-}
-
 function write(ctx: Context, rendered: Rendered): void {
   ctx.status = rendered.status;
   if (rendered.body === undefined) return;
@@ -108,7 +88,13 @@ export function createService(options: ServiceOptions): Service {
   app.use(gw.tracing());
   app.use(gw.requestId());
   app.use(gw.accessLog(options.accessLog));
-  app.use(gw.auth({ methods: [forwardedIdentity(options.identityKey)], default: 'anonymous' }));
+  // The caller the gateway signed into x-gatehouse-identity; no identity: anonymous; a forged one: 401.
+  app.use(
+    gw.auth({
+      methods: [identityAuthenticator({ key: options.identityKey, alg: 'EdDSA' })],
+      default: 'anonymous',
+    }),
+  );
   app.use(gw.admin());
 
   const router = new Router();
