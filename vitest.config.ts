@@ -6,10 +6,14 @@ import { defineConfig } from 'vitest/config';
 // list only our own condition ('import' there would give CommonJS code the ESM builds).
 const conditions = ['@gatehousejs/source', 'node'];
 
-const project = (name: string, include: string[]) => ({
+const project = (name: string, include: string[], setupFiles: string[] = []) => ({
   extends: true as const,
-  test: { name, include },
+  test: { name, include, setupFiles },
 });
+
+// The projects that use the gateway object: it loads capability packages on first use through
+// require(), which cannot load TypeScript sources; the setup hands it vitest's modules instead.
+const gatewayObject = ['test/support/provide-packages.ts'];
 
 export default defineConfig({
   resolve: { conditions },
@@ -21,9 +25,9 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       project('core', ['packages/core/src/**/*.test.ts']),
-      project('express', ['packages/express/src/**/*.test.ts']),
-      project('koa', ['packages/koa/src/**/*.test.ts']),
-      project('tracing', ['packages/tracing/src/**/*.test.ts']),
+      project('express', ['packages/express/src/**/*.test.ts'], gatewayObject),
+      project('koa', ['packages/koa/src/**/*.test.ts'], gatewayObject),
+      project('tracing', ['packages/tracing/src/**/*.test.ts'], gatewayObject),
       project('auth', ['packages/auth/src/**/*.test.ts']),
       project('rate-limit', ['packages/rate-limit/src/**/*.test.ts']),
       project('discovery', ['packages/discovery/src/**/*.test.ts']),
@@ -32,10 +36,10 @@ export default defineConfig({
       project('versioning', ['packages/versioning/src/**/*.test.ts']),
       project('aggregate', ['packages/aggregate/src/**/*.test.ts']),
       project('openapi', ['packages/openapi/src/**/*.test.ts']),
-      project('gateway', ['packages/gateway/src/**/*.test.ts']),
-      project('cli', ['packages/cli/src/**/*.test.ts']),
-      project('conformance', ['test/**/*.test.ts']),
-      project('examples', ['examples/*/test/**/*.test.ts']),
+      project('gateway', ['packages/gateway/src/**/*.test.ts'], gatewayObject),
+      project('cli', ['packages/cli/src/**/*.test.ts'], gatewayObject),
+      project('conformance', ['test/**/*.test.ts'], gatewayObject),
+      project('examples', ['examples/*/test/**/*.test.ts'], gatewayObject),
     ],
   },
 });

@@ -4,29 +4,16 @@
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  type Aggregate,
-  type AggregateOptions,
-  aggregate,
-  type CacheOptions,
-  cachedResponse,
-  cacheStatsHandler,
-  cachingClient,
-  createResponseCache,
-  type HttpCache,
-  observeCache,
+import type {
+  Aggregate,
+  AggregateOptions,
+  CacheOptions,
+  HttpCache,
   purgeHandler,
   SingleFlight,
-  scopeOf,
 } from '@gatehousejs/aggregate';
-import { type Auth, type AuthOptions, auth, type Requirement } from '@gatehousejs/auth';
-import {
-  type Client,
-  type ClientOptions,
-  createClient,
-  type DeadlineOptions,
-  deadline,
-} from '@gatehousejs/client';
+import type { Auth, AuthOptions, Requirement } from '@gatehousejs/auth';
+import type { Client, ClientOptions, DeadlineOptions } from '@gatehousejs/client';
 import {
   type AdminAccess,
   type AdminOptions,
@@ -35,44 +22,46 @@ import {
   compose,
   DependencyMonitor,
   didYouMean,
+  type Exchange,
   Gateway,
   type GatewayConfig,
   type GatewayOptions,
   type GatewayState,
   isThenable,
   type Middleware,
+  type Reply,
   type RequestIdOptions,
   type ResolvedConfig,
 } from '@gatehousejs/core';
-import { contractField, type OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
-import { type RateLimit, type RateLimitOptions, rateLimit } from '@gatehousejs/rate-limit';
-import {
-  addRoutesAdmin,
-  observeMigration,
-  observeRemoteResponses,
-  type RouteSpec,
-  Routes,
-  type RoutesOptions,
-} from '@gatehousejs/routes';
-import {
-  type AccessLogOptions,
-  accessLog,
-  type Tracing,
-  type TracingOptions,
-  tracingFor,
-} from '@gatehousejs/tracing';
-import {
-  type NativeHandler,
-  type Versioning,
-  type VersioningOptions,
-  type VersionMethod,
-  type VersionRouteOptions,
-  versioning,
+import type { OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
+import type { RateLimit, RateLimitOptions } from '@gatehousejs/rate-limit';
+import type { RouteSpec, Routes, RoutesOptions } from '@gatehousejs/routes';
+import type { AccessLogOptions, Tracing, TracingOptions } from '@gatehousejs/tracing';
+import type {
+  NativeHandler,
+  Versioning,
+  VersioningOptions,
+  VersionMethod,
+  VersionRouteOptions,
 } from '@gatehousejs/versioning';
 
 import { addAdminActions, auditedPurge, auditOf } from './admin-actions.js';
+import {
+  aggregatePackage,
+  authPackage,
+  clientPackage,
+  openapiPackage,
+  rateLimitPackage,
+  routesPackage,
+  tracingPackage,
+  versioningPackage,
+} from './capabilities.js';
 import { runtimeOf } from './config/attach.js';
 import type { ConfigRuntime } from './config/runtime.js';
+
+/** This gateway's tracing (loads @gatehousejs/tracing on first use). */
+const tracingFor = (core: Gateway, options?: TracingOptions): Tracing =>
+  tracingPackage('gw.tracing()').tracingFor(core, options);
 
 const kAuth = Symbol('gatehouse.auth');
 const kRateLimits = Symbol('gatehouse.rateLimits');
@@ -209,7 +198,7 @@ export abstract class FrameworkGateway<M> {
 
   /** One structured JSON line per request (pino by default), secrets redacted. */
   accessLog(options?: AccessLogOptions): M {
-    return this.wrap(accessLog(options));
+    return this.wrap(tracingPackage('gw.accessLog()').accessLog(options));
   }
 
   /**
@@ -219,7 +208,7 @@ export abstract class FrameworkGateway<M> {
    */
   auth(options: AuthOptions): M {
     if (this.core.shared.has(kAuth)) throw new TypeError('auth(): this gateway already has auth()');
-    const instance = auth(options);
+    const instance = authPackage('gw.auth()').auth(options);
     this.core.shared.set(kAuth, instance);
     this.core.onClose(() => instance.close());
     return this.wrap(instance);
@@ -256,7 +245,7 @@ export abstract class FrameworkGateway<M> {
         `rateLimit(): this gateway already has a limiter named '${name}'; give each rateLimit() its own name`,
       );
     }
-    const instance = rateLimit(options);
+    const instance = rateLimitPackage('gw.rateLimit()').rateLimit(options);
     if (names === undefined) {
       names = new Set();
       this.core.shared.set(kRateLimits, names);
@@ -282,7 +271,7 @@ export abstract class FrameworkGateway<M> {
     const core = this.core;
     const method = (options: VersioningOptions): M => {
       if (core.shared.has(kVersioning)) throw new TypeError('version(): this gateway already has versioning');
-      const instance = versioning(options, {
+      const instance = versioningPackage('gw.version()').versioning(options, {
         // Asked on the first versioned request, when gw.tracing() has been configured.
         meterProviders: () => [tracingFor(core).prometheusMeterProvider],
       });
@@ -386,7 +375,7 @@ export abstract class FrameworkGateway<M> {
     // An endpoint's origin is parsed once, not once per call (a URL parse costs about 1 % of a proxied
     // request, bench/RESULTS.md).
     const origins = new Map<string, URL>();
-    const client = createClient({
+    const client = clientPackage('gw.client()').createClient({
       tracer: {
         startClientSpan: ({ method, origin, path, exchange }) => {
           let base = origins.get(origin);
@@ -425,7 +414,7 @@ export abstract class FrameworkGateway<M> {
     const base = this.client(name, rest);
     const cache = this.responseCache();
     const maxBodyBytes = (this.core.shared.get(kResponseCache) as { maxBodyBytes: number }).maxBodyBytes;
-    const client = cachingClient(base, cache, maxBodyBytes);
+    const client = aggregatePackage('gw.cachedClient()').cachingClient(base, cache, maxBodyBytes);
     if (cached === undefined) {
       cached = new Map();
       this.core.shared.set(kCachedClients, cached);
@@ -457,6 +446,7 @@ export abstract class FrameworkGateway<M> {
       store === 'redis' ? redisName(options?.redis?.url) : 'response cache',
     );
     monitor.reportTo(core);
+    const { createResponseCache, observeCache } = aggregatePackage('gw.responseCache()');
     const made = createResponseCache(
       options,
       (error) => monitor.failed(error),
@@ -479,15 +469,26 @@ export abstract class FrameworkGateway<M> {
     if (core.shared.has(kCacheAdmin)) return;
     core.shared.set(kCacheAdmin, true);
     const current = () => (core.shared.get(kResponseCache) as { cache: HttpCache } | undefined)?.cache;
-    core.addAdminEndpoint('/cache', cacheStatsHandler(current));
-    core.addAdminEndpoint('/cache/purge', auditedPurge(core, purgeHandler(current)), {
-      methods: ['POST', 'DELETE'],
+    // Made on their first request: gw.admin() alone does not load @gatehousejs/aggregate.
+    let stats: (() => Reply) | undefined;
+    let purge: ((exchange: Exchange) => Promise<Reply>) | undefined;
+    core.addAdminEndpoint('/cache', () => {
+      stats ??= aggregatePackage('gw.admin() /cache').cacheStatsHandler(current);
+      return stats();
     });
+    core.addAdminEndpoint(
+      '/cache/purge',
+      (exchange) => {
+        purge ??= auditedPurge(core, aggregatePackage('gw.admin() /cache/purge').purgeHandler(current));
+        return purge(exchange);
+      },
+      { methods: ['POST', 'DELETE'] },
+    );
   }
 
   /** The purge handler of the response cache (`?key=` or `?prefix=`), for an admin API you protect. */
   cachePurgeHandler(): ReturnType<typeof purgeHandler> {
-    return purgeHandler(this.responseCache());
+    return aggregatePackage('gw.cachePurgeHandler()').purgeHandler(this.responseCache());
   }
 
   /**
@@ -504,6 +505,7 @@ export abstract class FrameworkGateway<M> {
   /** Like {@link aggregate}, returning the neutral middleware with its compiled composition. */
   aggregator(options: AggregateOptions): Aggregate {
     const core = this.core;
+    const { aggregate, SingleFlight } = aggregatePackage('gw.aggregate()');
     let flights = core.shared.get(kFlights) as SingleFlight | undefined;
     if (flights === undefined) {
       flights = new SingleFlight();
@@ -524,7 +526,7 @@ export abstract class FrameworkGateway<M> {
    * `gw.client()` call made within it, runs within the caller's remaining budget.
    */
   deadline(options?: DeadlineOptions): M {
-    return this.wrap(deadline(options));
+    return this.wrap(clientPackage('gw.deadline()').deadline(options));
   }
 
   /**
@@ -553,6 +555,7 @@ export abstract class FrameworkGateway<M> {
   /** Like {@link routes}, returning the controller itself (`setMode`, `reload`, reports, events). */
   router(options: RoutesOptions = {}): Routes {
     const core = this.core;
+    const { addRoutesAdmin, observeMigration, Routes } = routesPackage('gw.routes()');
     const clients = () => (core.shared.get(kClients) as Map<string, Client> | undefined) ?? new Map();
     const fromConfig =
       options.table === undefined &&
@@ -605,6 +608,7 @@ export abstract class FrameworkGateway<M> {
         cachedAnswer: (service, path, exchange, rewritten) => {
           const cache = (core.shared.get(kResponseCache) as { cache: HttpCache } | undefined)?.cache;
           if (cache === undefined) return undefined;
+          const { cachedResponse, scopeOf } = aggregatePackage('gw.responseCache()');
           const headers = exchange.req.headers as Record<string, string>;
           const principal = (exchange.stateIfSet as { principal?: { id?: unknown } } | undefined)?.principal;
           const id = typeof principal?.id === 'string' ? principal.id : undefined;
@@ -648,11 +652,12 @@ export abstract class FrameworkGateway<M> {
   /** Like {@link validate}, returning the validator itself (`stats()`, `describe()`, events). */
   validator(options: OpenApiOptions): OpenApiValidator {
     const core = this.core;
+    const { contractField, OpenApiValidator } = openapiPackage('gw.validate()');
     const instance = new OpenApiValidator(options, { pathPolicy: core.pathPolicy });
     if (core.state === 'created') core.onStart(() => instance.start());
     else instance.start().catch((error: unknown) => core.report(error, undefined, 'validate.start'));
     if (instance.options.contractGuard) {
-      const stop = observeRemoteResponses(core, {
+      const stop = routesPackage('gw.validate() contractGuard').observeRemoteResponses(core, {
         name: instance.name,
         maxBodyBytes: instance.options.responses.maxBodyBytes,
         observe: (response) => instance.checkResponse(response, response)?.map(contractField),
