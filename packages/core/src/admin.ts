@@ -110,7 +110,8 @@ export function createAdminPolicy(access: AdminAccess = {}, reveal: AdminReveal 
     try {
       isPeer = createAddressMatcher(peers, 'admin.access.peers');
     } catch (error) {
-      problems.add('access.peers', (error as Error).message.replace(/^admin\.access\.peers:?\s*/, ''));
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.add('access.peers', problem.message);
     }
   }
   const portList = Array.isArray(given.ports) ? given.ports : [];

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createProxyTrust, DEFAULT_PROXY_TRUST, foldMappedIPv4 } from './client-ip.js';
+import { createAddressMatcher, createProxyTrust, DEFAULT_PROXY_TRUST, foldMappedIPv4 } from './client-ip.js';
+import { ConfigError } from './config/validate.js';
 
 const xff = (value: string): IncomingHttpHeaders => ({ 'x-forwarded-for': value });
 
@@ -27,25 +28,68 @@ describe('createProxyTrust options', () => {
     expect(trust.clientIp('127.0.0.1', xff('1.2.3.4'))).toBe('127.0.0.1');
   });
 
+  /** The problems of the ConfigError `make` throws, as `path: message` lines. */
+  const problemsOf = (make: () => unknown) => {
+    try {
+      make();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+    throw new Error('expected a ConfigError');
+  };
+
   it.each([
-    ['10.0.0.0/33', "trustedProxies: invalid prefix length in '10.0.0.0/33'"],
-    ['10.0.0.0/', "trustedProxies: invalid prefix length in '10.0.0.0/'"],
-    ['10.0.0.0/8x', "trustedProxies: invalid prefix length in '10.0.0.0/8x'"],
-    ['2001:db8::/129', "trustedProxies: invalid prefix length in '2001:db8::/129'"],
-    ['::ffff:10.0.0.0/95', "trustedProxies: invalid prefix length in '::ffff:10.0.0.0/95'"],
-    ['10.0.0.300/8', "trustedProxies: invalid address in '10.0.0.300/8'"],
-    ['localhost', "trustedProxies: invalid address in 'localhost'"],
-    ['fe80::1%eth0', "trustedProxies: invalid address in 'fe80::1%eth0'"],
-  ])('rejects %j', (entry, message) => {
-    expect(() => createProxyTrust({ trustedProxies: [entry] })).toThrow(new TypeError(message));
+    ['10.0.0.0/33', "invalid prefix length in '10.0.0.0/33'"],
+    ['10.0.0.0/', "invalid prefix length in '10.0.0.0/'"],
+    ['10.0.0.0/8x', "invalid prefix length in '10.0.0.0/8x'"],
+    ['2001:db8::/129', "invalid prefix length in '2001:db8::/129'"],
+    ['::ffff:10.0.0.0/95', "invalid prefix length in '::ffff:10.0.0.0/95'"],
+    ['10.0.0.300/8', "invalid address in '10.0.0.300/8'"],
+    ['localhost', "invalid address in 'localhost'"],
+    ['fe80::1%eth0', "invalid address in 'fe80::1%eth0'"],
+    ['lookback', "invalid address in 'lookback' — did you mean 'loopback'?"],
+  ])('rejects %j with a ConfigError naming the entry', (entry, message) => {
+    expect(problemsOf(() => createProxyTrust({ trustedProxies: ['loopback', entry] }))).toEqual([
+      `clientIp.trustedProxies[1]: ${message}`,
+    ]);
+  });
+
+  it('lists every problem at once, with paths', () => {
+    expect(
+      problemsOf(() =>
+        createProxyTrust({
+          trustedProxies: ['10.0.0.0/8', 'nope', 7, '::1/200'],
+          header: 'x-forwarded-fro',
+          hops: 1,
+        } as never),
+      ),
+    ).toEqual([
+      'clientIp.hops: unknown option; expected one of trustedProxies, header',
+      "clientIp.header: expected 'x-forwarded-for', 'forwarded' or 'x-real-ip', got \"x-forwarded-fro\" — did you mean 'x-forwarded-for'?",
+      "clientIp.trustedProxies[1]: invalid address in 'nope'",
+      'clientIp.trustedProxies[2]: expected an address, CIDR or range name, got number',
+      "clientIp.trustedProxies[3]: invalid prefix length in '::1/200'",
+    ]);
+    expect(problemsOf(() => createAddressMatcher(['10.0.0.1', 'x', '10.0.0.0/40'], 'exempt.ips'))).toEqual([
+      "exempt.ips[1]: invalid address in 'x'",
+      "exempt.ips[2]: invalid prefix length in '10.0.0.0/40'",
+    ]);
+    expect(createAddressMatcher(['10.0.0.0/8'], 'exempt.ips')('10.1.2.3')).toBe(true);
   });
 
   it('rejects bad hop counts and headers', () => {
-    expect(() => createProxyTrust({ trustedProxies: -1 })).toThrow(TypeError);
-    expect(() => createProxyTrust({ trustedProxies: 1.5 })).toThrow(TypeError);
-    expect(() => createProxyTrust({ trustedProxies: 33 })).toThrow(TypeError);
-    expect(() => createProxyTrust({ trustedProxies: true as unknown as false })).toThrow(TypeError);
-    expect(() => createProxyTrust({ header: 'x-client-ip' as 'x-real-ip' })).toThrow(TypeError);
+    for (const hops of [-1, 1.5, 33]) {
+      expect(problemsOf(() => createProxyTrust({ trustedProxies: hops }))).toEqual([
+        `clientIp.trustedProxies: a hop count must be an integer from 0 to 32, got ${hops}`,
+      ]);
+    }
+    expect(problemsOf(() => createProxyTrust({ trustedProxies: true as unknown as false }))).toEqual([
+      'clientIp.trustedProxies: expected false, a hop count or a list of addresses',
+    ]);
+    expect(problemsOf(() => createProxyTrust({ header: 'x-client-ip' as 'x-real-ip' }))).toEqual([
+      `clientIp.header: expected 'x-forwarded-for', 'forwarded' or 'x-real-ip', got "x-client-ip"`,
+    ]);
   });
 
   it('compiles named ranges, CIDRs and mapped forms', () => {

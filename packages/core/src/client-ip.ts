@@ -2,6 +2,9 @@
 // they come from proxies the configuration trusts.
 import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIP, SocketAddress } from 'node:net';
+import { didYouMean } from './config/suggest.js';
+import { ConfigError, type ConfigProblem } from './config/validate.js';
+import { Problems, unknownKeys } from './options.js';
 
 /** Which peers may speak for the client through forwarding headers. */
 export interface ProxyTrustOptions {
@@ -300,23 +303,39 @@ function trustedValue(value: string, proxies: number): string | undefined {
   return entries[entries.length - 1];
 }
 
-function compileList(entries: readonly unknown[], label = 'trustedProxies'): BlockList {
+/**
+ * The addresses, CIDRs and range names as a BlockList, or every problem with its entry: `path` is
+ * `label[index]`, the message says what is wrong with the entry (and suggests a range name it is close to).
+ */
+function compileList(
+  entries: readonly unknown[],
+  label: string,
+): { list: BlockList; problems: ConfigProblem[] } {
   const list = new BlockList();
-  for (const entry of entries) {
+  const problems: ConfigProblem[] = [];
+  const problem = (i: number, message: string) => problems.push({ path: `${label}[${i}]`, message });
+  entries.forEach((entry, i) => {
     if (typeof entry !== 'string') {
-      throw new TypeError(`${label}: expected an address, CIDR or range name, got ${typeof entry}`);
+      problem(i, `expected an address, CIDR or range name, got ${typeof entry}`);
+      return;
     }
     const named = NAMED_RANGES.get(entry.trim().toLowerCase());
     if (named) {
       for (const [network, prefix] of named) list.addSubnet(network, prefix, family(network));
-      continue;
+      return;
     }
     const slash = entry.indexOf('/');
     const address = canonicalIp((slash === -1 ? entry : entry.slice(0, slash)).trim());
-    if (address === undefined) throw new TypeError(`${label}: invalid address in '${entry}'`);
+    if (address === undefined) {
+      problem(
+        i,
+        `invalid address in '${entry}'${didYouMean(entry.trim().toLowerCase(), [...NAMED_RANGES.keys()])}`,
+      );
+      return;
+    }
     if (slash === -1) {
       list.addAddress(address, family(address));
-      continue;
+      return;
     }
     const prefixText = entry.slice(slash + 1).trim();
     let prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
@@ -324,11 +343,12 @@ function compileList(entries: readonly unknown[], label = 'trustedProxies'): Blo
     const mapped = family(address) === 'ipv4' && entry.slice(0, slash).includes(':');
     if (mapped) prefix = prefix >= 96 ? prefix - 96 : -1;
     if (prefix < 0 || prefix > (family(address) === 'ipv4' ? 32 : 128)) {
-      throw new TypeError(`${label}: invalid prefix length in '${entry}'`);
+      problem(i, `invalid prefix length in '${entry}'`);
+      return;
     }
     list.addSubnet(address, prefix, family(address));
-  }
-  return list;
+  });
+  return { list, problems };
 }
 
 /**
@@ -336,14 +356,18 @@ function compileList(entries: readonly unknown[], label = 'trustedProxies'): Blo
  * `'uniquelocal'`), as `trustedProxies` takes them; addresses to check must be canonical (as
  * `Exchange.clientIp` gives them).
  *
- * @throws TypeError naming the bad entry, prefixed with `label`
+ * @param label - the list's path in problems: `'exempt.ips'` gives `exempt.ips[2]: …`
+ * @throws ConfigError listing every bad entry with its path (`addresses[1]: invalid address in 'x'`)
  * @example createAddressMatcher(['10.0.0.0/8', 'loopback'], 'exempt.ips')('10.1.2.3'); // true
  */
 export function createAddressMatcher(
   entries: readonly string[],
   label = 'addresses',
 ): (address: string) => boolean {
-  const list = compileList(entries, label);
+  if (!Array.isArray(entries))
+    throw new ConfigError([{ path: label, message: 'expected an array of addresses' }]);
+  const { list, problems } = compileList(entries, label);
+  if (problems.length > 0) throw new ConfigError(problems);
   return (address) => address !== '' && list.check(address, family(address));
 }
 
@@ -355,29 +379,56 @@ export function createAddressMatcher(
  * (`unknown`, `_hidden`, not an IP) and then keeps the last good address.
  *
  * @param options - defaults to {@link DEFAULT_PROXY_TRUST} (trust nobody)
- * @throws TypeError naming the bad entry, e.g. `trustedProxies: invalid prefix length in '10.0.0.0/33'`
+ * @throws ConfigError listing every problem with its path, e.g.
+ *   `clientIp.trustedProxies[0]: invalid prefix length in '10.0.0.0/33'`
  * @example
  *   const trust = createProxyTrust({ trustedProxies: ['loopback'] });
  *   trust.clientIp(req.socket.remoteAddress, req.headers);
  */
 export function createProxyTrust(options: Partial<ProxyTrustOptions> = {}): ProxyTrust {
+  const problems: ConfigProblem[] = [];
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError([
+      { path: 'clientIp', message: 'expected an object ({ trustedProxies?, header? })' },
+    ]);
+  }
+  const unknown = new Problems('clientIp');
+  unknownKeys(unknown, '', options, ['trustedProxies', 'header']);
+  try {
+    unknown.throwIfAny();
+  } catch (error) {
+    problems.push(...(error as ConfigError).problems);
+  }
   const trustedProxies = options.trustedProxies ?? DEFAULT_PROXY_TRUST.trustedProxies;
   const header = options.header ?? DEFAULT_PROXY_TRUST.header;
-  if (header !== 'x-forwarded-for' && header !== 'forwarded' && header !== 'x-real-ip') {
-    throw new TypeError(`header: expected 'x-forwarded-for', 'forwarded' or 'x-real-ip', got '${header}'`);
+  const HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+  if (!HEADERS.includes(header)) {
+    problems.push({
+      path: 'clientIp.header',
+      message: `expected 'x-forwarded-for', 'forwarded' or 'x-real-ip', got ${JSON.stringify(header)}${typeof header === 'string' ? didYouMean(header, HEADERS) : ''}`,
+    });
   }
   let hops = 0;
   let list: BlockList | undefined;
   if (typeof trustedProxies === 'number') {
     if (!Number.isInteger(trustedProxies) || trustedProxies < 0 || trustedProxies > MAX_HOPS) {
-      throw new TypeError(`trustedProxies: a hop count must be an integer from 0 to ${MAX_HOPS}`);
+      problems.push({
+        path: 'clientIp.trustedProxies',
+        message: `a hop count must be an integer from 0 to ${MAX_HOPS}, got ${trustedProxies}`,
+      });
     }
     hops = trustedProxies;
   } else if (Array.isArray(trustedProxies)) {
-    list = compileList(trustedProxies);
+    const compiled = compileList(trustedProxies, 'clientIp.trustedProxies');
+    list = compiled.list;
+    problems.push(...compiled.problems);
   } else if (trustedProxies !== false) {
-    throw new TypeError('trustedProxies: expected false, a hop count or a list of addresses');
+    problems.push({
+      path: 'clientIp.trustedProxies',
+      message: 'expected false, a hop count or a list of addresses',
+    });
   }
+  if (problems.length > 0) throw new ConfigError(problems);
 
   const isTrusted = (address: string): boolean =>
     address !== '' && list !== undefined && list.check(address, family(address));

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config/validate.js';
 import {
   createHeaderHygiene,
   DEFAULT_STRIPPED_HEADERS,
@@ -156,8 +157,39 @@ describe('isStripped', () => {
     expect(hygiene.isStripped('xxb')).toBe(false);
   });
 
-  it.each([['x a'], [''], ['*'], ['x-a:*']])('rejects the pattern %j', (pattern) => {
-    expect(() => createHeaderHygiene({ strip: [pattern] })).toThrow(TypeError);
+  it.each([['x a'], [''], ['*'], ['x-a:*']])(
+    'rejects the pattern %j with a ConfigError naming it',
+    (pattern) => {
+      let error: unknown;
+      try {
+        createHeaderHygiene({ strip: ['x-ok', pattern] });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        {
+          path: 'headers.strip[1]',
+          message: `invalid header name pattern '${pattern}' (a header name, optionally ending in '*')`,
+        },
+      ]);
+    },
+  );
+
+  it('lists every problem at once: patterns, types and unknown options', () => {
+    let error: unknown;
+    try {
+      createHeaderHygiene({ strip: ['x a', 7, 'ok-*'], stripDefault: false, stripDefaults: 'no' } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      "headers.stripDefault: unknown option; did you mean 'stripDefaults'?",
+      "headers.strip[0]: invalid header name pattern 'x a' (a header name, optionally ending in '*')",
+      'headers.strip[1]: expected a header name, got number',
+      'headers.stripDefaults: expected true or false',
+    ]);
+    expect(() => createHeaderHygiene({ strip: 'x-a' as never })).toThrow(ConfigError);
   });
 });
 

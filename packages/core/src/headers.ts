@@ -1,5 +1,7 @@
 // Header hygiene for everything that forwards: what a client may not claim, and what never crosses a hop.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { ConfigError } from './config/validate.js';
+import { Problems, unknownKeys } from './options.js';
 
 /**
  * Headers that describe one connection, not the message (RFC 9110 §7.6.1, plus `proxy-connection`,
@@ -142,12 +144,21 @@ export function isSafeHeaderValue(value: string): boolean {
 }
 const UNSAFE_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
+/** The problem with a strip-list pattern, or undefined: a header name with an optional trailing `*`. */
+function patternProblem(pattern: unknown): string | undefined {
+  if (typeof pattern !== 'string') return `expected a header name, got ${typeof pattern}`;
+  const name = pattern.endsWith('*') ? pattern.slice(0, -1) : pattern;
+  return isHeaderName(name)
+    ? undefined
+    : `invalid header name pattern '${pattern}' (a header name, optionally ending in '*')`;
+}
+
+// Patterns are checked by createHeaderHygiene first.
 function compileStripList(patterns: readonly string[]): (name: string) => boolean {
   if (patterns.length === 0) return () => false;
   const alternatives = patterns.map((pattern) => {
     const prefix = pattern.endsWith('*');
     const name = prefix ? pattern.slice(0, -1) : pattern;
-    if (!isHeaderName(name)) throw new TypeError(`strip: invalid header name pattern '${pattern}'`);
     // Token characters that mean something in a regular expression.
     const escaped = name.toLowerCase().replace(/[.*+^$|`]/g, '\\$&');
     return prefix ? escaped : `${escaped}$`;
@@ -219,15 +230,29 @@ function safeValue(value: unknown): string | string[] | undefined {
  * Rack, PHP, nginx with `underscores_in_headers on`) under the same name, so it is as much a forgery.
  *
  * @param options - `strip` defaults to `[]`, `stripDefaults` to true
- * @throws TypeError for a pattern that is not a header name with an optional trailing `*`
+ * @throws ConfigError listing every problem with its path (`headers.strip[1]: invalid header name
+ *   pattern 'x a' …`), for a pattern that is not a header name with an optional trailing `*`
  * @example
  *   const hygiene = createHeaderHygiene({ strip: ['x-internal-*'] });
  *   hygiene.stripInbound(req.headers);
  *   const upstreamHeaders = hygiene.forward(req.headers, 'request');
  */
 export function createHeaderHygiene(options: Partial<HeaderHygieneOptions> = {}): HeaderHygiene {
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError([{ path: 'headers', message: 'expected an object ({ strip?, stripDefaults? })' }]);
+  const problems = new Problems('headers');
+  unknownKeys(problems, '', options, ['strip', 'stripDefaults']);
   const extra = options.strip ?? [];
-  if (!Array.isArray(extra)) throw new TypeError('strip: expected an array of header names');
+  if (!Array.isArray(extra)) problems.add('strip', 'expected an array of header names');
+  else {
+    extra.forEach((pattern: unknown, i) => {
+      const problem = patternProblem(pattern);
+      if (problem !== undefined) problems.add(`strip[${i}]`, problem);
+    });
+  }
+  if (options.stripDefaults !== undefined && typeof options.stripDefaults !== 'boolean')
+    problems.add('stripDefaults', 'expected true or false');
+  problems.throwIfAny();
   const patterns = (options.stripDefaults ?? true) ? [...DEFAULT_STRIPPED_HEADERS, ...extra] : [...extra];
   const isStripped = compileStripList(patterns);
 

@@ -3,6 +3,7 @@
 // path and a did-you-mean — then compiled. Everything here runs once, when rateLimit() is called: the
 // request path only reads what this compiled.
 import {
+  ConfigError,
   type CrossCheckReport,
   createAddressMatcher,
   createPathMatcher,
@@ -349,11 +350,9 @@ export const exemptOptionsSchema = z.strictObject({
         try {
           createAddressMatcher(ips, 'exempt.ips');
         } catch (error) {
-          ctx.addIssue({
-            code: 'custom',
-            input: ips,
-            message: (error as Error).message.replace(/^exempt\.ips: /, ''),
-          });
+          if (!(error instanceof ConfigError)) throw error;
+          for (const problem of error.problems)
+            ctx.addIssue({ code: 'custom', input: ips, message: problem.message });
         }
       }),
     )
