@@ -102,6 +102,14 @@ export function asyncHandler(
 }
 export interface AppSpec {
   config?: GatewayConfig;
+  /**
+   * Builds the gateway object instead of `gateway(config)` (one built from a configuration file,
+   * whose `chain` is then `[gw.middleware()]`); `options` carries the test's `onError`.
+   */
+  gateway?: (
+    framework: Framework,
+    options: { onError: (error: unknown, context: { phase: string }) => void },
+  ) => Promise<FrameworkGateway<unknown>>;
   /** The Gatehouse chain, in order, from the framework's gateway object. */
   chain?: <M>(gw: FrameworkGateway<M>) => M[];
   /**
@@ -189,10 +197,13 @@ function buildExpress(
   spec: AppSpec,
   reported: RunningApp['reported'],
   templates: Map<string, string>,
+  made?: FrameworkGateway<unknown>,
 ) {
-  const gw = expressGateway(spec.config ?? {}, {
-    onError: (error, { phase }) => reported.push({ error, phase }),
-  });
+  const gw =
+    (made as ReturnType<typeof expressGateway> | undefined) ??
+    expressGateway(spec.config ?? {}, {
+      onError: (error, { phase }) => reported.push({ error, phase }),
+    });
   const app = expressOf(framework)();
   const route = (template: string, register: (path: string) => void) =>
     expressRoute(framework, templates, template, register);
@@ -249,10 +260,17 @@ function buildExpress(
   return { gw, listener: app };
 }
 
-function buildKoa(framework: Framework, spec: AppSpec, reported: RunningApp['reported']) {
-  const gw = koaGateway(spec.config ?? {}, {
-    onError: (error, { phase }) => reported.push({ error, phase }),
-  });
+function buildKoa(
+  framework: Framework,
+  spec: AppSpec,
+  reported: RunningApp['reported'],
+  made?: FrameworkGateway<unknown>,
+) {
+  const gw =
+    (made as ReturnType<typeof koaGateway> | undefined) ??
+    koaGateway(spec.config ?? {}, {
+      onError: (error, { phase }) => reported.push({ error, phase }),
+    });
   const app = new (koaOf(framework))();
   app.silent = true;
   app.proxy = spec.frameworkProxyTrust === true;
@@ -302,9 +320,12 @@ function buildKoa(framework: Framework, spec: AppSpec, reported: RunningApp['rep
 export async function startApp(framework: Framework, spec: AppSpec): Promise<RunningApp> {
   const reported: RunningApp['reported'] = [];
   const templates = new Map<string, string>();
+  const made = await spec.gateway?.(framework, {
+    onError: (error, { phase }) => reported.push({ error, phase }),
+  });
   const { gw, listener } = isExpress(framework)
-    ? buildExpress(framework, spec, reported, templates)
-    : buildKoa(framework, spec, reported);
+    ? buildExpress(framework, spec, reported, templates, made)
+    : buildKoa(framework, spec, reported, made);
   const server = spec.tls === undefined ? createServer(listener) : createTlsServer(spec.tls, listener);
   gw.serve(server);
   server.listen(0, '127.0.0.1');

@@ -1,13 +1,14 @@
 // A whole Express gateway from one configuration: a file (followed for changes), an etcd key, or an
 // object of the same shape. The configuration's middleware is mounted with `gw.mount(app)`.
-import type { Gateway } from '@gatehousejs/core';
-import {
-  type FromConfigOptions,
-  fromConfigEtcd,
-  fromConfigFile,
-  fromConfigObject,
-} from '@gatehousejs/gateway';
+import { type Gateway, loadPeer } from '@gatehousejs/core';
+import type { FromConfigOptions } from '@gatehousejs/gateway';
+import type * as Config from '@gatehousejs/gateway/config';
 import { ExpressGateway } from './express.js';
+
+// The configuration's machinery is loaded when one of these is first called, not with the adapter.
+const loadConfig = (): Promise<typeof Config> => import('@gatehousejs/gateway/config');
+const configNow = (path: string): typeof Config =>
+  loadPeer<typeof Config>('@gatehousejs/gateway/config', { from: import.meta.url, path });
 
 const make = (core: Gateway) => new ExpressGateway(core);
 
@@ -24,12 +25,26 @@ const make = (core: Gateway) => new ExpressGateway(core);
  *   app.use(gw.errors());                           // last
  *   await gw.listen(app);                           // server.port from the file
  */
-export function gatewayFromFile(file: string, options?: FromConfigOptions): Promise<ExpressGateway> {
-  return fromConfigFile(make, file, options);
+export async function gatewayFromFile(file: string, options?: FromConfigOptions): Promise<ExpressGateway> {
+  return (await loadConfig()).fromConfigFile(make, file, options);
+}
+
+/**
+ * Like {@link gatewayFromFile}, synchronously: the file is read and checked now (a `ConfigError`
+ * lists every problem); what it describes is built when the gateway starts (`gw.serve()`), and
+ * requests that arrive before wait for it. For CommonJS apps, and apps built at module load.
+ *
+ * @example
+ *   const gw = gatewayFromFileSync('gatehouse.yaml');
+ *   gw.mount(app);
+ *   gw.serve(app.listen(3000));
+ */
+export function gatewayFromFileSync(file: string, options?: FromConfigOptions): ExpressGateway {
+  return configNow('gatewayFromFileSync()').fromConfigFileSync(make, file, options);
 }
 
 /** Builds the gateway a configuration held in an etcd key describes (YAML or JSON), followed for changes. */
-export function gatewayFromEtcd(
+export async function gatewayFromEtcd(
   etcd: {
     hosts: string | string[];
     key: string;
@@ -38,10 +53,13 @@ export function gatewayFromEtcd(
   },
   options?: FromConfigOptions,
 ): Promise<ExpressGateway> {
-  return fromConfigEtcd(make, etcd, options);
+  return (await loadConfig()).fromConfigEtcd(make, etcd, options);
 }
 
 /** Builds the gateway a configuration object (the shape of a file) describes; `gw.configuration.apply()` changes it. */
-export function gatewayFromConfig(config: unknown, options?: FromConfigOptions): Promise<ExpressGateway> {
-  return fromConfigObject(make, config, options);
+export async function gatewayFromConfig(
+  config: unknown,
+  options?: FromConfigOptions,
+): Promise<ExpressGateway> {
+  return (await loadConfig()).fromConfigObject(make, config, options);
 }

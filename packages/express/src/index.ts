@@ -6,4 +6,4 @@ export {
   gateway,
   toExpress,
 } from './express.js';
-export { gatewayFromConfig, gatewayFromEtcd, gatewayFromFile } from './from-config.js';
+export { gatewayFromConfig, gatewayFromEtcd, gatewayFromFile, gatewayFromFileSync } from './from-config.js';

@@ -14,9 +14,12 @@ import {
   parseOptions,
   type Reply,
 } from '@gatehousejs/core';
-import { MODES, type Mode, type ModeChange, type Routes } from '@gatehousejs/routes';
+import type { Mode, ModeChange, Routes } from '@gatehousejs/routes';
 import { z } from 'zod';
 import { AdminBadRequest, AdminConflict, AdminUnknownRoute, AdminUnsupportedMediaType } from './errors.js';
+
+/** The stages, in order (the routes package's, restated: this module loads without it). */
+const MODES: readonly Mode[] = ['local', 'shadow', 'split', 'fallback', 'remote'];
 
 /** Every audited change, as it happens: `{ entry }`. */
 export const auditChannel = channel('gatehouse:admin:audit');

@@ -4,39 +4,19 @@ export {
   type AuditEntry,
   auditChannel,
 } from './admin-actions.js';
-export { configJsonSchema, configJsonSchemaText, GATEHOUSE_SCHEMA_ID } from './config/json-schema.js';
-export {
-  checkGatehouseConfig,
-  type LoadedConfig,
-  type LoadOptions,
-  loadGatehouseConfig,
-  parseGatehouseConfig,
-  redactForDisplay,
-} from './config/load.js';
-export {
+// The configuration's machinery is `@gatehousejs/gateway/config`; its types are here too.
+export type {
   ConfigRuntime,
-  type ConfigSourceOptions,
-  type ConfigStatus,
-  type FromConfigOptions,
-  fromConfigEtcd,
-  fromConfigFile,
-  fromConfigObject,
-  type GatewayMaker,
-  type ReloadResult,
-} from './config/runtime.js';
-export {
-  adminFileSchema,
-  authFileSchema,
-  authMethodFileSchema,
-  CONFIG_KEYS,
-  type GatehouseConfig,
-  type GatehouseConfigInput,
-  gatehouseConfigSchema,
-  RESTART_ONLY,
-  rateLimitFileSchema,
-  routeFileSchema,
-  serviceFileSchema,
-} from './config/schema.js';
+  ConfigSourceOptions,
+  ConfigStatus,
+  FromConfigOptions,
+  GatehouseConfig,
+  GatehouseConfigInput,
+  GatewayMaker,
+  LoadedConfig,
+  LoadOptions,
+  ReloadResult,
+} from './config/index.js';
 export {
   AdminBadRequest,
   AdminConflict,

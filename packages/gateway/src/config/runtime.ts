@@ -9,7 +9,7 @@
 // admin API survive reloads that leave that route's mode and weight as they were.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
+import { type FSWatcher, readFileSync, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Aggregate } from '@gatehousejs/aggregate';
@@ -349,6 +349,7 @@ export class ConfigRuntime extends EventEmitter {
   #routes: Routes | undefined;
   #fixed: Middleware[] = [];
   #queue: Promise<unknown> = Promise.resolve();
+  #starting: Promise<void> | undefined;
   #closed = false;
 
   constructor(gw: FrameworkGateway<unknown>, loaded: LoadedConfig, source: ConfigSource | undefined) {
@@ -362,12 +363,18 @@ export class ConfigRuntime extends EventEmitter {
       // Request ids, tracing and the access log run for refused requests too (runFrom skips the rest).
       alwaysRun: true,
       onRequest(exchange) {
-        const generation = runtime.#current;
-        generation.inflight++;
-        exchange.track(generation.release);
-        return generation.chain.onRequest!(exchange);
+        // Built from a file read synchronously, the first generation is made when the gateway starts.
+        if (runtime.#current === undefined) return runtime.start().then(() => runtime.#enter(exchange));
+        return runtime.#enter(exchange);
       },
     };
+  }
+
+  #enter(exchange: Parameters<NonNullable<Middleware['onRequest']>>[0]) {
+    const generation = this.#current;
+    generation.inflight++;
+    exchange.track(generation.release);
+    return generation.chain.onRequest!(exchange) as ReturnType<NonNullable<Middleware['onRequest']>>;
   }
 
   /** The configuration in force. */
@@ -392,8 +399,13 @@ export class ConfigRuntime extends EventEmitter {
     };
   }
 
-  /** Builds the first generation: every part made and started (an OpenAPI document compiled). */
-  async start(): Promise<void> {
+  /** Builds the first generation: every part made and started (an OpenAPI document compiled). Once. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const core = this.#gw.core;
     const config = this.#base.config;
     // What cannot change at run time, made once.
@@ -682,13 +694,19 @@ export class ConfigRuntime extends EventEmitter {
       }
       chain.push(this.#routes);
 
-      for (const options of config.aggregate ?? []) {
-        const found = await part(`aggregate:${digest(options)}`, () => ({
-          middleware: gw.aggregator(options) as Aggregate,
-          holders: 0,
-        }));
-        chain.push(found.middleware!);
-      }
+      // A composition checks its services against the gateway's clients: made (synchronously) while
+      // this generation's clients stand in for the running ones, which no request can see.
+      const compositions = this.#withClients(clients, () =>
+        (config.aggregate ?? []).map((options) => {
+          const key = `aggregate:${digest(options)}`;
+          const reused = previous?.parts.get(key);
+          const found: Part = reused ?? { middleware: gw.aggregator(options) as Aggregate, holders: 0 };
+          if (reused === undefined) made.push(found);
+          parts.set(key, found);
+          return found.middleware!;
+        }),
+      );
+      chain.push(...compositions);
 
       const revision = (previous?.revision ?? 0) + 1;
       const generation: Generation = {
@@ -715,6 +733,19 @@ export class ConfigRuntime extends EventEmitter {
       // Nothing of a generation that failed to build stays open.
       for (const fresh of made) await closePart(fresh);
       throw error;
+    }
+  }
+
+  /** Runs `work` (synchronous) with `clients` as the gateway's clients, then puts the running ones back. */
+  #withClients<T>(clients: ReadonlyMap<string, Client>, work: () => T): T {
+    const slots = this.#gw.core.shared;
+    const running = slots.get(gatewaySlots.clients) as Map<string, Client> | undefined;
+    slots.set(gatewaySlots.clients, new Map(clients));
+    try {
+      return work();
+    } finally {
+      if (running === undefined) slots.delete(gatewaySlots.clients);
+      else slots.set(gatewaySlots.clients, running);
     }
   }
 
@@ -994,6 +1025,46 @@ async function assemble<G extends FrameworkGateway<unknown>>(
   }
   return gw;
 }
+
+/**
+ * Like {@link fromConfigFile}, synchronously: the file is read and checked now (a `ConfigError`
+ * lists every problem), everything it describes is built when the gateway starts (`gw.serve()` or
+ * `gw.start()`), and requests that arrive first wait for it. For an application that cannot await
+ * (CommonJS, or where the app is built at module load).
+ */
+export function fromConfigFileSync<G extends FrameworkGateway<unknown>>(
+  make: GatewayMaker<G>,
+  file: string,
+  options: FromConfigOptions = {},
+): G {
+  if (!EXTENSIONS_RE.test(file)) {
+    throw new ConfigError([
+      { path: '', message: `cannot read '${file}': configuration files end in .yaml, .yml or .json` },
+    ]);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError([{ path: '', message: `cannot read '${file}': ${reason}` }], { cause: error });
+  }
+  const loaded = parseGatehouseConfig(text, file, { baseDir: dirname(resolve(file)), ...options });
+  const source = new FileConfigSource(
+    file,
+    text,
+    { baseDir: loaded.baseDir, ...(options.env === undefined ? {} : { env: options.env }) },
+    watchSettings(options),
+  );
+  const { env: _env, baseDir: _baseDir, watch: _watch, ...gatewayOptions } = options;
+  const gw = make(new Gateway(loaded.core, gatewayOptions));
+  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source);
+  attachRuntime(gw, runtime);
+  gw.core.onStart(() => runtime.start());
+  return gw;
+}
+
+const EXTENSIONS_RE = /\.(?:ya?ml|json)$/i;
 
 /**
  * Builds a gateway from a configuration file (`.yaml`, `.yml`, `.json`), followed for changes unless

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// `npx gatehouse …`
+import { run } from './cli.js';
+
+process.exitCode = await run(process.argv.slice(2));
