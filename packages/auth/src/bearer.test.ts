@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Exchange, Gateway, isGatehouseError } from '@gatehousejs/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readBearer } from './bearer.js';
+import { bearerSchemes, readBearer } from './bearer.js';
+
+// `x.y+z` holds token characters that mean something in a regular expression.
+const TOKEN_SCHEMES = { scheme: ['Token', 'x.y+z'] };
+
 import { refusalReason } from './errors.js';
 
 // A real server: each request becomes a real Exchange and the handler answers with what readBearer
@@ -17,7 +21,12 @@ beforeAll(async () => {
     const exchange = new Exchange(req, res, gateway);
     let body: unknown;
     try {
-      const token = readBearer(exchange, exchange.path.startsWith('/query') ? { query: 'access_token' } : {});
+      const options = exchange.path.startsWith('/query')
+        ? { query: 'access_token' }
+        : exchange.path.startsWith('/token')
+          ? TOKEN_SCHEMES
+          : {};
+      const token = readBearer(exchange, options);
       body = { token: token ?? null };
     } catch (error) {
       body = isGatehouseError(error)
@@ -58,6 +67,24 @@ function send(target: string, headerLines: string[] = []): Promise<Record<string
 }
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+describe('readBearer: other schemes', () => {
+  test('the configured schemes only, case-insensitive; Bearer is then another scheme', async () => {
+    for (const scheme of ['Token', 'token', 'TOKEN', 'x.y+z', 'X.Y+Z'])
+      expect(await send('/token', [`Authorization: ${scheme} ${TOKEN}`])).toEqual({ token: TOKEN });
+    for (const other of ['Bearer', 'Tokens', 'x.yyz', 'xzy+z'])
+      expect(await send('/token', [`Authorization: ${other} ${TOKEN}`])).toEqual({ token: null });
+    expect(await send('/token', ['Authorization: Token'])).toMatchObject({ reason: 'malformed' });
+    expect(await send('/token', ['Authorization: Token\tabc'])).toMatchObject({ reason: 'malformed' });
+  });
+
+  test('a scheme that is not a token is a TypeError', () => {
+    expect(() => bearerSchemes('To ken')).toThrow(TypeError);
+    expect(() => bearerSchemes([])).toThrow(TypeError);
+    expect(bearerSchemes(undefined)).toEqual(['Bearer']);
+    expect(bearerSchemes('Token')).toEqual(['Token']);
+  });
+});
 
 describe('readBearer: Authorization header', () => {
   test('no header, or another scheme, is not our credential', async () => {
