@@ -40,6 +40,16 @@ import {
 } from './forward.js';
 import { type ContractReport, observedBodyBytes, type RemoteResponse, remoteObservers } from './observe.js';
 import { routesOptionsSchema } from './options.js';
+import {
+  type CompiledPromotion,
+  judgeStep,
+  nextStep,
+  type PromotionVerdict,
+  previousStep,
+  type Step,
+  type StepEvidence,
+  stepIndex,
+} from './promotion.js';
 import { etcdSource, fileSource, type TableDocument, type TableSource } from './source.js';
 import {
   type CompiledRoute,
@@ -127,6 +137,31 @@ export interface ModeChange {
   readonly reason?: string;
   readonly observed?: number;
   readonly threshold?: number;
+  /** For gated promotion's moves (`reason` `'promotion'` or `'promotion-fail'`): the verdict behind it. */
+  readonly verdict?: PromotionVerdict;
+}
+
+/** Where a route's gated promotion stands, as `/migration` shows it. */
+export interface PromotionReport {
+  /** The walk's steps. */
+  readonly steps: readonly Step[];
+  /** Index in `steps` of the last step at or before where the route stands (−1: before the first). */
+  readonly step: number;
+  /** The step it moves to when the verdict passes; null once the walk is complete. */
+  readonly next: Step | null;
+  readonly holdMs: number;
+  /** Time spent in the current step so far. */
+  readonly heldMs: number;
+  /**
+   * `judging` (evidence gathering or not passing yet), `holding` (passing, hold time not over),
+   * `awaiting-confirmation` (passing and held; a person must promote), `halted` (a gate stepped it back:
+   * no automatic move until re-armed), `complete` (no step after this one).
+   */
+  readonly status: 'judging' | 'holding' | 'awaiting-confirmation' | 'halted' | 'complete';
+  /** Why the walk stopped, while `halted`. */
+  readonly halted?: { readonly at: string; readonly reason: string };
+  /** The latest verdict over the current step (null before the first evaluation). */
+  readonly verdict: PromotionVerdict | null;
 }
 
 /** A table that was refused; the old one stays. */
@@ -178,6 +213,11 @@ export interface DiffReport {
   readonly noise: Readonly<Record<string, number>>;
   /** Local pairs learned from. */
   readonly noiseSamples: number;
+  /**
+   * The noise baseline: of the local pairs, those that still differed once the noise learned before
+   * them was ignored, and their rate — how often the application differs from itself as compared.
+   */
+  readonly baseline: { readonly pairs: number; readonly different: number; readonly rate: number };
 }
 
 /** A route as `/migration` shows it. */
@@ -211,6 +251,8 @@ export interface MigrationReport {
   readonly latest: readonly DiffRecord[];
   /** Contract checks of the service's answers by observers (OpenAPI's contract guard), if any. */
   readonly contract: ContractReport;
+  /** Gated promotion, for a route with `promotion`. */
+  readonly promotion?: PromotionReport;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -229,6 +271,8 @@ const CACHED = { cache: true } as const;
  */
 const CACHED_BYTES = Symbol.for('gatehouse.cachedBytes');
 const demoteChannel = channel('gatehouse:routes:demote');
+const promoteChannel = channel('gatehouse:routes:promote');
+const verdictChannel = channel('gatehouse:routes:verdict');
 const reloadChannel = channel('gatehouse:routes:reload');
 
 /** Counters by key, since the stage began and in total. */
@@ -287,6 +331,13 @@ class RouteState {
   readonly contract = new Tally();
   readonly contractFields = new Map<string, number>();
   readonly contracts: DiffWindow;
+  /** Gated promotion: the latest verdict, what was last announced, a wait for a person, a stop. */
+  verdict: PromotionVerdict | undefined;
+  announced = '';
+  awaiting = false;
+  halted: { at: string; reason: string } | undefined;
+  /** The local side of the latest step with local traffic: the control once local has none. */
+  baseline: (StepEvidence['local'] & { mode: Mode; until: string }) | undefined;
 
   constructor(route: CompiledRoute) {
     this.route = route;
@@ -332,8 +383,13 @@ class RouteState {
       by,
       ...detail,
     };
+    this.#keepBaseline();
     this.mode = to.mode;
     this.weight = to.weight;
+    this.verdict = undefined;
+    this.awaiting = false;
+    // A new table mode or a re-arm starts the walk again; a person's setMode() does not.
+    if (by === 'table' || detail.reason === 'rearm') this.halted = undefined;
     // The next stage is judged on its own traffic, and reported apart from the last one.
     const now = Date.now();
     this.since = now;
@@ -349,6 +405,38 @@ class RouteState {
     this.changes.unshift(event);
     if (this.changes.length > 20) this.changes.length = 20;
     return event;
+  }
+
+  /** Before a stage ends: its local side becomes the baseline if it answered enough requests. */
+  #keepBaseline(): void {
+    if (this.mode !== 'local' && this.mode !== 'shadow' && this.mode !== 'split') return;
+    const stage = this.local.stage();
+    if (stage.requests === 0) return;
+    const needed = this.route.promotion?.minSamples ?? 1;
+    if (this.baseline !== undefined && stage.requests < needed && this.baseline.requests >= needed) return;
+    this.baseline = {
+      requests: stage.requests,
+      errors: stage.errors,
+      samples: this.local.stageSamples(),
+      mode: this.mode,
+      until: new Date().toISOString(),
+    };
+  }
+
+  /** What the current step's verdict is computed from. */
+  evidence(): StepEvidence {
+    const local = this.local.stage();
+    const remote = this.remote.stage();
+    const stats = this.differ.stats();
+    return {
+      mode: this.mode,
+      local: { requests: local.requests, errors: local.errors, samples: this.local.stageSamples() },
+      remote: { requests: remote.requests, errors: remote.errors, samples: this.remote.stageSamples() },
+      baseline: this.baseline,
+      diff: { events: this.compared.stage.different ?? 0, trials: comparisons(this.compared.stage).compared },
+      noise: { events: stats.noiseDifferent, trials: stats.noiseSamples },
+      contract: { events: this.contract.stage.violations ?? 0, trials: this.contract.stage.checked ?? 0 },
+    };
   }
 }
 
@@ -611,21 +699,193 @@ export class Routes extends EventEmitter implements Middleware {
     return change;
   }
 
-  /** Evaluates every route's gates now (also done every `gateIntervalMs`); returns the demotions. */
+  /**
+   * Evaluates every route's gates now (also done every `gateIntervalMs`), then the promotion verdict
+   * of every route with `promotion`; returns the changes made: demotions by gates, and the moves of
+   * gated promotion (forward, or back on a failing verdict). `now` is the clock promotion's hold time
+   * is read against.
+   */
   evaluateGates(now = Date.now()): ModeChange[] {
-    const demoted: ModeChange[] = [];
+    const made: ModeChange[] = [];
     for (const state of this.#states) {
       const breach = this.#breach(state, now);
-      if (breach === undefined) continue;
-      const at = MODES.indexOf(state.mode);
-      const to = { mode: MODES[at - 1]!, weight: state.weight };
-      const change = state.change(to, 'gate', breach);
-      demoted.push(change);
-      if (demoteChannel.hasSubscribers) demoteChannel.publish({ controller: this, change });
-      this.emit('change', change);
-      this.emit('demote', change);
+      if (breach !== undefined) {
+        const at = MODES.indexOf(state.mode);
+        const to = { mode: MODES[at - 1]!, weight: state.weight };
+        const change = state.change(to, 'gate', breach);
+        made.push(change);
+        // A route a gate moved back does not walk forward again on its own until re-armed.
+        if (state.route.promotion !== undefined)
+          state.halted = { at: change.at, reason: `gate ${breach.reason}` };
+        this.#demoted(change);
+        continue;
+      }
+      const promotion = state.route.promotion;
+      if (promotion !== undefined) {
+        const change = this.#walk(state, promotion, now);
+        if (change !== undefined) made.push(change);
+      }
     }
-    return demoted;
+    return made;
+  }
+
+  #demoted(change: ModeChange): void {
+    if (demoteChannel.hasSubscribers) demoteChannel.publish({ controller: this, change });
+    this.emit('change', change);
+    this.emit('demote', change);
+  }
+
+  /** One evaluation of gated promotion for a route: judge the step, then move on, hold or step back. */
+  #walk(state: RouteState, promotion: CompiledPromotion, now: number): ModeChange | undefined {
+    const current = { mode: state.mode, weight: state.weight };
+    const verdict = judgeStep(state.evidence(), promotion, {
+      route: state.route.name,
+      weight: state.weight,
+      now,
+    });
+    state.verdict = verdict;
+    const next = nextStep(promotion.steps, current);
+    let change: ModeChange | undefined;
+    if (state.halted === undefined) {
+      if (verdict.verdict === 'fail') {
+        const back = previousStep(promotion.steps, current);
+        const failed = verdict.gates.filter((g) => g.class === 'fail').map((g) => g.gate);
+        change = state.change(
+          { mode: back.mode, weight: back.mode === 'split' ? back.weight : state.weight },
+          'gate',
+          {
+            reason: 'promotion-fail',
+            verdict,
+          },
+        );
+        state.halted = {
+          at: change.at,
+          reason: `verdict fail (${verdict.vetoedBy === undefined ? `score ${verdict.score}` : `${verdict.vetoedBy} vetoed`}; failing: ${failed.join(', ')})`,
+        };
+        this.#announce(state, verdict);
+        this.#demoted(change);
+        return change;
+      }
+      const held = now - state.since >= promotion.holdMs;
+      if (verdict.verdict === 'pass' && held && next !== undefined) {
+        if (promotion.confirm.has(next.mode)) state.awaiting = true;
+        else {
+          change = state.change(
+            { mode: next.mode, weight: next.mode === 'split' ? next.weight : state.weight },
+            'gate',
+            { reason: 'promotion', verdict },
+          );
+          this.#announce(state, verdict);
+          if (promoteChannel.hasSubscribers) promoteChannel.publish({ controller: this, change });
+          this.emit('change', change);
+          this.emit('promote', change);
+          return change;
+        }
+      }
+    }
+    this.#announce(state, verdict);
+    return undefined;
+  }
+
+  /** Emits `'verdict'` when a route's verdict or promotion status changed since it was last announced. */
+  #announce(state: RouteState, verdict: PromotionVerdict): void {
+    const status = this.#promotionStatus(state, Date.parse(verdict.at));
+    const key = `${verdict.mode}:${verdict.weight}:${verdict.verdict}:${status}`;
+    if (key === state.announced) return;
+    state.announced = key;
+    if (verdictChannel.hasSubscribers) verdictChannel.publish({ controller: this, verdict, status });
+    this.emit('verdict', { verdict, status });
+  }
+
+  #promotionStatus(state: RouteState, now: number): PromotionReport['status'] {
+    const promotion = state.route.promotion;
+    if (promotion === undefined) return 'complete';
+    if (state.halted !== undefined) return 'halted';
+    if (nextStep(promotion.steps, { mode: state.mode, weight: state.weight }) === undefined)
+      return 'complete';
+    if (state.awaiting) return 'awaiting-confirmation';
+    if (state.verdict?.verdict === 'pass' && now - state.since < promotion.holdMs) return 'holding';
+    return 'judging';
+  }
+
+  #promotionReport(state: RouteState, now: number): PromotionReport | undefined {
+    const promotion = state.route.promotion;
+    if (promotion === undefined) return undefined;
+    const current = { mode: state.mode, weight: state.weight };
+    return {
+      steps: promotion.steps,
+      step: stepIndex(promotion.steps, current),
+      next: nextStep(promotion.steps, current) ?? null,
+      holdMs: promotion.holdMs,
+      heldMs: Math.max(0, now - state.since),
+      status: this.#promotionStatus(state, now),
+      ...(state.halted === undefined ? {} : { halted: state.halted }),
+      verdict: state.verdict ?? null,
+    };
+  }
+
+  /**
+   * Moves a route one step forward, as a person does (a confirmation too): to the next of its
+   * `promotion.steps` when it has them, else the next stage of `local → shadow → split → fallback →
+   * remote` (a split at `weight`, the route's current weight, or 10 %). Throws a TypeError for an
+   * unknown route, or one already at its last step.
+   */
+  promote(name: string, weight?: number): ModeChange {
+    const state = this.#state(name, 'promote');
+    const current = { mode: state.mode, weight: state.weight };
+    const steps = state.route.promotion?.steps;
+    let to: { mode: Mode; weight: number } | undefined;
+    if (steps !== undefined) {
+      const next = nextStep(steps, current);
+      if (next !== undefined)
+        to = { mode: next.mode, weight: next.mode === 'split' ? (weight ?? next.weight) : state.weight };
+    } else {
+      const mode = MODES[MODES.indexOf(state.mode) + 1];
+      if (mode !== undefined)
+        to = {
+          mode,
+          weight: mode === 'split' ? (weight ?? (state.weight > 0 ? state.weight : 10)) : state.weight,
+        };
+    }
+    if (to === undefined) throw new TypeError(`promote(): route '${name}' is at its last step already`);
+    return this.setMode(name, to.mode, to.weight);
+  }
+
+  /**
+   * Moves a route one step back, as a person does: to the previous of its `promotion.steps` (local
+   * before the first), else the previous stage. Throws a TypeError for an unknown route, or a local one.
+   */
+  rollback(name: string): ModeChange {
+    const state = this.#state(name, 'rollback');
+    if (state.mode === 'local') throw new TypeError(`rollback(): route '${name}' is local already`);
+    const steps = state.route.promotion?.steps;
+    const back =
+      steps !== undefined
+        ? previousStep(steps, { mode: state.mode, weight: state.weight })
+        : { mode: MODES[MODES.indexOf(state.mode) - 1]!, weight: state.weight };
+    return this.setMode(name, back.mode, back.mode === 'split' ? back.weight : state.weight);
+  }
+
+  #state(name: string, method: string): RouteState {
+    const state = this.#byName.get(name);
+    if (state === undefined)
+      throw new TypeError(
+        `${method}(): no route named '${name}'${didYouMean(String(name), this.#byName.keys())}`,
+      );
+    return state;
+  }
+
+  /** Per route with `promotion`: its latest verdict and status (for metrics). */
+  verdicts(
+    now = Date.now(),
+  ): Array<{ route: string; status: PromotionReport['status']; verdict: PromotionVerdict | undefined }> {
+    return this.#states
+      .filter((state) => state.route.promotion !== undefined)
+      .map((state) => ({
+        route: state.route.name,
+        status: this.#promotionStatus(state, now),
+        verdict: state.verdict,
+      }));
   }
 
   #breach(state: RouteState, now: number): Pick<ModeChange, 'reason' | 'observed' | 'threshold'> | undefined {
@@ -1400,6 +1660,11 @@ export class Routes extends EventEmitter implements Middleware {
           total: comparisons(state.compared.total),
           noise: stats.noise,
           noiseSamples: stats.noiseSamples,
+          baseline: {
+            pairs: stats.noiseSamples,
+            different: stats.noiseDifferent,
+            rate: stats.noiseSamples === 0 ? 0 : stats.noiseDifferent / stats.noiseSamples,
+          },
         },
         shadow: { inflight: state.shadowInflight, skipped: state.skipped.report() },
         fallbacks: state.fallbacks.report(),
@@ -1413,6 +1678,7 @@ export class Routes extends EventEmitter implements Middleware {
           total: { checked: contract.total.checked ?? 0, violations: contract.total.violations ?? 0 },
           fields: Object.fromEntries([...state.contractFields].sort((a, b) => b[1] - a[1]).slice(0, 50)),
         },
+        ...(state.route.promotion === undefined ? {} : { promotion: this.#promotionReport(state, now) }),
       };
     });
   }
@@ -1470,6 +1736,44 @@ export function observeMigration(
       for (const { route, compared } of routes.counters()) {
         result.observe(compared.equal, { 'gatehouse.route': route, result: 'equal' });
         result.observe(compared.different, { 'gatehouse.route': route, result: 'different' });
+      }
+    }
+  });
+  // Gated promotion, for routes that have it, in the shape canary tools read (Flagger's and Argo
+  // Rollouts' Prometheus metric templates): one series per value, 1 for the current one.
+  const score = meter.createObservableGauge('gatehouse.promotion.score', {
+    description:
+      "Gated promotion: the latest verdict's score per route (0-100; absent while samples are short)",
+  });
+  const verdict = meter.createObservableGauge('gatehouse.promotion.verdict', {
+    description:
+      'Gated promotion: 1 for the latest verdict of the route (pass, marginal, fail, insufficient) and status',
+  });
+  const gate = meter.createObservableGauge('gatehouse.promotion.gate', {
+    description:
+      'Gated promotion: 1 for the class of each gate of the latest verdict (pass, marginal, fail, insufficient)',
+  });
+  const CLASSES = ['pass', 'marginal', 'fail', 'insufficient'] as const;
+  score.addCallback((result: ObservableResult<Attributes>) => {
+    for (const routes of controllers())
+      for (const { route, verdict: v } of routes.verdicts())
+        if (v?.score !== null && v?.score !== undefined)
+          result.observe(v.score, { 'gatehouse.route': route });
+  });
+  verdict.addCallback((result: ObservableResult<Attributes>) => {
+    for (const routes of controllers()) {
+      for (const { route, status, verdict: v } of routes.verdicts()) {
+        for (const c of CLASSES)
+          result.observe(v?.verdict === c ? 1 : 0, { 'gatehouse.route': route, verdict: c, status });
+      }
+    }
+  });
+  gate.addCallback((result: ObservableResult<Attributes>) => {
+    for (const routes of controllers()) {
+      for (const { route, verdict: v } of routes.verdicts()) {
+        for (const g of v?.gates ?? [])
+          for (const c of CLASSES)
+            result.observe(g.class === c ? 1 : 0, { 'gatehouse.route': route, gate: g.gate, class: c });
       }
     }
   });

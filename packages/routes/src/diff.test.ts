@@ -623,9 +623,23 @@ describe('noise', () => {
       fields: {},
       noise: { '/ts': 1 },
       noiseSamples: 1,
+      noiseDifferent: 1,
     });
     expect(differ.latest()).toEqual([]);
     expect(differ.compare(json({ ts: 1 }), json({ ts: 2 }), request).equal).toBe(true);
+  });
+
+  test('the noise baseline counts the local pairs that differ on what is not noise yet', () => {
+    const differ = createDiffer({ noiseThreshold: 2 });
+    // /ts differs in the first two pairs: it is not noise until the second has been learned.
+    differ.learn(json({ ts: 1, a: 1 }), json({ ts: 2, a: 1 }));
+    differ.learn(json({ ts: 3, a: 1 }), json({ ts: 4, a: 1 }));
+    // Now noise: a pair differing only on /ts is not counted; equal pairs are not either.
+    differ.learn(json({ ts: 5, a: 1 }), json({ ts: 6, a: 1 }));
+    differ.learn(json({ ts: 7, a: 1 }), json({ ts: 7, a: 1 }));
+    // A field that is not noise counts again.
+    differ.learn(json({ ts: 8, a: 1 }), json({ ts: 9, a: 2 }));
+    expect(differ.stats()).toMatchObject({ noiseSamples: 5, noiseDifferent: 3, noise: { '/ts': 4 } });
   });
 });
 
@@ -731,6 +745,7 @@ describe('store and stats', () => {
       fields: { '/a': 2, '/l/*': 1, status: 1 },
       noise: {},
       noiseSamples: 0,
+      noiseDifferent: 0,
     });
   });
 

@@ -112,6 +112,12 @@ export interface DiffStats {
   noise: Record<string, number>;
   /** How many local pairs were learned from. */
   noiseSamples: number;
+  /**
+   * Of those pairs, how many still differed once the noise learned before them was ignored: the noise
+   * baseline (how often two answers of the application itself differ as compared), which gated
+   * promotion compares the shadow diff rate with.
+   */
+  noiseDifferent: number;
 }
 
 /** Compares local and remote responses of shadowed requests, and keeps the evidence. */
@@ -323,6 +329,8 @@ class Noise {
   readonly trie = trieNode();
   fields = 0;
   samples = 0;
+  /** Pairs that differed on a field not (yet) learned as noise. */
+  different = 0;
   readonly #threshold: number;
 
   constructor(threshold: number) {
@@ -782,8 +790,13 @@ export function createDiffer(options: DiffOptions = {}): Differ {
   let store: DiffRecord[] = [];
   let next = 0;
 
-  const run = (a: Side, b: Side, learning: boolean): { walk: Walk; skipped?: string } => {
-    const walk = new Walk(config, learning ? undefined : noise, learning ? 0 : config.maxDifferences);
+  /** Learning: every differing field, noise or not; `'baseline'`: only whether a non-noise field differs. */
+  const run = (a: Side, b: Side, learning: boolean | 'baseline'): { walk: Walk; skipped?: string } => {
+    const walk = new Walk(
+      config,
+      learning === true ? undefined : noise,
+      learning === false ? config.maxDifferences : 0,
+    );
     walk.status(a, b);
     walk.headers(a, b);
     if (!a.truncated && !b.truncated) walk.body(a, b);
@@ -847,12 +860,18 @@ export function createDiffer(options: DiffOptions = {}): Differ {
 
     learn(a, b) {
       let walk: Walk;
+      let residual: { walk: Walk; skipped?: string };
       try {
-        walk = run(side(a), side(b), true).walk;
+        const x = side(a);
+        const y = side(b);
+        // Compared as a shadow answer would be, before this pair teaches anything: the baseline.
+        residual = run(x, y, 'baseline');
+        walk = run(x, y, true).walk;
       } catch {
         return;
       }
       noise.samples++;
+      if (residual.skipped === undefined && residual.walk.count > 0) noise.different++;
       for (const field of walk.fields) noise.add(field);
     },
 
@@ -863,6 +882,7 @@ export function createDiffer(options: DiffOptions = {}): Differ {
         fields: Object.fromEntries(fields),
         noise: noise.learned(),
         noiseSamples: noise.samples,
+        noiseDifferent: noise.different,
       };
     },
 

@@ -20,7 +20,15 @@ import { z } from 'zod';
 import type { OverrideOptions, RoutesOptions } from './controller.js';
 import type { DiffOptions } from './diff.js';
 import type { EtcdSourceOptions, FileSourceOptions, TableSource } from './source.js';
-import type { FallbackReason, GateSpec, Mode, RouteSpec, ShadowSpec } from './table.js';
+import type {
+  FallbackReason,
+  GateSpec,
+  Mode,
+  PromotionGate,
+  PromotionSpec,
+  RouteSpec,
+  ShadowSpec,
+} from './table.js';
 
 const MODE_NAMES = ['local', 'shadow', 'split', 'fallback', 'remote'] as const satisfies readonly Mode[];
 const REASONS = ['connect', 'timeout', 'circuit', '5xx'] as const satisfies readonly FallbackReason[];
@@ -242,6 +250,109 @@ export const gateSpecSchema = z.strictObject(
   { error: notAnObject('must be an object') },
 );
 
+const PROMOTION_MODES = ['shadow', 'split', 'fallback', 'remote'] as const;
+const GATE_NAMES = [
+  'baseline',
+  'diff',
+  'errors',
+  'latency',
+  'contract',
+] as const satisfies readonly PromotionGate[];
+const STAGES: readonly string[] = MODE_NAMES;
+
+/** One step of a promotion walk: `'shadow'`, `'split 10'`, `'fallback'`, `'remote'` or `{ mode, weight }`. */
+type StepText = 'shadow' | 'fallback' | 'remote' | `split ${number}`;
+const STEP_TEXT = /^(?:shadow|fallback|remote|split (?:\d+(?:\.\d+)?))$/;
+const promotionStepSchema = z.union([
+  // A pattern (so the JSON Schema has it too), typed as the step texts it admits.
+  z.string().regex(STEP_TEXT, {
+    error: "must be 'shadow', 'split N' (N % of callers), 'fallback', 'remote' or { mode, weight }",
+  }) as unknown as z.ZodType<StepText, StepText>,
+  z.strictObject({ mode: z.enum(PROMOTION_MODES), weight: z.number().min(0).max(100).optional() }),
+]);
+
+const stepKey = (step: unknown): [number, number] | undefined => {
+  if (typeof step === 'string') {
+    if (step.startsWith('split ')) return [STAGES.indexOf('split'), Number(step.slice(6))];
+    return [STAGES.indexOf(step), 0];
+  }
+  if (typeof step === 'object' && step !== null && 'mode' in step) {
+    const s = step as { mode: string; weight?: number };
+    return [STAGES.indexOf(s.mode), s.mode === 'split' ? (s.weight ?? Number.NaN) : 0];
+  }
+  return undefined;
+};
+
+/** Gated promotion of a route (`promotion`), checked as a whole: steps in order, thresholds in order. */
+export const promotionSpecSchema = z
+  .strictObject(
+    {
+      steps: z.array(promotionStepSchema).min(1).readonly().optional(),
+      holdMs: z.int().min(0).optional(),
+      minSamples: positiveInt().optional(),
+      confidence: z
+        .number({ error: 'must be a number from 0.5 to 0.9999' })
+        .min(0.5, { error: 'must be a number from 0.5 to 0.9999' })
+        .max(0.9999, { error: 'must be a number from 0.5 to 0.9999' })
+        .optional(),
+      confirm: z.union([z.boolean(), z.array(z.enum(PROMOTION_MODES)).readonly()]).optional(),
+      critical: z.array(z.enum(GATE_NAMES)).readonly().optional(),
+      tolerance: z
+        .strictObject({
+          diffRate: fraction().optional(),
+          errorRate: fraction().optional(),
+          contractRate: fraction().optional(),
+          medianMs: z.number().min(0).optional(),
+          p99Ms: z.number().min(0).optional(),
+        })
+        .optional(),
+      scoreThresholds: z
+        .strictObject({
+          pass: z.number().min(0).max(100).optional(),
+          marginal: z.number().min(0).max(100).optional(),
+        })
+        .optional(),
+    },
+    { error: notAnObject('must be true, false or an object') },
+  )
+  .superRefine((value, ctx) => {
+    const steps = value.steps ?? [];
+    let previous: [number, number] | undefined;
+    steps.forEach((step, i) => {
+      const key = stepKey(step);
+      if (key === undefined) return;
+      if (key[0] === STAGES.indexOf('split') && !(key[1] > 0 && key[1] < 100)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i],
+          input: step,
+          message: 'a split step needs a weight above 0 and below 100 (0 is local, 100 is the service)',
+        });
+        return;
+      }
+      if (
+        previous !== undefined &&
+        (key[0] < previous[0] || (key[0] === previous[0] && key[1] <= previous[1]))
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i],
+          input: step,
+          message:
+            'steps must move forward: each a later mode than the one before, or a split with a higher weight',
+        });
+      previous = key;
+    });
+    const t = value.scoreThresholds;
+    if (t?.pass !== undefined && t.marginal !== undefined && t.marginal > t.pass)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scoreThresholds', 'marginal'],
+        input: t.marginal,
+        message: `must not be above pass (${t.pass})`,
+      });
+  });
+
 /** An API version (`'2'`, `2`, `'2026-01-15'`) or a baseline (`'2+'`), as `@gatehousejs/versioning` reads them. */
 const versionRange = z
   .union([z.string(), z.number()])
@@ -342,6 +453,9 @@ export const routeSpecSchema = z.strictObject(
       )
       .optional(),
     gates: gateSpecSchema.optional(),
+    promotion: z
+      .union([z.boolean(), promotionSpecSchema], { error: 'must be true, false or an object' })
+      .optional(),
     websocket: z.boolean().optional(),
     cache: z.boolean().optional(),
   },
@@ -418,10 +532,11 @@ const typesAgree: [
   Agree<z.input<typeof diffOptionsSchema>, DiffOptions>,
   Agree<z.input<typeof shadowSpecSchema>, ShadowSpec>,
   Agree<z.input<typeof gateSpecSchema>, GateSpec>,
+  Agree<z.input<typeof promotionSpecSchema>, PromotionSpec>,
   Agree<z.input<typeof routeSpecSchema>, RouteSpec>,
   Agree<z.input<typeof fileSourceOptionsSchema>, FileSourceOptions>,
   Agree<z.input<typeof etcdSourceOptionsSchema>, EtcdSourceOptions>,
   Agree<z.input<typeof overrideOptionsSchema>, OverrideOptions>,
   Agree<Omit<z.input<typeof routesOptionsSchema>, 'table'>, Omit<RoutesOptions, 'table'>>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 void typesAgree;

@@ -15,6 +15,7 @@ import { type ApiVersion, parseVersionRange } from '@gatehousejs/versioning';
 import { z } from 'zod';
 import type { DiffOptions } from './diff.js';
 import { type HostPattern, parseHostPattern, routeSpecSchema } from './options.js';
+import { type CompiledPromotion, compilePromotion } from './promotion.js';
 
 export { type HostPattern, parseHostPattern } from './options.js';
 
@@ -119,6 +120,11 @@ export interface RouteSpec {
   /** Thresholds that move the route one stage back when breached. */
   gates?: GateSpec;
   /**
+   * Gated promotion: the route walks `promotion.steps` on its own, one step each time the evidence of
+   * the current step passes (see {@link PromotionSpec}). `true` takes every default. @default off
+   */
+  promotion?: boolean | PromotionSpec;
+  /**
    * Pass WebSocket (and other `Upgrade`) requests through to the service when the route sends the
    * request there. Off by default: upgrades never reach the framework's middleware, so only
    * `gw.auth()` (run on them by `gw.routes()`) guards them. @default false
@@ -198,6 +204,52 @@ export interface GateSpec {
   maxContractViolationRate?: number;
 }
 
+/** A gate of gated promotion. */
+export type PromotionGate = 'baseline' | 'diff' | 'errors' | 'latency' | 'contract';
+
+/** One step of a promotion walk: a mode, or `'split N'` (N % of callers to the service). */
+export type PromotionStep =
+  | 'shadow'
+  | 'fallback'
+  | 'remote'
+  | `split ${number}`
+  | { mode: Exclude<Mode, 'local'>; weight?: number };
+
+/**
+ * Gated promotion: from where the route stands, move to the next step once the current step has run
+ * for `holdMs`, each side has `minSamples`, and the verdict over the step's traffic is `pass`; step
+ * back (and stop walking until re-armed) when it is `fail`.
+ */
+export interface PromotionSpec {
+  /** The steps walked, in order (strictly later stages, split weights rising). @default ['shadow', 'split 10', 'split 50', 'remote'] */
+  steps?: readonly PromotionStep[];
+  /** Least time in a step before it may be left for the next, in ms. @default 300_000 */
+  holdMs?: number;
+  /** Requests (comparisons, contract checks) each judged side needs in the step before a gate judges. @default 50 */
+  minSamples?: number;
+  /** Confidence of the one-sided tests (α = 1 − confidence). @default 0.99 */
+  confidence?: number;
+  /** Wait for a person (`promote()`, the admin API) before entering these modes; `true`: every step. @default false */
+  confirm?: boolean | readonly Exclude<Mode, 'local'>[];
+  /** Gates whose `fail` fails the verdict on its own. @default ['diff', 'errors', 'contract'] */
+  critical?: readonly PromotionGate[];
+  /** How much worse than its control the service may be before a gate calls it worse. */
+  tolerance?: {
+    /** Diff rate above the noise baseline (0–1). @default 0.01 */
+    diffRate?: number;
+    /** Error rate above the control's (0–1). @default 0.01 */
+    errorRate?: number;
+    /** Share of the service's answers that break the API contract (0–1). @default 0 */
+    contractRate?: number;
+    /** Median latency above the control's, in ms. @default 25 */
+    medianMs?: number;
+    /** p99 latency above the control's, in ms. @default 100 */
+    p99Ms?: number;
+  };
+  /** Kayenta's score thresholds (0–100): at or above `pass` promotes, at or above `marginal` holds. @default { pass: 95, marginal: 75 } */
+  scoreThresholds?: { pass?: number; marginal?: number };
+}
+
 /** The document a file or etcd key holds, and what `routes({ table })` takes. */
 export interface RouteTable {
   routes: readonly RouteSpec[];
@@ -257,6 +309,8 @@ export interface CompiledRoute {
   readonly websocket: boolean;
   /** GETs sent to the service go through the response cache. */
   readonly cache: boolean;
+  /** Gated promotion, when the route has it. */
+  readonly promotion: CompiledPromotion | undefined;
   /**
    * `mode`, `weight` and `rearm` as the table gives them, to tell a table change (or a re-arm) from a
    * run-time change.
@@ -386,6 +440,14 @@ function contextProblems(
       });
     }
     const effective = mode ?? (service === undefined ? 'local' : 'remote');
+    const promotion = route.promotion;
+    if (service === undefined && promotion !== undefined && promotion !== false) {
+      troubled.add(index);
+      found.push({
+        path: `[${index}].service`,
+        message: 'is required for promotion (it walks towards the service)',
+      });
+    }
     if (service === undefined && effective !== 'local' && MODES.includes(effective as Mode)) {
       troubled.add(index);
       found.push({ path: `[${index}].service`, message: `is required in '${String(effective)}' mode` });
@@ -510,6 +572,7 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
     gates,
     websocket: spec.websocket === true,
     cache: spec.cache === true,
+    promotion: compilePromotion(spec.promotion),
     fingerprint: `${mode}:${weight}:${spec.rearm ?? ''}`,
   };
 }

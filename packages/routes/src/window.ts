@@ -173,6 +173,21 @@ export class SideWindow {
     };
   }
 
+  /**
+   * The durations (ms) of this stage's requests among the kept samples (its latest
+   * {@link LATENCY_SAMPLES} at most), oldest first is not guaranteed: for rank tests, which need
+   * per-request values, not percentiles.
+   */
+  stageSamples(): Float64Array {
+    const at = this.#at;
+    const ms = this.#ms;
+    if (at === undefined || ms === undefined || this.#stageRequests === 0) return new Float64Array(0);
+    const out = new Float64Array(this.#held);
+    let n = 0;
+    for (let i = 0; i < this.#held; i++) if (at[i]! >= this.#stageStart) out[n++] = ms[i]!;
+    return out.slice(0, n);
+  }
+
   /** Since the window was made, across every stage. */
   totals(): SideCounts {
     return {
