@@ -6,7 +6,7 @@ import { createAddressMatcher, foldMappedIPv4 } from './client-ip.js';
 import { ConfigError } from './config/validate.js';
 import { AdminForbidden, MethodNotAllowed, NotReady } from './errors.js';
 import type { Exchange } from './exchange.js';
-import { isThenable, type Middleware, type Reply, type RequestResult } from './middleware.js';
+import { type HANDLED, isThenable, type Middleware, type Reply, type RequestResult } from './middleware.js';
 import { Problems, unknownKeys } from './options.js';
 import { createPathMatcher, type PathPolicy } from './path.js';
 
@@ -52,9 +52,13 @@ export interface AdminView {
 
 /**
  * An admin endpoint a capability contributes. It runs only for requests the access policy admitted,
- * and shows only what `view` allows.
+ * and shows only what `view` allows. It answers with a {@link Reply}, or writes the response itself on
+ * `exchange.res` and returns `HANDLED` (a stream, such as the dashboard's server-sent events).
  */
-export type AdminEndpoint = (exchange: Exchange, view: AdminView) => Reply | Promise<Reply>;
+export type AdminEndpoint = (
+  exchange: Exchange,
+  view: AdminView,
+) => Reply | typeof HANDLED | Promise<Reply | typeof HANDLED>;
 
 /** Options of an endpoint registered with `Gateway.addAdminEndpoint`. */
 export interface AdminEndpointOptions {
@@ -238,7 +242,7 @@ export function admin(target: AdminTarget, options: AdminOptions = {}): Middlewa
     const rest = path.slice(prefix.length);
     return endpoints.get(caseSensitive ? rest : rest.toLowerCase());
   };
-  const serve = (exchange: Exchange, entry: AdminEndpointEntry): Reply | Promise<Reply> =>
+  const serve = (exchange: Exchange, entry: AdminEndpointEntry): RequestResult | Promise<RequestResult> =>
     entry.handle(exchange, policy.view);
   const middleware: Middleware & { handles(path: string): boolean } = {
     name: 'admin',
