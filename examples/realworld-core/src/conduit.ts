@@ -28,6 +28,11 @@ export interface ConduitRequest {
   query: URLSearchParams;
   /** The parsed JSON body, or undefined. */
   body: unknown;
+  /**
+   * The API version the caller asked for (the `api-version` header, read by Gatehouse's versioning);
+   * 1 when none. Only the tag list has a version 2.
+   */
+  apiVersion?: number;
 }
 
 export interface ConduitOptions {
@@ -37,6 +42,12 @@ export interface ConduitOptions {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/**
+ * How long a cache may keep an anonymous profile: a changed bio shows within 30 s. Not `public`: the
+ * gateway's response cache then keeps it per caller (the principal gw.auth() found, else one entry
+ * for every anonymous caller), so a signed-in caller is never handed the anonymous view.
+ */
+export const ANONYMOUS_PROFILE_CACHE = 'max-age=30';
 const MAX_LIMIT = 1000;
 
 // Every article query selects the same columns, for a viewer given as $1 (NULL when anonymous).
@@ -254,7 +265,10 @@ export function createConduit(options: ConduitOptions) {
 
     async getProfile(request: ConduitRequest): Promise<Reply> {
       const row = await profileByUsername(request.viewer, request.params.username!);
-      return { status: 200, body: { profile: profileView(row) } };
+      // The same for every anonymous caller: a cache (the gateway's, for the article screen) may keep
+      // it briefly. A caller's own view says whether they follow: theirs alone.
+      const cacheControl = request.viewer === undefined ? ANONYMOUS_PROFILE_CACHE : 'private';
+      return { status: 200, body: { profile: profileView(row) }, cacheControl };
     },
 
     async follow(request: ConduitRequest): Promise<Reply> {
@@ -275,12 +289,16 @@ export function createConduit(options: ConduitOptions) {
       return { status: 200, body: { profile: profileView({ ...row, following: false }) } };
     },
 
-    async listTags(): Promise<Reply> {
+    async listTags(request: ConduitRequest): Promise<Reply> {
       const rows = await db.query<{ tag: string; n: number }>(
         'SELECT tag, count(*)::int AS n FROM article_tags GROUP BY tag',
       );
       // Most used first, then code-point order: the same on every database collation.
       rows.sort((a, b) => b.n - a.n || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+      // Version 2 says how many articles carry each tag (the popular-tags sidebar); version 1 is the
+      // RealWorld list of names.
+      if ((request.apiVersion ?? 1) >= 2)
+        return { status: 200, body: { tags: rows.map((r) => ({ name: r.tag, articles: r.n })) } };
       return { status: 200, body: { tags: rows.map((r) => r.tag) } };
     },
 

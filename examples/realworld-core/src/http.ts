@@ -10,6 +10,8 @@ import { ConduitError } from './errors.js';
 export interface Reply {
   status: number;
   body?: unknown;
+  /** A `Cache-Control` value, for answers a shared cache may keep (or must not). */
+  cacheControl?: string;
 }
 
 /** A reply ready to write. */
@@ -18,6 +20,8 @@ export interface Rendered {
   /** `application/json; charset=utf-8`, or undefined when there is no body. */
   contentType: string | undefined;
   body: string | undefined;
+  /** The `Cache-Control` header to send, if any. */
+  cacheControl?: string;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -26,8 +30,10 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function render(reply: Reply): Rendered {
-  if (reply.body === undefined) return { status: reply.status, contentType: undefined, body: undefined };
-  return { status: reply.status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(reply.body) };
+  const cache = reply.cacheControl === undefined ? {} : { cacheControl: reply.cacheControl };
+  if (reply.body === undefined)
+    return { status: reply.status, contentType: undefined, body: undefined, ...cache };
+  return { status: reply.status, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(reply.body), ...cache };
 }
 
 /** The RealWorld error body: `{"errors":{"body":[…]}}`. */

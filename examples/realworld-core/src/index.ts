@@ -1,4 +1,11 @@
-export { type Conduit, type ConduitOptions, type ConduitRequest, createConduit, slugify } from './conduit.js';
+export {
+  ANONYMOUS_PROFILE_CACHE,
+  type Conduit,
+  type ConduitOptions,
+  type ConduitRequest,
+  createConduit,
+  slugify,
+} from './conduit.js';
 export { type Database, type DatabaseOptions, openDatabase, type Queryable } from './database.js';
 export { ConduitError, forbidden, notFound, unauthorized, unprocessable } from './errors.js';
 export {

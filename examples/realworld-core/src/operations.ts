@@ -80,6 +80,8 @@ export interface Binding {
    * credential that cannot be accepted.
    */
   identify(req: IncomingMessage): number | undefined | Promise<number | undefined>;
+  /** The API version the caller asked for (Gatehouse's versioning found it); 1 when absent. */
+  apiVersion?(req: IncomingMessage): number | undefined;
   /** A fault that is not the client's (answered 500 without details). */
   onUnexpected(error: unknown, req: IncomingMessage): void;
 }
@@ -113,6 +115,7 @@ export async function serveOperation(
       params: incoming.params,
       query: new URLSearchParams(q === -1 ? '' : incoming.url.slice(q + 1)),
       body,
+      apiVersion: binding.apiVersion?.(req) ?? 1,
     };
     return render(await binding.conduit[operation.name](request));
   } catch (error) {

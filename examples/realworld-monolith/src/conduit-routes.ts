@@ -12,6 +12,7 @@ import { type RequestHandler, type Response, Router } from 'express';
 
 export function send(res: Response, rendered: Rendered): void {
   res.status(rendered.status);
+  if (rendered.cacheControl !== undefined) res.set('cache-control', rendered.cacheControl);
   if (rendered.body === undefined) {
     res.end();
     return;

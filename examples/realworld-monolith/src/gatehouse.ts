@@ -1,7 +1,7 @@
 // Gatehouse in the monolith, set up the way its READMEs describe: tracing, request ids, an access log,
 // Conduit's own JWTs verified by gw.auth() (with the caller's identity signed and forwarded to the
-// services), the admin endpoints behind an API key, rate limits, and the migration controller that
-// moves route groups to the Koa services.
+// services), the admin endpoints behind an API key, rate limits, API versions, OpenAPI validation, the
+// migration controller that moves route groups to the Koa services, and a BFF screen composed from them.
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type AuthOptions, type AuthRule, apiKeyAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
@@ -37,6 +37,87 @@ export interface GatehouseSetup {
 
 /** The admin prefix: Gatehouse's own endpoints stay clear of Conduit's `/api`. */
 export const ADMIN_PREFIX = '/_gatehouse';
+
+type VersioningOptions = Parameters<ExpressGateway['version']>[0];
+type AggregateOptions = Parameters<ExpressGateway['aggregate']>[0];
+
+/** Where the versions are explained (Deprecation and Sunset point callers there). */
+const VERSIONS_DOC =
+  'https://github.com/gatehousejs/gatehouse/tree/main/examples/realworld-monolith#api-versions';
+
+/**
+ * API versions, from the `api-version` header. Only the tag list has two: version 1 (RealWorld's list
+ * of names, the default, deprecated and with a sunset date) and version 2 (each tag with its article
+ * count). Every other path is version-neutral: no version is required, checked or announced there.
+ */
+export function versioningOptions(): VersioningOptions {
+  return {
+    versions: [
+      {
+        version: '1',
+        deprecation: '2026-12-01',
+        sunset: '2027-06-30',
+        links: { deprecation: VERSIONS_DOC, sunset: VERSIONS_DOC },
+      },
+      '2',
+    ],
+    sources: ['header'],
+    default: '1',
+    neutral: [
+      '/api/articles/*',
+      '/api/profiles/*',
+      '/api/user',
+      '/api/users/*',
+      '/api/screens/*',
+      `${ADMIN_PREFIX}/*`,
+    ],
+  };
+}
+
+/**
+ * The article page of a Conduit front end as one answer (a backend-for-frontend screen), composed from
+ * the services: the article, its comments, its author's profile and their latest articles. The article
+ * is required (its 404 is the screen's 404); the rest is optional: a failed call leaves a fallback and
+ * marks the answer partial. The author's profile is served from the gateway's response cache while the
+ * profiles service says it is fresh (anonymous views: `max-age=30`, kept per caller).
+ */
+export function articleScreen(): AggregateOptions {
+  return {
+    name: 'article-screen',
+    path: '/api/screens/article/:slug',
+    timeoutMs: 3000,
+    calls: {
+      article: { service: 'articles', path: '/api/articles/{/params/slug}', extract: '/article' },
+      comments: {
+        service: 'articles',
+        path: '/api/articles/{/params/slug}/comments',
+        extract: '/comments',
+        policy: 'optional',
+        fallback: [],
+        timeoutMs: 1000,
+      },
+      author: {
+        service: 'profiles',
+        path: '/api/profiles/{/article/author/username}',
+        extract: '/profile',
+        policy: 'optional',
+        fallback: null,
+        timeoutMs: 1000,
+        cache: true,
+      },
+      moreFromAuthor: {
+        service: 'articles',
+        path: '/api/articles',
+        query: { author: '{/article/author/username}', limit: '5' },
+        extract: '/articles',
+        pick: ['/slug', '/title', '/favoritesCount'],
+        policy: 'optional',
+        fallback: [],
+        timeoutMs: 1000,
+      },
+    },
+  };
+}
 
 /**
  * gw.auth() options: Conduit's operations that need a user (from the operation table) need a valid
@@ -117,10 +198,18 @@ export function mountGatehouse(
   // Health and readiness stay open; metrics, /routes and /migration need the admin key's role.
   app.use(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } }));
   app.use(gw.rateLimit(setup.rateLimit ?? defaultRateLimits()));
+  app.use(gw.version(versioningOptions()));
   if (setup.openapi !== undefined) app.use(gw.validate(setup.openapi));
   const routes = gw.router(setup.routes);
   app.use(gw.use(routes));
+  app.use(gw.aggregate(articleScreen()));
   return routes;
+}
+
+/** The API version of a request as gw.version() resolved it (1 or 2), or undefined. */
+export function requestedApiVersion(req: IncomingMessage): number | undefined {
+  const text = exchangeOf(req)?.stateIfSet?.apiVersion?.text;
+  return text === undefined ? undefined : Number(text);
 }
 
 /** Who is calling, as gw.auth() found it: a Conduit user id, or undefined when anonymous. */

@@ -19,7 +19,7 @@ import { type ExpressGateway, gateway } from '@gatehousejs/express';
 import type { Routes } from '@gatehousejs/routes';
 import express, { type ErrorRequestHandler } from 'express';
 import { conduitNotFound, conduitRouter, send } from './conduit-routes.js';
-import { type GatehouseSetup, mountGatehouse, principalUserId } from './gatehouse.js';
+import { type GatehouseSetup, mountGatehouse, principalUserId, requestedApiVersion } from './gatehouse.js';
 
 export interface MonolithOptions {
   db: Database;
@@ -78,7 +78,13 @@ export function createMonolith(options: MonolithOptions): Monolith {
     identify = principalUserId;
   }
 
-  const binding: Binding = { conduit, identify, onUnexpected: (error) => onError(error) };
+  const binding: Binding = {
+    conduit,
+    identify,
+    // Without Gatehouse there are no versions: every answer is RealWorld's (version 1).
+    ...(gw === undefined ? {} : { apiVersion: requestedApiVersion }),
+    onUnexpected: (error) => onError(error),
+  };
   app.use(conduitRouter(binding, OPERATIONS));
   app.use('/api', conduitNotFound);
 

@@ -1,4 +1,6 @@
 export {
+  API_VERSIONS,
+  apiVersionOf,
   createService,
   SERVICE_GROUPS,
   type Service,

@@ -54,6 +54,7 @@ export interface Service {
 
 function write(ctx: Context, rendered: Rendered): void {
   ctx.status = rendered.status;
+  if (rendered.cacheControl !== undefined) ctx.set('cache-control', rendered.cacheControl);
   if (rendered.body === undefined) return;
   ctx.set('content-type', rendered.contentType!);
   ctx.body = rendered.body;
@@ -71,6 +72,7 @@ export function createService(options: ServiceOptions): Service {
       const principal = exchangeOf(req)?.state.principal;
       return principal === undefined ? undefined : userIdOf(principal.id);
     },
+    apiVersion: (req) => apiVersionOf(req),
     onUnexpected: (error) => onError(error),
   };
 
@@ -96,6 +98,10 @@ export function createService(options: ServiceOptions): Service {
     }),
   );
   app.use(gw.admin());
+  // The version the client asked the gateway for travels in its api-version header; the gateway has
+  // refused versions it does not serve and announces them (Deprecation, Sunset): here it only picks
+  // the representation.
+  app.use(gw.version({ versions: API_VERSIONS, default: '1', headers: false }));
 
   const router = new Router();
   for (const operation of operationsOf(options.groups)) {
@@ -130,6 +136,15 @@ export function createService(options: ServiceOptions): Service {
       await gw.close();
     },
   };
+}
+
+/** The versions of the Conduit API the services can answer in (only the tag list differs). */
+export const API_VERSIONS = ['1', '2'];
+
+/** The API version of a request as Gatehouse's versioning resolved it, as a number. */
+export function apiVersionOf(req: IncomingMessage): number | undefined {
+  const text = exchangeOf(req)?.stateIfSet?.apiVersion?.text;
+  return text === undefined ? undefined : Number(text);
 }
 
 /** The two services the monolith sheds its groups to. */
