@@ -98,7 +98,14 @@ export {
   type Reply,
   type RequestResult,
 } from './middleware.js';
-export { loadPeer, missingPeer, type PeerRequest, peerInstalled, providePeer } from './optional-peer.js';
+export {
+  loadPeer,
+  missingPackageOf,
+  missingPeer,
+  type PeerRequest,
+  peerInstalled,
+  providePeer,
+} from './optional-peer.js';
 export {
   type CrossCheck,
   type CrossCheckReport,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './config/validate.js';
-import { loadPeer, peerInstalled, providePeer } from './optional-peer.js';
+import { loadPeer, missingPackageOf, peerInstalled, providePeer } from './optional-peer.js';
 
 // A directory with its own node_modules: `present` loads, `broken` requires a package that is not
 // there, `esm` is an ES module (loaded by require() without top-level await).
@@ -23,6 +23,14 @@ write(
   '{"name":"esm","version":"1.0.0","type":"module","exports":"./index.js"}',
 );
 write('node_modules/esm/index.js', 'export const kind = "esm";');
+// Gatehouse packages that need another one, which is not installed (ES module and CommonJS).
+write(
+  'node_modules/needs-esm/package.json',
+  '{"name":"needs-esm","version":"1.0.0","type":"module","exports":"./index.js"}',
+);
+write('node_modules/needs-esm/index.js', "import '@gatehousejs/not-installed'; export const x = 1;");
+write('node_modules/needs-cjs/package.json', '{"name":"needs-cjs","version":"1.0.0","main":"index.js"}');
+write('node_modules/needs-cjs/index.js', "require('@gatehousejs/also-missing/sub');");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('loadPeer', () => {
@@ -69,11 +77,51 @@ describe('loadPeer', () => {
     expect(() => loadPeer('broken', { from, path: 'x' })).not.toThrow(ConfigError);
   });
 
+  it('names a Gatehouse package that the requested one needs when that one is missing', () => {
+    for (const [name, missing] of [
+      ['needs-esm', '@gatehousejs/not-installed'],
+      ['needs-cjs', '@gatehousejs/also-missing'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        loadPeer(name, { from, path: 'gatewayFromFile()', feature: 'the configuration' });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, name).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).problems, name).toEqual([
+        {
+          path: 'gatewayFromFile()',
+          message: `needs the package '${missing}', an optional peer dependency that is not installed: npm install ${missing}`,
+        },
+      ]);
+    }
+  });
+
   it('uses a provided module instead of requiring one', () => {
     const module = { provided: true };
     providePeer('gatehouse-provided-only', module);
     expect(loadPeer('gatehouse-provided-only', { from, path: 'x' })).toBe(module);
     expect(peerInstalled('gatehouse-provided-only', from)).toBe(true);
+  });
+});
+
+describe('missingPackageOf', () => {
+  it('reads the package require() and import() could not find, and nothing else', async () => {
+    const imported = await import(pathToFileURL(join(root, 'node_modules/needs-esm/index.js')).href).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(missingPackageOf(imported)).toBe('@gatehousejs/not-installed');
+    let required: unknown;
+    try {
+      loadPeer('broken', { from, path: 'x' });
+    } catch (error) {
+      required = error;
+    }
+    expect(missingPackageOf(required)).toBe('gatehouse-missing-inner');
+    expect(missingPackageOf(new Error("Cannot find module 'x'"))).toBeUndefined();
+    expect(missingPackageOf(undefined)).toBeUndefined();
   });
 });
 

@@ -37,14 +37,33 @@ function requirerFor(from: string): NodeJS.Require {
   return requirer;
 }
 
-/** Whether `error` says that `name` itself cannot be found (not something `name` requires). */
-function isMissing(error: unknown, name: string): boolean {
+/**
+ * The package a failed `require()` or `import()` could not find: require's `Cannot find module 'x'`
+ * and the ES module loader's `Cannot find package 'x' imported from …` (what a missing import inside
+ * an ES module gives, through either). Undefined for any other failure.
+ */
+export function missingPackageOf(error: unknown): string | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    code === 'MODULE_NOT_FOUND' &&
-    typeof message === 'string' &&
-    message.startsWith(`Cannot find module '${name}'`)
-  );
+  if (typeof message !== 'string') return undefined;
+  const found =
+    code === 'MODULE_NOT_FOUND'
+      ? /^Cannot find module '([^']+)'/.exec(message)
+      : code === 'ERR_MODULE_NOT_FOUND'
+        ? /^Cannot find package '([^']+)'/.exec(message)
+        : null;
+  return found?.[1];
+}
+
+/**
+ * What is missing, when it is something to install: `name` itself, or a Gatehouse package it needs
+ * (an optional peer too: the configuration machinery needs every capability package). A module that
+ * `name` needs from elsewhere is a broken install, reported as it is.
+ */
+function missingPeerOf(error: unknown, name: string): string | undefined {
+  const missing = missingPackageOf(error);
+  if (missing === undefined) return undefined;
+  if (missing === name) return name;
+  return missing.startsWith('@gatehousejs/') ? missing.split('/').slice(0, 2).join('/') : undefined;
 }
 
 /** The ConfigError an app gets when it asks for a feature whose package is not installed. */
@@ -63,8 +82,8 @@ export function missingPeer(name: string, request: Omit<PeerRequest, 'from'>, ca
 
 /**
  * Loads the optional peer `name` (once; Node caches it), or throws a {@link ConfigError} saying what
- * to install when it is not installed. Any other failure (the package is there but broken, or needs
- * something that is missing) is thrown as it is.
+ * to install when it is not installed, or when a Gatehouse package it needs is not. Any other failure
+ * (the package is there but broken, or needs some other package that is missing) is thrown as it is.
  *
  * @example
  *   const Redis = loadPeer<typeof import('ioredis')>('ioredis', {
@@ -76,8 +95,9 @@ export function loadPeer<T>(name: string, request: PeerRequest): T {
   try {
     return requirerFor(request.from)(name) as T;
   } catch (error) {
-    if (isMissing(error, name)) throw missingPeer(name, request, error);
-    throw error;
+    const missing = missingPeerOf(error, name);
+    if (missing === undefined) throw error;
+    throw missingPeer(missing, missing === name ? request : { path: request.path }, error);
   }
 }
 
@@ -91,7 +111,7 @@ export function peerInstalled(name: string, from: string): boolean {
     requirerFor(from).resolve(name);
     return true;
   } catch (error) {
-    if (isMissing(error, name)) return false;
+    if (missingPackageOf(error) === name) return false;
     throw error;
   }
 }
