@@ -10,6 +10,7 @@ import {
   jwtAuthenticator,
   type Principal,
 } from '@gatehousejs/auth';
+import type { ProblemRenderer } from '@gatehousejs/core';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { expect } from 'vitest';
 import type { Scenario, Suite } from '../support/conformance.js';
@@ -320,4 +321,127 @@ export const identityServiceSuite: Suite = {
   ],
 };
 
-export const authServiceSuites: Suite[] = [tokenSchemeSuite, schemeListSuite, identityServiceSuite];
+// ---------------------------------------------------------------------------------------------------
+// An application's own error format for refusals (gateway option problems.render)
+
+/** RealWorld's GenericErrorModel, for refusals of the API under /api only. */
+const realWorldErrors: ProblemRenderer = (problem, exchange) => {
+  const path = exchange?.rawPath ?? '';
+  if (path === '/view/api/broken') throw new Error('a renderer bug');
+  if (!path.startsWith('/api/') && !path.startsWith('/view/api/')) return undefined;
+  return { body: { errors: { body: [problem.detail] } } };
+};
+
+const CLOCK = [/;t=(\d+)/, /^retry-after: (\d+)$/m];
+
+export const refusalFormatSuite: Suite = {
+  name: "problems.render: refusals in the application's own format, status and headers unchanged",
+  app: {
+    gatewayOptions: { problems: { render: realWorldErrors } },
+    chain: (gw) => [
+      gw.auth({
+        methods: [jwtMethod('Token')],
+        rules: [
+          { path: '/hello', anonymous: true },
+          { path: '/view/api/open/*', anonymous: true },
+          { path: '/api/*', anonymous: true },
+          { path: '/view/api/write/*', scopes: ['write'] },
+        ],
+      }),
+      gw.rateLimit({
+        key: 'ip',
+        limits: [{ name: 'minute', points: 1000, duration: 60 }],
+        routes: [
+          { path: '/hello', exempt: true },
+          { path: '/view/api/open/limited', limits: [{ name: 'once', points: 1, duration: 600 }] },
+        ],
+      }),
+    ],
+  },
+  scenarios: [
+    {
+      name: 'a 401 under /api: the RealWorld body, the challenge kept',
+      request: { path: '/view/api/articles' },
+      expect: {
+        status: 401,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'www-authenticate': 'Token realm="gatehouse"',
+          'cache-control': 'no-store',
+        },
+        body: { errors: { body: ['This resource needs authentication'] } },
+      },
+    },
+    {
+      name: 'a 403 under /api: the RealWorld body',
+      request: { path: '/view/api/write/x', headers: { authorization: `Token ${reader}` } },
+      expect: {
+        status: 403,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'www-authenticate': 'Token realm="gatehouse"',
+        },
+        body: { errors: { body: ['The credentials do not grant access to this resource'] } },
+      },
+    },
+    {
+      name: 'a 429 under /api: the RealWorld body, Retry-After and RateLimit headers kept',
+      before: [{ request: { path: '/view/api/open/limited' }, expect: { status: 200 } }],
+      request: { path: '/view/api/open/limited' },
+      clock: CLOCK,
+      expect: {
+        status: 429,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'retry-after': /^\d+$/,
+          ratelimit: /^"once";r=0;t=\d+$/,
+        },
+        body: (body: { errors: { body: string[] } }) => expect(body.errors.body).toHaveLength(1),
+      },
+    },
+    {
+      name: 'an edge refusal (an encoded slash) under /api: the RealWorld body, the rejected path read raw',
+      request: { path: '/view/api/a%2fb' },
+      expect: {
+        status: 400,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: (body: { errors: { body: string[] } }) => expect(body.errors.body).toHaveLength(1),
+      },
+    },
+    {
+      name: "gw.errors()'s 404 for a path nothing serves, under /api: the RealWorld body",
+      request: { path: '/api/nothing-here' },
+      expect: {
+        status: 404,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: { errors: { body: ['No handler for GET /api/nothing-here'] } },
+      },
+    },
+    {
+      name: 'outside /api the renderer declines: RFC 9457 problem details',
+      request: { path: '/view/other' },
+      expect: {
+        status: 401,
+        problem: 'GH_AUTH_REQUIRED',
+        headers: { 'www-authenticate': 'Token realm="gatehouse"' },
+      },
+    },
+    {
+      name: 'a renderer that throws: the problem document is sent',
+      request: { path: '/view/api/broken' },
+      expect: { status: 401, problem: 'GH_AUTH_REQUIRED' },
+    },
+    {
+      name: 'an admitted request is untouched',
+      request: { path: '/view/api/x', headers: { authorization: `Token ${reader}` } },
+      expect: { status: 200 },
+    },
+  ],
+};
+
+export const authServiceSuites: Suite[] = [
+  tokenSchemeSuite,
+  schemeListSuite,
+  identityServiceSuite,
+  refusalFormatSuite,
+];

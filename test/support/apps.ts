@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exchangeOf, GatehouseError, type GatewayConfig } from '@gatehousejs/core';
+import { exchangeOf, GatehouseError, type GatewayConfig, type GatewayOptions } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
 import { gateway as koaGateway } from '@gatehousejs/koa';
@@ -102,6 +102,8 @@ export function asyncHandler(
 }
 export interface AppSpec {
   config?: GatewayConfig;
+  /** The gateway's own options besides `onError` (which records reports): `problems.render`, say. */
+  gatewayOptions?: Omit<GatewayOptions, 'onError'>;
   /**
    * Builds the gateway object instead of `gateway(config)` (one built from a configuration file,
    * whose `chain` is then `[gw.middleware()]`); `options` carries the test's `onError`.
@@ -202,6 +204,7 @@ function buildExpress(
   const gw =
     (made as ReturnType<typeof expressGateway> | undefined) ??
     expressGateway(spec.config ?? {}, {
+      ...spec.gatewayOptions,
       onError: (error, { phase }) => reported.push({ error, phase }),
     });
   const app = expressOf(framework)();
@@ -269,6 +272,7 @@ function buildKoa(
   const gw =
     (made as ReturnType<typeof koaGateway> | undefined) ??
     koaGateway(spec.config ?? {}, {
+      ...spec.gatewayOptions,
       onError: (error, { phase }) => reported.push({ error, phase }),
     });
   const app = new (koaOf(framework))();

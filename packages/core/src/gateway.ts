@@ -28,7 +28,13 @@ import { createHeaderHygiene, type HeaderHygiene } from './headers.js';
 import type { Middleware } from './middleware.js';
 import { functionOption, objectOption, Problems, parseOptions } from './options.js';
 import type { PathPolicy } from './path.js';
-import { type ProblemOptions, renderProblem, writeRenderedToSocket } from './problem.js';
+import {
+  type ProblemOptions,
+  type ProblemRenderer,
+  renderedBodyBytes,
+  renderProblem,
+  writeRenderedToSocket,
+} from './problem.js';
 import { type RequestIdOptions, requestId } from './request-id.js';
 import { hardenServer, type RequestLimits } from './request-limits.js';
 
@@ -50,6 +56,22 @@ export interface GatewayOptions {
    * someone subscribes to `gatehouse:error`.
    */
   logger?: GatewayLogger;
+  /**
+   * How refusals are rendered, beyond the configuration's `problems.typeBase`. `render` answers
+   * refusals in the application's own error format (an application migrating to Gatehouse whose
+   * clients expect `{"errors":{…}}`): see {@link ProblemRenderer}. Such answers are not RFC 9457, by
+   * your choice; status, headers and codes are unchanged. A renderer that throws or returns something
+   * unusable is reported (phase `problems.render`) and the problem document is sent.
+   *
+   * @example
+   *   gateway(config, {
+   *     problems: {
+   *       render: (problem, exchange) =>
+   *         exchange?.rawPath.startsWith('/api/') ? { body: { errors: { body: [problem.detail] } } } : undefined,
+   *     },
+   *   })
+   */
+  problems?: { render?: ProblemRenderer };
 }
 
 /** The logger shape {@link GatewayOptions.logger} accepts (pino's). */
@@ -67,6 +89,13 @@ export const gatewayOptionsSchema = z.strictObject({
     'error',
     'info',
   ]).optional(),
+  problems: z
+    .strictObject({
+      render: functionOption<ProblemRenderer>(
+        'a function (problem, exchange) => { body, contentType? } | undefined',
+      ).optional(),
+    })
+    .optional(),
 });
 
 /** Options of {@link Gateway.close}. */
@@ -129,10 +158,32 @@ export class Gateway implements ExchangeRuntime {
     this.pathPolicy = this.config.paths;
     this.proxyTrust = createProxyTrust(this.config.clientIp);
     this.headerHygiene = createHeaderHygiene(this.config.headers);
-    this.problems = this.config.problems;
+    const render = checked.problems?.render;
+    this.problems =
+      render === undefined
+        ? this.config.problems
+        : { ...this.config.problems, render: this.#guarded(render) };
     this.requestLimits = { maxHeaders: this.config.limits.maxHeaders };
     this.#onError = checked.onError;
     this.#logger = checked.logger;
+  }
+
+  /**
+   * The application's renderer, checked on every use: what it throws, or an answer that cannot be sent,
+   * is reported and leaves the problem document in place (a refusal is never lost to a renderer bug).
+   */
+  #guarded(render: ProblemRenderer): ProblemRenderer {
+    return (problem, exchange) => {
+      try {
+        const rendered = render(problem, exchange);
+        if (rendered === undefined) return undefined;
+        const { body, contentType } = renderedBodyBytes(rendered);
+        return { body, contentType };
+      } catch (error) {
+        this.report(error, exchange, 'problems.render');
+        return undefined;
+      }
+    };
   }
 
   /** The current state; `/ready` answers 200 only in 'ready'. */

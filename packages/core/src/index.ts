@@ -126,8 +126,12 @@ export {
 export { createPathMatcher, DEFAULT_PATH_POLICY, normalizePath, type PathPolicy } from './path.js';
 export {
   clearBodyHeaders,
+  type ProblemDocument,
   type ProblemOptions,
+  type ProblemRenderer,
+  type RenderedBody,
   type RenderedResponse,
+  type RenderProblemOptions,
   renderProblem,
   renderReply,
   toGatehouseError,

@@ -1,7 +1,13 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from './config/validate.js';
 import { defineError, GatehouseError, InternalError, isGatehouseError, NotFound } from './errors.js';
+import { ensureExchange } from './exchange.js';
+import { Gateway } from './gateway.js';
 import { renderProblem, renderReply, toGatehouseError } from './problem.js';
+import { problem } from './run.js';
 
 const json = (body: Buffer) => JSON.parse(body.toString('utf8')) as Record<string, unknown>;
 
@@ -118,6 +124,124 @@ describe('renderProblem', () => {
   test('uses the configured type base', () => {
     const r = renderProblem(new NotFound(), undefined, { typeBase: 'https://docs.example.com/errors#' });
     expect(json(r.body).type).toBe('https://docs.example.com/errors#GH_NOT_FOUND');
+  });
+});
+
+describe('renderProblem with an application renderer (problems.render)', () => {
+  const Limited = defineError('GH_UNIT_LIMITED_R', 429, 'Too many requests');
+  const limited = () =>
+    new Limited('slow down', { headers: { 'Retry-After': '7' }, extensions: { limit: 10 } });
+  const typeBase = 'urn:gatehouse:error:';
+
+  test("the body and its type are the renderer's; status and headers are not", () => {
+    const seen: unknown[] = [];
+    const r = renderProblem(limited(), 'req-1', {
+      typeBase,
+      render: (problem) => {
+        seen.push(problem);
+        return { body: { errors: { body: [problem.detail] } } };
+      },
+    });
+    expect(seen).toEqual([
+      {
+        type: 'urn:gatehouse:error:GH_UNIT_LIMITED_R',
+        title: 'Too many requests',
+        status: 429,
+        detail: 'slow down',
+        code: 'GH_UNIT_LIMITED_R',
+        requestId: 'req-1',
+        limit: 10,
+      },
+    ]);
+    expect(Object.isFrozen(seen[0])).toBe(true);
+    expect(r.status).toBe(429);
+    expect(r.headers).toEqual({
+      'retry-after': '7',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(r.body.length),
+      'cache-control': 'no-store',
+    });
+    expect(json(r.body)).toEqual({ errors: { body: ['slow down'] } });
+  });
+
+  test('strings, bytes and a content type of its own', () => {
+    const text = renderProblem(limited(), undefined, { typeBase, render: (p) => ({ body: p.title }) });
+    expect(text.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(text.body.toString()).toBe('Too many requests');
+    const xml = renderProblem(limited(), undefined, {
+      typeBase,
+      render: () => ({ body: new TextEncoder().encode('<e/>'), contentType: 'application/xml' }),
+    });
+    expect(xml.headers['content-type']).toBe('application/xml');
+    expect(xml.body.toString()).toBe('<e/>');
+  });
+
+  test('undefined, a throw or an unusable answer leave the problem document', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const render of [
+      () => undefined,
+      () => {
+        throw new Error('renderer bug');
+      },
+      () => ({ body: 42 }) as never,
+      () => ({ body: cyclic }),
+      () => ({ body: {}, contentType: 'text/html\r\nx-evil: 1' }),
+    ]) {
+      const r = renderProblem(limited(), undefined, { typeBase, render });
+      expect(r.headers['content-type']).toBe('application/problem+json');
+      expect(json(r.body).code).toBe('GH_UNIT_LIMITED_R');
+    }
+  });
+
+  test("the gateway's renderer gets the exchange, and reports what goes wrong (phase problems.render)", async () => {
+    const reported: { error: unknown; phase: string }[] = [];
+    const gateway = new Gateway(
+      {},
+      {
+        onError: (error, { phase }) => reported.push({ error, phase }),
+        problems: {
+          render: (p, exchange) => {
+            if (exchange?.path === '/boom') throw new Error('renderer bug');
+            if (exchange?.path === '/bad') return { body: Symbol('x') } as never;
+            return exchange?.path.startsWith('/api') ? { body: { errors: { body: [p.title] } } } : undefined;
+          },
+        },
+      },
+    );
+    const server = createServer((req, res) => {
+      const rendered = problem(ensureExchange(req, res, gateway), new NotFound());
+      res.writeHead(rendered.status, rendered.headers).end(rendered.body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const api = await fetch(`${base}/api/x`);
+      expect([api.status, api.headers.get('content-type'), await api.json()]).toEqual([
+        404,
+        'application/json; charset=utf-8',
+        { errors: { body: ['Not found'] } },
+      ]);
+      for (const path of ['/other', '/boom', '/bad']) {
+        const res = await fetch(base + path);
+        expect(res.headers.get('content-type'), path).toBe('application/problem+json');
+        expect(((await res.json()) as { code: string }).code).toBe('GH_NOT_FOUND');
+      }
+      expect(reported.map((r) => [r.phase, (r.error as Error).message])).toEqual([
+        ['problems.render', 'renderer bug'],
+        [
+          'problems.render',
+          'problems.render: body must be a JSON value (object or array), a string or bytes',
+        ],
+      ]);
+      expect(() => new Gateway({}, { problems: { render: 'json' } } as never)).toThrow(
+        "gateway.problems.render: expected a function (problem, exchange) => { body, contentType? } | undefined, received the string 'json'",
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 });
 

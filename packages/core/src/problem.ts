@@ -3,6 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, GatehouseError, InternalError, isGatehouseError, NotFound, statusText } from './errors.js';
+import type { Exchange } from './exchange.js';
+import { isSafeHeaderValue } from './headers.js';
 import type { Reply } from './middleware.js';
 
 /** A response ready to write: the adapters copy it into their framework unchanged. */
@@ -12,11 +14,58 @@ export interface RenderedResponse {
   readonly body: Buffer;
 }
 
-/** Options that shape rendered problems (from the gateway configuration). */
+/** The RFC 9457 problem document Gatehouse sends for a refusal or an error. */
+export interface ProblemDocument {
+  /** `typeBase` and the code: `urn:gatehouse:error:GH_AUTH_REQUIRED`. */
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  /** What happened, when the error may be shown; else the title. */
+  readonly detail: string;
+  /** The stable `GH_…` code. */
+  readonly code: string;
+  readonly requestId?: string;
+  /** The error's extensions, when it may be shown (`required_scopes`, `errors`, …). */
+  readonly [extension: string]: unknown;
+}
+
+/** The body a {@link ProblemRenderer} sends instead of the problem document. */
+export interface RenderedBody {
+  /** A JSON-serialisable value (sent as JSON), a string, or bytes. */
+  body: object | string | Uint8Array;
+  /**
+   * The `Content-Type`. Default: `application/json; charset=utf-8` for a value, `text/plain;
+   * charset=utf-8` for a string, `application/octet-stream` for bytes.
+   */
+  contentType?: string;
+}
+
+/**
+ * Renders a refusal in the application's own error format instead of RFC 9457 problem details: it gets
+ * the problem document Gatehouse would send and the request's exchange (undefined for a request Node
+ * could not parse), and returns the body to send, or `undefined` to send the problem document. The
+ * status, the headers (a challenge, `Retry-After`, rate-limit headers) and the code in logs and metrics
+ * never change; only the body and its `Content-Type` do. Such an answer is not RFC 9457, by the
+ * application's choice.
+ */
+export type ProblemRenderer = (
+  problem: ProblemDocument,
+  exchange: Exchange | undefined,
+) => RenderedBody | undefined;
+
+/** Options that shape rendered problems (from the gateway configuration and options). */
 export interface ProblemOptions {
   /** Prefix of the `type` URI; the error code is appended. Default `urn:gatehouse:error:`. */
   typeBase: string;
+  /**
+   * Renders refusals in the application's format (`gateway(config, { problems: { render } })`);
+   * see {@link ProblemRenderer}. Default: none, every refusal is problem+json.
+   */
+  render?: ProblemRenderer;
 }
+
+/** The rendering of one problem: the options, and the exchange a renderer is given. */
+export type RenderProblemOptions = ProblemOptions & { readonly exchange?: Exchange };
 
 const DEFAULT_PROBLEM_OPTIONS: ProblemOptions = { typeBase: 'urn:gatehouse:error:' };
 const PROBLEM_TYPE = 'application/problem+json';
@@ -54,11 +103,42 @@ export function toGatehouseError(error: unknown): GatehouseError {
   return new InternalError(undefined, { cause: error });
 }
 
-/** Renders an error as an RFC 9457 problem details response. */
+/**
+ * The bytes and content type of a renderer's answer.
+ *
+ * @throws TypeError for a body that is not a value, a string or bytes (or does not serialise), or a
+ *   content type that is not a valid header value.
+ */
+export function renderedBodyBytes(rendered: RenderedBody): { body: Buffer; contentType: string } {
+  if (typeof rendered !== 'object' || rendered === null)
+    throw new TypeError('problems.render: expected { body, contentType? } or undefined');
+  const { body, contentType } = rendered;
+  if (
+    contentType !== undefined &&
+    (typeof contentType !== 'string' || !isSafeHeaderValue(contentType) || contentType === '')
+  )
+    throw new TypeError('problems.render: contentType must be a header value');
+  if (typeof body === 'string') return { body: Buffer.from(body), contentType: contentType ?? TEXT_TYPE };
+  if (body instanceof Uint8Array)
+    return {
+      body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      contentType: contentType ?? BYTES_TYPE,
+    };
+  if (typeof body !== 'object' || body === null)
+    throw new TypeError('problems.render: body must be a JSON value (object or array), a string or bytes');
+  const text = JSON.stringify(body);
+  if (typeof text !== 'string') throw new TypeError('problems.render: body does not serialise to JSON');
+  return { body: Buffer.from(text), contentType: contentType ?? JSON_TYPE };
+}
+
+/**
+ * Renders an error as an RFC 9457 problem details response, or, when `options.render` gives one, as
+ * the application's own body with the same status and headers.
+ */
 export function renderProblem(
   error: unknown,
   requestId?: string,
-  options: ProblemOptions = DEFAULT_PROBLEM_OPTIONS,
+  options: RenderProblemOptions = DEFAULT_PROBLEM_OPTIONS,
 ): RenderedResponse {
   const err = toGatehouseError(error);
   const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
@@ -75,12 +155,24 @@ export function renderProblem(
       if (!RESERVED.has(key) && key !== '__proto__') problem[key] = err.extensions[key];
     }
   }
-  const body = Buffer.from(JSON.stringify(problem));
+  let body: Buffer | undefined;
+  let contentType = PROBLEM_TYPE;
+  if (options.render !== undefined) {
+    try {
+      const custom = options.render(Object.freeze(problem) as ProblemDocument, options.exchange);
+      if (custom !== undefined) ({ body, contentType } = renderedBodyBytes(custom));
+    } catch {
+      // A renderer that fails leaves the problem document (the gateway's renderer reports it first).
+      body = undefined;
+      contentType = PROBLEM_TYPE;
+    }
+  }
+  body ??= Buffer.from(JSON.stringify(problem));
   const headers: Record<string, string> = {};
   if (err.headers) {
     for (const name of Object.keys(err.headers)) headers[name.toLowerCase()] = err.headers[name]!;
   }
-  headers['content-type'] = PROBLEM_TYPE;
+  headers['content-type'] = contentType;
   headers['content-length'] = String(body.length);
   headers['cache-control'] = 'no-store';
   return { status, headers, body };

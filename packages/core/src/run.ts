@@ -85,7 +85,13 @@ export function problem(exchange: Exchange, error: unknown, source?: Middleware 
     exchange.runtime.report(error, exchange, phaseOf(source));
   exchange.failure = error;
   exchange.problemCode = err.code;
-  return renderProblem(err, exchange.requestId, exchange.runtime.problems);
+  const options = exchange.runtime.problems;
+  // The exchange goes to an application's renderer (it decides by path or Accept); none, no copy.
+  return renderProblem(
+    err,
+    exchange.requestId,
+    options.render === undefined ? options : { ...options, exchange },
+  );
 }
 
 function phaseOf(source: Middleware | string | undefined): string {
