@@ -21,7 +21,7 @@ function orderOf(id: string) {
   return order;
 }
 
-/** The demo's API key, printed by `npm run demo`. Real deployments store only `hashApiKey()` digests. */
+/** The demo's API key, printed by `npm run demo:gateways`. Real deployments store only `hashApiKey()` digests. */
 export const DEMO_API_KEY = 'gh_demo_localhost_only_4f9c2b';
 
 // Stock needs a key with the stock:read scope; hello stays public.

@@ -1,4 +1,4 @@
-// `npm run demo`: starts the inventory service and the Express and Koa gateways on localhost, prints
+// `npm run demo:gateways`: starts the inventory service and the Express and Koa gateways on localhost, prints
 // what to try, and shuts down gracefully on Ctrl-C.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -200,7 +200,7 @@ export function commandOf(step: DemoStep, base: string): string {
   return step.requests.map((r) => curl(r, '-i')).join(' ; ');
 }
 
-/** What `npm run demo` prints for one gateway: a heading, then one line per step, to run in order. */
+/** What `npm run demo:gateways` prints for one gateway: a heading, then one line per step, to run in order. */
 export function instructions(port: number, name: string): string {
   const base = `http://127.0.0.1:${port}`;
   const lines = demoSteps().map((step) => {

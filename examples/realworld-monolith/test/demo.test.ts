@@ -1,0 +1,109 @@
+// `npm run demo`: it starts with nothing installed (PGlite in memory), and every command it prints does
+// what its comment says when run in the order printed, on a fresh start — the lines as printed, run by a
+// shell: curl for the API and the admin API, npx newman for the RealWorld suite.
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Demo, demoSections, instructions, promiseOf, startDemo } from '../src/demo.js';
+
+const run = promisify(execFile);
+const ON_CI = process.env.CI === 'true';
+const CURL = spawnSync('curl', ['--version']).status === 0;
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+if (!CURL && !ON_CI)
+  console.warn('\n*** curl is missing: the printed demo commands are not run (they are on CI) ***\n');
+
+describe.skipIf(!CURL && !ON_CI)('npm run demo: the printed commands, run in the order printed', () => {
+  let demo: Demo;
+  beforeAll(async () => {
+    if (!CURL) throw new Error('CI=true and curl is missing');
+    // What `npm run demo` does, on free ports: PGlite in memory, seeded, the table from routes.yaml.
+    demo = await startDemo({ port: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  test('it starts on PGlite with nothing to install, seeded, with its URLs, keys and steps printed', () => {
+    expect(demo.where).toBe('PGlite (in memory)');
+    const text = instructions(demo);
+    for (const shown of [
+      demo.urls.api,
+      demo.urls.articles,
+      demo.urls.profiles,
+      demo.adminKey,
+      demo.user.email,
+    ])
+      expect(text).toContain(shown);
+    expect(text).toContain('Run these in order');
+  });
+
+  test('every command answers what its comment promises', async () => {
+    // Parsed from the printed text, not from the steps: what a person copies is what runs.
+    const printed = instructions(demo).split('\n');
+    const steps = demoSections(demo).flatMap((s) => s.steps);
+    const commands: Array<{ command: string; promise: string }> = [];
+    for (const [i, line] of printed.entries()) {
+      if (!line.startsWith('curl ') && !line.startsWith('npx ')) continue;
+      const comment = printed[i + 1]!;
+      expect(comment, line).toMatch(/^ {4}# \S.* — /);
+      commands.push({ command: line, promise: comment.slice(6, comment.indexOf(' — ')) });
+    }
+    expect(commands.map((c) => c.promise)).toEqual(steps.map(promiseOf));
+    const outcomes: string[] = [];
+    for (const [i, { command, promise }] of commands.entries()) {
+      if (command.startsWith('npx newman')) {
+        // The whole RealWorld suite: exit 0 means every request and assertion passed.
+        const result = await run('sh', ['-c', command], { cwd: ROOT, timeout: 120_000 }).then(
+          () => 0,
+          (error: { code?: number; stdout?: string }) => {
+            outcomes.push(String(error.stdout).slice(-2000));
+            return error.code ?? 1;
+          },
+        );
+        outcomes.push(`${command.slice(0, 60)} → exit ${result}`);
+        expect(`exit ${result}`, outcomes.join('\n')).toBe(promise);
+        continue;
+      }
+      const { stdout } = await run('sh', ['-c', command], { timeout: 10_000 });
+      const statuses = [...stdout.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]);
+      outcomes.push(`${command.slice(0, 90)} → ${statuses.join(' ')}`);
+      expect(statuses.join(', '), `step ${i + 1}\n${outcomes.join('\n')}`).toBe(promise);
+    }
+  }, 180_000);
+
+  test('after the steps: the articles group is in fallback, and every change is audited with who, why and from where', async () => {
+    const res = await fetch(`${demo.urls.admin}/migration`, { headers: { 'x-api-key': demo.adminKey } });
+    const report = (await res.json()) as {
+      routes: Array<{ name: string; mode: string }>;
+      history: Array<{ action: string; route: string; who: string; reason?: string; where?: { ip: string } }>;
+    };
+    expect(report.routes.map((r) => [r.name, r.mode])).toEqual([
+      ['articles', 'fallback'],
+      ['profiles', 'local'],
+    ]);
+    expect(
+      report.history
+        .filter((h) => h.route === 'articles')
+        .map((h) => [h.action, h.who, h.where?.ip])
+        .reverse(),
+    ).toEqual([
+      ['mode', 'admin', '127.0.0.1'],
+      ['promote', 'admin', '127.0.0.1'],
+      ['mode', 'admin', '127.0.0.1'],
+      ['rollback', 'admin', '127.0.0.1'],
+    ]);
+  });
+
+  test('the access logs went to their file, not the terminal: the gateway and the services, one line per request', () => {
+    const lines = readFileSync(demo.accessLogFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(20);
+    // The articles service answered while the group was remote (its lines carry the gateway's request id).
+    expect(lines.some((l) => l.path?.startsWith('/api/articles') && l.annotations === undefined)).toBe(true);
+  });
+});
