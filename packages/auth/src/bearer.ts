@@ -116,8 +116,11 @@ export function readBearerUnchecked(exchange: Exchange, options: BearerOptions =
 function bearerCredential(value: string, scheme: RegExp): string | undefined {
   if (!scheme.test(value)) return undefined;
   // test() rather than exec(): no match array per request. The scheme ends at the first space or tab.
-  let end = 0;
-  while (end < value.length && value.charCodeAt(end) !== 32 && value.charCodeAt(end) !== 9) end++;
+  let end = 6;
+  if (scheme !== BEARER_SCHEME) {
+    end = 0;
+    while (end < value.length && value.charCodeAt(end) !== 32 && value.charCodeAt(end) !== 9) end++;
+  }
   let start = end;
   while (value.charCodeAt(start) === 32) start++;
   // No space at all means "Bearer" alone (Node trims trailing whitespace) or "Bearer\t…".

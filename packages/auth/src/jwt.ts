@@ -681,7 +681,11 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     cache: cache === undefined ? undefined : new LRUCache<string, CacheEntry>({ max: cache.max ?? 10_000 }),
     cacheMaxTtlMs: cache?.maxTtlMs ?? 300_000,
     maxTokenBytes: o.maxTokenBytes ?? 8192,
-    bearer: { query: o.query ?? false, scheme: schemes },
+    // The default scheme takes readBearer's precompiled path.
+    bearer: {
+      query: o.query ?? false,
+      scheme: schemes.length === 1 && schemes[0] === 'Bearer' ? undefined : schemes,
+    },
     schemes,
     scopesClaim: o.scopesClaim ?? 'scope',
     rolesClaim: o.rolesClaim ?? 'roles',
