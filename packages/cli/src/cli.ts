@@ -1,5 +1,6 @@
 // The `gatehouse` command: its commands and options (commander), run against an Io so that tests can
 // run it in-process. Every failure is one message saying what went wrong and what to do, exit code 1.
+import { didYouMean } from '@gatehousejs/core';
 import { Command, CommanderError, Option } from 'commander';
 import { type AdminTarget, adminRequest } from './admin.js';
 import { initCommand } from './init.js';
@@ -158,7 +159,7 @@ Examples:
               ? c.dim('none since start')
               : last.outcome === 'rejected'
                 ? c.red(
-                    `rejected at ${last.at}: ${last.problems?.length ?? 0} problems (revision ${String(config.revision)} stays)`,
+                    `rejected at ${last.at}: ${last.problems?.length ?? 0} problem${last.problems?.length === 1 ? '' : 's'} (revision ${String(config.revision)} stays)`,
                   )
                 : `${last.outcome} at ${last.at}`,
           ],
@@ -220,11 +221,8 @@ Examples:
       }
       const names = (body.routes ?? []).map((r) => r.name);
       if (!names.includes(route)) {
-        const near = names.find(
-          (n) => n.toLowerCase() === route.toLowerCase() || n.startsWith(route) || route.startsWith(n),
-        );
         throw new CliError(
-          `No route named '${route}'${near === undefined ? '' : ` — did you mean '${near}'?`} (routes: ${names.join(', ') || 'none'}).`,
+          `No route named '${route}'${didYouMean(route, names)} (routes: ${names.join(', ') || 'none'}).`,
         );
       }
       if (json())

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, type ConfigProblem } from '@gatehousejs/core';
-import type { LoadedConfig } from '@gatehousejs/gateway';
+import type { LoadedConfig } from '@gatehousejs/gateway/config';
 import type pc from 'picocolors';
 import { CliError, type Io } from './io.js';
 

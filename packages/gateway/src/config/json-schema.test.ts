@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { configJsonSchema, configJsonSchemaText } from './json-schema.js';
 import { checkGatehouseConfig } from './load.js';
+import { configReference } from './reference.js';
 
 const committed = new URL('../../gatehouse.schema.json', import.meta.url);
 
@@ -19,6 +20,18 @@ test('packages/gateway/gatehouse.schema.json is the schema the validator generat
   expect(readFileSync(committed, 'utf8'), 'regenerate it: GATEHOUSE_WRITE_SCHEMA=1 npx vitest run …').toBe(
     generated,
   );
+});
+
+test('docs/configuration.md is the reference the schema generates', () => {
+  const file = new URL('../../../../docs/configuration.md', import.meta.url);
+  const generated = configReference();
+  if (process.env.GATEHOUSE_WRITE_SCHEMA === '1') writeFileSync(file, generated);
+  expect(readFileSync(file, 'utf8'), 'regenerate it: GATEHOUSE_WRITE_SCHEMA=1 npx vitest run …').toBe(
+    generated,
+  );
+  // Every top-level key has its section.
+  for (const key of Object.keys(configJsonSchema.properties as object).filter((k) => k !== '$schema'))
+    expect(generated).toContain(`## \`${key}\``);
 });
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
