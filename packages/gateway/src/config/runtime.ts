@@ -821,7 +821,7 @@ export class ConfigRuntime extends EventEmitter {
         if (result.outcome === 'rejected') {
           const shown = this.#shown(view) as { origin: string; lastReload?: { problems?: unknown } };
           throw new ConfigReloadRejected(
-            `The configuration from ${shown.origin} was rejected (${result.problems?.length ?? 0} problems): revision ${result.revision} stays in force`,
+            `The configuration from ${shown.origin} was rejected (${plural(result.problems?.length ?? 0, 'problem')}): revision ${result.revision} stays in force`,
             {
               extensions: { problems: shown.lastReload?.problems },
               headers: { 'cache-control': 'no-store' },
@@ -864,6 +864,8 @@ function shownStatus(status: ConfigStatus, config: unknown, view: AdminView): ob
     config,
   };
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 async function closePart(part: Part): Promise<void> {
   try {
