@@ -33,6 +33,7 @@ export default defineConfig({
       project('discovery', ['packages/discovery/src/**/*.test.ts']),
       project('client', ['packages/client/src/**/*.test.ts']),
       project('routes', ['packages/routes/src/**/*.test.ts']),
+      project('dashboard', ['packages/dashboard/src/**/*.test.ts']),
       project('versioning', ['packages/versioning/src/**/*.test.ts']),
       project('aggregate', ['packages/aggregate/src/**/*.test.ts']),
       project('openapi', ['packages/openapi/src/**/*.test.ts']),

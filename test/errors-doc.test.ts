@@ -7,6 +7,7 @@ import '@gatehousejs/auth';
 import '@gatehousejs/rate-limit';
 import '@gatehousejs/client';
 import '@gatehousejs/routes';
+import '@gatehousejs/dashboard';
 import '@gatehousejs/openapi';
 import { expect, test } from 'vitest';
 

@@ -16,6 +16,21 @@ export interface RoutesAdminExtras {
 }
 
 /**
+ * Where a gateway's migration data is read in process (`core.shared.get(MIGRATION_SOURCE)`): what
+ * `/migration` shows, for pages such as `@gatehousejs/dashboard` that show it differently. Set by
+ * {@link addRoutesAdmin} (so by the gateway's first `gw.routes()`).
+ */
+export const MIGRATION_SOURCE: unique symbol = Symbol.for('gatehouse.routes.migrationSource');
+
+/** What {@link MIGRATION_SOURCE} holds. */
+export interface MigrationSource {
+  /** Every route's `/migration` line, as `view` allows. */
+  reports(view: AdminView): MigrationReport[];
+  /** The audited changes, newest first, when the gateway keeps them (its admin write API does). */
+  history(): readonly unknown[] | undefined;
+}
+
+/**
  * Adds `/routes` (each controller's table: name, origin, revision, rejection, routes) and `/migration`
  * (each route's modes, traffic, errors, latency, diffs and changes, and the audited `history` when
  * `extras` gives one) to the gateway's admin endpoints.
@@ -28,6 +43,11 @@ export function addRoutesAdmin(
   controllers: () => readonly Routes[],
   extras: RoutesAdminExtras = {},
 ): void {
+  const source: MigrationSource = {
+    reports: (view) => migrationReports(controllers(), view),
+    history: () => extras.history?.(),
+  };
+  core.shared.set(MIGRATION_SOURCE, source);
   core.addAdminEndpoint('/routes', (_exchange, view) => ({
     status: 200,
     headers: NO_STORE,
@@ -37,10 +57,18 @@ export function addRoutesAdmin(
     status: 200,
     headers: NO_STORE,
     body: {
-      routes: controllers().flatMap((routes) => routes.migration().map((r) => migrationFor(r, view))),
+      routes: migrationReports(controllers(), view),
       ...(extras.history === undefined ? {} : { history: extras.history() }),
     },
   }));
+}
+
+/**
+ * Every route's `/migration` line across `controllers`, as `view` allows (what `/migration` lists;
+ * the dashboard shows the same).
+ */
+export function migrationReports(controllers: readonly Routes[], view: AdminView): MigrationReport[] {
+  return controllers.flatMap((routes) => routes.migration().map((r) => migrationFor(r, view)));
 }
 
 /** An origin that names a file (not `code`, not `etcd:<key>`). */

@@ -1,4 +1,10 @@
-export { addRoutesAdmin } from './admin.js';
+export {
+  addRoutesAdmin,
+  MIGRATION_SOURCE,
+  type MigrationSource,
+  migrationReports,
+  type RoutesAdminExtras,
+} from './admin.js';
 export { hasBody, type PeekedBody, peekBody, restoreBody } from './body.js';
 export {
   type ComparisonCounts,
