@@ -34,6 +34,10 @@ export interface DemoOptions {
   accessLogFile?: string;
   /** The migration table. Default: routes.yaml, watched. */
   routesFile?: string;
+  /** The key that opens the admin endpoints. Default: a random one, printed. */
+  adminKey?: string;
+  /** The HMAC secret of Conduit's tokens (at least 32 bytes). Default: random, so tokens end with the process. */
+  tokenSecret?: Uint8Array;
 }
 
 export interface Demo {
@@ -84,7 +88,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   await migrate(db);
   const where =
     db.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite (${options.pgliteDir ?? 'in memory'})`;
-  const adminKey = `gh_admin_${randomBytes(12).toString('hex')}`;
+  const adminKey = options.adminKey ?? `gh_admin_${randomBytes(12).toString('hex')}`;
   const openapiFile = options.openapiFile ?? join(FIXTURES, 'openapi.yml');
   const openapi = existsSync(openapiFile);
   const collection = join(FIXTURES, 'Conduit.postman_collection.json');
@@ -92,7 +96,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const config = await loadConfigFile(join(WORKSPACE, 'gatehouse.yaml'));
   const stack = await startStack({
     db,
-    tokenSecret: randomBytes(32),
+    tokenSecret: options.tokenSecret ?? randomBytes(32),
     config,
     routes: { file: options.routesFile ?? join(WORKSPACE, 'routes.yaml'), watch: { intervalMs: 500 } },
     adminKeyHash: hashApiKey(adminKey),

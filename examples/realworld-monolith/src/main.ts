@@ -16,12 +16,14 @@ const env = process.env;
 const port = Number(env.PORT ?? 3100);
 
 function tokenSecret(): Uint8Array {
-  if (env.JWT_SECRET !== undefined && env.JWT_SECRET !== '') {
-    const secret = new TextEncoder().encode(env.JWT_SECRET);
-    if (secret.byteLength < 32) throw new Error('JWT_SECRET must be at least 32 bytes');
-    return secret;
-  }
-  return randomBytes(32);
+  return givenSecret() ?? randomBytes(32);
+}
+
+function givenSecret(): Uint8Array | undefined {
+  if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') return undefined;
+  const secret = new TextEncoder().encode(env.JWT_SECRET);
+  if (secret.byteLength < 32) throw new Error('JWT_SECRET must be at least 32 bytes');
+  return secret;
 }
 
 let stop: () => Promise<void>;
@@ -68,6 +70,8 @@ if (process.argv.includes('--plain') || env.IDENTITY_PRIVATE_KEY_FILE) {
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(env.PGLITE_DIR ? { pgliteDir: env.PGLITE_DIR } : {}),
     ...(env.OPENAPI_FILE ? { openapiFile: env.OPENAPI_FILE } : {}),
+    ...(env.ADMIN_API_KEY ? { adminKey: env.ADMIN_API_KEY } : {}),
+    ...(givenSecret() === undefined ? {} : { tokenSecret: givenSecret()! }),
   });
   stop = () => demo.close();
   console.log(instructions(demo));
