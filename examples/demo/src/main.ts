@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigFile } from '@gatehousejs/core';
 import { DEMO_API_KEY, expressApp, koaApp } from './apps.js';
 import { createInventoryService } from './inventory.js';
 import { createOrdersService } from './orders.js';
@@ -29,17 +28,20 @@ export async function startDemo(ports = { express: 3000, koa: 3001, inventory: 4
   const inventoryPort = await listen(inventory, ports.inventory);
   const orders = createOrdersService();
   const ordersPort = await listen(orders, ports.orders);
-  const file = await loadConfigFile(join(here, '..', 'gatehouse.yaml'));
-  const config = {
-    ...file,
-    services: {
-      inventory: { url: `http://127.0.0.1:${inventoryPort}` },
-      orders: { url: `http://127.0.0.1:${ordersPort}` },
+  // One configuration file for both gateways, followed for changes; the services' ports and the demo
+  // key reach it through ${…} references.
+  const file = join(here, '..', 'gatehouse.yaml');
+  const options = {
+    env: {
+      ...process.env,
+      INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
+      ORDERS_URL: `http://127.0.0.1:${ordersPort}`,
+      DEMO_API_KEY,
     },
+    watch: { intervalMs: 500 },
   };
-  const routesFile = join(here, '..', 'routes.yaml');
-  const ex = expressApp(config, routesFile);
-  const ko = koaApp(config, routesFile);
+  const ex = await expressApp(file, options);
+  const ko = await koaApp(file, options);
   const expressServer = ex.gw.serve(createServer(ex.listener));
   const koaServer = ko.gw.serve(createServer(ko.listener));
   const expressPort = await listen(expressServer, ports.express);
@@ -138,7 +140,7 @@ export function demoSteps(): DemoStep[] {
     {
       show: 'response',
       requests: [anonymous('/routes', 200)],
-      note: 'the route table; edit examples/demo/routes.yaml (mode: split / fallback / remote) and save',
+      note: 'the route table; edit the mode in examples/demo/gatehouse.yaml (split / fallback / remote) and save',
     },
   ];
   // The free plan's 10 a minute, less what the anonymous requests above spent: requests refused by

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${DEMO_API_KEY} is a reference in the configuration
 // The demo starts, both gateways answer the same way, the commands it prints do what they say in the
 // order printed, and it shuts down cleanly.
 import { execFile, spawnSync } from 'node:child_process';
@@ -134,6 +135,20 @@ describe('demo', () => {
       expect(metrics).toMatch(
         /http_client_request_duration_seconds_count\{[^}]*server_address="127\.0\.0\.1"/,
       );
+    });
+
+    test(`${side}: the gateway runs from gatehouse.yaml; /config shows it with the key as its reference`, async () => {
+      const base = `http://127.0.0.1:${demo.ports[side]}`;
+      const config = await fetch(`${base}/config`);
+      expect(config.status).toBe(200);
+      const text = await config.text();
+      expect(JSON.parse(text)).toMatchObject({
+        revision: 1,
+        origin: expect.stringMatching(/examples\/demo\/gatehouse\.yaml$/),
+        config: { routes: [{ name: 'orders', mode: 'shadow' }] },
+      });
+      expect(text).toContain('${DEMO_API_KEY}');
+      expect(text).not.toContain(DEMO_API_KEY);
     });
 
     test(`${side}: orders are shadowed to the orders service and compared, updatedAt learned as noise`, async () => {
