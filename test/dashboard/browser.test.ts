@@ -205,10 +205,12 @@ describe.skipIf(missing !== undefined).each(BROWSED)('the dashboard in Chromium 
     try {
       await phone.goto(`${app.url}/dashboard`);
       await phone.locator('[data-route="orders"]').waitFor();
-      const widths = await phone.evaluate(() => ({
-        page: document.documentElement.scrollWidth,
-        cards: [...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().width),
-      }));
+      // Evaluated in the page (a string: this workspace is typed without the DOM library).
+      const widths = (await phone.evaluate(
+        `({ page: document.documentElement.scrollWidth,
+            cards: [...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().width) })`,
+      )) as { page: number; cards: number[] };
+      expect(widths.cards).toHaveLength(3);
       expect(widths.page).toBeLessThanOrEqual(390);
       for (const width of widths.cards) expect(width).toBeLessThanOrEqual(390);
       await phone.screenshot({ path: new URL(`dashboard-${framework}-phone.png`, ARTIFACTS).pathname });
