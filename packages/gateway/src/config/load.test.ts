@@ -123,8 +123,10 @@ describe('a configuration with every kind of mistake', () => {
       }),
     );
     expect(found.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      // The JWT method's own schema (@gatehousejs/auth's jwtOptionsSchema) finds what it lacks.
+      'auth.methods[2].jwt: one of `jwks` or `keys` is required',
+      'auth.methods[2].jwt.audience: is required',
       "auth.methods[1].apiKey: 'apiKey' is already auth.methods[0]: one method of each kind",
-      "auth.methods[2].jwt: give exactly one of 'jwks' or 'keys'",
       "auth.rules[0].methods[0]: no method 'api-kee' in auth.methods — did you mean 'api-key'? (configured: api-key, jwt)",
       "rateLimit[1].name: two limiters are named 'default' (already rateLimit[0]): give each its own 'name'",
     ]);

@@ -432,7 +432,7 @@ function aggregateChecks(value: unknown, known: ReadonlySet<string>, found: Conf
   });
 }
 
-/** Method kinds used once each; rules name methods that exist; a JWT method has its keys. */
+/** Method kinds used once each; rules name methods that exist. */
 function authChecks(value: unknown, found: ConfigFinding[]): void {
   if (!isObject(value) || !Array.isArray(value.methods)) return;
   const names = new Map<string, number>();
@@ -449,12 +449,7 @@ function authChecks(value: unknown, found: ConfigFinding[]): void {
         });
       else names.set(name, index);
     }
-    const jwt = method.jwt;
-    if (isObject(jwt) && (jwt.jwks === undefined) === (jwt.keys === undefined))
-      found.push({
-        path: ['auth', 'methods', index, 'jwt'],
-        message: "give exactly one of 'jwks' or 'keys'",
-      });
+
   });
   const requirements: [ConfigPathSegment[], unknown][] = [[['auth', 'default'], value.default]];
   if (Array.isArray(value.rules))

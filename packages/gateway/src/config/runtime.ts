@@ -927,21 +927,8 @@ async function authOptions(config: AuthConfig, baseDir: string): Promise<AuthOpt
   const methods: Authenticator[] = [];
   for (const method of config.methods) {
     if (method.jwt !== undefined) {
-      const { keys, ...rest } = method.jwt;
-      methods.push(
-        jwtAuthenticator({
-          ...rest,
-          ...(keys === undefined
-            ? {}
-            : {
-                keys: keys.map((k) => ({
-                  key: (k.secret !== undefined ? Buffer.from(k.secret) : keyFrom(k.key!, 'public')) as never,
-                  alg: k.alg,
-                  ...(k.kid === undefined ? {} : { kid: k.kid }),
-                })),
-              }),
-        } as JwtOptions),
-      );
+      // The file's form is the authenticator's own (PEM text or JWKs, an 'oct' JWK for HS*).
+      methods.push(jwtAuthenticator(method.jwt as JwtOptions));
     } else if (method.apiKey !== undefined) {
       const { file, redis, ...rest } = method.apiKey;
       const options: ApiKeyOptions = { ...(rest as ApiKeyOptions) };

@@ -7,7 +7,15 @@
 // It lives here and not in core: core depends on no capability package, and this package already
 // depends on all of them (both adapters depend on it, so `gatewayFromFile` reaches every user).
 import { aggregateOptionsSchema, cacheOptionsSchema } from '@gatehousejs/aggregate';
-import { authOptionsSchema, requirementSchema } from '@gatehousejs/auth';
+import {
+  apiKeyOptionsSchema,
+  authOptionsSchema,
+  forwardOptionsSchema,
+  introspectionOptionsSchema,
+  jwtOptionsSchema,
+  mtlsOptionsSchema,
+  requirementSchema,
+} from '@gatehousejs/auth';
 import { clientOptionsSchema, deadlineOptionsSchema } from '@gatehousejs/client';
 import { configSchema as coreSchema, extendOptions, serviceSchema, withCrossCheck } from '@gatehousejs/core';
 import { dnsResolverOptionsSchema, etcdResolverOptionsSchema } from '@gatehousejs/discovery';
@@ -110,135 +118,20 @@ export const routingFileSchema = z
 // ---------------------------------------------------------------------------------------------
 
 const ms = () => z.int().positive();
-const words = () => z.array(z.string().min(1)).readonly();
-const oneOrMany = () => z.union([z.string().min(1), z.array(z.string().min(1)).min(1).readonly()]);
-const url = () => z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' });
 /** A key in a file: PEM text, a JWK object. */
 const keyText = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
-const jwtFileSchema = z.strictObject({
-  jwks: z
+/**
+ * API keys as `@gatehousejs/auth` takes them, with Redis described by its URL (the authenticator's
+ * `redis.client` is built in code): the gateway makes the client.
+ */
+const apiKeyFileSchema = extendOptions(apiKeyOptionsSchema, {
+  redis: z
     .strictObject({
-      url: url(),
-      timeoutMs: ms().optional(),
-      maxAgeMs: ms().optional(),
-      cooldownMs: ms().optional(),
-      maxKeys: ms().optional(),
-      maxBytes: ms().optional(),
+      url: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }),
+      prefix: z.string().min(1).optional(),
     })
     .optional(),
-  keys: z
-    .array(
-      withCrossCheck(
-        z.strictObject({
-          key: keyText.optional().meta({ description: 'A public key: PEM (SPKI or certificate) or a JWK.' }),
-          secret: z
-            .string()
-            .min(32)
-            .optional()
-            .meta({ description: 'The shared secret of HS256/HS384/HS512, at least 32 bytes.' }),
-          alg: z.string().min(1),
-          kid: z.string().min(1).optional(),
-        }),
-        (entry, report) => {
-          if (isObject(entry) && (entry.key === undefined) === (entry.secret === undefined))
-            report([], "give exactly one of 'key' (a public key) or 'secret' (HMAC)");
-        },
-      ),
-    )
-    .min(1)
-    .optional(),
-  algorithms: words().optional(),
-  issuer: oneOrMany(),
-  audience: oneOrMany().optional(),
-  dangerouslySkipAudienceCheck: z.boolean().optional(),
-  clockToleranceSec: z.int().min(0).max(300).optional(),
-  requiredClaims: words().optional(),
-  profile: z.enum(['jwt', 'rfc9068']).optional(),
-  scopesClaim: z.string().min(1).optional(),
-  rolesClaim: z.string().min(1).optional(),
-  tierClaim: z.string().min(1).optional(),
-  subjectClaim: z.string().min(1).optional(),
-  maxTokenBytes: ms().optional(),
-  cache: z
-    .union([z.literal(false), z.strictObject({ max: ms().optional(), maxTtlMs: ms().optional() })])
-    .optional(),
-  query: z.union([z.string().min(1), z.literal(false)]).optional(),
-});
-
-const apiKeyEntrySchema = withCrossCheck(
-  z.looseObject({
-    id: z.string().min(1),
-    key: z.string().min(1).optional(),
-    hash: z
-      .string()
-      .regex(/^sha256:[0-9a-fA-F]{64}$/, { error: "expected 'sha256:' and 64 hex digits (hashApiKey())" })
-      .optional(),
-    scopes: words().optional(),
-    roles: words().optional(),
-    tier: z.string().min(1).optional(),
-  }),
-  (entry, report) => {
-    if (isObject(entry) && (entry.key === undefined) === (entry.hash === undefined))
-      report([], "give exactly one of 'key' (plaintext, hashed at start) or 'hash'");
-  },
-);
-
-const cacheTtls = z.strictObject({
-  max: ms().optional(),
-  ttlMs: ms().optional(),
-  negativeTtlMs: ms().optional(),
-});
-
-const apiKeyFileSchema = withCrossCheck(
-  z.strictObject({
-    header: z.union([z.string().min(1), z.literal(false)]).optional(),
-    query: z.union([z.string().min(1), z.literal(false)]).optional(),
-    maxKeyBytes: ms().optional(),
-    keys: z.array(apiKeyEntrySchema).readonly().optional(),
-    file: z.string().min(1).optional(),
-    redis: z
-      .strictObject({
-        url: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }),
-        prefix: z.string().min(1).optional(),
-      })
-      .optional(),
-    cache: z.union([z.literal(false), cacheTtls]).optional(),
-  }),
-  (options, report) => {
-    if (!isObject(options)) return;
-    const given = ['keys', 'file', 'redis'].filter((k) => options[k] !== undefined);
-    if (given.length !== 1) report([], "give exactly one of 'keys', 'file' or 'redis'");
-  },
-);
-
-const introspectionFileSchema = z.strictObject({
-  endpoint: url(),
-  clientId: z.string().min(1).optional(),
-  clientSecret: z.string().min(1).optional(),
-  headers: z.record(z.string().min(1), z.string()).optional(),
-  tokenTypeHint: z.union([z.string().min(1), z.literal(false)]).optional(),
-  timeoutMs: ms().optional(),
-  audience: oneOrMany().optional(),
-  issuer: z.string().min(1).optional(),
-  cache: z
-    .union([
-      z.literal(false),
-      z.strictObject({ max: ms().optional(), maxTtlMs: ms().optional(), negativeTtlMs: ms().optional() }),
-    ])
-    .optional(),
-  query: z.union([z.string().min(1), z.literal(false)]).optional(),
-  scopesClaim: z.string().min(1).optional(),
-  rolesClaim: z.string().min(1).optional(),
-  tierClaim: z.string().min(1).optional(),
-  maxTokenBytes: ms().optional(),
-});
-
-const mtlsFileSchema = z.strictObject({
-  identity: z.enum(['san-uri', 'san-dns', 'cn']).optional(),
-  allowedSpiffeTrustDomains: words().optional(),
-  allowedIdentities: words().optional(),
-  dangerouslyAcceptUnauthorized: z.boolean().optional(),
 });
 
 /** The authentication methods a file can describe, by key; the name rules refer to them by. */
@@ -253,10 +146,10 @@ export const AUTH_METHODS = {
 export const authMethodFileSchema = withCrossCheck(
   z
     .strictObject({
-      jwt: jwtFileSchema.optional(),
+      jwt: jwtOptionsSchema.optional(),
       apiKey: apiKeyFileSchema.optional(),
-      introspection: introspectionFileSchema.optional(),
-      mtls: mtlsFileSchema.optional(),
+      introspection: introspectionOptionsSchema.optional(),
+      mtls: mtlsOptionsSchema.optional(),
     })
     .meta({
       description:
@@ -269,8 +162,6 @@ export const authMethodFileSchema = withCrossCheck(
       report([], "give exactly one of 'jwt', 'apiKey', 'introspection' or 'mtls' per method");
   },
 );
-
-const identityFields = z.enum(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']);
 
 const forwardFileSchema = z.strictObject({
   token: withCrossCheck(
@@ -295,7 +186,7 @@ const forwardFileSchema = z.strictObject({
         report([], "give exactly one of 'key' (EdDSA, ES*, RS*, PS*) or 'secret' (HS*)");
     },
   ).optional(),
-  headers: z.record(z.string().min(1), identityFields).optional(),
+  headers: forwardOptionsSchema.shape.headers,
 });
 
 const auth = authOptionsSchema.shape;
