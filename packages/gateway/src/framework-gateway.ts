@@ -45,7 +45,7 @@ import type {
   VersionRouteOptions,
 } from '@gatehousejs/versioning';
 
-import { addAdminActions, auditedPurge, auditOf } from './admin-actions.js';
+import { type AdminAudit, addAdminActions, auditedPurge, auditOf } from './admin-actions.js';
 import {
   aggregatePackage,
   authPackage,
@@ -673,6 +673,14 @@ export abstract class FrameworkGateway<M> {
    */
   get configuration(): ConfigRuntime | undefined {
     return runtimeOf(this);
+  }
+
+  /**
+   * The audited history of changes to routes (admin writes, reloaded tables, gates, `setMode()`),
+   * newest first, which `/migration` shows; emits `'entry'` for each new one.
+   */
+  get audit(): AdminAudit {
+    return auditOf(this.core);
   }
 
   /**
