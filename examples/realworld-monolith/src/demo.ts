@@ -44,7 +44,12 @@ export interface Demo {
   readonly urls: {
     readonly monolith: string;
     readonly api: string;
+    /** The admin endpoints on the monolith's port: they need the admin key. */
     readonly admin: string;
+    /** The admin endpoints on the operators' port: open to whoever reaches it (bound to `host`). */
+    readonly operators: string;
+    /** The migration dashboard, on the operators' port. */
+    readonly dashboard: string;
     readonly articles: string;
     readonly profiles: string;
   };
@@ -79,6 +84,20 @@ async function usable(port: number, host: string): Promise<number> {
   });
 }
 
+/** A port free on `host` now: the operators' listener needs its number before the gateway is made. */
+async function freePort(preferred: number, host: string): Promise<number> {
+  const port = await usable(preferred, host);
+  if (port !== 0) return port;
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
+}
+
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
   const base = options.port ?? 3100;
@@ -105,6 +124,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       monolith: await usable(base, host),
       articles: await usable(base === 0 ? 0 : base + 1, host),
       profiles: await usable(base === 0 ? 0 : base + 2, host),
+      // The operators' listener: the admin endpoints without the key, for the dashboard in a browser.
+      admin: await freePort(base === 0 ? 0 : base + 9, host),
     },
     accessLog: { monolith: { destination: accessLogFile }, services: { destination: accessLogFile } },
     ...(openapi
@@ -115,6 +136,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     monolith: stack.urls.monolith,
     api: `${stack.urls.monolith}/api`,
     admin: `${stack.urls.monolith}${ADMIN_PREFIX}`,
+    operators: `${stack.urls.operators!}${ADMIN_PREFIX}`,
+    dashboard: `${stack.urls.operators!}${ADMIN_PREFIX}/dashboard`,
     articles: stack.urls.articles,
     profiles: stack.urls.profiles,
   };
@@ -193,7 +216,9 @@ export type DemoStep =
       readonly status: number;
       readonly note: string;
     }
-  | { readonly kind: 'newman'; readonly note: string };
+  | { readonly kind: 'newman'; readonly note: string }
+  /** `npx gatehouse …` against the admin API with the admin key; exits 0. */
+  | { readonly kind: 'cli'; readonly args: readonly string[]; readonly note: string };
 
 /** A group of steps under a heading. */
 export interface DemoSection {
@@ -292,6 +317,23 @@ export function demoSections(demo: Demo): DemoSection[] {
         get(`${ADMIN_PREFIX}/migration`, 200, 'the audited history of every change is at the end', admin),
       ],
     },
+    {
+      title: 'The same with the gatehouse command: the profiles group (profiles and tags together)',
+      steps: [
+        {
+          kind: 'cli',
+          args: ['migration'],
+          note: 'every route: stage, share per side, errors, p99, diff rate',
+        },
+        {
+          kind: 'cli',
+          args: ['promote', 'profiles', '--reason', 'demo'],
+          note: 'local → shadow, audited like any admin write',
+        },
+        get('/api/tags', 200, 'answered by the monolith, copied to the profiles service and compared'),
+        { kind: 'cli', args: ['migration', 'profiles'], note: 'the group in detail, with its history' },
+      ],
+    },
   ];
   return sections;
 }
@@ -300,6 +342,10 @@ const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** The shell command of a step, as printed. */
 export function commandOf(step: DemoStep, demo: Demo): string {
+  if (step.kind === 'cli') {
+    const args = step.args.map((a) => (/^[\w./:-]+$/.test(a) ? a : quote(a)));
+    return ['npx gatehouse', ...args, `--url ${demo.urls.admin}`, `--api-key ${demo.adminKey}`].join(' ');
+  }
   if (step.kind === 'newman') {
     return [
       `npx newman run ${quote(demo.collection!)}`,
@@ -319,9 +365,9 @@ export function commandOf(step: DemoStep, demo: Demo): string {
   return parts.join(' ');
 }
 
-/** The promise printed after a command: `200`, or `exit 0` for the suite. */
+/** The promise printed after a command: `200`, or `exit 0` for the suite and the command line. */
 export function promiseOf(step: DemoStep): string {
-  return step.kind === 'newman' ? 'exit 0' : String(step.status);
+  return step.kind === 'http' ? String(step.status) : 'exit 0';
 }
 
 /** Everything `npm run demo` prints once it is up. */
@@ -334,14 +380,16 @@ export function instructions(demo: Demo): string {
     `  API                ${urls.api}   (Authorization: Token <jwt>)`,
     `  articles service   ${urls.articles}   (Koa: articles, feed, favorites, comments)`,
     `  profiles service   ${urls.profiles}   (Koa: profiles, follows, tags)`,
-    `  admin              ${urls.admin}/migration   (x-api-key: ${demo.adminKey})`,
+    `  dashboard          ${urls.dashboard}   (open it in a browser: live, with Promote / Roll back)`,
+    `  admin API          ${urls.admin}/migration   (x-api-key: ${demo.adminKey})`,
+    `                     ${urls.operators}/migration   (the operators' port: no key, this machine only)`,
     `  signed-up user     ${demo.user.email} / ${demo.user.password}`,
     `  access logs        ${demo.accessLogFile}`,
     demo.openapiFile === undefined
       ? '  OpenAPI            off (no openapi.yml found beside the repository)'
       : `  OpenAPI            ${demo.openapiFile}`,
     '',
-    'Run these in order (each line says what it answers):',
+    'Run these in order (each line says what it answers); keep the dashboard open beside them:',
   ];
   for (const section of demoSections(demo)) {
     lines.push('', `# ${section.title}`);

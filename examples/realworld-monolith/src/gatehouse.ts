@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type AuthOptions, type AuthRule, apiKeyAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
 import { exchangeOf } from '@gatehousejs/core';
+import { addDashboard } from '@gatehousejs/dashboard';
 import {
   OPERATIONS,
   TOKEN_ALGORITHM,
@@ -27,6 +28,11 @@ export interface GatehouseSetup {
   identityKey: KeyObject;
   /** A `hashApiKey()` digest: the key that opens the admin endpoints (`/_gatehouse/*`). */
   adminKeyHash: string;
+  /**
+   * An operators' listener: on this port the admin endpoints (the dashboard among them) are open
+   * without the key, for a browser, which cannot add it. Default: none.
+   */
+  adminPort?: number;
   /** Where access-log lines go. Default: stdout (pino). */
   accessLog?: AccessLogOptions;
   /** Rate limits. Default: {@link defaultRateLimits}. */
@@ -195,8 +201,19 @@ export function mountGatehouse(
   app.use(gw.requestId());
   app.use(gw.accessLog(setup.accessLog));
   app.use(gw.auth(authOptions(tokenSecret, setup)));
-  // Health and readiness stay open; metrics, /routes and /migration need the admin key's role.
-  app.use(gw.admin({ prefix: ADMIN_PREFIX, access: { require: { roles: ['admin'] } } }));
+  // Health and readiness stay open; metrics, /routes, /migration, the write API and the dashboard need
+  // the admin key's role, or a connection to the operators' port.
+  app.use(
+    gw.admin({
+      prefix: ADMIN_PREFIX,
+      access: {
+        require: { roles: ['admin'] },
+        ...(setup.adminPort === undefined ? {} : { ports: [setup.adminPort] }),
+      },
+    }),
+  );
+  // The migration dashboard at /_gatehouse/dashboard, behind the same policy.
+  addDashboard(gw.core);
   app.use(gw.rateLimit(setup.rateLimit ?? defaultRateLimits()));
   app.use(gw.version(versioningOptions()));
   if (setup.openapi !== undefined) app.use(gw.validate(setup.openapi));

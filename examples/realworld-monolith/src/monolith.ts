@@ -106,6 +106,11 @@ export function createMonolith(options: MonolithOptions): Monolith {
       server = app.listen(port, host);
       if (gw !== undefined) gw.serve(server);
       await once(server, 'listening');
+      // The operators' listener: the same app, where the admin access policy admits everyone.
+      if (gw !== undefined && setup?.adminPort !== undefined) {
+        const operators = gw.serve(app.listen(setup.adminPort, host));
+        await once(operators, 'listening');
+      }
       if (gw !== undefined) await gw.start();
       const address = server.address() as AddressInfo;
       return `http://${host}:${address.port}`;

@@ -17,8 +17,8 @@ export interface StackOptions {
   config: GatewayConfig | ResolvedConfig;
   routes: RoutesOptions;
   adminKeyHash: string;
-  /** Ports to listen on (0: any free one). Default: all 0. */
-  ports?: { monolith?: number; articles?: number; profiles?: number };
+  /** Ports to listen on (0: any free one). Default: all 0; no operators' listener (`admin`). */
+  ports?: { monolith?: number; articles?: number; profiles?: number; admin?: number };
   host?: string;
   accessLog?: { monolith?: AccessLogOptions; services?: AccessLogOptions };
   rateLimit?: RateLimitOptions;
@@ -32,7 +32,8 @@ export interface StackOptions {
 export type ServiceName = keyof typeof SERVICE_GROUPS;
 
 export interface Stack {
-  readonly urls: { monolith: string; articles: string; profiles: string };
+  /** `operators`: the admin listener's base URL, when there is one. */
+  readonly urls: { monolith: string; articles: string; profiles: string; operators?: string };
   readonly monolith: Monolith;
   /** The services now running (a restarted one is a new instance). */
   readonly services: { articles: Service; profiles: Service };
@@ -68,6 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       routes: options.routes,
       identityKey: identity.privateKey,
       adminKeyHash: options.adminKeyHash,
+      ...(options.ports?.admin === undefined ? {} : { adminPort: options.ports.admin }),
       ...(options.accessLog?.monolith ? { accessLog: options.accessLog.monolith } : {}),
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.openapi ? { openapi: options.openapi } : {}),
@@ -75,7 +77,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const url = await monolith.listen(options.ports?.monolith ?? 0, host);
-  const urls = { monolith: url, articles, profiles };
+  const urls = {
+    monolith: url,
+    articles,
+    profiles,
+    ...(options.ports?.admin === undefined ? {} : { operators: `http://${host}:${options.ports.admin}` }),
+  };
   const killed = new Set<ServiceName>();
   return {
     urls,
