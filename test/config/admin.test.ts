@@ -7,7 +7,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEntry, ConfigRuntime } from '@gatehousejs/gateway';
+import type { AuditEntry } from '@gatehousejs/gateway';
+import type { ConfigRuntime } from '@gatehousejs/gateway/config';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FRAMEWORKS, type Framework } from '../support/apps.js';
 import {

@@ -6,7 +6,8 @@
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigRuntime, ReloadResult } from '@gatehousejs/gateway';
+import type { ReloadResult } from '@gatehousejs/gateway';
+import type { ConfigRuntime } from '@gatehousejs/gateway/config';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdServer, etcdMissing, startEtcd } from '../../packages/discovery/src/test-etcd.js';
 import { FRAMEWORKS, type Framework } from '../support/apps.js';
@@ -257,7 +258,7 @@ describe.skipIf(etcdAbsent !== undefined && !ON_CI)('reload from an etcd key', (
         framework === 'express5'
           ? await fromExpress({ hosts: etcd.url, key })
           : await fromKoa({ hosts: etcd.url, key });
-      const runtime = made.configuration!;
+      const runtime = made.configuration as ConfigRuntime;
       try {
         expect(runtime.loaded.origin).toBe('code');
         const rejected = nextEvent<{ problems: { path: string; message: string }[] }>(runtime, 'reject');

@@ -1,12 +1,19 @@
 // A whole Express gateway from one configuration: a file (followed for changes), an etcd key, or an
 // object of the same shape. The configuration's middleware is mounted with `gw.mount(app)`.
-import { type Gateway, loadPeer } from '@gatehousejs/core';
+import { type Gateway, loadPeer, missingPackageOf, missingPeer } from '@gatehousejs/core';
 import type { FromConfigOptions } from '@gatehousejs/gateway';
 import type * as Config from '@gatehousejs/gateway/config';
 import { ExpressGateway } from './express.js';
 
 // The configuration's machinery is loaded when one of these is first called, not with the adapter.
-const loadConfig = (): Promise<typeof Config> => import('@gatehousejs/gateway/config');
+// It needs every capability package: one that is not installed is a ConfigError naming it.
+const loadConfig = (): Promise<typeof Config> =>
+  import('@gatehousejs/gateway/config').catch((error: unknown) => {
+    const missing = missingPackageOf(error);
+    if (missing?.startsWith('@gatehousejs/'))
+      throw missingPeer(missing, { path: 'the configuration' }, error);
+    throw error;
+  });
 const configNow = (path: string): typeof Config =>
   loadPeer<typeof Config>('@gatehousejs/gateway/config', { from: import.meta.url, path });
 

@@ -14,7 +14,7 @@ import {
   parseOptions,
   type Reply,
 } from '@gatehousejs/core';
-import type { Mode, ModeChange, Routes } from '@gatehousejs/routes';
+import type { Mode, ModeChange, Routes } from '@gatehousejs/gateway/optional/routes';
 import { z } from 'zod';
 import { AdminBadRequest, AdminConflict, AdminUnknownRoute, AdminUnsupportedMediaType } from './errors.js';
 

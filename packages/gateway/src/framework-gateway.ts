@@ -1,19 +1,12 @@
 // The shape shared by the framework gateway objects: every capability method is declared once, here,
 // and each adapter supplies only `wrap` (neutral middleware → native middleware). It lives outside
-// core because it depends on every capability package, and core depends on none.
+// core because it knows every capability package, and core knows none. Each is loaded when its method
+// is first called (capabilities.ts); those a typical app does not use are optional peer dependencies,
+// whose types come through `@gatehousejs/gateway/optional/*` (stand-ins in types/ when missing).
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type {
-  Aggregate,
-  AggregateOptions,
-  CacheOptions,
-  HttpCache,
-  purgeHandler,
-  SingleFlight,
-} from '@gatehousejs/aggregate';
 import type { Auth, AuthOptions, Requirement } from '@gatehousejs/auth';
-import type { Client, ClientOptions, DeadlineOptions } from '@gatehousejs/client';
 import {
   type AdminAccess,
   type AdminOptions,
@@ -33,17 +26,26 @@ import {
   type RequestIdOptions,
   type ResolvedConfig,
 } from '@gatehousejs/core';
-import type { OpenApiOptions, OpenApiValidator } from '@gatehousejs/openapi';
-import type { RateLimit, RateLimitOptions } from '@gatehousejs/rate-limit';
-import type { RouteSpec, Routes, RoutesOptions } from '@gatehousejs/routes';
-import type { AccessLogOptions, Tracing, TracingOptions } from '@gatehousejs/tracing';
+import type {
+  Aggregate,
+  AggregateOptions,
+  CacheOptions,
+  HttpCache,
+  purgeHandler,
+  SingleFlight,
+} from '@gatehousejs/gateway/optional/aggregate';
+import type { Client, ClientOptions, DeadlineOptions } from '@gatehousejs/gateway/optional/client';
+import type { OpenApiOptions, OpenApiValidator } from '@gatehousejs/gateway/optional/openapi';
+import type { RouteSpec, Routes, RoutesOptions } from '@gatehousejs/gateway/optional/routes';
 import type {
   NativeHandler,
   Versioning,
   VersioningOptions,
   VersionMethod,
   VersionRouteOptions,
-} from '@gatehousejs/versioning';
+} from '@gatehousejs/gateway/optional/versioning';
+import type { RateLimit, RateLimitOptions } from '@gatehousejs/rate-limit';
+import type { AccessLogOptions, Tracing, TracingOptions } from '@gatehousejs/tracing';
 
 import { type AdminAudit, addAdminActions, auditedPurge, auditOf } from './admin-actions.js';
 import {
@@ -57,7 +59,7 @@ import {
   versioningPackage,
 } from './capabilities.js';
 import { runtimeOf } from './config/attach.js';
-import type { ConfigRuntime } from './config/runtime.js';
+import type { GatewayConfiguration } from './config/types.js';
 
 /** This gateway's tracing (loads @gatehousejs/tracing on first use). */
 const tracingFor = (core: Gateway, options?: TracingOptions): Tracing =>
@@ -671,7 +673,7 @@ export abstract class FrameworkGateway<M> {
    * The configuration of a gateway built from one (`gatewayFromFile()`, `gatewayFromConfig()`): the
    * configuration in force, `reload()`, its status and events. Undefined for a gateway built in code.
    */
-  get configuration(): ConfigRuntime | undefined {
+  get configuration(): GatewayConfiguration | undefined {
     return runtimeOf(this);
   }
 

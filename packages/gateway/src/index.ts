@@ -4,19 +4,17 @@ export {
   type AuditEntry,
   auditChannel,
 } from './admin-actions.js';
-// The configuration's machinery is `@gatehousejs/gateway/config`; its types are here too.
+// The configuration's machinery is `@gatehousejs/gateway/config`, with the types that name the
+// configuration itself (ConfigRuntime, GatehouseConfig, LoadedConfig, …): they refer to every
+// capability package's options, which this entry point must not need installed. These do not.
 export type {
-  ConfigRuntime,
   ConfigSourceOptions,
   ConfigStatus,
   FromConfigOptions,
-  GatehouseConfig,
-  GatehouseConfigInput,
-  GatewayMaker,
-  LoadedConfig,
+  GatewayConfiguration,
   LoadOptions,
   ReloadResult,
-} from './config/index.js';
+} from './config/types.js';
 export {
   AdminBadRequest,
   AdminConflict,

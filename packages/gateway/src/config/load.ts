@@ -43,13 +43,9 @@ export interface LoadedConfig {
   readonly digests: Readonly<Record<string, string>>;
 }
 
-/** Options of {@link parseGatehouseConfig}, {@link loadGatehouseConfig} and {@link checkGatehouseConfig}. */
-export interface LoadOptions {
-  /** Environment variables for `${NAME}`. @default process.env */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Directory relative paths are read from. @default the file's directory, or the working directory */
-  baseDir?: string;
-}
+export type { LoadOptions } from './types.js';
+
+import type { LoadOptions } from './types.js';
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -449,7 +445,6 @@ function authChecks(value: unknown, found: ConfigFinding[]): void {
         });
       else names.set(name, index);
     }
-
   });
   const requirements: [ConfigPathSegment[], unknown][] = [[['auth', 'default'], value.default]];
   if (Array.isArray(value.rules))

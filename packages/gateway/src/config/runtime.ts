@@ -32,7 +32,6 @@ import {
   type ConfigProblem,
   compose,
   Gateway,
-  type GatewayOptions,
   type Middleware,
   type Reply,
 } from '@gatehousejs/core';
@@ -60,40 +59,15 @@ import {
 } from './load.js';
 import { type GatehouseConfig, RESTART_ONLY } from './schema.js';
 
-/** Where a configuration comes from, and how it is followed. */
-export interface ConfigSourceOptions {
-  /** How a file is followed: polled every `intervalMs`, read once quiet for `debounceMs`. `false`: not followed. */
-  watch?: boolean | { intervalMs?: number; debounceMs?: number };
-}
+export type { ConfigSourceOptions, ConfigStatus, FromConfigOptions, ReloadResult } from './types.js';
 
-/** Options of `gatewayFromFile()` / `gatewayFromConfig()`: the gateway's own options, and loading. */
-export interface FromConfigOptions extends GatewayOptions, LoadOptions, ConfigSourceOptions {}
-
-/** What a reload did. */
-export interface ReloadResult {
-  /** `applied`: the new configuration is in force; `unchanged`: the same as the one in force; `rejected`: nothing changed. */
-  readonly outcome: 'applied' | 'unchanged' | 'rejected';
-  /** The revision in force afterwards. */
-  readonly revision: number;
-  /** Top-level keys that changed and were applied. */
-  readonly changed: readonly string[];
-  /** Keys that changed but cannot change at run time: the running values stay until a restart. */
-  readonly restartRequired: readonly string[];
-  /** For a rejection: every problem, with file:line:col when the source is a file. */
-  readonly problems?: readonly ConfigProblem[];
-}
-
-/** The configuration state `/config` shows. */
-export interface ConfigStatus {
-  readonly origin: string;
-  readonly revision: number;
-  readonly appliedAt: string;
-  /** Keys whose new values wait for a restart. */
-  readonly restartRequired: readonly string[];
-  readonly warnings: readonly ConfigProblem[];
-  /** The last reload attempt (absent before the first). */
-  readonly lastReload: (ReloadResult & { readonly at: string; readonly origin: string }) | undefined;
-}
+import type {
+  ConfigSourceOptions,
+  ConfigStatus,
+  FromConfigOptions,
+  GatewayConfiguration,
+  ReloadResult,
+} from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sources
@@ -334,7 +308,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * events: `'reload'` ({@link ReloadResult} of an applied reload), `'reject'` (one rejected: its
  * problems), `'restart-required'` (keys that changed and cannot change at run time).
  */
-export class ConfigRuntime extends EventEmitter {
+export class ConfigRuntime extends EventEmitter implements GatewayConfiguration {
   /** The one middleware `gw.mount()` mounts: it runs each request on the current generation. */
   readonly middleware: Middleware;
   readonly #gw: FrameworkGateway<unknown>;
