@@ -18,9 +18,10 @@ import {
 } from '../config/support.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+const BIN = join(ROOT, 'packages/cli/bin/gatehouse.js');
+const BUILT_BIN = join(ROOT, 'packages/cli/dist/bin.js');
 const BUILT = [
-  BIN,
+  BUILT_BIN,
   'packages/express/dist/index.js',
   'packages/koa/dist/index.js',
   'packages/gateway/dist/config/index.js',

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npx gatehouse …`
 import { run } from './cli.js';
 
