@@ -943,13 +943,11 @@ async function authOptions(config: AuthConfig, baseDir: string): Promise<AuthOpt
             ...(token === undefined
               ? {}
               : {
-                  token: {
-                    ...token,
-                    key: (token.secret !== undefined
-                      ? Buffer.from(token.secret)
-                      : keyFrom(token.key!, 'private')) as never,
-                    secret: undefined,
-                  } as never,
+                  // The signer takes the key itself: HS* bytes, or a private key made from PEM or a JWK.
+                  token: (({ secret, key, ...rest }) => ({
+                    ...rest,
+                    key: secret !== undefined ? Buffer.from(secret) : keyFrom(key!, 'private'),
+                  }))(token) as never,
                 }),
           },
         }),
