@@ -2,7 +2,7 @@
 // what its comment says when run in the order printed, on a fresh start — the lines as printed, run by a
 // shell: curl for the API and the admin API, npx newman for the RealWorld suite.
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,6 +14,14 @@ const CURL = spawnSync('curl', ['--version']).status === 0;
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 if (!CURL && !ON_CI)
   console.warn('\n*** curl is missing: the printed demo commands are not run (they are on CI) ***\n');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NO_CHROMIUM = existsSync(CHROMIUM)
+  ? undefined
+  : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+if (NO_CHROMIUM !== undefined && !ON_CI)
+  console.warn(`\n*** the showcase's dashboard is not opened in a browser: ${NO_CHROMIUM} ***\n`);
+/** Screenshots of the showcase's dashboard (not committed). */
+const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 
 describe.skipIf(!CURL && !ON_CI)('npm run demo: the printed commands, run in the order printed', () => {
   let demo: Demo;
@@ -120,4 +128,58 @@ describe.skipIf(!CURL && !ON_CI)('npm run demo: the printed commands, run in the
     // The articles service answered while the group was remote (its lines carry the gateway's request id).
     expect(lines.some((l) => l.path?.startsWith('/api/articles') && l.annotations === undefined)).toBe(true);
   });
+
+  test.skipIf(NO_CHROMIUM !== undefined && !ON_CI)(
+    'the dashboard in Chromium after the steps: both groups as /migration has them, and a Promote click moves the profiles group',
+    async () => {
+      if (NO_CHROMIUM !== undefined) throw new Error(`CI=true: ${NO_CHROMIUM}`);
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+        ],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const problems: string[] = [];
+        page.on('console', (m) => {
+          // The browser asks the origin for /favicon.ico on its own (the page names no icon); Conduit's
+          // 404 for it is not the dashboard's.
+          if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico'))
+            problems.push(`console: ${m.text()} (${m.location().url})`);
+        });
+        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+        const res = await page.goto(demo.urls.dashboard);
+        expect(res?.status()).toBe(200);
+        const mode = (route: string) => page.locator(`[data-route="${route}"] [data-field="mode"]`).first();
+        await page.locator('[data-route="articles"]').waitFor();
+        await page.locator('[data-route="profiles"]').waitFor();
+        expect([await mode('articles').textContent(), await mode('profiles').textContent()]).toEqual([
+          'fallback',
+          'shadow',
+        ]);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, 'showcase-dashboard.png'), fullPage: true });
+        await page.locator('[data-route="profiles"] button[data-action="promote"]').click();
+        await expect.poll(() => mode('profiles').textContent(), { timeout: 5_000 }).toBe('split 10%');
+        const migration = (await (await fetch(`${demo.urls.operators}/migration`)).json()) as {
+          routes: Array<{ name: string; mode: string; weight: number }>;
+        };
+        expect(migration.routes.find((r) => r.name === 'profiles')).toMatchObject({
+          mode: 'split',
+          weight: 10,
+        });
+        await page.screenshot({ path: join(ARTIFACTS, 'showcase-dashboard-promoted.png'), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });
