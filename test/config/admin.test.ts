@@ -4,6 +4,7 @@
 // and an event; concurrent writes to one route serialized and both audited; the stated precedence
 // between admin changes and a reloaded file.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,7 +263,6 @@ describe.each(FRAMEWORKS)('%s', (framework: Framework) => {
 test('a gateway built in code has the same write API (gw.routes() registers it)', async () => {
   const { gateway } = await import('@gatehousejs/express');
   const express = (await import('express')).default;
-  const { once } = await import('node:events');
   const gw = gateway({
     services: { api: { url: upstream.url } },
     admin: { access: { peers: ['loopback'] } },
@@ -289,6 +289,8 @@ test('a gateway built in code has the same write API (gw.routes() registers it)'
       'code:code:split',
       'promote:anonymous:shadow',
     ]);
+    // The same history on the gateway object.
+    expect(gw.audit.history()).toEqual(migration.history);
   } finally {
     await gw.close({ deadlineMs: 500 });
   }

@@ -104,6 +104,7 @@ Examples:
       'check a configuration file (YAML or JSON) as the gateway would: every problem with file:line:col',
     )
     .argument('<file>', 'the configuration file')
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the help names the reference syntax
     .option('--env-file <file>', 'a dotenv file for ${NAME} references (besides the environment)')
     .action(async (file: string, options: { envFile?: string }) => {
       exitCode = await validateCommand(

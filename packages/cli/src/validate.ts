@@ -21,7 +21,7 @@ function line(problem: ConfigProblem, colors: Colors): string {
   const where =
     problem.source === undefined
       ? ''
-      : colors.cyan(`${problem.source.file}:${problem.source.line}:${problem.source.column}`) + ' ';
+      : `${colors.cyan(`${problem.source.file}:${problem.source.line}:${problem.source.column}`)} `;
   const path = problem.path === '' ? '' : `${colors.bold(problem.path)}: `;
   return `${where}${path}${problem.message}`;
 }

@@ -118,6 +118,7 @@ export function configReference(): string {
     'Every key of a Gatehouse configuration file (YAML or JSON), as `gatehouse validate`, `gatewayFromFile()` and the',
     'JSON Schema editors use check it. Defaults shown here are the ones the schema states; where a cell is empty, the',
     "option is left to the capability's own default, given with every option in the README named under each section.",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference names the syntax
     'Values may be `${NAME}`, `${NAME:-default}` or `${file:/run/secrets/name}` (see the gateway README); what cannot',
     'change while the gateway runs is marked *restart*.',
     '',
