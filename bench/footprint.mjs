@@ -6,7 +6,7 @@
 // size (sum of file sizes, as npm's "unpacked size"; and what `du` counts on this filesystem), copies of
 // each @opentelemetry package, and import times measured in fresh processes, alternating the sides.
 //
-//   node bench/footprint.mjs [--runs 21] [--no-build]
+//   node bench/footprint.mjs [--runs 21] [--no-build] [--with @gatehousejs/routes]
 //
 // Prints one JSON line. Not appended to RESULTS.md automatically: the footprint section there is
 // written from this output.
@@ -29,6 +29,8 @@ const runs = Number(args[args.indexOf('--runs') + 1]) || 21;
 const EXPRESS = 'express@^5.1.0';
 /** What the typical app's install line names (the adapter, and auth for its authenticators). */
 const TYPICAL = ['@gatehousejs/express', '@gatehousejs/auth'];
+// `--with @gatehousejs/routes` (repeatable): a typical app that also uses that package.
+for (let i = args.indexOf('--with'); i !== -1; i = args.indexOf('--with', i + 1)) TYPICAL.push(args[i + 1]);
 
 const tarballDir = mkdtempSync(join(tmpdir(), 'gatehouse-footprint-'));
 try {
@@ -62,6 +64,7 @@ try {
     return { name, integrity: p.integrity, path: join(tarballDir, p.filename) };
   });
   const bare = consumerProject([], [EXPRESS], 'footprint-bare');
+  // The app under measurement imports what it names (bench/footprint's TYPICAL): a project of its own.
   const typical = consumerProject(tarballs, [EXPRESS], 'footprint-typical');
 
   const measure = (dir) => {
