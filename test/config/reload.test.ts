@@ -236,6 +236,30 @@ describe.each(FRAMEWORKS)('%s: reload from a file', (framework: Framework) => {
   });
 });
 
+test('a busy directory (a log written beside the file) does not keep a change from being read', async () => {
+  const file = tempFile(config(alpha));
+  app = await startConfigured('express5', { file }, { watch: WATCH });
+  const noise = join(file, '..', 'access.log');
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) {
+      appendFileSync(noise, `line ${i}\n`);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  })();
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const reloaded = nextEvent(runtimeOf(app), 'reload', 2_000);
+    replaceFile(file, config(beta));
+    // Applied while the log is still being written (the debounce waits for the file, not the directory).
+    await reloaded;
+    expect(writing).toBe(true);
+  } finally {
+    writing = false;
+    await writer;
+  }
+});
+
 const etcdAbsent = etcdMissing();
 describe.skipIf(etcdAbsent !== undefined && !ON_CI)('reload from an etcd key', () => {
   let etcd: EtcdServer;

@@ -11,7 +11,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, readFileSync, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Aggregate } from '@gatehousejs/aggregate';
 import {
   type ApiKeyOptions,
@@ -100,6 +100,8 @@ class FileConfigSource implements ConfigSource {
   #handlers: SourceHandlers | undefined;
   #lastText: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** When the first change not yet read was seen. */
+  #pendingSince: number | undefined;
   #directory: FSWatcher | undefined;
   #reading: Promise<void> | undefined;
   #again = false;
@@ -124,7 +126,12 @@ class FileConfigSource implements ConfigSource {
     if (this.#watching === undefined) return;
     watchFile(this.origin, { interval: this.#watching.intervalMs }, this.#onStat);
     try {
-      const directory = watch(dirname(resolve(this.origin)), () => this.#changed());
+      // Only the file itself, or a Kubernetes ConfigMap's '..data' swap: a busy directory (an access
+      // log beside the configuration) must not keep the file from being read.
+      const name = basename(this.origin);
+      const directory = watch(dirname(resolve(this.origin)), (_event, changed) => {
+        if (changed === null || changed === name || String(changed).startsWith('..')) this.#changed();
+      });
       directory.on('error', () => directory.close());
       this.#directory = directory;
     } catch {
@@ -148,8 +155,19 @@ class FileConfigSource implements ConfigSource {
 
   #changed(): void {
     if (this.#closed) return;
+    // Read once things were quiet for debounceMs, and at the latest 10 debounce periods after the
+    // first change not yet read: changes that never stop do not postpone reading for ever.
+    const now = Date.now();
+    this.#pendingSince ??= now;
+    const latest = this.#pendingSince + this.#debounceMs * 10;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#check(), this.#debounceMs);
+    this.#timer = setTimeout(
+      () => {
+        this.#pendingSince = undefined;
+        this.#check();
+      },
+      Math.max(0, Math.min(this.#debounceMs, latest - now)),
+    );
   }
 
   #check(): void {
