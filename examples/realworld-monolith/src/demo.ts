@@ -7,17 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { hashApiKey } from '@gatehousejs/auth';
-import { loadConfigFile } from '@gatehousejs/core';
+import { join } from 'node:path';
 import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
-import { ADMIN_PREFIX } from './gatehouse.js';
+import { ADMIN_PREFIX, CONFIG_FILE, WORKSPACE } from './gatehouse.js';
 import { type Stack, startStack } from './stack.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The workspace directory (this file runs from src/ in tests and from dist/ after a build). */
-export const WORKSPACE = join(here, '..');
 /** The RealWorld fixtures (Postman collection, OpenAPI document), beside the repository. */
 export const FIXTURES = join(WORKSPACE, '..', '..', '..', 'shared', 'fixtures', 'realworld');
 
@@ -30,10 +24,10 @@ export interface DemoOptions {
   pgliteDir?: string;
   /** The OpenAPI document the gateway validates against. Default: the RealWorld fixture, when present. */
   openapiFile?: string;
+  /** The gateway's configuration, followed for changes. Default: the example's gatehouse.yaml. */
+  configFile?: string;
   /** Where the access logs go. Default: a file in the temporary directory (the terminal stays readable). */
   accessLogFile?: string;
-  /** The migration table. Default: routes.yaml, watched. */
-  routesFile?: string;
   /** The key that opens the admin endpoints. Default: a random one, printed. */
   adminKey?: string;
   /** The HMAC secret of Conduit's tokens (at least 32 bytes). Default: random, so tokens end with the process. */
@@ -112,13 +106,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const openapi = existsSync(openapiFile);
   const collection = join(FIXTURES, 'Conduit.postman_collection.json');
   const accessLogFile = options.accessLogFile ?? join(tmpdir(), `gatehouse-demo-${process.pid}.log`);
-  const config = await loadConfigFile(join(WORKSPACE, 'gatehouse.yaml'));
   const stack = await startStack({
     db,
     tokenSecret: options.tokenSecret ?? randomBytes(32),
-    config,
-    routes: { file: options.routesFile ?? join(WORKSPACE, 'routes.yaml'), watch: { intervalMs: 500 } },
-    adminKeyHash: hashApiKey(adminKey),
+    adminKey,
+    // gatehouse.yaml, followed: saving a change applies it (without OpenAPI, the file's contents with
+    // that section left out, not followed).
+    ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+    openapi: openapi ? openapiFile : false,
     host,
     ports: {
       monolith: await usable(base, host),
@@ -127,10 +122,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       // The operators' listener: the admin endpoints without the key, for the dashboard in a browser.
       admin: await freePort(base === 0 ? 0 : base + 9, host),
     },
-    accessLog: { monolith: { destination: accessLogFile }, services: { destination: accessLogFile } },
-    ...(openapi
-      ? { openapi: { document: openapiFile, basePath: '/api', responses: { mode: 'report' as const } } }
-      : {}),
+    accessLog: { monolith: accessLogFile, services: { destination: accessLogFile } },
   });
   const urls = {
     monolith: stack.urls.monolith,
@@ -398,8 +390,8 @@ export function instructions(demo: Demo): string {
   }
   lines.push(
     '',
-    '# Or edit examples/realworld-monolith/routes.yaml (mode: shadow | split + weight | fallback | remote) and save:',
-    '# the gateway reloads it within a second.',
+    `# Or edit ${CONFIG_FILE} (a route's mode: shadow | split + weight |`,
+    '# fallback | remote; a rate limit; a version) and save: the gateway applies it within a second.',
     '',
     'Ctrl-C drains in-flight requests and stops.',
     '',

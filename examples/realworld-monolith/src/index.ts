@@ -1,14 +1,15 @@
 export { conduitNotFound, conduitRouter } from './conduit-routes.js';
 export {
+  type AccessLogger,
   ADMIN_PREFIX,
-  articleScreen,
-  authOptions,
-  defaultRateLimits,
-  type GatehouseSetup,
-  mountGatehouse,
+  CONFIG_FILE,
+  type GatehouseEnv,
+  type GatehouseOptions,
+  gatehouseFromFile,
   principalUserId,
+  readGatehouseFile,
   requestedApiVersion,
-  versioningOptions,
+  WORKSPACE,
 } from './gatehouse.js';
 export { createMonolith, type Monolith, type MonolithOptions } from './monolith.js';
-export { type ServiceName, type Stack, type StackOptions, startStack } from './stack.js';
+export { type MigrationLine, type ServiceName, type Stack, type StackOptions, startStack } from './stack.js';

@@ -1,37 +1,34 @@
-// `npm start` (and the repository's `npm run demo`): Conduit with Gatehouse and its two services on
-// localhost, seeded, printing what to try. Data goes to DATABASE_URL (PostgreSQL) or, without it, to
-// an embedded PostgreSQL (PGlite) in memory. `--plain` starts the monolith alone, without Gatehouse;
-// IDENTITY_PRIVATE_KEY_FILE runs the gateway against services started elsewhere.
-import { createPrivateKey, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm start` (and the repository's `npm run demo`): Conduit with Gatehouse (gatehouse.yaml) and its two
+// services on localhost, seeded, printing what to try. Data goes to DATABASE_URL (PostgreSQL) or,
+// without it, to an embedded PostgreSQL (PGlite) in memory. `--plain` starts the monolith alone,
+// without Gatehouse; IDENTITY_PRIVATE_KEY_FILE runs the gateway against services started elsewhere
+// (ARTICLES_URL, PROFILES_URL).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hashApiKey } from '@gatehousejs/auth';
-import { loadConfigFile } from '@gatehousejs/core';
 import { migrate, openDatabase } from '@gatehousejs/example-realworld-core';
-import { FIXTURES, instructions, startDemo, WORKSPACE } from './demo.js';
-import { ADMIN_PREFIX } from './gatehouse.js';
+import { instructions, startDemo } from './demo.js';
+import { ADMIN_PREFIX, type GatehouseEnv, gatehouseFromFile } from './gatehouse.js';
 import { createMonolith } from './monolith.js';
 
 const env = process.env;
 const port = Number(env.PORT ?? 3100);
 
-function tokenSecret(): Uint8Array {
-  return givenSecret() ?? randomBytes(32);
-}
-
+/** JWT_SECRET is base64url (as gatehouse.yaml reads it): the bytes Conduit signs its tokens with. */
 function givenSecret(): Uint8Array | undefined {
   if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') return undefined;
-  const secret = new TextEncoder().encode(env.JWT_SECRET);
-  if (secret.byteLength < 32) throw new Error('JWT_SECRET must be at least 32 bytes');
-  return secret;
+  const secret = Buffer.from(env.JWT_SECRET, 'base64url');
+  if (secret.byteLength < 32) throw new Error('JWT_SECRET must be the base64url of at least 32 bytes');
+  return new Uint8Array(secret);
 }
 
 let stop: () => Promise<void>;
 if (process.argv.includes('--plain') || env.IDENTITY_PRIVATE_KEY_FILE) {
   const db = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: env.PGLITE_DIR });
   await migrate(db);
+  const secret = givenSecret() ?? new Uint8Array(randomBytes(32));
   if (process.argv.includes('--plain')) {
-    const monolith = createMonolith({ db, tokenSecret: tokenSecret() });
+    const monolith = createMonolith({ db, tokenSecret: secret });
     const url = await monolith.listen(port);
     stop = async () => {
       await monolith.close();
@@ -39,22 +36,17 @@ if (process.argv.includes('--plain') || env.IDENTITY_PRIVATE_KEY_FILE) {
     };
     console.log(`\nConduit (the plain Express 4 monolith, no Gatehouse) on ${url}/api\n`);
   } else {
-    // The services run elsewhere (their own `npm start`), at the addresses gatehouse.yaml names.
+    // The services run elsewhere (their own `npm start`), at ARTICLES_URL and PROFILES_URL.
     const adminKey = env.ADMIN_API_KEY ?? `gh_admin_${randomBytes(12).toString('hex')}`;
-    const openapiFile = env.OPENAPI_FILE ?? join(FIXTURES, 'openapi.yml');
-    const monolith = createMonolith({
-      db,
-      tokenSecret: tokenSecret(),
-      gatehouse: {
-        config: await loadConfigFile(join(WORKSPACE, 'gatehouse.yaml')),
-        routes: { file: join(WORKSPACE, 'routes.yaml'), watch: { intervalMs: 500 } },
-        identityKey: createPrivateKey(readFileSync(env.IDENTITY_PRIVATE_KEY_FILE!)),
-        adminKeyHash: hashApiKey(adminKey),
-        ...(existsSync(openapiFile)
-          ? { openapi: { document: openapiFile, basePath: '/api', responses: { mode: 'report' as const } } }
-          : {}),
+    const gw = await gatehouseFromFile({
+      env: {
+        ...(env as Partial<GatehouseEnv>),
+        JWT_SECRET: Buffer.from(secret).toString('base64url'),
+        ADMIN_API_KEY_HASH: hashApiKey(adminKey),
+        IDENTITY_PRIVATE_KEY: readFileSync(env.IDENTITY_PRIVATE_KEY_FILE!, 'utf8'),
       },
     });
+    const monolith = createMonolith({ db, tokenSecret: secret, gw });
     const url = await monolith.listen(port);
     stop = async () => {
       await monolith.close();
@@ -65,13 +57,14 @@ if (process.argv.includes('--plain') || env.IDENTITY_PRIVATE_KEY_FILE) {
     );
   }
 } else {
+  const secret = givenSecret();
   const demo = await startDemo({
     port,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(env.PGLITE_DIR ? { pgliteDir: env.PGLITE_DIR } : {}),
     ...(env.OPENAPI_FILE ? { openapiFile: env.OPENAPI_FILE } : {}),
     ...(env.ADMIN_API_KEY ? { adminKey: env.ADMIN_API_KEY } : {}),
-    ...(givenSecret() === undefined ? {} : { tokenSecret: givenSecret()! }),
+    ...(secret === undefined ? {} : { tokenSecret: secret }),
   });
   stop = () => demo.close();
   console.log(instructions(demo));

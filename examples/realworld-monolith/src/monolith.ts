@@ -1,10 +1,10 @@
 // The Conduit monolith on Express 4, with or without Gatehouse. Without it, the app checks its own
-// JWTs; with it, gw.auth() does and the app reads the principal, and the migration controller may
-// send the articles and profiles groups to the Koa services.
+// JWTs; with it (a gateway built from gatehouse.yaml, mounted before Conduit's routes), gw.auth() does
+// and the app reads the principal, and the migration routes may send the articles and profiles groups
+// to the Koa services.
 import { once } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig, ResolvedConfig } from '@gatehousejs/core';
 import {
   type Binding,
   createConduit,
@@ -15,21 +15,24 @@ import {
   render,
   tokenFromHeader,
 } from '@gatehousejs/example-realworld-core';
-import { type ExpressGateway, gateway } from '@gatehousejs/express';
-import type { Routes } from '@gatehousejs/routes';
+import type { ExpressGateway } from '@gatehousejs/express';
 import express, { type ErrorRequestHandler } from 'express';
 import { conduitNotFound, conduitRouter, send } from './conduit-routes.js';
-import { type GatehouseSetup, mountGatehouse, principalUserId, requestedApiVersion } from './gatehouse.js';
+import { type AccessLogger, principalUserId, requestedApiVersion } from './gatehouse.js';
 
 export interface MonolithOptions {
   db: Database;
-  /** The HMAC secret Conduit signs its JWTs with (at least 32 bytes). */
+  /** The HMAC secret Conduit signs its JWTs with (at least 32 bytes; gatehouse.yaml's JWT_SECRET). */
   tokenSecret: Uint8Array;
+  /** Gatehouse: the gateway gatehouse.yaml describes (gatehouseFromFile()). Leave out for the plain monolith. */
+  gw?: ExpressGateway;
+  /** The operators' port (gatehouse.yaml's ADMIN_PORT): a second listener, where the admin needs no key. */
+  adminPort?: number;
   /**
-   * Gatehouse: its configuration (services, client IP, …) and setup. Leave out for the plain
-   * monolith.
+   * An access log mounted in code, first, instead of the file's (the tests read its lines; a logger
+   * object cannot be written in a file).
    */
-  gatehouse?: GatehouseSetup & { config: GatewayConfig | ResolvedConfig };
+  accessLogger?: AccessLogger;
   /** Faults that are not the client's (500s). Default: one line on stderr. */
   onError?: (error: unknown) => void;
 }
@@ -38,8 +41,6 @@ export interface Monolith {
   readonly app: express.Express;
   /** The gateway object, when Gatehouse is on. */
   readonly gw: ExpressGateway | undefined;
-  /** The migration controller, when Gatehouse is on. */
-  readonly routes: Routes | undefined;
   /** Listens on `port` (0: any free one) and resolves to the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -49,32 +50,23 @@ export function createMonolith(options: MonolithOptions): Monolith {
   const tokens = createTokens({ secret: options.tokenSecret });
   const conduit = createConduit({ db: options.db, tokens });
   const onError = options.onError ?? ((error: unknown) => console.error('conduit: unexpected error', error));
-  const setup = options.gatehouse;
+  const gw = options.gw;
 
   const app = express();
   // No framework-specific headers: answers must be byte-for-byte those of the Koa services.
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  let gw: ExpressGateway | undefined;
-  let routes: Routes | undefined;
   let identify: Binding['identify'];
-  if (setup === undefined) {
+  if (gw === undefined) {
     identify = async (req: IncomingMessage) => {
       const token = tokenFromHeader(req.headers.authorization);
       return token === undefined ? undefined : tokens.verify(token);
     };
   } else {
-    gw = gateway(setup.config, {
-      onError: (error, { exchange, phase }) =>
-        onError(
-          Object.assign(
-            new Error(`monolith: gatehouse ${phase} ${exchange?.method ?? ''} ${exchange?.path ?? ''}`),
-            { cause: error },
-          ),
-        ),
-    });
-    routes = mountGatehouse(app, gw, options.tokenSecret, setup);
+    if (options.accessLogger !== undefined) app.use(gw.accessLog({ logger: options.accessLogger }));
+    // Everything gatehouse.yaml describes, in the gateway's order, as one middleware.
+    gw.mount(app);
     identify = principalUserId;
   }
 
@@ -101,14 +93,13 @@ export function createMonolith(options: MonolithOptions): Monolith {
   return {
     app,
     gw,
-    routes,
     async listen(port = 0, host = '127.0.0.1') {
       server = app.listen(port, host);
       if (gw !== undefined) gw.serve(server);
       await once(server, 'listening');
       // The operators' listener: the same app, where the admin access policy admits everyone.
-      if (gw !== undefined && setup?.adminPort !== undefined) {
-        const operators = gw.serve(app.listen(setup.adminPort, host));
+      if (gw !== undefined && options.adminPort !== undefined) {
+        const operators = gw.serve(app.listen(options.adminPort, host));
         await once(operators, 'listening');
       }
       if (gw !== undefined) await gw.start();

@@ -65,7 +65,7 @@ if (typeof showcase === 'string') {
       expect(comment.status).toBe(200);
     });
     afterAll(async () => {
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       await sc.close();
     });
 
@@ -90,7 +90,7 @@ if (typeof showcase === 'string') {
     test('GET /api/tags: version 1 by default (RealWorld names), deprecated, with its sunset; the same from the monolith and the service', async () => {
       const answers = [];
       for (const mode of ['local', 'remote'] as const) {
-        setGroupsMode(sc.stack, mode);
+        await setGroupsMode(sc.stack, mode);
         const before = sc.logs.services.length;
         const res = await send('/tags');
         answers.push([
@@ -101,7 +101,7 @@ if (typeof showcase === 'string') {
           sc.logs.services.length - before,
         ]);
       }
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       const tags = { tags: ['maths', 'machines', 'maps'] };
       expect(answers).toEqual([
         ['local', 200, tags, V1_HEADERS, 0],
@@ -112,12 +112,12 @@ if (typeof showcase === 'string') {
     test('api-version: 2 — each tag with its article count, announced as current; 1 explicitly is the deprecated list', async () => {
       const answers = [];
       for (const mode of ['local', 'remote'] as const) {
-        setGroupsMode(sc.stack, mode);
+        await setGroupsMode(sc.stack, mode);
         const v2 = await send('/tags', { headers: { 'api-version': '2' } });
         const v1 = await send('/tags', { headers: { 'api-version': '1' } });
         answers.push([mode, v2.status, await v2.json(), versionHeaders(v2), v1.status, await v1.json()]);
       }
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       const v2 = {
         tags: [
           { name: 'maths', articles: 2 },
@@ -142,7 +142,7 @@ if (typeof showcase === 'string') {
 
     test('an unknown version is refused at the edge (400 problem+json listing the versions), in either mode', async () => {
       for (const mode of ['local', 'remote'] as const) {
-        setGroupsMode(sc.stack, mode);
+        await setGroupsMode(sc.stack, mode);
         const before = sc.logs.services.length;
         const res = await send('/tags', { headers: { 'api-version': '3' } });
         const body = (await res.json()) as { code: string; supported: string[] };
@@ -155,7 +155,7 @@ if (typeof showcase === 'string') {
         ]);
         expect(sc.logs.services.length).toBe(before);
       }
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
     });
 
     test('every other path is version-neutral: no version headers, the same answer whatever api-version says', async () => {

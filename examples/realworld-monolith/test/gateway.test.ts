@@ -40,14 +40,14 @@ if (typeof showcase === 'string') {
       carolId = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sub;
     });
     afterAll(async () => {
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       await sc.close();
     });
 
     test('a route that needs a user: 401 problem+json with a Token challenge, the same in local and remote mode', async () => {
       const refusals = [];
       for (const mode of ['local', 'remote'] as const) {
-        setGroupsMode(sc.stack, mode);
+        await setGroupsMode(sc.stack, mode);
         for (const authorization of [undefined, 'Token not-a-jwt', `Token ${token}x`]) {
           const res = await fetch(
             `${api}/articles/feed`,
@@ -63,7 +63,7 @@ if (typeof showcase === 'string') {
           ]);
         }
       }
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       const expected = (mode: string) => [
         [mode, 401, 'application/problem+json', 'Token realm="gatehouse"', 'GH_AUTH_REQUIRED'],
         // RFC 6750's error parameter belongs to Bearer; other schemes get the bare challenge.
@@ -97,7 +97,7 @@ if (typeof showcase === 'string') {
     });
 
     test('services trust only the identity the gateway signed', async () => {
-      setGroupsMode(sc.stack, 'remote');
+      await setGroupsMode(sc.stack, 'remote');
       try {
         // Through the gateway: the caller is who the token says, on the service.
         const viaGateway = await fetch(`${api}/articles/feed`, {
@@ -108,7 +108,7 @@ if (typeof showcase === 'string') {
           { articles: [], articlesCount: 0 },
         ]);
       } finally {
-        setGroupsMode(sc.stack, 'local');
+        await setGroupsMode(sc.stack, 'local');
       }
       const service = `${sc.stack.urls.articles}/api/articles/feed`;
       // Straight to the service: no identity is an anonymous caller (Conduit's own 401 here) …
@@ -141,7 +141,7 @@ if (typeof showcase === 'string') {
     });
 
     test('a client cannot send the identity header through the gateway', async () => {
-      setGroupsMode(sc.stack, 'remote');
+      await setGroupsMode(sc.stack, 'remote');
       try {
         const before = sc.logs.services.length;
         // A made-up identity on an open route: stripped at the edge, so the service sees an
@@ -152,7 +152,7 @@ if (typeof showcase === 'string') {
         expect([res.status, await res.json()]).toEqual([200, { tags: [] }]);
         expect(sc.logs.services.slice(before).map((l) => l.principal)).toEqual([undefined]);
       } finally {
-        setGroupsMode(sc.stack, 'local');
+        await setGroupsMode(sc.stack, 'local');
       }
     });
 
@@ -181,14 +181,14 @@ if (typeof showcase === 'string') {
       const answers = [];
       const before = sc.logs.services.length;
       for (const mode of ['local', 'remote'] as const) {
-        setGroupsMode(sc.stack, mode);
+        await setGroupsMode(sc.stack, mode);
         for (const path of ['/articles?limit=0', '/articles?offset=-1', '/articles?colour=red']) {
           const res = await fetch(`${api}${path}`);
           const body = (await res.json()) as { code: string };
           answers.push([mode, path, res.status, res.headers.get('content-type'), body.code]);
         }
       }
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       expect(answers.map(([, ...rest]) => rest)).toEqual(
         [1, 2].flatMap(() =>
           ['/articles?limit=0', '/articles?offset=-1', '/articles?colour=red'].map((path) => [

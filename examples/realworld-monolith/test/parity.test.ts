@@ -81,7 +81,7 @@ if (typeof showcase === 'string') {
     }
 
     beforeAll(async () => {
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       for (const name of ['alice', 'bob'] as const) {
         const registered = await json({
           name: 'register',
@@ -123,7 +123,7 @@ if (typeof showcase === 'string') {
     });
 
     afterAll(async () => {
-      setGroupsMode(sc.stack, 'local');
+      await setGroupsMode(sc.stack, 'local');
       await sc.close();
     });
 
@@ -232,7 +232,7 @@ if (typeof showcase === 'string') {
       const local: Answer[] = [];
       for (const probe of all) local.push(await call(probe));
       const servedBefore = sc.logs.services.length;
-      setGroupsMode(sc.stack, 'remote');
+      await setGroupsMode(sc.stack, 'remote');
       const remote: Answer[] = [];
       const ids: Array<string | null> = [];
       try {
@@ -242,7 +242,7 @@ if (typeof showcase === 'string') {
           ids.push(requestId);
         }
       } finally {
-        setGroupsMode(sc.stack, 'local');
+        await setGroupsMode(sc.stack, 'local');
       }
       // Every probe reached a service in remote mode (their access logs), none in local mode, and
       // each service logged the request under the id the gateway gave the client: one id per request.
@@ -280,17 +280,17 @@ if (typeof showcase === 'string') {
       ];
       for (const pair of toggles) {
         const local = [await call(pair[0]!), await call(pair[1]!)];
-        setGroupsMode(sc.stack, 'remote');
+        await setGroupsMode(sc.stack, 'remote');
         try {
           const remote = [await call(pair[0]!), await call(pair[1]!)];
           expect(remote).toEqual(local);
         } finally {
-          setGroupsMode(sc.stack, 'local');
+          await setGroupsMode(sc.stack, 'local');
         }
         expect(local.map((a) => a.status)).toEqual([200, 200]);
       }
       // A comment written by the service is read identically by the monolith, and vice versa.
-      setGroupsMode(sc.stack, 'remote');
+      await setGroupsMode(sc.stack, 'remote');
       let written: Answer;
       let readRemote: Answer;
       try {
@@ -303,7 +303,7 @@ if (typeof showcase === 'string') {
         });
         readRemote = await call({ name: 'comments', method: 'GET', path: `/articles/${otherSlug}/comments` });
       } finally {
-        setGroupsMode(sc.stack, 'local');
+        await setGroupsMode(sc.stack, 'local');
       }
       const readLocal = await call({
         name: 'comments',

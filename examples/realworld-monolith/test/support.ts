@@ -1,12 +1,11 @@
 // The showcase as the tests run it: a fresh database, the plain monolith, and the stack (the monolith
-// with Gatehouse, and the two Koa services), all on free loopback ports, with access logs captured.
+// with the gateway gatehouse.yaml describes, and the two Koa services), all on free loopback ports,
+// with access logs captured in memory.
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashApiKey } from '@gatehousejs/auth';
 import { type Database, migrate, openDatabase } from '@gatehousejs/example-realworld-core';
-import { type Mode, parseTableText, type RouteTable } from '@gatehousejs/routes';
-import { createMonolith, type Monolith, type Stack, startStack } from '../src/index.js';
+import type { Mode, RouteSpec } from '@gatehousejs/routes';
+import { createMonolith, type Monolith, readGatehouseFile, type Stack, startStack } from '../src/index.js';
 import { freshDatabase } from './postgres.js';
 
 export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
@@ -14,9 +13,9 @@ export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
 /** The RealWorld fixtures (the Postman collection and the OpenAPI document), beside the repository. */
 export const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
 
-/** The example's own migration table (`routes.yaml`, every route `local`), as the tests start it. */
-export const ROUTES_FILE = join(import.meta.dirname, '..', 'routes.yaml');
-export const TABLE = parseTableText(readFileSync(ROUTES_FILE, 'utf8'), ROUTES_FILE, 'yaml') as RouteTable;
+/** gatehouse.yaml as written, and its route table (every route `local`). */
+export const CONFIG = await readGatehouseFile();
+export const TABLE = { routes: CONFIG.routes as RouteSpec[] };
 
 /** The route groups of the migration table: one per service. */
 export const GROUP_ROUTES = ['articles', 'profiles'] as const;
@@ -37,15 +36,13 @@ export interface Showcase {
 }
 
 const capture = (lines: LogLine[]) => ({
-  logger: {
-    info(line: object) {
-      lines.push(line as LogLine);
-    },
+  info(line: object) {
+    lines.push(line as LogLine);
   },
 });
 
 export interface ShowcaseOptions {
-  /** OpenAPI validation at the edge. Default true. */
+  /** OpenAPI validation at the edge (the file's `openapi`, with the RealWorld document). Default true. */
   openapi?: boolean;
 }
 
@@ -67,22 +64,14 @@ export async function startShowcase(
   const stack = await startStack({
     db,
     tokenSecret,
-    config: { clientIp: { trustedProxies: ['loopback'] } },
-    routes: { table: TABLE },
-    adminKeyHash: hashApiKey(ADMIN_KEY),
+    adminKey: ADMIN_KEY,
     identity,
-    accessLog: { monolith: capture(logs.monolith), services: capture(logs.services) },
+    // The gateway's access log in memory (a logger is code: gatehouse.yaml's contents with its
+    // accessLog replaced); the services' too.
+    accessLog: { monolith: capture(logs.monolith), services: { logger: capture(logs.services) } },
     // Requests checked against the RealWorld OpenAPI document, responses reported, and the services'
     // answers checked as the contract guard (counted per route in /migration).
-    ...(options.openapi === false
-      ? {}
-      : {
-          openapi: {
-            document: join(FIXTURES, 'openapi.yml'),
-            basePath: '/api',
-            responses: { mode: 'report' as const },
-          },
-        }),
+    openapi: options.openapi === false ? false : join(FIXTURES, 'openapi.yml'),
     onError,
   });
   return {
@@ -102,7 +91,8 @@ export async function startShowcase(
   };
 }
 
-/** Puts every group of the migration table in one mode (a split at `weight` %). */
-export function setGroupsMode(stack: Stack, mode: Mode, weight?: number): void {
-  for (const name of GROUP_ROUTES) stack.monolith.routes!.setMode(name, mode, weight);
+/** Puts every group of the migration table in one mode (a split at `weight` %), through the admin API. */
+export async function setGroupsMode(stack: Stack, mode: Mode, weight?: number): Promise<void> {
+  for (const name of GROUP_ROUTES)
+    await stack.setMode(name, mode, { ...(weight === undefined ? {} : { weight }), reason: 'test' });
 }
