@@ -164,6 +164,56 @@ describe.each(FRAMEWORKS)('%s', (framework: Framework) => {
     }
   });
 
+  test("promote and roll back follow a route's promotion steps (the walk), audited like any write", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-admin-')), 'gatehouse.yaml');
+    // Steps shadow, split 10, split 50, remote (the default walk), held far longer than the test runs,
+    // so only the admin API moves the route.
+    writeFileSync(
+      file,
+      config('split', 'shadow').replace(
+        'mode: split }',
+        'mode: split, weight: 10, promotion: { holdMs: 3600000 } }',
+      ),
+    );
+    app = await startConfigured(framework, { file }, { watch: false });
+    expect(await routesOf()).toEqual(['orders:split:10', 'group:shadow']);
+    const promoted = await post('/migration/promote', { route: 'orders', expect: 'split' }, OPS_KEY);
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    // The next step of the walk, not the next mode of the fixed order (fallback).
+    expect(await routesOf()).toEqual(['orders:split:50', 'group:shadow']);
+    expect((await post('/migration/promote', { route: 'orders' }, OPS_KEY)).status).toBe(200);
+    expect(await routesOf()).toEqual(['orders:remote', 'group:shadow']);
+    expect((await post('/migration/rollback', { route: 'orders' }, OPS_KEY)).status).toBe(200);
+    expect(await routesOf()).toEqual(['orders:split:50', 'group:shadow']);
+    expect((await post('/migration/rollback', { route: 'orders', reason: 'p99' }, OPS_KEY)).status).toBe(200);
+    expect(await routesOf()).toEqual(['orders:split:10', 'group:shadow']);
+    const history = await historyOf();
+    expect(history.map((e) => `${e.action} ${show(e.from)}→${show(e.to)} by ${e.who}`)).toEqual([
+      'rollback split 50→split 10 by alice',
+      'rollback remote→split 50 by alice',
+      'promote split 50→remote by alice',
+      'promote split 10→split 50 by alice',
+    ]);
+    expect(history[0]!.reason).toBe('p99');
+    // /migration shows the route on the walk's second step.
+    const migration = (
+      await getJson(`${app.url}/_gatehouse/migration`, { headers: { 'x-api-key': OPS_KEY } })
+    ).body as { routes: { name: string; promotion?: { step: number } }[] };
+    expect(migration.routes.find((r) => r.name === 'orders')?.promotion?.step).toBe(1);
+  });
+
+  test('without promotion steps, a rollback from fallback to split starts the split at 10 %, as a promote does', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-admin-')), 'gatehouse.yaml');
+    writeFileSync(file, config('fallback'));
+    app = await startConfigured(framework, { file }, { watch: false });
+    expect((await post('/migration/rollback', { route: 'orders' }, OPS_KEY)).status).toBe(200);
+    expect(await routesOf()).toEqual(['orders:split:10', 'group:shadow']);
+    expect((await post('/migration/promote', { route: 'orders', weight: 40 }, OPS_KEY)).status).toBe(200);
+    expect((await post('/migration/rollback', { route: 'orders' }, OPS_KEY)).status).toBe(200);
+    // A split keeps the weight it has.
+    expect(await routesOf()).toEqual(['orders:split:10', 'group:shadow']);
+  });
+
   test('bad writes are problems that change nothing: 400, 404 with a suggestion, 409, 415', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-admin-')), 'gatehouse.yaml');
     writeFileSync(file, config('remote'));
@@ -295,3 +345,9 @@ test('a gateway built in code has the same write API (gw.routes() registers it)'
     await gw.close({ deadlineMs: 500 });
   }
 });
+
+/** A mode and weight as the audit's log line shows them (`split 10`, `remote`). */
+function show(state: { mode: string; weight: number } | undefined): string {
+  if (state === undefined) return '?';
+  return state.mode === 'split' ? `split ${state.weight}` : state.mode;
+}

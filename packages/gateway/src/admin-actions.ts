@@ -253,7 +253,7 @@ export function addAdminActions(core: Gateway, controllers: () => readonly Route
   const act = (
     action: 'mode' | 'promote' | 'rollback' | 'rearm',
     schema: z.ZodType,
-    target: (body: Body, current: { mode: Mode; weight: number }) => { mode: Mode; weight: number } | 'rearm',
+    apply: (routes: Routes, body: Body, current: { mode: Mode; weight: number }) => ModeChange,
   ) => {
     return async (exchange: Exchange): Promise<Reply> => {
       const body = checked(schema, await readJsonBody(exchange)) as Body;
@@ -266,12 +266,9 @@ export function addAdminActions(core: Gateway, controllers: () => readonly Route
             { extensions: { route: body.route, mode, weight } },
           );
         }
-        const to = target(body, { mode, weight });
         let change: ModeChange;
         try {
-          change = audit.applying(() =>
-            to === 'rearm' ? routes.rearm(body.route) : routes.setMode(body.route, to.mode, to.weight),
-          );
+          change = audit.applying(() => apply(routes, body, { mode, weight }));
         } catch (error) {
           if (isGatehouseError(error)) throw error;
           throw new AdminConflict(`${(error as Error).message.replace(/^\w+\(\): /, '')}: nothing changed`);
@@ -290,48 +287,48 @@ export function addAdminActions(core: Gateway, controllers: () => readonly Route
     };
   };
 
-  const step = (current: { mode: Mode }, by: 1 | -1, route: string): Mode => {
-    const next = MODES[MODES.indexOf(current.mode) + by];
-    if (next === undefined) {
-      throw new AdminConflict(
-        by === 1
-          ? `Route '${route}' is already remote: there is no stage after it`
-          : `Route '${route}' is already local: there is no stage before it`,
-      );
-    }
-    return next;
+  /** The ends of every walk, said plainly (the controller's own refusal covers the rest). */
+  const atEnd = (current: { mode: Mode }, by: 1 | -1, route: string): void => {
+    if (by === 1 && current.mode === 'remote')
+      throw new AdminConflict(`Route '${route}' is already remote: there is no stage after it`);
+    if (by === -1 && current.mode === 'local')
+      throw new AdminConflict(`Route '${route}' is already local: there is no stage before it`);
   };
   /** A split needs callers on both sides: keep the weight it has, or start at 10 %. */
   const splitWeight = (given: number | undefined, current: number) => given ?? (current > 0 ? current : 10);
 
   core.addAdminEndpoint(
     '/migration/mode',
-    act('mode', modeBody, (body, current) => ({
-      mode: body.mode!,
-      weight:
+    act('mode', modeBody, (routes, body, current) =>
+      routes.setMode(
+        body.route,
+        body.mode!,
         body.mode === 'split' ? splitWeight(body.weight, current.weight) : (body.weight ?? current.weight),
-    })),
+      ),
+    ),
     { methods: ['POST'] },
   );
+  // One step as the controller takes it: the next (previous) of the route's promotion steps when it
+  // has them, so a person lands where the automatic walk would; else the next stage of the mode order.
   core.addAdminEndpoint(
     '/migration/promote',
-    act('promote', promoteBody, (body, current) => {
-      const mode = step(current, 1, body.route);
-      return { mode, weight: mode === 'split' ? splitWeight(body.weight, current.weight) : current.weight };
+    act('promote', promoteBody, (routes, body, current) => {
+      atEnd(current, 1, body.route);
+      return routes.promote(body.route, body.weight);
     }),
     { methods: ['POST'] },
   );
   core.addAdminEndpoint(
     '/migration/rollback',
-    act('rollback', stepBody, (body, current) => {
-      const mode = step(current, -1, body.route);
-      return { mode, weight: mode === 'split' ? splitWeight(undefined, current.weight) : current.weight };
+    act('rollback', stepBody, (routes, body, current) => {
+      atEnd(current, -1, body.route);
+      return routes.rollback(body.route);
     }),
     { methods: ['POST'] },
   );
   core.addAdminEndpoint(
     '/migration/rearm',
-    act('rearm', stepBody, () => 'rearm'),
+    act('rearm', stepBody, (routes, body) => routes.rearm(body.route)),
     { methods: ['POST'] },
   );
   return { history: () => audit.history() };

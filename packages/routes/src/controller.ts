@@ -859,10 +859,11 @@ export class Routes extends EventEmitter implements Middleware {
     const state = this.#state(name, 'rollback');
     if (state.mode === 'local') throw new TypeError(`rollback(): route '${name}' is local already`);
     const steps = state.route.promotion?.steps;
+    // Back to a split without steps: its weight, or 10 % as promote() starts one (callers on both sides).
     const back =
       steps !== undefined
         ? previousStep(steps, { mode: state.mode, weight: state.weight })
-        : { mode: MODES[MODES.indexOf(state.mode) - 1]!, weight: state.weight };
+        : { mode: MODES[MODES.indexOf(state.mode) - 1]!, weight: state.weight > 0 ? state.weight : 10 };
     return this.setMode(name, back.mode, back.mode === 'split' ? back.weight : state.weight);
   }
 
