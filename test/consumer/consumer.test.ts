@@ -265,6 +265,7 @@ describe.skipIf(unreachable !== undefined)('the packed packages in a consumer pr
       ioredis: 'ioredis',
       'ioredis (response cache)': 'ioredis',
       etcd3: 'etcd3',
+      'etcd3 (route table)': 'etcd3',
       pino: 'pino',
       '@opentelemetry/exporter-prometheus': '@opentelemetry/exporter-prometheus',
       '@opentelemetry/propagator-b3': '@opentelemetry/propagator-b3',

@@ -4,7 +4,14 @@
 import { type FSWatcher, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { DependencyMonitor, dependencyName, Problems, parseOptions } from '@gatehousejs/core';
+import {
+  DependencyMonitor,
+  dependencyName,
+  missingPeer,
+  Problems,
+  parseOptions,
+  peerInstalled,
+} from '@gatehousejs/core';
 import { createEtcdClient } from '@gatehousejs/discovery';
 import type { Etcd3, Watcher } from 'etcd3';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
@@ -693,6 +700,10 @@ class EtcdSource extends BaseSource {
  */
 export function etcdSource(options: EtcdSourceOptions): TableSource {
   const checked = parseOptions(etcdSourceOptionsSchema, options, { name: 'etcdSource' });
+  // etcd3 is an optional peer dependency: a missing one is a ConfigError now, not a failure at start.
+  if (!peerInstalled('etcd3', import.meta.url)) {
+    throw missingPeer('etcd3', { path: 'etcdSource.hosts', feature: 'a route table kept in etcd' });
+  }
   const { key, auth } = checked;
   const hosts = typeof checked.hosts === 'string' ? [checked.hosts] : [...checked.hosts];
   const dialTimeoutMs = checked.dialTimeoutMs ?? 5_000;
