@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { exchangeOf, type GatewayConfig } from '@gatehousejs/core';
+import { exchangeOf, type GatewayConfig, type GatewayOptions } from '@gatehousejs/core';
 import { gateway as expressGateway } from '@gatehousejs/express';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
 import { gateway as koaGateway } from '@gatehousejs/koa';
@@ -100,6 +100,8 @@ export async function startUpstream(handler: UpstreamHandler = echo): Promise<Up
 
 export interface RoutesAppSpec {
   config?: GatewayConfig;
+  /** The gateway's options beside the harness's own `onError` (`problems.render`, …). */
+  gatewayOptions?: Omit<GatewayOptions, 'onError'>;
   /** Gatehouse middleware mounted before the routes (request ids, auth, …). */
   before?: <M>(gw: FrameworkGateway<M>) => M[];
   /** The routes controller options; a function may first make clients with options of its own. */
@@ -193,7 +195,7 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
   let listener: (req: IncomingMessage, res: ServerResponse) => void;
   if (isExpress(framework)) {
     const express = expressOf(framework);
-    const g = expressGateway(spec.config ?? {}, { onError });
+    const g = expressGateway(spec.config ?? {}, { ...spec.gatewayOptions, onError });
     gw = g as FrameworkGateway<unknown>;
     const app = express();
     app.disable('x-powered-by');
@@ -240,7 +242,7 @@ export async function startRoutesApp(framework: Framework, spec: RoutesAppSpec):
     app.use(g.errors());
     listener = app;
   } else {
-    const g = koaGateway(spec.config ?? {}, { onError });
+    const g = koaGateway(spec.config ?? {}, { ...spec.gatewayOptions, onError });
     gw = g as FrameworkGateway<unknown>;
     const app = new (koaOf(framework))();
     app.silent = true;

@@ -1543,8 +1543,10 @@ export class Routes extends EventEmitter implements Middleware {
   #refuseUpgrade(socket: Duplex, exchange: Exchange, answer: { error: unknown } | { reply: Reply }): void {
     const core = this.#context.core;
     const id = exchange.requestId || core.config.requestId.generate();
+    // The application's renderer decides by the exchange (its path, Accept) here as for any refusal.
+    const options = core.problems.render === undefined ? core.problems : { ...core.problems, exchange };
     const rendered =
-      'reply' in answer ? renderReply(answer.reply) : renderProblem(answer.error, id, core.problems);
+      'reply' in answer ? renderReply(answer.reply) : renderProblem(answer.error, id, options);
     writeRenderedToSocket(socket, rendered, { [core.config.requestId.header]: id });
   }
 
