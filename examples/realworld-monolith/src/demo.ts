@@ -320,7 +320,7 @@ export function demoSections(demo: Demo): DemoSection[] {
         {
           kind: 'cli',
           args: ['promote', 'profiles', '--reason', 'demo'],
-          note: 'local → shadow, audited like any admin write',
+          note: 'local → shadow; from there its gated promotion walks on by itself (see the dashboard)',
         },
         get('/api/tags', 200, 'answered by the monolith, copied to the profiles service and compared'),
         { kind: 'cli', args: ['migration', 'profiles'], note: 'the group in detail, with its history' },

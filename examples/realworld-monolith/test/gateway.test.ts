@@ -221,11 +221,39 @@ if (typeof showcase === 'string') {
       }
       const routes = (await (
         await fetch(`${admin}/migration`, { headers: { 'x-api-key': ADMIN_KEY } })
-      ).json()) as { routes: Array<{ name: string; mode: string; service: string; paths: string[] }> };
+      ).json()) as {
+        routes: Array<{
+          name: string;
+          mode: string;
+          service: string;
+          paths: string[];
+          promotion?: {
+            steps: Array<{ mode: string; weight: number }>;
+            holdMs: number;
+            next: unknown;
+            status: string;
+          };
+        }>;
+      };
       expect(routes.routes.map((r) => [r.name, r.mode, r.service, r.paths])).toEqual([
         ['articles', 'local', 'articles', ['/api/articles/*']],
         ['profiles', 'local', 'profiles', ['/api/profiles/*', '/api/tags']],
       ]);
+      // gatehouse.yaml's gated promotion, in force on the profiles group only: its walk, its hold, and
+      // where it goes next once the verdict passes (nothing judged yet: too few requests).
+      const [articles, profiles] = routes.routes;
+      expect(articles!.promotion).toBeUndefined();
+      expect(profiles!.promotion).toMatchObject({
+        steps: [
+          { mode: 'shadow', weight: 0 },
+          { mode: 'split', weight: 10 },
+          { mode: 'split', weight: 50 },
+          { mode: 'remote', weight: 0 },
+        ],
+        holdMs: 120_000,
+        next: { mode: 'shadow' },
+        status: 'judging',
+      });
     });
 
     test("the monolith runs on Express 4, its own dependency beside the workspace root's Express 5", () => {
