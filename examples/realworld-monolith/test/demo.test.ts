@@ -2,7 +2,8 @@
 // what its comment says when run in the order printed, on a fresh start — the lines as printed, run by a
 // shell: curl for the API and the admin API, npx newman for the RealWorld suite.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,13 +26,15 @@ const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 
 describe.skipIf(!CURL && !ON_CI)('npm run demo: the printed commands, run in the order printed', () => {
   let demo: Demo;
+  const logs = mkdtempSync(join(tmpdir(), 'gatehouse-demo-test-'));
   beforeAll(async () => {
     if (!CURL) throw new Error('CI=true and curl is missing');
     // What `npm run demo` does, on free ports: PGlite in memory, seeded, the table from routes.yaml.
-    demo = await startDemo({ port: 0 });
+    demo = await startDemo({ port: 0, accessLogFile: join(logs, 'access.log') });
   }, 60_000);
   afterAll(async () => {
     await demo?.close();
+    rmSync(logs, { recursive: true, force: true });
   });
 
   test('it starts on PGlite with nothing to install, seeded, with its URLs, keys and steps printed', () => {
