@@ -13,6 +13,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,8 +102,20 @@ export function consumerProject(tarballs, deps, label = 'consumer') {
   for (const d of deps) hash.update(`${d}\n`);
   const dir = join(tmpdir(), `gatehouse-${label}-${hash.digest('hex').slice(0, 16)}`);
   const done = join(dir, '.installed');
-  if (existsSync(done)) return { dir, reused: true };
-  rmSync(dir, { recursive: true, force: true });
+  if (existsSync(done)) {
+    const now = new Date();
+    utimesSync(dir, now, now); // in use: not pruned by another run
+    return { dir, reused: true };
+  }
+  // Projects of earlier inputs (and their views) are not reused again: remove those over an hour old
+  // (a younger one may be another run's, in use).
+  const prefix = `gatehouse-${label}-`;
+  for (const name of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), name);
+    if (name.startsWith(prefix) && Date.now() - statSync(path).mtimeMs > 3_600_000) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'package.json'),
