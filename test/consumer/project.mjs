@@ -54,13 +54,17 @@ function npm(args, options) {
   return result.stdout;
 }
 
-/** Undefined when the npm registry answers; otherwise why not. */
-export function registryProblem(timeoutMs = 15_000) {
-  const result = spawnSync('npm', ['ping'], { encoding: 'utf8', env: npmEnv(), timeout: timeoutMs });
-  if (result.error) return `npm ping: ${result.error.message}`;
-  if (result.status !== 0)
-    return `npm ping exited ${result.status}: ${result.stderr.trim().split('\n').pop()}`;
-  return undefined;
+/** Undefined when the npm registry answers (asked up to three times); otherwise why not. */
+export function registryProblem(timeoutMs = 20_000) {
+  let problem;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = spawnSync('npm', ['ping'], { encoding: 'utf8', env: npmEnv(), timeout: timeoutMs });
+    if (result.error) problem = `npm ping: ${result.error.message}`;
+    else if (result.status !== 0)
+      problem = `npm ping exited ${result.status}: ${result.stderr.trim().split('\n').pop()}`;
+    else return undefined;
+  }
+  return problem;
 }
 
 /** The published packages: `packages/*` directories. */
