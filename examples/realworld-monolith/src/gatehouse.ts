@@ -56,13 +56,18 @@ export interface GatehouseOptions {
   accessLog?: false;
   openapi?: false;
   onError?: GatewayOptions['onError'];
+  /** The gateway's own log (audited admin changes, reloads, outages). Default: JSON lines on stderr/stdout. */
+  logger?: GatewayOptions['logger'];
 }
 
 /** The gateway gatehouse.yaml describes, with the migration dashboard on its admin endpoints. */
 export async function gatehouseFromFile(options: GatehouseOptions): Promise<ExpressGateway> {
   const file = options.file ?? CONFIG_FILE;
   const env = options.env as unknown as Record<string, string | undefined>;
-  const onError = options.onError === undefined ? {} : { onError: options.onError };
+  const onError = {
+    ...(options.onError === undefined ? {} : { onError: options.onError }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  };
   let gw: ExpressGateway;
   if (options.accessLog !== false && options.openapi !== false) {
     gw = await gatewayFromFile(file, {

@@ -28,6 +28,8 @@ export interface StackOptions {
   /** The OpenAPI document (OPENAPI_FILE), or `false` for none. Default: the file's own default. */
   openapi?: string | false;
   onError?: (error: unknown) => void;
+  /** The gateway's own log (audit lines, reloads). Default: the gateway's default. */
+  logger?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** The Ed25519 pair that signs (gateway) and verifies (services) the forwarded identity. Default: a new one. */
   identity?: { publicKey: KeyObject; privateKey: KeyObject };
 }
@@ -91,6 +93,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.watch === undefined ? {} : { watch: options.watch }),
       ...(monolithLog !== undefined && typeof monolithLog !== 'string' ? { accessLog: false as const } : {}),
       ...(options.openapi === false ? { openapi: false as const } : {}),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(onError === undefined
         ? {}
         : {

@@ -27,7 +27,8 @@ export interface Showcase {
   plain: Monolith;
   plainUrl: string;
   stack: Stack;
-  logs: { monolith: LogLine[]; services: LogLine[] };
+  /** Access logs, and the gateway's own log (audited admin changes). */
+  logs: { monolith: LogLine[]; services: LogLine[]; gateway: LogLine[] };
   /** The gateway's identity-signing key pair. */
   identity: { publicKey: KeyObject; privateKey: KeyObject };
   /** Faults reported by any side (500s, Gatehouse's own). */
@@ -59,7 +60,7 @@ export async function startShowcase(
   const onError = (error: unknown) => errors.push(error);
   const plain = createMonolith({ db, tokenSecret, onError });
   const plainUrl = await plain.listen();
-  const logs = { monolith: [] as LogLine[], services: [] as LogLine[] };
+  const logs = { monolith: [] as LogLine[], services: [] as LogLine[], gateway: [] as LogLine[] };
   const identity = generateKeyPairSync('ed25519');
   const stack = await startStack({
     db,
@@ -73,6 +74,11 @@ export async function startShowcase(
     // answers checked as the contract guard (counted per route in /migration).
     openapi: options.openapi === false ? false : join(FIXTURES, 'openapi.yml'),
     onError,
+    // The gateway's own lines (an audit line per admin change) kept here, not printed.
+    logger: {
+      info: (line) => logs.gateway.push(line as LogLine),
+      error: (line) => logs.gateway.push(line as LogLine),
+    },
   });
   return {
     db,
