@@ -202,6 +202,75 @@ admin:
   });
 });
 
+describe('a public read-only admin, and writers of their own', () => {
+  let upstream: NamedUpstream;
+  const config = (access: string) => `
+services:
+  orders: { url: "${upstream.url}" }
+routes:
+  - { name: orders, path: /orders/*, service: orders, mode: split, weight: 10, promotion: { holdMs: 3600000 } }
+auth:
+  methods: [{ apiKey: { keys: [{ id: ops, key: ${OPS_KEY}, roles: [ops] }] } }]
+  default: anonymous
+admin:
+  prefix: /_gatehouse
+  access: ${access}
+`;
+  beforeAll(async () => {
+    upstream = await startUpstream('orders');
+  });
+  afterAll(async () => {
+    await upstream?.close();
+  });
+
+  async function start(access: string): Promise<ConfiguredApp> {
+    const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-cli-e2e-')), 'gatehouse.yaml');
+    writeFileSync(file, config(access));
+    return startConfigured('express5', { file }, { watch: false });
+  }
+
+  test('dangerouslyPublic alone: anyone reads, and a promote is refused with what to do, even with the key', async () => {
+    const app = await start('{ dangerouslyPublic: true }');
+    try {
+      const url = { GATEHOUSE_ADMIN_URL: `${app.url}/_gatehouse` };
+      const read = await gatehouse(['migration', 'orders'], url);
+      expect(read.code).toBe(0);
+      expect(read.stdout).toMatch(/^orders {2}split 10%/m);
+      const refused = await gatehouse(['promote', 'orders'], { ...url, GATEHOUSE_ADMIN_API_KEY: OPS_KEY });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        'The gateway refused (403 [GH_ADMIN_FORBIDDEN]): dangerouslyPublic admits reads only',
+      );
+      expect(refused.stderr).toContain('never by dangerouslyPublic alone');
+      expect((await gatehouse(['migration', 'orders'], url)).stdout).toMatch(/^orders {2}split 10%/m);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test("access.write admits the ops key; promote and rollback follow the route's promotion steps", async () => {
+    const app = await start('{ dangerouslyPublic: true, write: { require: { roles: [ops] } } }');
+    try {
+      const env = { GATEHOUSE_ADMIN_URL: `${app.url}/_gatehouse`, GATEHOUSE_ADMIN_API_KEY: OPS_KEY };
+      expect(await gatehouse(['promote', 'orders'], env)).toMatchObject({
+        code: 0,
+        stdout: '✓ orders: split 10% → split 50%\n',
+      });
+      expect(await gatehouse(['rollback', 'orders'], env)).toMatchObject({
+        code: 0,
+        stdout: '✓ orders: split 50% → split 10%\n',
+      });
+      const anonymous = await gatehouse(['promote', 'orders'], {
+        GATEHOUSE_ADMIN_URL: env.GATEHOUSE_ADMIN_URL,
+      });
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toContain('The gateway wants a credential (401');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // init on scratch projects, which then run
 // ---------------------------------------------------------------------------------------------

@@ -102,6 +102,53 @@ describe.each(FRAMEWORKS)('%s', (framework: Framework) => {
     expect(await historyOf()).toEqual([]);
   });
 
+  test('dangerouslyPublic opens reads only: every write is 403 and changes nothing; access.write admits writers', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-admin-')), 'gatehouse.yaml');
+    writeFileSync(
+      file,
+      config().replace('access: { require: { roles: [ops] } }', 'access: { dangerouslyPublic: true }'),
+    );
+    app = await startConfigured(framework, { file }, { watch: false });
+    // Anyone reads.
+    expect((await getJson(`${app.url}/_gatehouse/migration`)).status).toBe(200);
+    // Nobody writes, not even with the ops key or from loopback.
+    for (const [path, body, key] of [
+      ['/migration/promote', { route: 'orders' }, undefined],
+      ['/migration/mode', { route: 'orders', mode: 'remote' }, OPS_KEY],
+      ['/config/reload', {}, OPS_KEY],
+    ] as const) {
+      const answer = await post(path, body, key);
+      expect(answer.status, path).toBe(403);
+      expect(answer.headers.get('content-type'), path).toBe('application/problem+json');
+      expect(answer.body, path).toMatchObject({ code: 'GH_ADMIN_FORBIDDEN' });
+      expect((answer.body as { detail: string }).detail).toMatch(/dangerouslyPublic admits reads only/);
+    }
+    expect(await routesOf()).toEqual(['orders:local', 'group:shadow']);
+    expect(await historyOf()).toEqual([]);
+    await app.close();
+
+    // Public reads, writes for the ops role only (access.write.require).
+    writeFileSync(
+      file,
+      config().replace(
+        'access: { require: { roles: [ops] } }',
+        'access: { dangerouslyPublic: true, write: { require: { roles: [ops] } } }',
+      ),
+    );
+    app = await startConfigured(framework, { file }, { watch: false });
+    expect((await getJson(`${app.url}/_gatehouse/migration`)).status).toBe(200);
+    const anonymous = await post('/migration/promote', { route: 'orders' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBeTruthy();
+    expect((await post('/migration/promote', { route: 'orders' }, VIEWER_KEY)).status).toBe(403);
+    const ops = await post('/migration/promote', { route: 'orders', reason: 'ops may' }, OPS_KEY);
+    expect(ops.status).toBe(200);
+    expect(await routesOf()).toEqual(['orders:shadow', 'group:shadow']);
+    expect((await historyOf()).map((e) => `${e.action} ${e.route} by ${e.who}`)).toEqual([
+      'promote orders by alice',
+    ]);
+  });
+
   test('promote, set, roll back and re-arm a route and a group; each change audited three ways', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-admin-')), 'gatehouse.yaml');
     writeFileSync(file, config());

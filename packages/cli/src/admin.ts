@@ -69,13 +69,13 @@ function explain(url: string, status: number, problem: Problem): string {
   const code = problem.code === undefined ? '' : ` [${problem.code}]`;
   switch (problem.code) {
     case 'GH_ADMIN_FORBIDDEN':
-      return `The gateway refused (403${code}): ${said}. Admin endpoints answer only callers the gateway's admin.access admits: run this from an allowed address (admin.access.peers), use the admin port (admin.access.ports), or pass a credential (--token, --api-key or --header).`;
+      return `The gateway refused (403${code}): ${said}. Admin endpoints answer only callers the gateway's admin.access admits: run this from an allowed address (admin.access.peers), use the admin port (admin.access.ports), or pass a credential (--token, --api-key or --header). Writes (promote, set, rollback, rearm, reload, purge) are admitted by admin.access.write when the gateway has it, and never by dangerouslyPublic alone.`;
     case 'GH_AUTH_REQUIRED':
     case 'GH_AUTH_INVALID':
     case 'GH_AUTH_EXPIRED':
       return `The gateway wants a credential (${status}${code}): ${said}. Pass one with --token (Authorization: Bearer), --api-key (x-api-key) or --header 'name: value' (or GATEHOUSE_ADMIN_TOKEN / GATEHOUSE_ADMIN_API_KEY).`;
     case 'GH_AUTH_FORBIDDEN':
-      return `The credential is not enough (403${code}): ${said}. The admin requires a principal with the roles or scopes of admin.access.require.`;
+      return `The credential is not enough (403${code}): ${said}. The admin requires a principal with the roles or scopes of admin.access.require (for writes, admin.access.write.require when set).`;
     case 'GH_ADMIN_UNKNOWN_ROUTE':
       return `${said}. List the routes with: gatehouse routes`;
     case 'GH_ADMIN_CONFLICT':

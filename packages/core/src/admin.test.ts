@@ -53,8 +53,68 @@ describe('createAdminPolicy', () => {
     expect(refusal(() => policy.check(exchangeFrom('127.0.0.1', 3000)))?.code).toBe('GH_ADMIN_FORBIDDEN');
   });
 
-  it('dangerouslyPublic admits everyone', () => {
-    expect(createAdminPolicy({ dangerouslyPublic: true }).check(exchangeFrom('203.0.113.9'))).toBeUndefined();
+  it('dangerouslyPublic admits every reader, and no writer', () => {
+    const policy = createAdminPolicy({ dangerouslyPublic: true });
+    for (const method of ['GET', 'HEAD'])
+      expect(policy.check(exchangeFrom('203.0.113.9', 3000, '/metrics', method)), method).toBeUndefined();
+    for (const [peer, method] of [
+      ['203.0.113.9', 'POST'],
+      ['127.0.0.1', 'POST'],
+      ['127.0.0.1', 'DELETE'],
+      ['127.0.0.1', 'PUT'],
+    ] as const) {
+      const refused = refusal(() => policy.check(exchangeFrom(peer, 3000, '/migration/promote', method)));
+      expect(refused?.code, `${peer} ${method}`).toBe('GH_ADMIN_FORBIDDEN');
+      expect(refused?.message).toMatch(/dangerouslyPublic admits reads only.*admin\.access\.write/);
+    }
+  });
+
+  it("without write entries, the readers' peers, ports and guard admit writers too", async () => {
+    const policy = createAdminPolicy({ dangerouslyPublic: true, peers: ['loopback'], ports: [9090] });
+    expect(policy.check(exchangeFrom('127.0.0.1', 3000, '/x', 'POST'))).toBeUndefined();
+    expect(policy.check(exchangeFrom('203.0.113.9', 9090, '/x', 'DELETE'))).toBeUndefined();
+    const refused = refusal(() => policy.check(exchangeFrom('203.0.113.9', 3000, '/x', 'POST')));
+    expect(refused?.message).toBe('This caller may not change anything through the admin endpoints');
+    const guard: Middleware = {
+      name: 'ops',
+      onRequest: (exchange) => {
+        if ((exchange.state as { ops?: boolean }).ops !== true) throw new AdminForbidden('not ops');
+      },
+    };
+    const guarded = createAdminPolicy({ guard });
+    const ops = exchangeFrom('203.0.113.9', 3000, '/x', 'POST');
+    (ops.state as { ops?: boolean }).ops = true;
+    expect(guarded.check(ops)).toBeUndefined();
+    expect(refusal(() => guarded.check(exchangeFrom('203.0.113.9', 3000, '/x', 'POST')))?.message).toBe(
+      'not ops',
+    );
+  });
+
+  it('write, when given, decides alone who writes; reads are unchanged', () => {
+    // The private network reads; only this host (or the operators' port) writes.
+    const policy = createAdminPolicy({
+      peers: ['private', 'loopback'],
+      write: { peers: ['loopback'], ports: [9090] },
+    });
+    expect(policy.check(exchangeFrom('10.1.2.3', 3000, '/migration'))).toBeUndefined();
+    expect(
+      refusal(() => policy.check(exchangeFrom('10.1.2.3', 3000, '/migration/promote', 'POST')))?.code,
+    ).toBe('GH_ADMIN_FORBIDDEN');
+    expect(policy.check(exchangeFrom('127.0.0.1', 3000, '/migration/promote', 'POST'))).toBeUndefined();
+    expect(policy.check(exchangeFrom('203.0.113.9', 9090, '/migration/promote', 'POST'))).toBeUndefined();
+    // The operators' port is a writers' entry only: reading from there needs a readers' entry.
+    expect(refusal(() => policy.check(exchangeFrom('203.0.113.9', 9090, '/migration')))?.code).toBe(
+      'GH_ADMIN_FORBIDDEN',
+    );
+    // write: {} admits no writer at all.
+    const readOnly = createAdminPolicy({ peers: ['loopback'], write: {} });
+    expect(readOnly.check(exchangeFrom('127.0.0.1'))).toBeUndefined();
+    expect(refusal(() => readOnly.check(exchangeFrom('127.0.0.1', 3000, '/x', 'POST')))?.code).toBe(
+      'GH_ADMIN_FORBIDDEN',
+    );
+    // An explicit write.dangerouslyPublic opens writes to everyone.
+    const open = createAdminPolicy({ dangerouslyPublic: true, write: { dangerouslyPublic: true } });
+    expect(open.check(exchangeFrom('203.0.113.9', 3000, '/x', 'POST'))).toBeUndefined();
   });
 
   it('runs the guard for everyone else: its refusal is the answer, continuing admits', async () => {
@@ -89,6 +149,7 @@ describe('createAdminPolicy', () => {
           ports: [0, 9090],
           guard: (() => undefined) as unknown as Middleware,
           dangerouslyPublc: true,
+          write: { peers: ['loopbak'], prots: [9090], dangerouslyPublic: 'yes' },
         } as never,
         { filePaths: 'yes' } as never,
       );
@@ -101,8 +162,12 @@ describe('createAdminPolicy', () => {
       'admin.access.peers',
       'admin.access.ports[0]',
       'admin.access.guard',
+      'admin.access.write.prots',
+      'admin.access.write.peers',
+      'admin.access.write.dangerouslyPublic',
       'admin.reveal.filePaths',
     ]);
+    expect((error as ConfigError).problems[4]!.message).toBe("unknown option; did you mean 'ports'?");
     expect((error as ConfigError).problems[0]!.message).toBe(
       "unknown option; did you mean 'dangerouslyPublic'?",
     );
@@ -154,7 +219,7 @@ describe('admin()', () => {
   });
 
   it('answers the methods an endpoint registered, 405 with Allow otherwise, before the access check', () => {
-    const open = admin(target, { access: { dangerouslyPublic: true } });
+    const open = admin(target, { access: { dangerouslyPublic: true, write: { dangerouslyPublic: true } } });
     expect(open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/cache/flush', 'POST'))).toEqual({ status: 204 });
     const wrong = refusal(() => open.onRequest!(exchangeFrom('127.0.0.1', 3000, '/cache/flush', 'GET')));
     expect(wrong).toMatchObject({ code: 'GH_METHOD_NOT_ALLOWED', headers: { allow: 'POST' } });

@@ -1,6 +1,8 @@
 // The admin surface: liveness and readiness for load balancers (open to all), and every other admin
 // endpoint (`/metrics`, `/routes`, `/migration`, whatever a capability adds) behind one access policy
-// that denies by default, since those pages describe the deployment and its traffic.
+// that denies by default, since those pages describe the deployment and its traffic. Writes (any method
+// but GET and HEAD: promote a route, reload the configuration, purge the cache) need an admission of
+// their own: `dangerouslyPublic` opens reads only, and `access.write` can narrow writes further.
 import { basename } from 'node:path';
 import { createAddressMatcher, foldMappedIPv4 } from './client-ip.js';
 import { ConfigError } from './config/validate.js';
@@ -12,7 +14,9 @@ import { createPathMatcher, type PathPolicy } from './path.js';
 
 /**
  * Who may reach the admin endpoints other than `/health` and `/ready`. Any one entry that matches
- * grants access; with none, those endpoints answer 403 `GH_ADMIN_FORBIDDEN` to everyone.
+ * grants access; with none, those endpoints answer 403 `GH_ADMIN_FORBIDDEN` to everyone. Writes
+ * (every method but GET and HEAD) are admitted by `write` when it is given, else by `peers`, `ports`
+ * and `guard` — never by `dangerouslyPublic`, which opens reads only.
  */
 export interface AdminAccess {
   /**
@@ -23,12 +27,33 @@ export interface AdminAccess {
   peers?: readonly string[];
   /** Local ports (a separate listener) on which anyone who can connect is allowed. Default `[]`. */
   ports?: readonly number[];
-  /** Everyone is allowed, from anywhere. Default `false`. */
+  /** Everyone may read, from anywhere; never admits a write. Default `false`. */
   dangerouslyPublic?: boolean;
   /**
    * Code only: a neutral middleware the request must pass (auth's `require({ roles: ['ops'] })`, a
    * token check). Its refusal is the answer (a 401 with its challenge, a 403); continuing admits.
    */
+  guard?: Middleware;
+  /**
+   * Who may write (POST, DELETE, …: the admin write API, `/config/reload`, `/cache/purge`), instead
+   * of `peers`, `ports` and `guard`. Default: those three (and never `dangerouslyPublic`).
+   * @example { peers: ['loopback'] } // anyone on the private network reads, only this host writes
+   */
+  write?: AdminWriteAccess;
+}
+
+/**
+ * Who may use the admin endpoints that change something, when not the readers' `peers`, `ports`
+ * and `guard`. Any one entry that matches grants access; `{}` admits no writer.
+ */
+export interface AdminWriteAccess {
+  /** Socket peers allowed to write (see {@link AdminAccess.peers}). Default `[]`. */
+  peers?: readonly string[];
+  /** Local ports on which anyone who can connect may write. Default `[]`. */
+  ports?: readonly number[];
+  /** Everyone may write, from anywhere. Default `false`. */
+  dangerouslyPublic?: boolean;
+  /** Code only: a neutral middleware a writer must pass (auth's `require({ roles: ['ops'] })`). */
   guard?: Middleware;
 }
 
@@ -79,8 +104,9 @@ export interface AdminEndpointEntry {
 /** The access decision every protected admin endpoint goes through. */
 export interface AdminPolicy {
   /**
-   * `undefined` to admit; an answer (the guard's reply) or a thrown refusal otherwise. Synchronous
-   * unless the guard is asynchronous.
+   * `undefined` to admit; an answer (the guard's reply) or a thrown refusal otherwise. A GET or HEAD
+   * is a read; any other method a write, judged by the write admission. Synchronous unless the guard
+   * is asynchronous.
    */
   check(exchange: Exchange): RequestResult | Promise<RequestResult>;
   /** What admitted callers may see. */
@@ -89,8 +115,70 @@ export interface AdminPolicy {
   readonly configured: boolean;
 }
 
-const ACCESS_KEYS = ['peers', 'ports', 'dangerouslyPublic', 'guard'];
+const ACCESS_KEYS = ['peers', 'ports', 'dangerouslyPublic', 'guard', 'write'];
+const WRITE_KEYS = ['peers', 'ports', 'dangerouslyPublic', 'guard'];
 const REVEAL_KEYS = ['filePaths', 'requestData'];
+
+/** One admission compiled: who it lets in, checked in the order of cost. */
+interface Admission {
+  readonly open: boolean;
+  readonly ports: ReadonlySet<number>;
+  readonly isPeer: (address: string) => boolean;
+  readonly guard: Middleware | undefined;
+  /** An entry other than `dangerouslyPublic` (peers, ports or a guard). */
+  readonly others: boolean;
+}
+
+/** Checks and compiles `peers`, `ports`, `dangerouslyPublic` and `guard` found at `at` (`access`, `access.write`). */
+function admission(given: AdminWriteAccess, at: string, problems: Problems): Admission {
+  const peers = Array.isArray(given.peers) ? given.peers : [];
+  if (given.peers !== undefined && !Array.isArray(given.peers))
+    problems.add(`${at}.peers`, 'must be an array');
+  let isPeer: (address: string) => boolean = () => false;
+  if (peers.length > 0) {
+    try {
+      isPeer = createAddressMatcher(peers, `admin.${at}.peers`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.add(`${at}.peers`, problem.message);
+    }
+  }
+  const portList = Array.isArray(given.ports) ? given.ports : [];
+  if (given.ports !== undefined && !Array.isArray(given.ports))
+    problems.add(`${at}.ports`, 'must be an array');
+  portList.forEach((port, i) => {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      problems.add(`${at}.ports[${i}]`, `expected a port number from 1 to 65535, received ${String(port)}`);
+  });
+  const guard = given.guard;
+  if (
+    guard !== undefined &&
+    (typeof guard !== 'object' || guard === null || typeof guard.name !== 'string')
+  ) {
+    problems.add(`${at}.guard`, 'expected a Gatehouse middleware (an object with a name and onRequest)');
+  }
+  if (given.dangerouslyPublic !== undefined && typeof given.dangerouslyPublic !== 'boolean')
+    problems.add(`${at}.dangerouslyPublic`, 'expected true or false');
+  const open = given.dangerouslyPublic === true;
+  const ports = new Set(portList);
+  return { open, ports, isPeer, guard, others: peers.length > 0 || ports.size > 0 || guard !== undefined };
+}
+
+/** `undefined` to admit, the guard's verdict, or a thrown refusal. */
+function admit(
+  entry: Admission,
+  exchange: Exchange,
+  refused: () => Error,
+): RequestResult | Promise<RequestResult> {
+  if (entry.open) return undefined;
+  const socket = exchange.req.socket;
+  if (entry.ports.size > 0 && socket.localPort !== undefined && entry.ports.has(socket.localPort))
+    return undefined;
+  const peer = socket.remoteAddress;
+  if (peer !== undefined && entry.isPeer(foldMappedIPv4(peer))) return undefined;
+  if (entry.guard?.onRequest === undefined) throw refused();
+  return entry.guard.onRequest(exchange) as RequestResult | Promise<RequestResult>;
+}
 
 /**
  * Compiles an access policy once.
@@ -106,62 +194,50 @@ export function createAdminPolicy(access: AdminAccess = {}, reveal: AdminReveal 
   else unknownKeys(problems, 'reveal', reveal, REVEAL_KEYS);
   const given: AdminAccess = typeof access === 'object' && access !== null ? access : {};
   const shown: AdminReveal = typeof reveal === 'object' && reveal !== null ? reveal : {};
-  const peers = Array.isArray(given.peers) ? given.peers : [];
-  if (given.peers !== undefined && !Array.isArray(given.peers))
-    problems.add('access.peers', 'must be an array');
-  let isPeer: (address: string) => boolean = () => false;
-  if (peers.length > 0) {
-    try {
-      isPeer = createAddressMatcher(peers, 'admin.access.peers');
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const problem of error.problems) problems.add('access.peers', problem.message);
-    }
-  }
-  const portList = Array.isArray(given.ports) ? given.ports : [];
-  if (given.ports !== undefined && !Array.isArray(given.ports))
-    problems.add('access.ports', 'must be an array');
-  portList.forEach((port, i) => {
-    if (!Number.isInteger(port) || port < 1 || port > 65_535)
-      problems.add(`access.ports[${i}]`, `expected a port number from 1 to 65535, received ${String(port)}`);
-  });
-  const ports = new Set(portList);
-  const guard = given.guard;
-  if (
-    guard !== undefined &&
-    (typeof guard !== 'object' || guard === null || typeof guard.name !== 'string')
-  ) {
-    problems.add('access.guard', 'expected a Gatehouse middleware (an object with a name and onRequest)');
+  const read = admission(given, 'access', problems);
+  let write: Admission;
+  // Without write entries of their own, writers are the readers' peers, ports and guard.
+  if (given.write === undefined) write = { ...read, open: false };
+  else if (typeof given.write !== 'object' || given.write === null) {
+    problems.add('access.write', 'must be an object');
+    write = admission({}, 'access.write', problems);
+  } else {
+    unknownKeys(problems, 'access.write', given.write, WRITE_KEYS);
+    write = admission(given.write, 'access.write', problems);
   }
   for (const [path, value] of [
-    ['access.dangerouslyPublic', given.dangerouslyPublic],
     ['reveal.filePaths', shown.filePaths],
     ['reveal.requestData', shown.requestData],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') problems.add(path, 'expected true or false');
   }
   problems.throwIfAny();
-  const open = given.dangerouslyPublic === true;
-  const configured = open || peers.length > 0 || ports.size > 0 || guard !== undefined;
+  const configured = read.open || read.others;
   const view = adminView(shown);
-  const refused = configured
+  const refusedRead = configured
     ? () => new AdminForbidden('This admin endpoint is not accessible to this caller')
     : () =>
         new AdminForbidden(
           'Admin endpoints need an access policy (admin.access: peers, ports, an auth requirement or dangerouslyPublic)',
         );
+  const refusedWrite =
+    write.open || write.others
+      ? () => new AdminForbidden('This caller may not change anything through the admin endpoints')
+      : given.write === undefined && read.open
+        ? () =>
+            new AdminForbidden(
+              'dangerouslyPublic admits reads only: admin writes need admin.access peers, ports, an auth requirement, or admin.access.write',
+            )
+        : refusedRead;
 
   return {
     view,
     configured,
     check(exchange) {
-      if (open) return undefined;
-      const socket = exchange.req.socket;
-      if (ports.size > 0 && socket.localPort !== undefined && ports.has(socket.localPort)) return undefined;
-      const peer = socket.remoteAddress;
-      if (peer !== undefined && isPeer(foldMappedIPv4(peer))) return undefined;
-      if (guard?.onRequest === undefined) throw refused();
-      return guard.onRequest(exchange) as RequestResult | Promise<RequestResult>;
+      const method = exchange.method;
+      return method === 'GET' || method === 'HEAD'
+        ? admit(read, exchange, refusedRead)
+        : admit(write, exchange, refusedWrite);
     },
   };
 }

@@ -8,6 +8,7 @@ export {
   type AdminReveal,
   type AdminTarget,
   type AdminView,
+  type AdminWriteAccess,
   admin,
   createAdminPolicy,
 } from './admin.js';

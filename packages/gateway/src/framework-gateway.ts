@@ -10,6 +10,7 @@ import type { Auth, AuthOptions, Requirement } from '@gatehousejs/auth';
 import {
   type AdminAccess,
   type AdminOptions,
+  type AdminWriteAccess,
   type CloseOptions,
   ConfigError,
   compose,
@@ -103,12 +104,18 @@ export const gatewaySlots = { auth: kAuth, clients: kClients, versioning: kVersi
 
 /** Options of `gw.admin()`: core's, with an auth requirement as one more way to admit a caller. */
 export interface GatewayAdminOptions extends Omit<AdminOptions, 'access'> {
-  access?: AdminAccess & {
+  access?: Omit<AdminAccess, 'write'> & {
     /**
      * A requirement on the principal `gw.auth()` finds (`{ roles: ['ops'] }`, `{ scopes: [...] }`):
      * callers meeting it are admitted; others get auth's 401/403 with its challenge.
      */
     require?: Requirement;
+    /**
+     * Who may write (any method but GET and HEAD), instead of `peers`, `ports`, `guard` and
+     * `require` above; `dangerouslyPublic` above never admits a write.
+     * @example { peers: ['loopback'], require: { roles: ['ops'] } }
+     */
+    write?: AdminWriteAccess & { require?: Requirement };
   };
 }
 
@@ -150,7 +157,8 @@ export abstract class FrameworkGateway<M> {
    * capabilities add (`/metrics`, `/routes`, `/migration`, …) behind the admin access policy: the
    * configuration's `admin.access` (peers, ports, `dangerouslyPublic`), or `options.access`, which can
    * also `require` a principal from `gw.auth()` (call `gw.auth()` first) or pass a `guard`. With no
-   * policy those endpoints answer 403 to everyone.
+   * policy those endpoints answer 403 to everyone. Writes (POST, DELETE) are admitted by `peers`,
+   * `ports`, `guard` and `require` — never `dangerouslyPublic` — or by `access.write` when given.
    *
    * @example app.use(gw.admin({ access: { peers: ['loopback'], require: { roles: ['ops'] } } }))
    */
@@ -164,24 +172,44 @@ export abstract class FrameworkGateway<M> {
    */
   adminMiddleware(options: GatewayAdminOptions = {}, authInstance?: Auth): Middleware {
     this.cacheAdmin();
-    const { require: requirement, ...access } = options.access ?? {};
-    if (requirement === undefined) return this.core.admin(options as AdminOptions);
-    const instance = authInstance ?? (this.core.shared.get(kAuth) as Auth | undefined);
-    if (instance === undefined) throw new TypeError('admin(): access.require needs gw.auth(); call it first');
-    const check = instance.require(requirement);
-    const guard: Middleware = {
-      name: 'admin.require',
-      // gw.admin() may run before gw.auth() in the chain: authenticate here when no principal is known.
-      onRequest(exchange) {
-        if (exchange.stateIfSet?.principal !== undefined) return check.onRequest!(exchange);
-        const first = instance.onRequest!(exchange);
-        if (isThenable(first)) {
-          return Promise.resolve(first).then((answer) => answer ?? check.onRequest!(exchange));
-        }
-        return first ?? check.onRequest!(exchange);
-      },
+    const { require: requirement, write, ...access } = options.access ?? {};
+    const { require: writeRequirement, ...writeAccess } = write ?? {};
+    if (requirement === undefined && writeRequirement === undefined)
+      return this.core.admin(options as AdminOptions);
+    const guardFor = (given: Requirement, at: string): Middleware => {
+      const instance = authInstance ?? (this.core.shared.get(kAuth) as Auth | undefined);
+      if (instance === undefined) throw new TypeError(`admin(): ${at} needs gw.auth(); call it first`);
+      const check = instance.require(given);
+      return {
+        name: 'admin.require',
+        // gw.admin() may run before gw.auth() in the chain: authenticate here when no principal is known.
+        onRequest(exchange) {
+          if (exchange.stateIfSet?.principal !== undefined) return check.onRequest!(exchange);
+          const first = instance.onRequest!(exchange);
+          if (isThenable(first)) {
+            return Promise.resolve(first).then((answer) => answer ?? check.onRequest!(exchange));
+          }
+          return first ?? check.onRequest!(exchange);
+        },
+      };
     };
-    return this.core.admin({ ...options, access: { ...access, guard } });
+    return this.core.admin({
+      ...options,
+      access: {
+        ...access,
+        ...(requirement === undefined ? {} : { guard: guardFor(requirement, 'access.require') }),
+        ...(write === undefined
+          ? {}
+          : {
+              write: {
+                ...writeAccess,
+                ...(writeRequirement === undefined
+                  ? {}
+                  : { guard: guardFor(writeRequirement, 'access.write.require') }),
+              },
+            }),
+      },
+    });
   }
 
   /**

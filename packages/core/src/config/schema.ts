@@ -116,7 +116,23 @@ export interface AdminAccessConfig {
    * (`gw.serve(app.listen(9090))`, reachable only from inside). Default `[]`. @example [9090]
    */
   ports?: readonly number[];
-  /** Everyone may read them, from anywhere. Default `false`. */
+  /** Everyone may read them, from anywhere; never admits a write. Default `false`. */
+  dangerouslyPublic?: boolean;
+  /**
+   * Who may write (every method but GET and HEAD: the admin write API, `/config/reload`,
+   * `/cache/purge`) instead of `peers` and `ports`. Default: `peers` and `ports` (never
+   * `dangerouslyPublic`). @example { peers: ['loopback'] }
+   */
+  write?: AdminWriteAccessConfig;
+}
+
+/** Who may use the admin endpoints that change something; any one entry grants access. */
+export interface AdminWriteAccessConfig {
+  /** Socket peers that may write. Default `[]`. */
+  peers?: readonly string[];
+  /** Local ports on which anyone who can connect may write. Default `[]`. */
+  ports?: readonly number[];
+  /** Everyone may write, from anywhere. Default `false`. */
   dangerouslyPublic?: boolean;
 }
 
@@ -222,6 +238,11 @@ export interface ResolvedConfig {
       readonly peers: readonly string[];
       readonly ports: readonly number[];
       readonly dangerouslyPublic: boolean;
+      readonly write?: {
+        readonly peers: readonly string[];
+        readonly ports: readonly number[];
+        readonly dangerouslyPublic: boolean;
+      };
     };
     readonly reveal: { readonly filePaths: boolean; readonly requestData: boolean };
   };
@@ -442,6 +463,24 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
       typeof input === 'string' ? didYouMean(input, values) : '',
     ),
   });
+}
+
+/** A list of socket peers (admin access). */
+function peersOption(description: string) {
+  return z
+    .array(proxyEntry, { error: expected('an array of addresses') })
+    .check(noDuplicates('entry'))
+    .default([])
+    .meta({ description, examples: [['loopback']] });
+}
+
+/** A list of local ports (admin access). */
+function portsOption(description: string) {
+  return z
+    .array(int(1, 65_535, 'a port number'), { error: expected('an array of port numbers') })
+    .check(noDuplicates('port'))
+    .default([])
+    .meta({ description, examples: [[9090]] });
 }
 
 function section<T extends z.core.$ZodLooseShape>(shape: T, description: string) {
@@ -720,29 +759,34 @@ export const configSchema = z.strictObject(
         }),
         access: section(
           {
-            peers: z
-              .array(proxyEntry, { error: expected('an array of addresses') })
-              .check(noDuplicates('entry'))
-              .default([])
+            peers: peersOption(
+              "Socket peers that may use the admin endpoints (read and write): addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'. Forwarded headers are never used.",
+            ),
+            ports: portsOption(
+              'Local ports on which the admin endpoints answer anyone who can connect (a separate listener), reads and writes.',
+            ),
+            dangerouslyPublic: bool().default(false).meta({
+              description:
+                'Everyone may read the admin endpoints, from anywhere. Never admits a write (see write).',
+            }),
+            write: z
+              .strictObject(
+                {
+                  peers: peersOption('Socket peers that may write.'),
+                  ports: portsOption('Local ports on which anyone who can connect may write.'),
+                  dangerouslyPublic: bool()
+                    .default(false)
+                    .meta({ description: 'Everyone may write, from anywhere.' }),
+                },
+                { error: expected('an object') },
+              )
+              .optional()
               .meta({
                 description:
-                  "Socket peers that may read the admin endpoints: addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'. Forwarded headers are never used.",
-                examples: [['loopback']],
+                  'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and an auth requirement above. Default: those (never dangerouslyPublic).',
               }),
-            ports: z
-              .array(int(1, 65_535, 'a port number'), { error: expected('an array of port numbers') })
-              .check(noDuplicates('port'))
-              .default([])
-              .meta({
-                description:
-                  'Local ports on which the admin endpoints answer anyone who can connect (a separate listener).',
-                examples: [[9090]],
-              }),
-            dangerouslyPublic: bool()
-              .default(false)
-              .meta({ description: 'Everyone may read the admin endpoints, from anywhere.' }),
           },
-          'Who may read the admin endpoints besides /health and /ready; any one entry grants access. Default: nobody (403).',
+          'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Default: nobody (403).',
         ),
         reveal: section(
           {

@@ -804,6 +804,23 @@ describe('admin access and limits', () => {
     ]);
   });
 
+  it('admin.access.write takes its own peers, ports and dangerouslyPublic; absent unless given', () => {
+    expect(
+      resolveConfig({ admin: { access: { dangerouslyPublic: true } } }).admin.access.write,
+    ).toBeUndefined();
+    expect(
+      resolveConfig({ admin: { access: { peers: ['private'], write: { peers: ['loopback'] } } } }).admin
+        .access.write,
+    ).toEqual({ peers: ['loopback'], ports: [], dangerouslyPublic: false });
+    expect(
+      lines({ admin: { access: { write: { peers: ['loopbak'], port: [9090], dangerouslyPublic: 1 } } } }),
+    ).toEqual([
+      "admin.access.write.peers[0]: expected an IP address, a CIDR range or one of 'loopback', 'private', 'linklocal' or 'uniquelocal', received the string 'loopbak' — did you mean 'loopback'?",
+      "admin.access.write.port: unknown key — did you mean 'ports'?",
+      'admin.access.write.dangerouslyPublic: expected true or false, received the number 1',
+    ]);
+  });
+
   it('limits are integers in range, and the headers timeout is not longer than the request timeout', () => {
     expect(resolveConfig({ limits: { maxHeaders: 500, headersTimeoutMs: 1 } }).limits).toEqual({
       maxHeaders: 500,

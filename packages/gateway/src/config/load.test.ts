@@ -131,12 +131,33 @@ describe('a configuration with every kind of mistake', () => {
       "rateLimit[1].name: two limiters are named 'default' (already rateLimit[0]): give each its own 'name'",
     ]);
     expect(
-      problems(() => checkGatehouseConfig({ admin: { access: { require: { roles: ['ops'] } } } })),
+      problems(() =>
+        checkGatehouseConfig({
+          admin: { access: { require: { roles: ['ops'] }, write: { require: { roles: ['ops'] } } } },
+        }),
+      ),
     ).toEqual([
       {
         path: 'admin.access.require',
         message: "needs 'auth': the requirement is checked on the principal gw.auth() finds",
       },
+      {
+        path: 'admin.access.write.require',
+        message: "needs 'auth': the requirement is checked on the principal gw.auth() finds",
+      },
+    ]);
+    // access.write has the access keys and require, each checked.
+    expect(
+      problems(() =>
+        checkGatehouseConfig({
+          auth: { methods: [{ apiKey: { keys: [{ id: 'a', key: 'k1234' }] } }] },
+          admin: { access: { write: { peers: ['loopbak'], requires: { roles: ['ops'] } } } },
+        }),
+      ).map((p) => p.path),
+    ).toEqual(['admin.access.write.peers[0]', 'admin.access.write.requires']);
+    // An unknown key under core's sections is found by the schema and by core's own check: listed once.
+    expect(problems(() => checkGatehouseConfig({ admin: { access: { pers: ['loopback'] } } }))).toEqual([
+      { path: 'admin.access.pers', message: "unknown option; did you mean 'peers'?" },
     ]);
   });
 

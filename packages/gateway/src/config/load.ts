@@ -158,12 +158,14 @@ function check(written: unknown, ctx: CheckContext): LoadedConfig {
   if (ctx.file === undefined) extra.push(...ctx.findings);
   const warnings: ConfigFinding[] = [];
   const coreResolved = wholeChecks(value, ctx, extra, warnings);
+  const schemaPaths = new Set(schemaProblems.problems.map((p) => p.path));
+  const whole = extra.filter((f) => !(coreFindings.has(f) && schemaPaths.has(formatPath(f.path))));
 
   const where = {
     ...(ctx.file === undefined ? {} : { file: ctx.file }),
     ...(ctx.locate ? { locate: ctx.locate } : {}),
   };
-  const problems = dedupe([...schemaProblems.problems, ...extra.map((f) => placed(f, where))]);
+  const problems = dedupe([...schemaProblems.problems, ...whole.map((f) => placed(f, where))]);
   const hide = hider(substituted.substitutions, written);
   if (problems.length > 0 || coreResolved === undefined) {
     throw new ConfigError(sortProblems(problems.map((p) => ({ ...p, message: hide(p.message) }))));
@@ -233,6 +235,12 @@ function setAt(root: unknown, path: readonly ConfigPathSegment[], value: unknown
 
 const CORE_KEYS = ['paths', 'clientIp', 'headers', 'requestId', 'problems', 'admin', 'limits', 'shutdown'];
 
+/**
+ * Problems core's own check found on its part. The schema checks core's keys too, so a problem it
+ * also found at the same path (an unknown key, worded apart) is listed once, as the schema words it.
+ */
+const coreFindings = new WeakSet<ConfigFinding>();
+
 /** Records every problem only the whole can show; returns core's resolved part when it is valid. */
 function wholeChecks(
   value: unknown,
@@ -256,16 +264,19 @@ function wholeChecks(
   aggregateChecks(root.aggregate, known, found);
   authChecks(root.auth, found);
   rateLimitChecks(root.rateLimit, found);
-  if (
-    isObject(root.admin) &&
-    isObject(root.admin.access) &&
-    root.admin.access.require !== undefined &&
-    root.auth === undefined
-  ) {
-    found.push({
-      path: ['admin', 'access', 'require'],
-      message: "needs 'auth': the requirement is checked on the principal gw.auth() finds",
-    });
+  const access = isObject(root.admin) && isObject(root.admin.access) ? root.admin.access : undefined;
+  if (access !== undefined && root.auth === undefined) {
+    const write = isObject(access.write) ? access.write : undefined;
+    for (const [at, given] of [
+      [['admin', 'access', 'require'], access.require],
+      [['admin', 'access', 'write', 'require'], write?.require],
+    ] as const) {
+      if (given !== undefined)
+        found.push({
+          path: [...at],
+          message: "needs 'auth': the requirement is checked on the principal gw.auth() finds",
+        });
+    }
   }
   const openapi = root.openapi;
   if (
@@ -286,14 +297,19 @@ function wholeChecks(
   for (const key of CORE_KEYS) if (root[key] !== undefined) corePart[key] = root[key];
   if (isObject(corePart.admin)) {
     const { access, ...rest } = corePart.admin;
-    corePart.admin = isObject(access) ? { ...rest, access: withoutKey(access, 'require') } : rest;
+    const core = isObject(access) ? withoutKey(access, 'require') : undefined;
+    if (core !== undefined && isObject(core.write)) core.write = withoutKey(core.write, 'require');
+    corePart.admin = core === undefined ? rest : { ...rest, access: core };
   }
   try {
     return resolveConfig(corePart);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems)
-      found.push({ path: parsePath(problem.path), message: problem.message });
+    for (const problem of error.problems) {
+      const finding = { path: parsePath(problem.path), message: problem.message };
+      coreFindings.add(finding);
+      found.push(finding);
+    }
     return undefined;
   }
 }

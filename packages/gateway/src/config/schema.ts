@@ -223,18 +223,26 @@ export const rateLimitFileSchema = extendOptions(rateLimitOptionsSchema, {
 
 const coreAdmin = core.admin.unwrap();
 const coreAccess = coreAdmin.shape.access.unwrap();
+const coreWrite = coreAccess.shape.write.unwrap();
+const requireOption = (who: string) =>
+  requirementSchema.optional().meta({
+    description: `${who} meeting this requirement on the principal gw.auth() finds (roles, scopes) are admitted; others get auth's 401/403.`,
+  });
 
 export const adminFileSchema = extendOptions(coreAdmin, {
   access: extendOptions(coreAccess, {
-    require: requirementSchema.optional().meta({
-      description:
-        "Callers meeting this requirement on the principal gw.auth() finds (roles, scopes) are admitted; others get auth's 401/403.",
-    }),
+    require: requireOption('Callers'),
+    write: extendOptions(coreWrite, { require: requireOption('Writers') })
+      .optional()
+      .meta({
+        description:
+          'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and require above. Default: those (never dangerouslyPublic).',
+      }),
   })
     .optional()
     .meta({
       description:
-        'Who may use the admin endpoints besides /health and /ready (reads and writes); any one entry grants access. Default: nobody (403).',
+        'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Writes are admitted by peers, ports and require (or write), never by dangerouslyPublic. Default: nobody (403).',
     }),
 }).meta({
   description:
