@@ -8,6 +8,7 @@ import * as aggregate from '@gatehousejs/aggregate';
 import * as auth from '@gatehousejs/auth';
 import * as client from '@gatehousejs/client';
 import { providePeer } from '@gatehousejs/core';
+import * as dashboard from '@gatehousejs/dashboard';
 import * as config from '@gatehousejs/gateway/config';
 import * as openapi from '@gatehousejs/openapi';
 import * as rateLimit from '@gatehousejs/rate-limit';
@@ -19,6 +20,7 @@ const modules: Record<string, unknown> = {
   '@gatehousejs/aggregate': aggregate,
   '@gatehousejs/auth': auth,
   '@gatehousejs/client': client,
+  '@gatehousejs/dashboard': dashboard,
   '@gatehousejs/gateway/config': config,
   '@gatehousejs/openapi': openapi,
   '@gatehousejs/rate-limit': rateLimit,

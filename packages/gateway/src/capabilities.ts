@@ -7,6 +7,7 @@ import type * as Aggregate from '@gatehousejs/aggregate';
 import type * as Auth from '@gatehousejs/auth';
 import type * as Client from '@gatehousejs/client';
 import { loadPeer } from '@gatehousejs/core';
+import type * as Dashboard from '@gatehousejs/dashboard';
 import type * as OpenApi from '@gatehousejs/openapi';
 import type * as RateLimit from '@gatehousejs/rate-limit';
 import type * as Routes from '@gatehousejs/routes';
@@ -27,6 +28,7 @@ function loader<T>(name: string): Load<T> {
 export const aggregatePackage: Load<typeof Aggregate> = loader('@gatehousejs/aggregate');
 export const authPackage: Load<typeof Auth> = loader('@gatehousejs/auth');
 export const clientPackage: Load<typeof Client> = loader('@gatehousejs/client');
+export const dashboardPackage: Load<typeof Dashboard> = loader('@gatehousejs/dashboard');
 export const openapiPackage: Load<typeof OpenApi> = loader('@gatehousejs/openapi');
 export const rateLimitPackage: Load<typeof RateLimit> = loader('@gatehousejs/rate-limit');
 export const routesPackage: Load<typeof Routes> = loader('@gatehousejs/routes');

@@ -36,6 +36,7 @@ import type {
   SingleFlight,
 } from '@gatehousejs/gateway/optional/aggregate';
 import type { Client, ClientOptions, DeadlineOptions } from '@gatehousejs/gateway/optional/client';
+import type { Dashboard, DashboardOptions } from '@gatehousejs/gateway/optional/dashboard';
 import type { OpenApiOptions, OpenApiValidator } from '@gatehousejs/gateway/optional/openapi';
 import type { RouteSpec, Routes, RoutesOptions } from '@gatehousejs/gateway/optional/routes';
 import type {
@@ -53,6 +54,7 @@ import {
   aggregatePackage,
   authPackage,
   clientPackage,
+  dashboardPackage,
   openapiPackage,
   rateLimitPackage,
   routesPackage,
@@ -75,6 +77,7 @@ const kResponseCache = Symbol('gatehouse.responseCache');
 const kFlights = Symbol('gatehouse.flights');
 const kCachedClients = Symbol('gatehouse.cachedClients');
 const kCacheAdmin = Symbol('gatehouse.cacheAdmin');
+const kDashboard = Symbol('gatehouse.dashboard');
 
 /**
  * Request headers a proxied route passes on exactly as received (unless the route's own
@@ -210,6 +213,24 @@ export abstract class FrameworkGateway<M> {
             }),
       },
     });
+  }
+
+  /**
+   * The migration dashboard (`@gatehousejs/dashboard`, loaded now): a page at `{admin prefix}{path}`
+   * (default `/dashboard`) showing every route of `gw.routes()` live, with buttons that act through
+   * the audited admin write API. Behind the admin access policy like every admin endpoint (its
+   * buttons are writes: never admitted by `dangerouslyPublic`). One per gateway; `admin.dashboard`
+   * in a configuration file does the same.
+   *
+   * @throws ConfigError listing every problem in `options`, or naming the package when it is missing
+   * @example app.use(gw.admin({ access: { peers: ['loopback'] } })); gw.dashboard();
+   */
+  dashboard(options?: DashboardOptions): Dashboard {
+    if (this.core.shared.has(kDashboard))
+      throw new TypeError('dashboard(): this gateway has its dashboard already (one per gateway)');
+    const made = dashboardPackage('gw.dashboard()').addDashboard(this.core, options);
+    this.core.shared.set(kDashboard, made);
+    return made;
   }
 
   /**

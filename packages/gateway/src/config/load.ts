@@ -22,7 +22,7 @@ import {
   resolveConfig,
 } from '@gatehousejs/core';
 import { unreachableRoutes } from './reachable.js';
-import { AUTH_METHODS, type GatehouseConfig, gatehouseConfigSchema } from './schema.js';
+import { AUTH_METHODS, type GatehouseConfig, gatehouseConfigSchema, RESTART_ONLY } from './schema.js';
 import { literalOf, type Substitution, substitute } from './substitute.js';
 
 /** A checked configuration, ready to build a gateway from. */
@@ -178,8 +178,30 @@ function check(written: unknown, ctx: CheckContext): LoadedConfig {
     baseDir: ctx.baseDir,
     warnings: sortProblems(warnings.map((w) => placed(w, where))),
     shown: redactForDisplay(written ?? {}),
-    digests: Object.fromEntries(Object.entries(config).map(([key, section]) => [key, digest(section)])),
+    digests: configDigests(config),
   };
+}
+
+/**
+ * A digest per top-level key, and per dotted restart-only key (`admin.dashboard`), whose part is left
+ * out of its section's digest: a reload that changes only that part changes nothing else.
+ */
+function configDigests(config: GatehouseConfig): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const [key, section] of Object.entries(config)) {
+    const parts = RESTART_ONLY.filter((k) => k.startsWith(`${key}.`)).map((k) => k.slice(key.length + 1));
+    if (parts.length === 0 || !isObject(section)) {
+      digests[key] = digest(section);
+      continue;
+    }
+    const rest: Record<string, unknown> = { ...section };
+    for (const part of parts) {
+      if (rest[part] !== undefined) digests[`${key}.${part}`] = digest(rest[part]);
+      delete rest[part];
+    }
+    digests[key] = digest(rest);
+  }
+  return digests;
 }
 
 function runSchema(
@@ -297,9 +319,11 @@ function wholeChecks(
   for (const key of CORE_KEYS) if (root[key] !== undefined) corePart[key] = root[key];
   if (isObject(corePart.admin)) {
     const { access, ...rest } = corePart.admin;
+    // The gateway's own admin keys (the dashboard, auth requirements) are not core's.
+    const { dashboard: _dashboard, ...own } = rest;
     const core = isObject(access) ? withoutKey(access, 'require') : undefined;
     if (core !== undefined && isObject(core.write)) core.write = withoutKey(core.write, 'require');
-    corePart.admin = core === undefined ? rest : { ...rest, access: core };
+    corePart.admin = core === undefined ? own : { ...own, access: core };
   }
   try {
     return resolveConfig(corePart);

@@ -337,6 +337,8 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
   #revision = 0;
   #appliedAt = new Date().toISOString();
   #restartRequired: readonly string[] = [];
+  /** `admin.dashboard` was added (once per gateway: restart-only). */
+  #dashboard = false;
   #lastReload: ConfigStatus['lastReload'];
   #routes: Routes | undefined;
   #fixed: Middleware[] = [];
@@ -485,7 +487,7 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
     const effective: LoadedConfig = {
       ...loaded,
       config: withKeys(loaded.config, this.#base.config, RESTART_ONLY),
-      digests: { ...loaded.digests, ...pick(this.#base.digests, RESTART_ONLY) },
+      digests: withDigests(loaded.digests, this.#base.digests, RESTART_ONLY),
     };
     let next: Generation;
     try {
@@ -610,6 +612,12 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
           authInstance,
         ),
       );
+      // The dashboard's endpoints are registered once, with the first generation (restart-only).
+      const dashboard = config.admin?.dashboard;
+      if (!this.#dashboard && dashboard !== undefined && dashboard !== false) {
+        gw.dashboard(dashboard === true ? {} : dashboard);
+        this.#dashboard = true;
+      }
       if (authInstance !== undefined) chain.push(authInstance);
 
       const limiters =
@@ -867,16 +875,38 @@ async function closePart(part: Part): Promise<void> {
   }
 }
 
-function pick(object: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]!]));
+/** `digests` with the entries of `keys` as `from` has them (absent when it has none). */
+function withDigests(
+  digests: Readonly<Record<string, string>>,
+  from: Readonly<Record<string, string>>,
+  keys: readonly string[],
+): Record<string, string> {
+  const out = { ...digests };
+  for (const key of keys) {
+    if (from[key] === undefined) delete out[key];
+    else out[key] = from[key];
+  }
+  return out;
 }
 
+/** `config` with the values of `keys` (top-level, or `section.part`) as `from` has them. */
 function withKeys(config: GatehouseConfig, from: GatehouseConfig, keys: readonly string[]): GatehouseConfig {
   const out: Record<string, unknown> = { ...config };
   for (const key of keys) {
-    const value = (from as Record<string, unknown>)[key];
-    if (value === undefined) delete out[key];
-    else out[key] = value;
+    const [section, part] = key.split('.') as [string, string | undefined];
+    const source = (from as Record<string, unknown>)[section];
+    if (part === undefined) {
+      if (source === undefined) delete out[section];
+      else out[section] = source;
+      continue;
+    }
+    const value = (source as Record<string, unknown> | undefined)?.[part];
+    const target = { ...((out[section] as Record<string, unknown> | undefined) ?? {}) };
+    if (value === undefined) delete target[part];
+    else target[part] = value;
+    // A section that held only the part is left out, as it was written.
+    if (Object.keys(target).length === 0 && out[section] === undefined) continue;
+    out[section] = target;
   }
   return out as GatehouseConfig;
 }

@@ -18,6 +18,7 @@ import {
 } from '@gatehousejs/auth';
 import { clientOptionsSchema, deadlineOptionsSchema } from '@gatehousejs/client';
 import { configSchema as coreSchema, extendOptions, serviceSchema, withCrossCheck } from '@gatehousejs/core';
+import { dashboardOptionsSchema } from '@gatehousejs/dashboard';
 import { dnsResolverOptionsSchema, etcdResolverOptionsSchema } from '@gatehousejs/discovery';
 import { openapiOptionsSchema } from '@gatehousejs/openapi';
 import {
@@ -230,6 +231,14 @@ const requireOption = (who: string) =>
   });
 
 export const adminFileSchema = extendOptions(coreAdmin, {
+  dashboard: z
+    .union([z.boolean(), dashboardOptionsSchema], { error: 'must be true, false or an object' })
+    .optional()
+    .meta({
+      description:
+        'The migration dashboard (@gatehousejs/dashboard, gw.dashboard()) at {prefix}/dashboard, behind admin.access (its buttons are writes): true for the defaults, or its options. Cannot change at run time (restart).',
+      default: false,
+    }),
   access: extendOptions(coreAccess, {
     require: requireOption('Callers'),
     write: extendOptions(coreWrite, { require: requireOption('Writers') })
@@ -339,10 +348,13 @@ export const CONFIG_KEYS = Object.keys(gatehouseConfigSchema.shape) as readonly 
 
 /**
  * What cannot change while the gateway runs: a reload that changes them keeps the running value and
- * reports the key (restart to apply). Everything else is applied atomically between requests.
+ * reports the key (restart to apply). Everything else is applied atomically between requests. A
+ * dotted key is one part of a section (`admin.dashboard`: its endpoints are registered once); the
+ * rest of that section stays reloadable.
  */
 export const RESTART_ONLY: readonly string[] = [
   'server',
+  'admin.dashboard',
   'routing',
   'tracing',
   'cache',
