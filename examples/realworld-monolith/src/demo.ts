@@ -12,8 +12,8 @@ import { type Database, migrate, openDatabase } from '@gatehousejs/example-realw
 import { ADMIN_PREFIX, CONFIG_FILE, WORKSPACE } from './gatehouse.js';
 import { type Stack, startStack } from './stack.js';
 
-/** The RealWorld fixtures (Postman collection, OpenAPI document), beside the repository. */
-export const FIXTURES = join(WORKSPACE, '..', '..', '..', 'shared', 'fixtures', 'realworld');
+/** The RealWorld contract (Postman collection, OpenAPI document), kept in examples/realworld-core/conduit. */
+export const FIXTURES = join(WORKSPACE, '..', 'realworld-core', 'conduit');
 
 export interface DemoOptions {
   /** The monolith's port; the services take the next two. A taken port: any free one. Default 3100; 0: free ports. */
@@ -378,7 +378,7 @@ export function instructions(demo: Demo): string {
     `  signed-up user     ${demo.user.email} / ${demo.user.password}`,
     `  access logs        ${demo.accessLogFile}`,
     demo.openapiFile === undefined
-      ? '  OpenAPI            off (no openapi.yml found beside the repository)'
+      ? '  OpenAPI            off (examples/realworld-core/conduit/openapi.yml not found)'
       : `  OpenAPI            ${demo.openapiFile}`,
     '',
     'Run these in order (each line says what it answers); keep the dashboard open beside them:',

@@ -10,8 +10,8 @@ import { freshDatabase } from './postgres.js';
 
 export const ADMIN_KEY = 'gh_admin_test_only_6a1f0c2d9e';
 
-/** The RealWorld fixtures (the Postman collection and the OpenAPI document), beside the repository. */
-export const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'realworld');
+/** The RealWorld contract (the Postman collection and the OpenAPI document) in examples/realworld-core/conduit. */
+export const FIXTURES = join(import.meta.dirname, '..', '..', 'realworld-core', 'conduit');
 
 /** gatehouse.yaml as written, and its route table (every route `local`). */
 export const CONFIG = await readGatehouseFile();

@@ -10,7 +10,9 @@ import { loadDocument } from './document.js';
 import { OperationRouter } from './router.js';
 import { serverPaths } from './validator.js';
 
-const CONDUIT = fileURLToPath(new URL('../../../../shared/fixtures/realworld/openapi.yml', import.meta.url));
+const CONDUIT = fileURLToPath(
+  new URL('../../../examples/realworld-core/conduit/openapi.yml', import.meta.url),
+);
 const SPLIT = fileURLToPath(new URL('../test-fixtures/split/openapi.yaml', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../test-fixtures/broken.yaml', import.meta.url));
 const GITHUB = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
