@@ -3,11 +3,13 @@
 // started with, the last good one kept on a bad or half-written reload (reported as an event, a log
 // line and in /config with file:line:col), parts that cannot change at run time named, and what did
 // not change carried over (rate-limit counters).
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReloadResult } from '@gatehousejs/gateway';
 import type { ConfigRuntime } from '@gatehousejs/gateway/config';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type EtcdServer, etcdMissing, startEtcd } from '../../packages/discovery/src/test-etcd.js';
 import { FRAMEWORKS, type Framework } from '../support/apps.js';
@@ -215,6 +217,82 @@ describe.each(FRAMEWORKS)('%s: reload from a file', (framework: Framework) => {
     const limited = await getJson(`${app.url}/local/4`);
     expect(limited.status).toBe(429);
     expect((limited.body as { code: string }).code).toBe('GH_RATE_LIMITED');
+  });
+
+  test('files the configuration names are followed: the OpenAPI document, a secret file, an API-key file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    const document = (pattern: string) =>
+      [
+        'openapi: 3.1.0',
+        'info: { title: Followed, version: "1" }',
+        'paths:',
+        '  /local/{id}:',
+        '    get:',
+        `      parameters: [{ name: id, in: path, required: true, schema: { type: string, pattern: "${pattern}" } }]`,
+        '      responses: { "200": { description: the item } }',
+      ].join('\n');
+    const secretOne = randomBytes(32);
+    const secretTwo = randomBytes(32);
+    writeFileSync(join(dir, 'openapi.yaml'), document('^[0-9]+$'));
+    writeFileSync(join(dir, 'jwt.k'), `${secretOne.toString('base64url')}\n`);
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify([{ id: 'ci', key: 'ci-key-first-0123456789' }]));
+    const file = join(dir, 'gatehouse.yaml');
+    writeFileSync(
+      file,
+      [
+        'openapi: { document: openapi.yaml }',
+        'auth:',
+        '  methods:',
+        `    - jwt: { keys: [{ key: { kty: oct, k: "${'$'}{file:jwt.k}" }, alg: HS256 }], issuer: test, audience: api }`,
+        '    - apiKey: { file: keys.json }',
+        '  rules: [{ path: /hello, anonymous: true }]',
+        'admin: { access: { peers: [loopback] } }',
+      ].join('\n'),
+    );
+    app = await startConfigured(framework, { file }, { watch: WATCH });
+    const runtime = runtimeOf(app);
+    const token = (secret: Uint8Array) =>
+      new SignJWT({ sub: 'ops' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('test')
+        .setAudience('api')
+        .setExpirationTime('5m')
+        .sign(secret);
+    const bearer = async (secret: Uint8Array) => ({
+      headers: { authorization: `Bearer ${await token(secret)}` },
+    });
+    expect((await getJson(`${app.url}/local/123`, await bearer(secretOne))).status).toBe(200);
+    expect((await getJson(`${app.url}/local/abc`, await bearer(secretOne))).status).toBe(400);
+
+    // Only the document changes: it is compiled again, and the next requests are judged by it.
+    let reloaded = nextEvent<ReloadResult>(runtime, 'reload');
+    replaceFile(join(dir, 'openapi.yaml'), document('^[a-z]+$'));
+    expect(await reloaded).toMatchObject({ outcome: 'applied', revision: 2, changed: ['openapi'] });
+    expect((await getJson(`${app.url}/local/abc`, await bearer(secretOne))).status).toBe(200);
+    expect((await getJson(`${app.url}/local/123`, await bearer(secretOne))).status).toBe(400);
+
+    // A rotated secret (\${file:…}): tokens signed with the old one are refused, the new one's admitted.
+    reloaded = nextEvent<ReloadResult>(runtime, 'reload');
+    replaceFile(join(dir, 'jwt.k'), `${secretTwo.toString('base64url')}\n`);
+    expect(await reloaded).toMatchObject({ outcome: 'applied', revision: 3, changed: ['auth'] });
+    expect((await getJson(`${app.url}/local/abc`, await bearer(secretOne))).status).toBe(401);
+    expect((await getJson(`${app.url}/local/abc`, await bearer(secretTwo))).status).toBe(200);
+
+    // The API-key file, which the authenticator reads once: a new version is a new authenticator.
+    const ci = (key: string) => ({ headers: { 'x-api-key': key } });
+    expect((await getJson(`${app.url}/local/abc`, ci('ci-key-first-0123456789'))).status).toBe(200);
+    reloaded = nextEvent<ReloadResult>(runtime, 'reload');
+    replaceFile(join(dir, 'keys.json'), JSON.stringify([{ id: 'ci', key: 'ci-key-second-0123456789' }]));
+    expect(await reloaded).toMatchObject({ outcome: 'applied', revision: 4, changed: ['auth'] });
+    expect((await getJson(`${app.url}/local/abc`, ci('ci-key-first-0123456789'))).status).toBe(401);
+    expect((await getJson(`${app.url}/local/abc`, ci('ci-key-second-0123456789'))).status).toBe(200);
+
+    // A document that no longer parses is a rejected reload; the last good one stays.
+    const rejected = nextEvent<{ problems: { path: string; message: string }[] }>(runtime, 'reject');
+    replaceFile(join(dir, 'openapi.yaml'), 'openapi: [');
+    expect((await rejected).problems.length).toBeGreaterThan(0);
+    expect((await getJson(`${app.url}/local/abc`, await bearer(secretTwo))).status).toBe(200);
+    expect(runtime.revision).toBe(4);
   });
 
   test('the same text again (a touch) changes nothing; POST /config/reload answers what happened', async () => {

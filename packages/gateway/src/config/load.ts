@@ -4,7 +4,7 @@
 // method names in auth rules). Every problem is reported at once, each with its path and, from a
 // file, its line and column; values that came from references are never shown, only the reference.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { aggregateOptionsSchema, compileComposition } from '@gatehousejs/aggregate';
@@ -39,8 +39,17 @@ export interface LoadedConfig {
   readonly warnings: readonly ConfigProblem[];
   /** The configuration as written, secrets redacted: what `/config` shows. */
   readonly shown: unknown;
-  /** A digest per top-level key of `config` (secrets included, so a rotated secret counts as a change). */
+  /**
+   * A digest per top-level key of `config` (secrets included, so a rotated secret counts as a change;
+   * with the content of the files a section names, so a changed OpenAPI document does too).
+   */
   readonly digests: Readonly<Record<string, string>>;
+  /**
+   * The local files the configuration names and Gatehouse reads when it builds a generation, absolute:
+   * the OpenAPI document, API-key files, `${file:…}` secrets. A file source follows them with the
+   * configuration file itself. (TLS files are followed by the client that reads them.)
+   */
+  readonly files: readonly string[];
 }
 
 export type { LoadOptions } from './types.js';
@@ -171,6 +180,7 @@ function check(written: unknown, ctx: CheckContext): LoadedConfig {
     throw new ConfigError(sortProblems(problems.map((p) => ({ ...p, message: hide(p.message) }))));
   }
   const config = readLegacyRoutes(schemaProblems.output as GatehouseConfig);
+  const named = namedFiles(config, ctx.baseDir);
   return {
     config,
     core: coreResolved,
@@ -178,17 +188,49 @@ function check(written: unknown, ctx: CheckContext): LoadedConfig {
     baseDir: ctx.baseDir,
     warnings: sortProblems(warnings.map((w) => placed(w, where))),
     shown: redactForDisplay(written ?? {}),
-    digests: configDigests(config),
+    digests: configDigests(config, named),
+    files: [...new Set([...substituted.files, ...Object.values(named).flat()])].sort(),
   };
+}
+
+/** The files each section names that its part reads when built (not `${file:…}`: those are values). */
+function namedFiles(config: GatehouseConfig, baseDir: string): Record<string, string[]> {
+  const local = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
+  const named: Record<string, string[]> = {};
+  const document = config.openapi?.document;
+  if (typeof document === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(document))
+    named.openapi = [local(document)];
+  const keyFiles = (config.auth?.methods ?? []).flatMap((m) =>
+    typeof m.apiKey?.file === 'string' ? [local(m.apiKey.file)] : [],
+  );
+  if (keyFiles.length > 0) named.auth = keyFiles;
+  return named;
+}
+
+/** What a file holds now, as a digest ('missing' when it cannot be read). */
+function contentDigest(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('base64url');
+  } catch (error) {
+    return `missing:${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+  }
 }
 
 /**
  * A digest per top-level key, and per dotted restart-only key (`admin.dashboard`), whose part is left
  * out of its section's digest: a reload that changes only that part changes nothing else.
  */
-function configDigests(config: GatehouseConfig): Record<string, string> {
+function configDigests(
+  config: GatehouseConfig,
+  named: Readonly<Record<string, readonly string[]>>,
+): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const [key, section] of Object.entries(config)) {
+    const files = named[key];
+    if (files !== undefined) {
+      digests[key] = digest({ section, files: files.map(contentDigest) });
+      continue;
+    }
     const parts = RESTART_ONLY.filter((k) => k.startsWith(`${key}.`)).map((k) => k.slice(key.length + 1));
     if (parts.length === 0 || !isObject(section)) {
       digests[key] = digest(section);

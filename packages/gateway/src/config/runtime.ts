@@ -7,7 +7,7 @@
 // a reload that only moves a route keeps rate-limit counters, JWKS caches, clients and their breakers.
 // The route table is the one controller's (`Routes.reload()`), so run-time changes made through the
 // admin API survive reloads that leave that route's mode and weight as they were.
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, readFileSync, type StatsListener, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -90,7 +90,11 @@ interface ConfigSource {
 const problemsOf = (error: unknown): readonly ConfigProblem[] =>
   error instanceof ConfigError ? error.problems : [{ path: '', message: (error as Error).message }];
 
-/** A file, polled (and watched through its directory), read once it stopped changing. */
+/**
+ * A file, polled (and watched through its directory), read once it stopped changing; and the files it
+ * names (the OpenAPI document, API-key files, `${file:…}` secrets: LoadedConfig.files), followed the
+ * same way, so that a changed document or a rotated secret is read as a new version of the whole.
+ */
 class FileConfigSource implements ConfigSource {
   readonly origin: string;
   readonly #options: LoadOptions;
@@ -99,10 +103,15 @@ class FileConfigSource implements ConfigSource {
   readonly #debounceMs: number;
   #handlers: SourceHandlers | undefined;
   #lastText: string | undefined;
+  /** The named files' contents when last read (a digest), and which they are. */
+  #lastFiles: string;
+  #files: readonly string[];
+  /** Polled files (the configuration and what it names), and the directories watched for them. */
+  readonly #polled = new Set<string>();
+  readonly #directories = new Map<string, { watcher: FSWatcher | undefined; names: Set<string> }>();
   #timer: NodeJS.Timeout | undefined;
   /** When the first change not yet read was seen. */
   #pendingSince: number | undefined;
-  #directory: FSWatcher | undefined;
   #reading: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -113,42 +122,86 @@ class FileConfigSource implements ConfigSource {
     text: string,
     options: LoadOptions,
     watching: { intervalMs: number; debounceMs: number } | undefined,
+    files: readonly string[] = [],
   ) {
     this.origin = file;
     this.#lastText = text;
     this.#options = options;
     this.#watching = watching;
     this.#debounceMs = watching?.debounceMs ?? 100;
+    this.#files = files;
+    this.#lastFiles = filesDigest(files);
   }
 
   follow(handlers: SourceHandlers): void {
     this.#handlers = handlers;
     if (this.#watching === undefined) return;
-    watchFile(this.origin, { interval: this.#watching.intervalMs }, this.#onStat);
-    try {
-      // Only the file itself, or a Kubernetes ConfigMap's '..data' swap: a busy directory (an access
-      // log beside the configuration) must not keep the file from being read.
-      const name = basename(this.origin);
-      const directory = watch(dirname(resolve(this.origin)), (_event, changed) => {
-        if (changed === null || changed === name || String(changed).startsWith('..')) this.#changed();
-      });
-      directory.on('error', () => directory.close());
-      this.#directory = directory;
-    } catch {
-      // Polling alone.
+    this.#follow([this.origin, ...this.#files]);
+  }
+
+  /** Follows exactly `files` (the configuration first): polled, and through their directories. */
+  #follow(files: readonly string[]): void {
+    if (this.#watching === undefined || this.#closed) return;
+    const wanted = new Set(files.map((f) => resolve(f)));
+    for (const file of [...this.#polled]) {
+      if (wanted.has(file)) continue;
+      unwatchFile(file, this.#onStat);
+      this.#polled.delete(file);
+      const entry = this.#directories.get(dirname(file));
+      entry?.names.delete(basename(file));
+      if (entry !== undefined && entry.names.size === 0) {
+        entry.watcher?.close();
+        this.#directories.delete(dirname(file));
+      }
+    }
+    for (const file of wanted) {
+      if (this.#polled.has(file)) continue;
+      this.#polled.add(file);
+      watchFile(file, { interval: this.#watching.intervalMs }, this.#onStat);
+      const directory = dirname(file);
+      let entry = this.#directories.get(directory);
+      if (entry === undefined) {
+        const names = new Set<string>();
+        let watcher: FSWatcher | undefined;
+        try {
+          // Only the files themselves, or a Kubernetes ConfigMap's (Secret's) '..data' swap: a busy
+          // directory (an access log beside the configuration) must not keep a file from being read.
+          watcher = watch(directory, (_event, changed) => {
+            if (changed === null || names.has(String(changed)) || String(changed).startsWith('..'))
+              this.#changed();
+          });
+          watcher.on('error', () => watcher?.close());
+        } catch {
+          // Polling alone (a directory that does not exist yet, a platform without watch).
+        }
+        entry = { watcher, names };
+        this.#directories.set(directory, entry);
+      }
+      entry.names.add(basename(file));
     }
   }
 
   async reread(): Promise<LoadedConfig> {
-    const text = await this.#stableText();
+    const [text] = await Promise.all([this.#stableText(), this.#stableFiles()]);
+    const loaded = parseGatehouseConfig(text, this.origin, this.#options);
+    this.#took(text, loaded);
+    return loaded;
+  }
+
+  /** Remembers what was read, and follows the files this version names (it may name others). */
+  #took(text: string, loaded: LoadedConfig): void {
     this.#lastText = text;
-    return parseGatehouseConfig(text, this.origin, this.#options);
+    this.#files = loaded.files;
+    this.#lastFiles = filesDigest(loaded.files);
+    this.#follow([this.origin, ...loaded.files]);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    unwatchFile(this.origin, this.#onStat);
-    this.#directory?.close();
+    for (const file of this.#polled) unwatchFile(file, this.#onStat);
+    this.#polled.clear();
+    for (const { watcher } of this.#directories.values()) watcher?.close();
+    this.#directories.clear();
     clearTimeout(this.#timer);
     await this.#reading;
   }
@@ -176,18 +229,21 @@ class FileConfigSource implements ConfigSource {
       this.#again = true;
       return;
     }
-    this.#reading = this.#stableText()
+    this.#reading = Promise.all([this.#stableText(), this.#stableFiles()])
       .then(
-        (text) => {
-          if (this.#closed || text === this.#lastText) return;
-          this.#lastText = text;
+        ([text, files]) => {
+          if (this.#closed || (text === this.#lastText && files === this.#lastFiles)) return;
           let loaded: LoadedConfig;
           try {
             loaded = parseGatehouseConfig(text, this.origin, this.#options);
           } catch (error) {
+            // Not taken: the same text and files are not read again until one of them changes.
+            this.#lastText = text;
+            this.#lastFiles = files;
             this.#handlers?.onRejected(problemsOf(error));
             return;
           }
+          this.#took(text, loaded);
           this.#handlers?.onLoaded(loaded);
         },
         (error: unknown) => {
@@ -220,6 +276,23 @@ class FileConfigSource implements ConfigSource {
     ]);
   }
 
+  /** The named files' contents (a digest) once two reads `debounceMs` apart agree, as for the text. */
+  async #stableFiles(): Promise<string> {
+    let previous = filesDigest(this.#files);
+    for (let i = 0; i < 20; i++) {
+      await new Promise((done) => setTimeout(done, this.#debounceMs));
+      const now = filesDigest(this.#files);
+      if (now === previous) return now;
+      previous = now;
+    }
+    throw new ConfigError([
+      {
+        path: '',
+        message: `a file ${this.origin} names kept changing for ${20 * this.#debounceMs} ms: not read`,
+      },
+    ]);
+  }
+
   async #read(): Promise<string> {
     try {
       return await readFile(this.origin, 'utf8');
@@ -230,12 +303,29 @@ class FileConfigSource implements ConfigSource {
   }
 }
 
+/** One digest of what `files` hold now (a missing file counts as its error). */
+function filesDigest(files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file).update('\0');
+    try {
+      hash.update(readFileSync(file));
+    } catch (error) {
+      hash.update(`missing:${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+    hash.update('\0');
+  }
+  return hash.digest('base64url');
+}
+
 /** An etcd key, read and watched by the routes package's etcd source (outages reported once each). */
 class EtcdConfigSource implements ConfigSource {
   readonly origin: string;
   readonly #source: TableSource;
   readonly #options: LoadOptions;
   #latest: LoadedConfig | undefined;
+  /** The key's latest value as read: checked again by reread(), so the files it names are read again. */
+  #latestValue: unknown;
 
   constructor(source: TableSource, options: LoadOptions) {
     this.#source = source;
@@ -255,11 +345,13 @@ class EtcdConfigSource implements ConfigSource {
           return;
         }
         this.#latest = loaded;
+        this.#latestValue = doc.value;
         handlers.onLoaded(loaded);
       },
       onError: (error) => handlers.onRejected([{ path: '', message: error.message }]),
     });
     this.#latest = this.#check(first.value);
+    this.#latestValue = first.value;
     return this.#latest;
   }
 
@@ -279,9 +371,11 @@ class EtcdConfigSource implements ConfigSource {
   }
 
   async reread(): Promise<LoadedConfig> {
-    // The key is watched: the latest value it held is the one to apply.
+    // The key is watched: the latest value it held is the one to apply, checked again (the files it
+    // names, an OpenAPI document or a secret, are read again).
     if (this.#latest === undefined)
       throw new ConfigError([{ path: '', message: `${this.origin} was never read` }]);
+    this.#latest = this.#check(this.#latestValue);
     return this.#latest;
   }
 
@@ -1064,6 +1158,7 @@ export function fromConfigFileSync<G extends FrameworkGateway<unknown>>(
     text,
     { baseDir: loaded.baseDir, ...(options.env === undefined ? {} : { env: options.env }) },
     watchSettings(options),
+    loaded.files,
   );
   const { env: _env, baseDir: _baseDir, watch: _watch, ...gatewayOptions } = options;
   const gw = make(new Gateway(loaded.core, gatewayOptions));
@@ -1099,6 +1194,7 @@ export async function fromConfigFile<G extends FrameworkGateway<unknown>>(
     text,
     { baseDir: loaded.baseDir, ...(options.env === undefined ? {} : { env: options.env }) },
     watching,
+    loaded.files,
   );
   return assemble(make, loaded, source, options);
 }

@@ -34,6 +34,8 @@ export interface Substituted {
   readonly substitutions: ReadonlyMap<string, Substitution>;
   /** Unset variables and unreadable files, at their values' paths. */
   readonly findings: readonly ConfigFinding[];
+  /** The files `${file:…}` references named (absolute), read or not: a file source follows them. */
+  readonly files: readonly string[];
 }
 
 // `$${` is a literal `${`. A name is a shell-style identifier; `:-` gives a default.
@@ -47,6 +49,7 @@ export function substitute(value: unknown, options: SubstituteOptions): Substitu
   const env = options.env ?? process.env;
   const substitutions = new Map<string, Substitution>();
   const findings: ConfigFinding[] = [];
+  const files = new Set<string>();
   const visit = (node: unknown, path: ConfigPathSegment[], depth: number): unknown => {
     if (depth > 64) return node;
     if (typeof node === 'string') return replaceIn(node, path);
@@ -69,7 +72,9 @@ export function substitute(value: unknown, options: SubstituteOptions): Substitu
       const reference = body ?? '';
       if (reference.startsWith('file:')) {
         secret = true;
-        const read = readSecret(reference.slice('file:'.length), options.baseDir);
+        const named = reference.slice('file:'.length).trim();
+        if (named !== '') files.add(isAbsolute(named) ? named : resolve(options.baseDir, named));
+        const read = readSecret(named, options.baseDir);
         if (typeof read === 'string') return read;
         failed = true;
         findings.push({ path, message: read.problem });
@@ -104,7 +109,8 @@ export function substitute(value: unknown, options: SubstituteOptions): Substitu
     }
     return result;
   };
-  return { value: visit(value, [], 0), substitutions, findings };
+  const result = visit(value, [], 0);
+  return { value: result, substitutions, findings, files: [...files] };
 }
 
 function readSecret(given: string, baseDir: string): string | { problem: string } {
