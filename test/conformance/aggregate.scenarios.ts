@@ -350,7 +350,17 @@ export const cacheSuite: Suite = {
     config: { services: { up: { url: upstream.url } } },
     chain: (gw) => [
       gw.routes({
-        table: [{ name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true }],
+        table: [
+          {
+            name: 'shaped',
+            path: '/cached/shaped',
+            service: 'up',
+            mode: 'remote',
+            cache: true,
+            responseHeaders: { set: { 'x-served-by': 'gatehouse' }, remove: ['cache-control'] },
+          },
+          { name: 'cached', path: '/cached/*', service: 'up', mode: 'remote', cache: true },
+        ],
       }),
     ],
   },
@@ -407,6 +417,38 @@ export const cacheSuite: Suite = {
         headers: { etag: '"e1"', 'cache-status': /^gatehouse; hit/, 'content-type': null },
       },
       clock: [/ttl=(\d+)/, /^age: (\d+)$/m],
+    },
+    {
+      name: "a hit is shaped by the route's response header rules like any answer",
+      before: [
+        {
+          request: { path: '/cached/shaped' },
+          expect: { status: 200, headers: { 'x-served-by': 'gatehouse', 'cache-control': null } },
+        },
+      ],
+      request: { path: '/cached/shaped' },
+      expect: {
+        status: 200,
+        headers: {
+          'cache-status': /^gatehouse; hit; ttl=(59|60)$/,
+          'x-served-by': 'gatehouse',
+          'cache-control': null,
+        },
+        body: { resource: 'shaped', host: 'conformance.test' },
+      },
+      clock: [/ttl=(\d+)/, /^age: (\d+)$/m],
+    },
+    {
+      // The cache stores whole answers only: a Range request goes to the upstream (which may answer
+      // 206), never to a stored 200, whether the route or the caching client looks first.
+      name: 'a Range request on a stored entry is forwarded, not answered from the cache',
+      before: [{ path: '/cached/ranged' }],
+      request: { path: '/cached/ranged', headers: { range: 'bytes=0-3' } },
+      expect: {
+        status: 200,
+        headers: { 'cache-status': null },
+        body: { resource: 'ranged', host: 'conformance.test' },
+      },
     },
     {
       name: 'an answer varying on a header the route writes is never found from the incoming request',

@@ -1,7 +1,7 @@
 import { type CallResponse, type Client, createClient } from '@gatehousejs/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpCache } from './cache.js';
-import { cachingClient } from './caching-client.js';
+import { CACHED_BYTES, CLEAN_HEADERS, cachedResponse, cachingClient } from './caching-client.js';
 import { type CacheStore, memoryStore } from './store.js';
 import { json, sleep, startUpstream, type Upstream } from './test-upstream.js';
 
@@ -291,6 +291,52 @@ describe('HttpCache through cachingClient (real upstream)', () => {
     expect(s.reported).toHaveLength(1);
     expect(s.cache.stats.storeErrors).toBeGreaterThanOrEqual(3);
     await s.close();
+  });
+});
+
+describe('a fresh hit as a route writes it (peek, cachedResponse)', () => {
+  const BODY = Buffer.from('{"hello":"world"}');
+  const stored = async (headers: Record<string, string>, name = 'gatehouse') => {
+    const cache = new HttpCache({
+      store: memoryStore(),
+      name,
+      coalesce: false,
+      honorRequestDirectives: false,
+      report: () => {},
+    });
+    const request = { service: 'svc', method: 'GET', path: '/hello', headers: {}, scope: undefined };
+    await cache.fetch(request, async () => ({
+      status: 200,
+      headers: { 'cache-control': 'max-age=60', ...headers },
+      body: BODY,
+    }));
+    return cache.peek(request);
+  };
+
+  it('says when its headers need no second hygiene pass, and makes its body stream only when read', async () => {
+    const hit = await stored({ 'content-type': 'application/json', etag: '"e1"' });
+    expect(hit?.outcome).toBe('hit');
+    expect(hit?.clean).toBe(true);
+    const response = cachedResponse(hit!) as CallResponse & Record<symbol, unknown>;
+    expect(response[CLEAN_HEADERS]).toBe(true);
+    expect(response[CACHED_BYTES]).toBe(BODY);
+    expect(response.headers).toMatchObject({ etag: '"e1"', age: '0', 'cache-status': hit!.cacheStatus });
+    // The stream is made on first read, once, and carries the bytes (also under CACHED_BYTES).
+    const body = response.body;
+    expect(response.body).toBe(body);
+    expect((body as unknown as Record<symbol, unknown>)[CACHED_BYTES]).toBe(BODY);
+    expect(await body.text()).toBe('{"hello":"world"}');
+  });
+
+  it('is not clean when response hygiene would change a header, or when the cache name is unsafe', async () => {
+    // A value Node would write as something else (a character above 0xFF) is dropped by hygiene.
+    const odd = await stored({ 'x-note': 'caf\u0113' });
+    expect(odd?.clean).toBe(false);
+    expect((cachedResponse(odd!) as unknown as Record<symbol, unknown>)[CLEAN_HEADERS]).toBe(false);
+    // A cache made by hand (not through the options, which insist on a token) with a name that
+    // cannot be written as a header value.
+    const named = await stored({}, 'bad\r\nname');
+    expect(named?.clean).toBe(false);
   });
 });
 

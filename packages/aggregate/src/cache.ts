@@ -5,6 +5,7 @@
 // per stale entry however many ask (single flight), stale-while-revalidate in the background,
 // stale-if-error, purge, counters, and the `Age` and RFC 9211 `Cache-Status` headers.
 import { createHash } from 'node:crypto';
+import { HOP_BY_HOP as HOP_BY_HOP_CORE, isHeaderName, isSafeHeaderValue } from '@gatehousejs/core';
 import CachePolicy from 'http-cache-semantics';
 import type { StoredResponse } from './body.js';
 import { isPublic, SingleFlight, varyNames } from './single-flight.js';
@@ -33,6 +34,11 @@ export interface CacheAnswer extends StoredResponse {
   readonly cacheStatus: string;
   /** How it was answered, for metrics and tests. */
   readonly outcome: 'hit' | 'miss' | 'stale' | 'revalidated' | 'bypass';
+  /**
+   * The headers, `Cache-Status` included, already pass the gateway's response hygiene unchanged (see
+   * `CacheEntry.clean`): a forwarder may write them without filtering them again.
+   */
+  readonly clean?: boolean;
 }
 
 /** Counters of a cache; also exported as metrics. */
@@ -171,6 +177,26 @@ function notModified(
   return Number.isFinite(a) && Number.isFinite(b) && a <= b;
 }
 
+/**
+ * Whether response hygiene (core's `HeaderHygiene.forward(…, 'response')`) would keep every header
+ * as it is: lower-case token names, none hop-by-hop, values (or each of a list) safe strings. Decided
+ * once per stored entry, so that a route writing a hit need not filter the same headers again (that
+ * pass was a measurable part of a hit: bench/RESULTS.md, cache-hit-proxy).
+ */
+function cleanForResponse(headers: Readonly<Record<string, string | string[]>>): boolean {
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) return false;
+    if (name !== name.toLowerCase() || !isHeaderName(name) || HOP_BY_HOP_CORE.has(name)) return false;
+    const value = headers[name];
+    if (typeof value === 'string') {
+      if (!isSafeHeaderValue(value)) return false;
+    } else if (!Array.isArray(value) || value.length === 0 || !value.every(isSafeString)) return false;
+  }
+  return true;
+}
+
+const isSafeString = (value: unknown) => typeof value === 'string' && isSafeHeaderValue(value);
+
 /** The values of the `vary` headers in a request, as one comparable string. */
 function varyKeyOf(vary: readonly string[], headers: Readonly<Record<string, string>>): string {
   if (vary.length === 0) return '';
@@ -188,15 +214,17 @@ function entryOf(
   const now = Date.now();
   const age = policy.age();
   const vary = varyNames(response.headers);
+  const headers = endToEnd(response.headers);
   return {
     policy,
     status: response.status,
-    headers: endToEnd(response.headers),
+    headers,
     body: response.body,
     vary,
     varyKey: varyKeyOf(vary, requestHeaders),
     freshUntil: now + (policy.maxAge() - age) * 1000,
     bornAt: now - age * 1000,
+    clean: cleanForResponse(headers),
   };
 }
 
@@ -232,9 +260,12 @@ export class HttpCache {
   /** Stale entries being revalidated in the background: one revalidation each. */
   readonly #revalidating = new Set<string>();
   #failing = false;
+  /** The name is a safe header value (the options insist on a token; a cache made by hand may not). */
+  readonly #nameSafe: boolean;
 
   constructor(settings: HttpCacheSettings) {
     this.#settings = settings;
+    this.#nameSafe = isSafeHeaderValue(settings.name);
   }
 
   /** The cache's name in `Cache-Status`. */
@@ -403,7 +434,8 @@ export class HttpCache {
     }
     const headers: Record<string, string | string[]> = { ...entry.headers };
     headers.age = age;
-    return { status: entry.status, headers, body: entry.body, cacheStatus, outcome };
+    const clean = entry.clean === true && this.#nameSafe;
+    return { status: entry.status, headers, body: entry.body, cacheStatus, outcome, clean };
   }
 
   /** Sends the conditional request (coalesced with identical ones) and stores what comes back. */

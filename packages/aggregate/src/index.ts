@@ -9,7 +9,7 @@ export {
   type Origin,
   scopeOf,
 } from './cache.js';
-export { CACHED_BYTES, cachedResponse, cachingClient } from './caching-client.js';
+export { CACHED_BYTES, CLEAN_HEADERS, cachedResponse, cachingClient } from './caching-client.js';
 export {
   type CallError,
   type Composition,

@@ -19,6 +19,12 @@ export interface CacheEntry {
   /** Epoch milliseconds until which the entry is fresh, and at which its age was zero. */
   readonly freshUntil: number;
   readonly bornAt: number;
+  /**
+   * Set when stored: every header already passes the gateway's response hygiene unchanged (lower-case
+   * token names, no hop-by-hop ones, safe values), so a route writing a hit can skip that pass. An
+   * entry without it (another store's, a deserialized one) is filtered as any upstream answer.
+   */
+  readonly clean?: boolean;
 }
 
 /**

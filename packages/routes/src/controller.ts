@@ -36,6 +36,7 @@ import {
   type ResponseContext,
   requestHeaders,
   responseHeaders,
+  shapeResponseHeaders,
   upstreamPath,
 } from './forward.js';
 import { type ContractReport, observedBodyBytes, type RemoteResponse, remoteObservers } from './observe.js';
@@ -270,6 +271,19 @@ const CACHED = { cache: true } as const;
  * `@gatehousejs/aggregate`, a registered symbol so this package needs no import of it).
  */
 const CACHED_BYTES = Symbol.for('gatehouse.cachedBytes');
+/** `CLEAN_HEADERS` of `@gatehousejs/aggregate`: a cached answer whose headers need no hygiene pass. */
+const CLEAN_HEADERS = Symbol.for('gatehouse.cleanHeaders');
+
+/**
+ * The bytes of an answer the response cache held whole: on the response itself (a cache hit, whose
+ * body stream is then never made) or on its body.
+ */
+function heldBytes(response: CallResponse): Uint8Array | undefined {
+  const own = (response as unknown as Record<symbol, unknown>)[CACHED_BYTES];
+  if (own instanceof Uint8Array) return own;
+  const onBody = (response.body as unknown as Record<symbol, unknown>)[CACHED_BYTES];
+  return onBody instanceof Uint8Array ? onBody : undefined;
+}
 const demoteChannel = channel('gatehouse:routes:demote');
 const promoteChannel = channel('gatehouse:routes:promote');
 const verdictChannel = channel('gatehouse:routes:verdict');
@@ -1065,15 +1079,23 @@ export class Routes extends EventEmitter implements Middleware {
     state: RouteState,
     peeked: PeekedBody | undefined,
     fallback: boolean,
-  ): Promise<RequestResult> {
+  ): RequestResult | Promise<RequestResult> {
     const route = state.route;
     const req = exchange.req;
     exchange.annotate('gatehouse.migration.side', 'remote');
     exchange.annotate('gatehouse.upstream', route.service!);
     exchange.matchedRoute = route.label(exchange.path);
     // A cache hit is answered here, before the forwarding headers and the call are made: on a hit that
-    // path is most of the cost (bench/RESULTS.md, cache-cpu).
-    if (route.cache && peeked === undefined && exchange.method === 'GET' && !hasBody(req)) {
+    // path is most of the cost (bench/RESULTS.md, cache-cpu). Synchronously: a promise here cost the
+    // adapter's asynchronous path on every hit. A Range request is the upstream's to answer (the
+    // caching client sends it past the cache too).
+    if (
+      route.cache &&
+      peeked === undefined &&
+      exchange.method === 'GET' &&
+      !hasBody(req) &&
+      req.headers.range === undefined
+    ) {
       const hit = this.#context.cachedAnswer?.(
         route.service!,
         upstreamPath(exchange, route, this.#keepPercent),
@@ -1090,7 +1112,7 @@ export class Routes extends EventEmitter implements Middleware {
           started: performance.now(),
         };
         this.#respond(exchange, state, hit, flow);
-        return Promise.resolve(HANDLED);
+        return HANDLED;
       }
     }
     const client = this.#context.clientFor(route.service!, route.cache ? CACHED : undefined);
@@ -1176,9 +1198,16 @@ export class Routes extends EventEmitter implements Middleware {
       state.remote.record(performance.now() - started, status >= 500);
       return;
     }
-    const headers = responseHeaders(response.headers, exchange, route, () =>
-      this.#responseContext(exchange, route, response),
-    );
+    const contextOf = () => this.#responseContext(exchange, route, response);
+    const headers =
+      (response as unknown as Record<symbol, unknown>)[CLEAN_HEADERS] === true
+        ? // Copied: observers below see the answer's headers as they came, as with any other.
+          shapeResponseHeaders(
+            { ...(response.headers as Record<string, string | string[]>) },
+            route,
+            contextOf,
+          )
+        : responseHeaders(response.headers, exchange, route, contextOf);
     try {
       res.writeHead(status, headers);
     } catch (error) {
@@ -1198,14 +1227,14 @@ export class Routes extends EventEmitter implements Middleware {
       return;
     }
     // An answer the response cache holds whole is written in one go, without streaming it.
-    const held = (response.body as unknown as Record<symbol, unknown>)[CACHED_BYTES];
-    if (held instanceof Uint8Array) {
+    const held = heldBytes(response);
+    if (held !== undefined) {
       res.end(held);
       state.remote.record(performance.now() - started, status >= 500);
       this.#observe(state, state.mode, exchange, {
         status,
         headers: response.headers,
-        body: Buffer.from(held.buffer, held.byteOffset, held.byteLength),
+        body: Buffer.isBuffer(held) ? held : Buffer.from(held.buffer, held.byteOffset, held.byteLength),
       });
       return;
     }

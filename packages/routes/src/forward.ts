@@ -245,7 +245,19 @@ export function responseHeaders(
   route: CompiledRoute,
   contextOf: () => ResponseContext,
 ): Record<string, string | string[]> {
-  const headers = exchange.runtime.headerHygiene.forward(upstream, 'response');
+  return shapeResponseHeaders(exchange.runtime.headerHygiene.forward(upstream, 'response'), route, contextOf);
+}
+
+/**
+ * What {@link responseHeaders} does after response hygiene, on `headers` in place: `Location` and
+ * `Set-Cookie` mapped back to the public host and path, the route's removals and additions. Called
+ * directly for headers known to pass hygiene already (a response cache hit's, `CLEAN_HEADERS`).
+ */
+export function shapeResponseHeaders(
+  headers: Record<string, string | string[]>,
+  route: CompiledRoute,
+  contextOf: () => ResponseContext,
+): Record<string, string | string[]> {
   const location = headers.location;
   const cookies = headers['set-cookie'];
   if (location === undefined && cookies === undefined) {
