@@ -7,7 +7,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { configJsonSchema, configJsonSchemaText } from './json-schema.js';
+import { unusedKeyDocs } from './descriptions.js';
+import { configJsonSchema, configJsonSchemaText, contradictedDefaults } from './json-schema.js';
 import { checkGatehouseConfig } from './load.js';
 import { configReference } from './reference.js';
 
@@ -32,6 +33,30 @@ test('docs/configuration.md is the reference the schema generates', () => {
   // Every top-level key has its section.
   for (const key of Object.keys(configJsonSchema.properties as object).filter((k) => k !== '$schema'))
     expect(generated).toContain(`## \`${key}\``);
+});
+
+test('every key of the reference has its meaning and its default (descriptions.ts fills what a schema leaves out)', () => {
+  const rows = configReference()
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split(/(?<!\\)\|/).map((cell) => cell.trim()));
+  expect(rows.length).toBeGreaterThan(500);
+  const withoutMeaning = rows.filter((cells) => cells[4] === '').map((cells) => cells[1]);
+  const withoutDefault = rows.filter((cells) => cells[3] === '').map((cells) => cells[1]);
+  expect(withoutMeaning, 'add a description (descriptions.ts or the package schema)').toEqual([]);
+  expect(withoutDefault, 'add a default (descriptions.ts or the package schema)').toEqual([]);
+  // Entries that name no key, or state a default other than the package's own, are mistakes.
+  expect(unusedKeyDocs(), 'entries of descriptions.ts that no key uses').toEqual([]);
+  expect(contradictedDefaults).toEqual([]);
+  // A value default is given to editors too; one in words (what leaving the key out means) only here.
+  const port = (configJsonSchema.properties as Record<string, { properties: Record<string, unknown> }>)
+    .server!.properties.port as { default?: unknown };
+  expect(port.default).toBe(8080);
+  expect(rows.find((cells) => cells[1] === '`routes[].methods`')?.[3]).toBe('every method');
+  expect(rows.find((cells) => cells[1] === '`routes[].promotion.holdMs`')?.slice(3, 5)).toEqual([
+    '`300000`',
+    'Least time in a step before the next, in ms.',
+  ]);
 });
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });

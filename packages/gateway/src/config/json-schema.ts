@@ -5,7 +5,7 @@
 // exists, cycles between calls, a route that can never match) are the validator's alone.
 import { isCodeOnlyOption } from '@gatehousejs/core';
 import { z } from 'zod';
-import { DESCRIPTIONS } from './descriptions.js';
+import { keyDoc } from './descriptions.js';
 import { gatehouseConfigSchema } from './schema.js';
 
 /** Where the published schema lives; `$id` of {@link configJsonSchema}. */
@@ -97,16 +97,30 @@ function build(): Json {
   };
 }
 
+/** Defaults of descriptions.ts that contradict the one a package schema states (a test lists them). */
+export const contradictedDefaults: string[] = [];
+
 /**
- * Adds the hover text of keys whose package schema has none (descriptions.ts), by path: `services.*`
- * for any service, `routes[]` for any route.
+ * Adds the hover text and the default of keys whose package schema states neither (descriptions.ts),
+ * by path: `services.*` for any service, `routes[]` for any route. A default in words (what leaving
+ * the key out means) is the reference's alone: JSON Schema's `default` is a value.
  */
 function describe(node: unknown, path: readonly string[]): void {
   if (typeof node !== 'object' || node === null) return;
   const schema = node as Json;
   const key = path.join('.');
-  if (schema.description === undefined && DESCRIPTIONS[key] !== undefined)
-    schema.description = DESCRIPTIONS[key];
+  const found = path.length === 0 ? undefined : keyDoc(key);
+  if (found !== undefined) {
+    if (schema.description === undefined) schema.description = found.description;
+    const given = found.default;
+    if (given !== undefined && 'value' in given) {
+      if (schema.default === undefined) schema.default = given.value;
+      else if (JSON.stringify(schema.default) !== JSON.stringify(given.value))
+        contradictedDefaults.push(
+          `${key}: ${JSON.stringify(schema.default)} in the schema, ${JSON.stringify(given.value)} in descriptions.ts`,
+        );
+    }
+  }
   const properties = schema.properties as Json | undefined;
   if (properties !== undefined)
     for (const [name, child] of Object.entries(properties)) describe(child, [...path, name]);

@@ -1,6 +1,8 @@
 // docs/configuration.md, generated from the JSON Schema (itself generated from the validator's zod
-// schemas): every key with its type, allowed values, default and description, section by section, so
-// that the reference cannot drift from what the gateway accepts.
+// schemas, with descriptions.ts for what they leave out): every key with its type, allowed values,
+// default and description, section by section, so that the reference cannot drift from what the
+// gateway accepts. A default in words (what an absent key means) comes from descriptions.ts alone.
+import { keyDoc } from './descriptions.js';
 import { configJsonSchema } from './json-schema.js';
 
 type Json = Record<string, unknown>;
@@ -88,12 +90,20 @@ function rows(schema: Json, path: string, out: Row[], depth: number): void {
       out.push({
         path: at,
         type: `${typeOf(child)}${required.has(key) ? ' (required)' : ''}`,
-        default: child.default === undefined ? '' : code(JSON.stringify(child.default)),
+        default: defaultOf(child, at, required.has(key)),
         description: typeof child.description === 'string' ? child.description : '',
       });
       descend(child, at, out, depth + 1);
     }
   }
+}
+
+/** The default as a value the schema states, else what leaving the key out means (descriptions.ts). */
+function defaultOf(schema: Json, path: string, required: boolean): string {
+  if (schema.default !== undefined) return code(JSON.stringify(schema.default));
+  const given = keyDoc(path.replace(/\.<name>/g, '.*'))?.default;
+  if (given !== undefined && 'unset' in given) return given.unset;
+  return required ? 'required' : '';
 }
 
 function descend(schema: Json, path: string, out: Row[], depth: number): void {
@@ -116,8 +126,9 @@ export function configReference(): string {
     '<!-- Generated from packages/gateway/gatehouse.schema.json by configReference() (packages/gateway/src/config/reference.ts); a test fails when it is out of date. Regenerate: GATEHOUSE_WRITE_SCHEMA=1 npx vitest run --project gateway packages/gateway/src/config/json-schema.test.ts -->',
     '',
     'Every key of a Gatehouse configuration file (YAML or JSON), as `gatehouse validate`, `gatewayFromFile()` and the',
-    'JSON Schema editors use check it. Defaults shown here are the ones the schema states; where a cell is empty, the',
-    "option is left to the capability's own default, given with every option in the README named under each section.",
+    'JSON Schema editors use check it, with its meaning and its default: a value (in code; editors offer it too), or in',
+    'words what leaving the key out means (`none`: nothing of the kind; `required`: it must be given). The README named',
+    'under each section tells the whole story of its options.',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference names the syntax
     'Values may be `${NAME}`, `${NAME:-default}` or `${file:/run/secrets/name}` (see the gateway README); what cannot',
     'change while the gateway runs is marked *restart*.',

@@ -266,12 +266,8 @@ export const serverFileSchema = z
       .min(0)
       .max(65_535)
       .optional()
-      .meta({ description: 'TCP port; 0 picks a free one. Default 8080.' }),
-    host: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: "Address to listen on. Default: every address ('::')." }),
+      .meta({ description: 'TCP port; 0 picks a free one.', default: 8080 }),
+    host: z.string().min(1).optional().meta({ description: 'Address to listen on.' }),
   })
   .meta({ description: 'The listener gw.listen() opens (cannot change at run time).' });
 
