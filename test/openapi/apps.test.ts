@@ -5,7 +5,7 @@
 // (500 problem, a body over the cap released unchecked), with sampling.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { exchangeOf } from '@gatehousejs/core';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
@@ -14,7 +14,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { afterEach, describe, expect, test } from 'vitest';
 import { expressOf, FRAMEWORKS, type Framework, gatewayOf, isExpress, koaOf } from '../support/apps.js';
-import { request } from '../support/raw-http.js';
+import { parseResponse, request, serialize } from '../support/raw-http.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const thing = {
@@ -139,6 +139,30 @@ const start = async (fw: Framework, options: Omit<OpenApiOptions, 'document'> = 
   return app;
 };
 
+/**
+ * Sends a request in pieces with pauses between them, as a slow client does (each piece its own
+ * packet), and reads the answer; `leave` closes the socket after the pieces instead.
+ */
+function sendInPieces(port: number, pieces: Buffer[], gapMs: number, leave = false) {
+  return new Promise<ReturnType<typeof parseResponse>>((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setNoDelay(true);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
+    const next = (i: number) => {
+      if (i === pieces.length) {
+        if (leave) socket.destroy();
+        return;
+      }
+      socket.write(pieces[i]!);
+      setTimeout(() => next(i + 1), gapMs);
+    };
+    next(0);
+  });
+}
+
 describe.each(FRAMEWORKS)('%s', (fw) => {
   test("the application's body parser reads the body after validation", async () => {
     const app = await start(fw);
@@ -195,6 +219,37 @@ describe.each(FRAMEWORKS)('%s', (fw) => {
       body: '{"id":1}',
     });
     expect(invalid.status).toBe(400);
+  });
+
+  test('a body that arrives after the headers, in pieces, is read the same way; a client leaving mid-body reaches nothing', async () => {
+    const sent = { id: 'late', n: 7 };
+    const text = JSON.stringify(sent);
+    const whole = serialize({
+      method: 'POST',
+      path: '/items',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
+    const head = whole.subarray(0, whole.length - text.length);
+    const pieces = [head, Buffer.from(text.slice(0, 6)), Buffer.from(text.slice(6))];
+    for (const mode of ['replay', 'parsed'] as const) {
+      const app = await start(fw, { requests: { unknownQuery: 'ignore', body: mode } });
+      const answer = await sendInPieces(app.port, pieces, 25);
+      expect(answer.status, mode).toBe(200);
+      expect(answer.json, mode).toEqual({ parsed: sent, validated: sent });
+      // Headers and half the body, then gone: no answer to send, nothing validated, the server
+      // still answers the next request.
+      const left = await sendInPieces(app.port, pieces.slice(0, 2), 25, true);
+      expect(left.empty, mode).toBe(true);
+      const after = await request(app.port, {
+        method: 'POST',
+        path: '/items',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      expect(after.json, mode).toEqual({ parsed: sent, validated: sent });
+      expect(app.validator.stats().requests, mode).toEqual({ validated: 2, rejected: 0 });
+    }
   });
 
   test('report mode: violations are published, answers untouched, whatever way they are written', async () => {

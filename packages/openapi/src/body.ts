@@ -32,6 +32,7 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 const EMPTY: ReadBody = { bytes: Buffer.alloc(0), complete: true };
+const SETTLED = Promise.resolve();
 
 /**
  * Reads up to `limit` bytes of the body and puts them back in front of the stream (`replay`, the
@@ -44,6 +45,55 @@ export function readBody(req: IncomingMessage, limit: number, replay = true): Pr
   // bytes and emits 'end') before the application could.
   if (!announcesBody(req) || req.readableEnded || (req.complete && req.readableLength === 0))
     return Promise.resolve(EMPTY);
+  // A middleware runs while Node's parser is still inside the packet that held the headers; a small
+  // body sent with them is pushed by the parser's next callback, and microtasks run right after it.
+  // So one microtask later such a body is usually waiting in the stream's buffer, and is taken (and
+  // put back) at once, without the 'readable' listener, its ticks and the three listeners of the
+  // general path. A body sent after the headers (undici's fetch writes them separately) takes that
+  // general path.
+  // Measured with callgrind on the express-openapi benchmark's POST/PUT requests: see the README.
+  return SETTLED.then(() => takeArrived(req, limit, replay) ?? awaitBody(req, limit, replay));
+}
+
+/** The body, when all of it has arrived and nobody has read any of it; otherwise undefined. */
+function takeArrived(
+  req: IncomingMessage,
+  limit: number,
+  replay: boolean,
+): ReadBody | Promise<ReadBody> | undefined {
+  // Flowing: someone before us reads the body; readableEnded: the application already had it.
+  if (req.readableEnded || req.readableFlowing === true) return undefined;
+  const available = req.readableLength;
+  // With a Content-Length, all of it is there once that many bytes are (Node's parser never pushes
+  // more): `complete` is only set by the parser's next callback, and microtasks run in between.
+  const length = declaredLength(req);
+  if (length === undefined ? !req.complete : available !== length) return undefined;
+  if (available === 0) return EMPTY;
+  // An explicit length: read() without one at the end of the data would end the stream.
+  const bytes = req.read(available) as Buffer | null;
+  if (bytes === null) return undefined;
+  const complete = bytes.length <= limit;
+  if (replay || !complete) {
+    req.unshift(bytes);
+    return { bytes, complete };
+  }
+  return consumed(req, { bytes, complete });
+}
+
+/**
+ * Resolves once the stream has emitted 'end'. Every byte has been read; resume() lets the stream
+ * end as soon as the parser has pushed the end of the body (which may still be to come: see
+ * takeArrived).
+ */
+function consumed(req: IncomingMessage, read: ReadBody): Promise<ReadBody> {
+  return new Promise((resolve) => {
+    req.once('end', () => resolve(read));
+    req.resume();
+  });
+}
+
+/** The general path: the body arrives over several packets (or later); read it as it comes. */
+function awaitBody(req: IncomingMessage, limit: number, replay: boolean): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -60,9 +110,7 @@ export function readBody(req: IncomingMessage, limit: number, replay = true): Pr
         resolve({ bytes, complete });
         return;
       }
-      // Consumed: a read at the end of the data makes the stream emit 'end'.
-      req.once('end', () => resolve({ bytes, complete }));
-      req.read();
+      resolve(consumed(req, { bytes, complete }));
     };
     const onReadable = () => {
       for (;;) {
