@@ -1574,8 +1574,7 @@ export class Routes extends EventEmitter implements Middleware {
     const id = exchange.requestId || core.config.requestId.generate();
     // The application's renderer decides by the exchange (its path, Accept) here as for any refusal.
     const options = core.problems.render === undefined ? core.problems : { ...core.problems, exchange };
-    const rendered =
-      'reply' in answer ? renderReply(answer.reply) : renderProblem(answer.error, id, options);
+    const rendered = 'reply' in answer ? renderReply(answer.reply) : renderProblem(answer.error, id, options);
     writeRenderedToSocket(socket, rendered, { [core.config.requestId.header]: id });
   }
 

@@ -137,11 +137,11 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     'Circuit breakers: per endpoint (on by default) and per service (off unless given); false turns both off.',
     v({ endpoint: {} }),
   ),
-  'services.*.breaker.endpoint': doc(
-    'A breaker per endpoint, or false.',
-    EACH,
+  'services.*.breaker.endpoint': doc('A breaker per endpoint, or false.', EACH),
+  'services.*.breaker.service': doc(
+    'A breaker for the whole service: the same keys as endpoint, or false.',
+    OFF,
   ),
-  'services.*.breaker.service': doc('A breaker for the whole service: the same keys as endpoint, or false.', OFF),
   'services.*.breaker.endpoint.mode': doc(
     "'consecutive' (opens after threshold failures in a row) or 'rate' (after a share of failures in windowMs).",
     v('consecutive'),
