@@ -54,7 +54,11 @@ async function burst(path) {
 }
 
 // Connections first, so the 100 requests of a burst really are concurrent.
-await Promise.all(Array.from({ length: 100 }, () => pool.request({ method: 'GET', path: '/nowhere' }).then((r) => r.body.dump())));
+await Promise.all(
+  Array.from({ length: 100 }, () =>
+    pool.request({ method: 'GET', path: '/nowhere' }).then((r) => r.body.dump()),
+  ),
+);
 const result = {
   bench: 'coalesce-count',
   node: process.version,

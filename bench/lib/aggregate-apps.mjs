@@ -57,7 +57,13 @@ async function startUpstream() {
   return { origin: `http://127.0.0.1:${port}`, hits: () => hits };
 }
 
-const KINDS = new Set(['fanout-floor', 'fanout-gatehouse', 'cache-floor', 'cache-gatehouse', 'cache-net-floor']);
+const KINDS = new Set([
+  'fanout-floor',
+  'fanout-gatehouse',
+  'cache-floor',
+  'cache-gatehouse',
+  'cache-net-floor',
+]);
 
 /**
  * Starts one server of the issue-18 benchmarks.
@@ -121,7 +127,9 @@ export async function startAggregateBench(kind) {
     return;
   }
   const gw = expressGateway({ services: { hello: { url: origin } } });
-  app.use(gw.routes({ table: [{ name: 'hello', path: '/hello', service: 'hello', mode: 'remote', cache: true }] }));
+  app.use(
+    gw.routes({ table: [{ name: 'hello', path: '/hello', service: 'hello', mode: 'remote', cache: true }] }),
+  );
   app.use(gw.errors());
   const server = app.listen(0, '127.0.0.1');
   gw.serve(server);

@@ -366,6 +366,7 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       query: { page: '2', token: ['[redacted]', '[redacted]'] },
       principal: 'user-42',
       upstream: 'orders',
+      api_version: '2',
       headers: {
         'user-agent': USER_AGENT,
         authorization: '[redacted]',
@@ -375,8 +376,13 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
         'x-tenant-secret': '[redacted]',
         'x-visible': 'shown',
       },
-      annotations: { 'gatehouse.api.version': '2', 'app.secret': '[redacted]', 'app.count': 3 },
+      annotations: { 'app.secret': '[redacted]', 'app.count': 3 },
     });
+    // The principal, upstream and API version have fields of their own and are not repeated.
+    expect(Object.keys((entry as { annotations: object }).annotations).sort()).toEqual([
+      'app.count',
+      'app.secret',
+    ]);
     // Every secret value is 'hidden-N'.
     expect(JSON.stringify(entry)).not.toContain('hidden');
   });
