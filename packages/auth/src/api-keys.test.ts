@@ -343,6 +343,28 @@ describe('lookup function', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('remembers at most max keys, known and unknown together (least recently used goes first)', async () => {
+    const keys = ['gh_live_AAAAAAAAAAAAAAAA', 'gh_live_BBBBBBBBBBBBBBBB', 'gh_live_CCCCCCCCCCCCCCCC'];
+    const { calls, lookup } = counting({
+      [hashApiKey(keys[0]!)]: { id: 'a' },
+      [hashApiKey(keys[1]!)]: { id: 'b' },
+    });
+    const auth = apiKeyAuthenticator({ lookup, cache: { max: 2 } });
+    const ask = (key: string) => probe(auth, { headers: { 'x-api-key': key } });
+    await ask(keys[0]!);
+    await ask(keys[1]!);
+    await ask(keys[0]!); // a is now the most recently used
+    expect(calls).toHaveLength(2);
+    expect(refusal(await ask(keys[2]!)).reason).toBe('unknown_key'); // evicts b
+    expect(calls).toHaveLength(3);
+    expect((await ask(keys[0]!)).principal?.id).toBe('a');
+    expect(refusal(await ask(keys[2]!)).reason).toBe('unknown_key');
+    expect(calls).toHaveLength(3);
+    expect((await ask(keys[1]!)).principal?.id).toBe('b');
+    expect(calls.at(-1)).toBe(hashApiKey(keys[1]!));
+    expect(calls).toHaveLength(4);
+  });
+
   it('asks every time when the cache is off', async () => {
     const { calls, lookup } = counting({ [hashApiKey(LIVE_KEY)]: { id: 'billing' } });
     const auth = apiKeyAuthenticator({ lookup, cache: false });

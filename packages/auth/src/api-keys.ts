@@ -11,9 +11,9 @@ import {
   parseOptions,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
+import { type ExpiringLru, expiringLru } from './expiring-lru.js';
 import { Problems, queryOption } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
@@ -181,7 +181,7 @@ type Resolver = (digest: Buffer) => Principal | Promise<Principal>;
 function keySource(
   options: z.output<typeof apiKeyOptionsSchema>,
   fromFile: Map<string, TableEntry> | undefined,
-): { resolve: Resolver; cache?: LRUCache<string, Principal | typeof UNKNOWN> } {
+): { resolve: Resolver; cache?: ExpiringLru<Principal | typeof UNKNOWN> } {
   if (options.keys !== undefined || fromFile !== undefined) {
     const table = fromFile ?? tableOf(options.keys ?? []);
     return {
@@ -201,10 +201,9 @@ function keySource(
     cacheOptions === undefined
       ? undefined
       : {
-          lru: new LRUCache<string, Principal | typeof UNKNOWN>({
-            max: cacheOptions.max ?? 10_000,
-            ttl: cacheOptions.ttlMs ?? 60_000,
-          }),
+          // Monotonic time: a step of the wall clock neither shortens nor extends an entry.
+          lru: expiringLru<Principal | typeof UNKNOWN>(cacheOptions.max ?? 10_000, () => performance.now()),
+          ttlMs: cacheOptions.ttlMs ?? 60_000,
           negativeTtlMs: cacheOptions.negativeTtlMs ?? 5_000,
         };
   return { resolve: remoteResolver(fetchPrincipal, cache), ...(cache && { cache: cache.lru }) };
@@ -526,7 +525,7 @@ function foundFrom(record: unknown, origin: string): Found {
 
 function remoteResolver(
   fetchPrincipal: (hex: string) => Promise<Found>,
-  cache: { lru: LRUCache<string, Principal | typeof UNKNOWN>; negativeTtlMs: number } | undefined,
+  cache: { lru: ExpiringLru<Principal | typeof UNKNOWN>; ttlMs: number; negativeTtlMs: number } | undefined,
 ): (digest: Buffer) => Promise<Principal> {
   // Requests presenting the same key while its lookup runs share that lookup.
   const pending = new Map<string, Promise<Found>>();
@@ -538,8 +537,8 @@ function remoteResolver(
     let running = pending.get(hex);
     if (running === undefined) {
       running = fetchPrincipal(hex).then((found) => {
-        if (found.kind === 'found') cache?.lru.set(hex, found.principal);
-        else if (found.kind === 'unknown') cache?.lru.set(hex, UNKNOWN, { ttl: cache.negativeTtlMs });
+        if (found.kind === 'found') cache?.lru.set(hex, found.principal, cache.ttlMs);
+        else if (found.kind === 'unknown') cache?.lru.set(hex, UNKNOWN, cache.negativeTtlMs);
         return found;
       });
       const settled = running.finally(() => pending.delete(hex));

@@ -4,7 +4,7 @@
 // what hygiene set aside (`exchange.strippedHeader`) and trusted only once its signature verifies
 // with the gateway's key: a copy a client forged is refused, and the application never sees any.
 import { parseOptions, withCrossCheck } from '@gatehousejs/core';
-import { LRUCache } from 'lru-cache';
+import { createLRU } from 'lru.min';
 import { z } from 'zod';
 import { AuthConflict, AuthInvalid, refuse } from './errors.js';
 import {
@@ -77,7 +77,7 @@ export function identityAuthenticator(options: IdentityAuthenticatorOptions): Au
   const verifier = identityVerifierFrom(verifierOptions as IdentityVerifierOptions);
   const header = (verifierOptions.header ?? IDENTITY_HEADER).toLowerCase();
   const cache =
-    cacheOption === false ? undefined : new LRUCache<string, Entry>({ max: cacheOption?.max ?? 10_000 });
+    cacheOption === false ? undefined : createLRU<string, Entry>({ max: cacheOption?.max ?? 10_000 });
   const pending = new Map<string, Promise<Principal>>();
 
   // The key is the signature's tail (as jwt.ts does, for the same reason: no hashing per request); an

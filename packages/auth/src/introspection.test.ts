@@ -144,13 +144,9 @@ function fakeClock() {
   vi.setSystemTime(Date.now());
 }
 
-/**
- * Moves the faked clock forward. lru-cache reuses a clock reading for 1 ms of real time (its
- * `ttlResolution`), and a loopback request can take less than that: wait it out, on real timers.
- */
+/** Moves the faked clock forward (the answer cache reads Date.now() on every lookup). */
 async function advance(ms: number) {
   vi.setSystemTime(Date.now() + ms);
-  await new Promise((done) => setTimeout(done, 5));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import {
   parseOptions,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { readBearer } from './bearer.js';
 import { AuthExpired, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
+import { expiringLru } from './expiring-lru.js';
 import { httpUrlOption, oneOrMany, queryOption } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 import { readLimited } from './read-limited.js';
@@ -143,11 +143,8 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
   const cache =
     resolved.cache === undefined
       ? undefined
-      : new LRUCache<string, Answer>({
-          max: resolved.cache.max,
-          // Wall-clock time, the clock `exp` is measured on.
-          perf: { now: () => Date.now() },
-        });
+      : // Wall-clock time, the clock `exp` is measured on.
+        expiringLru<Answer>(resolved.cache.max, () => Date.now());
   const pending = new Map<string, Promise<Answer>>();
   // An endpoint that cannot be asked is reported once, with the cause, to the gateways whose
   // requests this method sees, and once more when it answers again; not once per request.
@@ -157,7 +154,7 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
   function remember(key: string, answer: Answer): void {
     if (cache === undefined || resolved.cache === undefined || answer.kind === 'unavailable') return;
     if (answer.kind === 'refused') {
-      cache.set(key, answer, { ttl: resolved.cache.negativeTtlMs });
+      cache.set(key, answer, resolved.cache.negativeTtlMs);
       return;
     }
     const expiresAt = answer.principal.expiresAt;
@@ -165,7 +162,7 @@ export function introspectionAuthenticator(options: IntrospectionOptions): Authe
       expiresAt === undefined
         ? resolved.cache.maxTtlMs
         : Math.min(resolved.cache.maxTtlMs, expiresAt - Date.now());
-    if (ttl >= 1) cache.set(key, answer, { ttl: Math.floor(ttl) });
+    if (ttl >= 1) cache.set(key, answer, Math.floor(ttl));
   }
 
   return {

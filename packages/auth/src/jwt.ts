@@ -27,7 +27,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { LRUCache } from 'lru-cache';
+import { createLRU } from 'lru.min';
 import { z } from 'zod';
 import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
@@ -505,7 +505,7 @@ interface ResolvedJwtOptions {
   readonly jwks: JwksCache | undefined;
   readonly staticKeys: readonly PreparedKey[];
   readonly verifyOptions: JWTVerifyOptions;
-  readonly cache: LRUCache<string, CacheEntry> | undefined;
+  readonly cache: ReturnType<typeof createLRU<string, CacheEntry>> | undefined;
   readonly cacheMaxTtlMs: number;
   readonly maxTokenBytes: number;
   readonly bearer: BearerOptions;
@@ -678,7 +678,7 @@ function resolveOptions(options: JwtOptions): ResolvedJwtOptions {
     jwks: o.jwks === undefined ? undefined : jwksCacheFrom(resolveJwksOptions(o.jwks)),
     staticKeys,
     verifyOptions,
-    cache: cache === undefined ? undefined : new LRUCache<string, CacheEntry>({ max: cache.max ?? 10_000 }),
+    cache: cache === undefined ? undefined : createLRU<string, CacheEntry>({ max: cache.max ?? 10_000 }),
     cacheMaxTtlMs: cache?.maxTtlMs ?? 300_000,
     maxTokenBytes: o.maxTokenBytes ?? 8192,
     // The default scheme takes readBearer's precompiled path.
