@@ -2,6 +2,7 @@
 // The whole configuration checked from text and objects: every problem at once with file:line:col and
 // a suggestion, `${…}` references (values never shown), the old route format, routes that can never
 // match (a property against core's real path matcher).
+import { createSecretKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,6 +283,60 @@ describe('${…} references', () => {
     );
     expect(JSON.stringify(found)).not.toContain('too-short-but-secret');
     expect(found.map((p) => p.path)).toContain('auth.forward.token.secret');
+  });
+
+  test('code values in an object pass through untouched, beside a reference read as a number', () => {
+    // A class instance (its methods on the prototype, its state in a private field), a function, a
+    // KeyObject and bytes: what code gives and no copy keeps. Coercing `${ADMIN_PORT}` used to
+    // structuredClone the whole object (DataCloneError); substitution copied every object it met.
+    class Lines {
+      readonly #lines: unknown[] = [];
+      info(obj: unknown) {
+        this.#lines.push(obj);
+      }
+      get count() {
+        return this.#lines.length;
+      }
+    }
+    const logger = new Lines();
+    const toPrincipal = () => ({ id: 'someone' });
+    const key = createSecretKey(Buffer.alloc(32, 7));
+    const bytes = new Uint8Array(32).fill(9);
+    const written = {
+      accessLog: { logger },
+      auth: {
+        methods: [
+          {
+            jwt: {
+              keys: [
+                { key, alg: 'HS256', kid: 'a' },
+                { key: bytes, alg: 'HS256', kid: 'b' },
+              ],
+              issuer: 'https://issuer.example',
+              audience: 'api',
+              scheme: '${SCHEME}',
+              toPrincipal,
+            },
+          },
+        ],
+      },
+      admin: { access: { ports: ['${ADMIN_PORT}'] } },
+    };
+    const before = JSON.stringify(written);
+    const loaded = checkGatehouseConfig(written, { env: { ADMIN_PORT: '9901', SCHEME: 'Token' } });
+    expect(loaded.config.admin?.access?.ports).toEqual([9901]);
+    const accessLog = loaded.config.accessLog as { logger: unknown };
+    expect(accessLog.logger).toBe(logger);
+    const jwt = loaded.config.auth?.methods[0]?.jwt;
+    expect(jwt?.keys?.[0]?.key).toBe(key);
+    expect(jwt?.keys?.[1]?.key).toBe(bytes);
+    expect(jwt?.toPrincipal).toBe(toPrincipal);
+    expect(jwt?.scheme).toBe('Token');
+    logger.info({});
+    expect(logger.count).toBe(1);
+    // The object given is not changed.
+    expect(JSON.stringify(written)).toBe(before);
+    expect(written.admin.access.ports).toEqual(['${ADMIN_PORT}']);
   });
 
   test('redactForDisplay keeps references and structure', () => {

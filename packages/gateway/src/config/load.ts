@@ -21,6 +21,7 @@ import {
   readConfigText,
   resolveConfig,
 } from '@gatehousejs/core';
+import { configText, isPlainObject } from './code-values.js';
 import { unreachableRoutes } from './reachable.js';
 import { AUTH_METHODS, type GatehouseConfig, gatehouseConfigSchema, RESTART_ONLY } from './schema.js';
 import { literalOf, type Substitution, substitute } from './substitute.js';
@@ -273,24 +274,33 @@ function coerceLiterals(
 ): unknown {
   if (result.problems.length === 0) return undefined;
   const refused = new Set(result.problems.map((p) => p.path));
-  let changed = false;
-  let copy: unknown = value;
+  let copy: unknown;
   for (const [key, substitution] of substitutions) {
     if (!substitution.whole) continue;
     const literal = literalOf(substitution.value);
     const path = JSON.parse(key) as ConfigPathSegment[];
     if (literal === undefined || !refused.has(formatPath(path))) continue;
-    if (!changed) copy = structuredClone(value);
-    changed = true;
-    setAt(copy, path, literal);
+    copy = withAt(copy ?? value, path, literal);
   }
-  return changed ? copy : undefined;
+  return copy;
 }
 
-function setAt(root: unknown, path: readonly ConfigPathSegment[], value: unknown): void {
-  let node = root as Record<string | number, unknown>;
-  for (const segment of path.slice(0, -1)) node = node[segment] as Record<string | number, unknown>;
-  node[path.at(-1)!] = value;
+/**
+ * `root` with `value` at `path`: only the arrays and objects on the path are copied (shallowly), so
+ * whatever else the configuration holds — code values such as a logger or a KeyObject, which no
+ * clone could copy faithfully — stays the same object. The path leads to a substituted string, so
+ * every container on it is an array or a plain object.
+ */
+function withAt(root: unknown, path: readonly ConfigPathSegment[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [segment, ...rest] = path as [ConfigPathSegment, ...ConfigPathSegment[]];
+  if (Array.isArray(root)) {
+    const copy = [...root];
+    copy[segment as number] = withAt(root[segment as number], rest, value);
+    return copy;
+  }
+  const node = root as Record<string, unknown>;
+  return { ...node, [segment]: withAt(node[segment], rest, value) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -627,7 +637,7 @@ function hider(
     if (typeof node === 'string' && SECRET_KEY.test(key) && node.length >= 3)
       hidden.push([node, '[redacted]']);
     else if (Array.isArray(node)) for (const item of node) visit(item, key, depth + 1);
-    else if (isObject(node)) for (const [k, v] of Object.entries(node)) visit(v, k, depth + 1);
+    else if (isPlainObject(node)) for (const [k, v] of Object.entries(node)) visit(v, k, depth + 1);
   };
   visit(written, '', 0);
   hidden.sort((a, b) => b[0].length - a[0].length);
@@ -656,6 +666,8 @@ export function redactForDisplay(value: unknown, key = '', depth = 0): unknown {
     );
   }
   if (Array.isArray(value)) return value.map((item) => redactForDisplay(item, key, depth + 1));
+  // A logger, a key, a store given in code: named, never walked (it may hold secrets and cycles).
+  if (typeof value === 'function' || (isObject(value) && !isPlainObject(value))) return '[code]';
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
@@ -667,7 +679,5 @@ export function redactForDisplay(value: unknown, key = '', depth = 0): unknown {
 }
 
 function digest(value: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(value, (_key, v: unknown) => (v instanceof URL ? v.href : v)) ?? 'undefined')
-    .digest('base64url');
+  return createHash('sha256').update(configText(value)).digest('base64url');
 }

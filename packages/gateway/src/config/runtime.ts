@@ -50,6 +50,7 @@ import { type Versioning, versioning } from '@gatehousejs/versioning';
 import { ConfigReloadRejected } from '../errors.js';
 import { type FrameworkGateway, type GatewayAdminOptions, gatewaySlots } from '../framework-gateway.js';
 import { attachRuntime } from './attach.js';
+import { configText } from './code-values.js';
 import {
   checkGatehouseConfig,
   type LoadedConfig,
@@ -439,12 +440,20 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
   #queue: Promise<unknown> = Promise.resolve();
   #starting: Promise<void> | undefined;
   #closed = false;
+  /** Where apply() looks `${NAME}` up: where the first configuration's references were. */
+  readonly #env: LoadOptions['env'];
 
-  constructor(gw: FrameworkGateway<unknown>, loaded: LoadedConfig, source: ConfigSource | undefined) {
+  constructor(
+    gw: FrameworkGateway<unknown>,
+    loaded: LoadedConfig,
+    source: ConfigSource | undefined,
+    env?: LoadOptions['env'],
+  ) {
     super();
     this.#gw = gw;
     this.#base = loaded;
     this.#source = source;
+    this.#env = env;
     const runtime = this;
     this.middleware = {
       name: 'config',
@@ -537,7 +546,7 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
     return this.#enqueue(async () => {
       let loaded: LoadedConfig;
       try {
-        loaded = checkGatehouseConfig(config, { baseDir: this.#base.baseDir });
+        loaded = checkGatehouseConfig(config, { baseDir: this.#base.baseDir, env: this.#env });
       } catch (error) {
         return this.#rejected('code', problemsOf(error));
       }
@@ -1005,9 +1014,9 @@ function withKeys(config: GatehouseConfig, from: GatehouseConfig, keys: readonly
   return out as GatehouseConfig;
 }
 
-function digest(value: unknown): string {
-  return JSON.stringify(value) ?? 'undefined';
-}
+// Code values (an aggregate's shape, a limiter's key function) count by identity: another function is
+// another part.
+const digest = configText;
 
 // ---------------------------------------------------------------------------------------------
 // From the file's form to the factories' options
@@ -1117,7 +1126,7 @@ async function assemble<G extends FrameworkGateway<unknown>>(
 ): Promise<G> {
   const { env: _env, baseDir: _baseDir, watch: _watch, ...gatewayOptions } = options;
   const gw = make(new Gateway(loaded.core, gatewayOptions));
-  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source);
+  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source, options.env);
   attachRuntime(gw, runtime);
   try {
     await runtime.start();
@@ -1162,7 +1171,7 @@ export function fromConfigFileSync<G extends FrameworkGateway<unknown>>(
   );
   const { env: _env, baseDir: _baseDir, watch: _watch, ...gatewayOptions } = options;
   const gw = make(new Gateway(loaded.core, gatewayOptions));
-  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source);
+  const runtime = new ConfigRuntime(gw as FrameworkGateway<unknown>, loaded, source, options.env);
   attachRuntime(gw, runtime);
   gw.core.onStart(() => runtime.start());
   return gw;

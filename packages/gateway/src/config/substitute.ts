@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ConfigFinding, ConfigPathSegment } from '@gatehousejs/core';
+import { isPlainObject } from './code-values.js';
 
 /** Where references are looked up. */
 export interface SubstituteOptions {
@@ -50,14 +51,31 @@ export function substitute(value: unknown, options: SubstituteOptions): Substitu
   const substitutions = new Map<string, Substitution>();
   const findings: ConfigFinding[] = [];
   const files = new Set<string>();
+  // Only what a file can hold is visited (strings, arrays, plain objects), and a container is copied
+  // only when something in it was replaced: what code gives (a logger, a KeyObject, a store, a
+  // function) is passed on as it is, the same object, never a copy of its own properties.
   const visit = (node: unknown, path: ConfigPathSegment[], depth: number): unknown => {
     if (depth > 64) return node;
     if (typeof node === 'string') return replaceIn(node, path);
-    if (Array.isArray(node)) return node.map((item, i) => visit(item, [...path, i], depth + 1));
-    if (typeof node === 'object' && node !== null) {
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(node)) out[key] = visit(child, [...path, key], depth + 1);
-      return out;
+    if (Array.isArray(node)) {
+      let out: unknown[] | undefined;
+      node.forEach((item, i) => {
+        const next = visit(item, [...path, i], depth + 1);
+        if (next === item) return;
+        out ??= [...node];
+        out[i] = next;
+      });
+      return out ?? node;
+    }
+    if (isPlainObject(node)) {
+      let out: Record<string, unknown> | undefined;
+      for (const [key, child] of Object.entries(node)) {
+        const next = visit(child, [...path, key], depth + 1);
+        if (next === child) continue;
+        out ??= { ...node };
+        out[key] = next;
+      }
+      return out ?? node;
     }
     return node;
   };
