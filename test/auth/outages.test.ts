@@ -1,19 +1,35 @@
-// Outages of the identity provider's endpoints, with real servers that are stopped and started again on
-// the same port: a JWKS endpoint (before any key was loaded, and while keys are cached) and an RFC 7662
-// introspection endpoint. Each outage is reported once (GH_DEPENDENCY_UNAVAILABLE with its cause) on
-// `gatehouse:error`, to onError and through the gateway's logger, and its end once
+// Outages of what authentication depends on, with real servers that are stopped and started again on
+// the same port: a JWKS endpoint (before any key was loaded, and while keys are cached), an RFC 7662
+// introspection endpoint, the Redis holding API keys (a redis-server killed and restarted), and an
+// API-key lookup function that throws. Each outage is reported once (GH_DEPENDENCY_UNAVAILABLE with
+// its cause) on `gatehouse:error`, to onError and through the gateway's logger, and its end once
 // (GH_DEPENDENCY_RECOVERED, logged at info), however many requests it touched; every framework.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { introspectionAuthenticator, jwtAuthenticator } from '@gatehousejs/auth';
+import {
+  type ApiKeyPrincipal,
+  apiKeyAuthenticator,
+  hashApiKey,
+  introspectionAuthenticator,
+  jwtAuthenticator,
+} from '@gatehousejs/auth';
 import type { FrameworkGateway } from '@gatehousejs/gateway';
 import Router from '@koa/router';
+import { Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expressOf, FRAMEWORKS, type Framework, familyOf, gatewayOf, koaOf } from '../support/apps.js';
-import { freePort } from '../support/redis.js';
+import {
+  freePort,
+  type RedisServer,
+  redisClient,
+  redisMissing,
+  redisServerMissing,
+  startRedisServer,
+  uniquePrefix,
+} from '../support/redis.js';
 
 const ISSUER = 'https://idp.outage.test';
 const AUDIENCE = 'urn:gatehouse:outage';
@@ -94,6 +110,9 @@ async function startApp(framework: Framework, methods: unknown[]) {
     get: async (token: string) =>
       (await fetch(`http://127.0.0.1:${port}/private`, { headers: { authorization: `Bearer ${token}` } }))
         .status,
+    /** The status of GET /private with these headers. */
+    send: async (headers: Record<string, string>) =>
+      (await fetch(`http://127.0.0.1:${port}/private`, { headers })).status,
     close: () => gw.close({ deadlineMs: 1_000 }),
   };
 }
@@ -248,6 +267,134 @@ describe.each(FRAMEWORKS)('an introspection endpoint that goes away, on %s', (fr
         'dependency:introspection GH_DEPENDENCY_RECOVERED',
       ]);
       expect(app.logged.map((l) => l.level)).toEqual(['error', 'info']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+const API_KEY = 'gh_live_outage_0123456789abcdef';
+
+const noRedisServer = redisServerMissing();
+if (noRedisServer !== undefined) redisMissing('test/auth/outages.test.ts (API keys in Redis)', noRedisServer);
+
+describe.skipIf(noRedisServer !== undefined).each(FRAMEWORKS)(
+  'the Redis holding API keys, killed and restarted, on %s',
+  (framework: Framework) => {
+    let server: RedisServer;
+    let admin: Redis;
+    let client: Redis;
+    const prefix = `${uniquePrefix('auth-outage')}:`;
+    const storeKey = () =>
+      admin.set(`${prefix}${hashApiKey(API_KEY).slice('sha256:'.length)}`, JSON.stringify({ id: 'partner' }));
+    beforeAll(async () => {
+      server = await startRedisServer();
+      admin = redisClient(server.url);
+      // As the README asks: no offline queue and a command timeout, so a dead Redis fails fast.
+      client = new Redis(server.url, { enableOfflineQueue: false, commandTimeout: 500 });
+      client.on('error', () => {});
+      await storeKey();
+    });
+    afterAll(async () => {
+      client.disconnect();
+      admin.disconnect();
+      await server.stop();
+    });
+
+    it('503s while it is down, one report with the cause; one recovery when it answers again', async () => {
+      const app = await startApp(framework, [
+        apiKeyAuthenticator({ redis: { client, prefix }, cache: false }),
+      ]);
+      try {
+        const key = { 'x-api-key': API_KEY };
+        expect(await app.send(key)).toBe(200);
+        published.length = 0;
+        await server.kill();
+        for (let i = 0; i < 5; i++) expect(await app.send(key)).toBe(503);
+        expect(lines(app)).toEqual(['dependency:redis GH_DEPENDENCY_UNAVAILABLE']);
+        const outage = app.reported[0]!.error as Error & { dependency: { name: string } };
+        expect(outage.dependency.name).toBe(`redis://127.0.0.1:${server.port} ${prefix}*`);
+        expect(outage.cause).toBeInstanceOf(Error);
+        expect(outage.message).toBe(
+          `redis redis://127.0.0.1:${server.port} ${prefix}* is unavailable: ${(outage.cause as Error).message}`,
+        );
+        expect(app.logged.map((l) => [l.level, l.msg])).toEqual([['error', outage.message]]);
+        expect(app.logged[0]!.obj.phase).toBe('dependency:redis');
+
+        // Back, empty (nothing is persisted): the key is stored again, the client reconnects by itself.
+        await server.restart();
+        await until('the key stored again', async () => {
+          try {
+            await storeKey();
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        await until('an admitted request', async () => (await app.send(key)) === 200);
+        for (let i = 0; i < 3; i++) expect(await app.send(key)).toBe(200);
+        expect(lines(app)).toEqual([
+          'dependency:redis GH_DEPENDENCY_UNAVAILABLE',
+          'dependency:redis GH_DEPENDENCY_RECOVERED',
+        ]);
+        expect(app.logged.map((l) => l.level)).toEqual(['error', 'info']);
+        expect(app.logged[1]!.msg).toMatch(
+          new RegExp(`^redis redis://127\\.0\\.0\\.1:${server.port} \\S+ is available again after \\d+ s$`),
+        );
+        expect(published).toEqual([
+          'dependency:redis GH_DEPENDENCY_UNAVAILABLE',
+          'dependency:redis GH_DEPENDENCY_RECOVERED',
+        ]);
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);
+
+describe.each(FRAMEWORKS)('an API-key lookup function that fails, on %s', (framework: Framework) => {
+  it('503s while it throws, one report with the cause; one recovery when it answers again', async () => {
+    let down = false;
+    const records: Record<string, ApiKeyPrincipal> = {
+      [hashApiKey(API_KEY)]: { id: 'partner' },
+      // A record that is wrong is no outage: refused (500) and reported with each request.
+      [hashApiKey(`${API_KEY}-bad`)]: { id: '' },
+    };
+    const app = await startApp(framework, [
+      apiKeyAuthenticator({
+        lookup: async function accounts(hash) {
+          if (down) throw new Error('accounts database: connection refused');
+          return records[hash];
+        },
+        cache: false,
+      }),
+    ]);
+    try {
+      expect(await app.send({ 'x-api-key': API_KEY })).toBe(200);
+      down = true;
+      for (let i = 0; i < 5; i++) expect(await app.send({ 'x-api-key': `${API_KEY}-${i}` })).toBe(503);
+      expect(lines(app)).toEqual(['dependency:lookup GH_DEPENDENCY_UNAVAILABLE']);
+      const outage = app.reported[0]!.error as Error;
+      expect(outage.message).toBe(
+        'lookup apiKey.lookup (accounts) is unavailable: accounts database: connection refused',
+      );
+      expect((outage.cause as Error).message).toBe('accounts database: connection refused');
+      expect(app.logged.map((l) => [l.level, l.msg])).toEqual([['error', outage.message]]);
+
+      down = false;
+      expect(await app.send({ 'x-api-key': 'gh_live_not_a_known_key' })).toBe(401);
+      expect(await app.send({ 'x-api-key': API_KEY })).toBe(200);
+      expect(lines(app)).toEqual([
+        'dependency:lookup GH_DEPENDENCY_UNAVAILABLE',
+        'dependency:lookup GH_DEPENDENCY_RECOVERED',
+      ]);
+      expect(app.logged.map((l) => l.level)).toEqual(['error', 'info']);
+
+      for (let i = 0; i < 2; i++) expect(await app.send({ 'x-api-key': `${API_KEY}-bad` })).toBe(500);
+      expect(lines(app).slice(2)).toEqual([
+        'auth:api-key GH_CONFIG_INVALID',
+        'auth:api-key GH_CONFIG_INVALID',
+      ]);
     } finally {
       await app.close();
     }

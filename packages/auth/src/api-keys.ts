@@ -4,6 +4,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   type CrossCheckReport,
+  DependencyMonitor,
   type Exchange,
   functionOption,
   isHeaderName,
@@ -12,7 +13,7 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import { z } from 'zod';
-import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, refuse } from './errors.js';
+import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
 import { type ExpiringLru, expiringLru } from './expiring-lru.js';
 import { Problems, queryOption } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
@@ -155,12 +156,18 @@ export function apiKeyAuthenticator(options: ApiKeyOptions): Authenticator {
   const header = checked.header === false ? undefined : (checked.header ?? 'x-api-key').toLowerCase();
   const query = checked.query === false ? undefined : checked.query;
   const maxKeyBytes = checked.maxKeyBytes ?? 256;
-  const { resolve, cache } = keySource(checked, fromFile);
+  const { resolve, cache, monitor } = keySource(checked, fromFile);
+  let reporter: Exchange['runtime'] | undefined;
 
   return {
     name: 'api-key',
     scheme: 'ApiKey',
     authenticate(exchange) {
+      // A store that cannot be asked is reported to the gateways whose requests this method sees.
+      if (monitor !== undefined && exchange.runtime !== reporter) {
+        reporter = exchange.runtime;
+        monitor.reportTo(reporter);
+      }
       const presented = presentedKey(exchange, header, query);
       if (presented === undefined) return undefined;
       if (presented.length === 0) throw refuse(new AuthInvalid('Empty API key'), 'malformed');
@@ -177,11 +184,14 @@ export function apiKeyAuthenticator(options: ApiKeyOptions): Authenticator {
 
 type Resolver = (digest: Buffer) => Principal | Promise<Principal>;
 
-/** The resolver of the configured source, and the cache it fills (lookup and Redis only). */
+/**
+ * The resolver of the configured source, and for lookup and Redis the cache it fills and the monitor
+ * of the store.
+ */
 function keySource(
   options: z.output<typeof apiKeyOptionsSchema>,
   fromFile: Map<string, TableEntry> | undefined,
-): { resolve: Resolver; cache?: ExpiringLru<Principal | typeof UNKNOWN> } {
+): { resolve: Resolver; cache?: ExpiringLru<Principal | typeof UNKNOWN>; monitor?: DependencyMonitor } {
   if (options.keys !== undefined || fromFile !== undefined) {
     const table = fromFile ?? tableOf(options.keys ?? []);
     return {
@@ -196,6 +206,12 @@ function keySource(
   }
   const fetchPrincipal =
     options.redis !== undefined ? redisSource(options.redis) : lookupSource(options.lookup!);
+  // An unreachable store is reported once per outage with its cause, and its recovery once; not once
+  // per refused request.
+  const monitor =
+    options.redis !== undefined
+      ? new DependencyMonitor('redis', redisName(options.redis))
+      : new DependencyMonitor('lookup', lookupName(options.lookup!));
   const cacheOptions = options.cache === false ? undefined : (options.cache ?? {});
   const cache =
     cacheOptions === undefined
@@ -206,7 +222,11 @@ function keySource(
           ttlMs: cacheOptions.ttlMs ?? 60_000,
           negativeTtlMs: cacheOptions.negativeTtlMs ?? 5_000,
         };
-  return { resolve: remoteResolver(fetchPrincipal, cache), ...(cache && { cache: cache.lru }) };
+  return {
+    resolve: remoteResolver(fetchPrincipal, cache, monitor),
+    ...(cache && { cache: cache.lru }),
+    monitor,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -523,9 +543,30 @@ function foundFrom(record: unknown, origin: string): Found {
   }
 }
 
+/** The Redis client's address as a dependency name (never its password), and the key prefix. */
+function redisName(options: NonNullable<ApiKeyOptions['redis']>): string {
+  const prefix = options.prefix ?? 'gatehouse:apikey:';
+  // ioredis keeps what it connects to in `options`; another client may not say.
+  const { host, port, path } =
+    (options.client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options ?? {};
+  const where =
+    typeof path === 'string' && path !== ''
+      ? `redis+unix://${path}`
+      : typeof host === 'string' || typeof port === 'number'
+        ? `redis://${String(host ?? '?')}:${String(port ?? '?')}`
+        : 'redis';
+  return `${where} ${prefix}*`;
+}
+
+/** The lookup function as a dependency name: its name when it has one. */
+function lookupName(lookup: NonNullable<ApiKeyOptions['lookup']>): string {
+  return lookup.name === '' || lookup.name === 'lookup' ? 'apiKey.lookup' : `apiKey.lookup (${lookup.name})`;
+}
+
 function remoteResolver(
   fetchPrincipal: (hex: string) => Promise<Found>,
   cache: { lru: ExpiringLru<Principal | typeof UNKNOWN>; ttlMs: number; negativeTtlMs: number } | undefined,
+  monitor: DependencyMonitor,
 ): (digest: Buffer) => Promise<Principal> {
   // Requests presenting the same key while its lookup runs share that lookup.
   const pending = new Map<string, Promise<Found>>();
@@ -537,6 +578,9 @@ function remoteResolver(
     let running = pending.get(hex);
     if (running === undefined) {
       running = fetchPrincipal(hex).then((found) => {
+        // A malformed record ('failed') is an answer too: the store is up, the record is wrong.
+        if (found.kind === 'unavailable') monitor.failed(found.cause);
+        else monitor.succeeded();
         if (found.kind === 'found') cache?.lru.set(hex, found.principal, cache.ttlMs);
         else if (found.kind === 'unknown') cache?.lru.set(hex, UNKNOWN, cache.negativeTtlMs);
         return found;
@@ -552,7 +596,11 @@ function remoteResolver(
       case 'unknown':
         throw unknownKey();
       case 'unavailable':
-        throw refuse(new AuthUnavailable('API key store unavailable', { cause: found.cause }), 'unavailable');
+        // The cause travels with the refusal (spans, logs); the outage itself is reported once, by
+        // the store's monitor.
+        throw monitored(
+          refuse(new AuthUnavailable('API key store unavailable', { cause: found.cause }), 'unavailable'),
+        );
       default:
         throw refuse(
           new AuthFailed('API key store returned an invalid record', { cause: found.cause }),
