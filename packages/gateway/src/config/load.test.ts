@@ -334,6 +334,13 @@ describe('${…} references', () => {
     expect(jwt?.scheme).toBe('Token');
     logger.info({});
     expect(logger.count).toBe(1);
+    // /config names code values; it never walks them (a client holds cycles, a key holds secrets).
+    expect(loaded.shown).toMatchObject({
+      accessLog: { logger: '[code]' },
+      auth: {
+        methods: [{ jwt: { keys: [{ key: '[redacted]' }, { key: '[redacted]' }], toPrincipal: '[code]' } }],
+      },
+    });
     // The object given is not changed.
     expect(JSON.stringify(written)).toBe(before);
     expect(written.admin.access.ports).toEqual(['${ADMIN_PORT}']);
