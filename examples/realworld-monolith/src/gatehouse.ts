@@ -1,15 +1,14 @@
 // Gatehouse in the monolith, as a user sets it up: the whole gateway is gatehouse.yaml (tracing, request
 // ids, an access log, Conduit's JWTs verified by gw.auth() with the caller's identity signed for the
 // services, the admin behind its access policy, rate limits, API versions, OpenAPI validation, the
-// migration routes and a BFF screen), loaded with gatewayFromFile() and followed for changes. What
-// stays in code is what a file cannot hold: the dashboard's registration, and how the app reads the
-// principal and the API version Gatehouse found.
+// migration routes, a BFF screen and the dashboard), loaded with gatewayFromFile() and followed for
+// changes. What stays in code is what a file cannot hold: how the app reads the principal and the API
+// version Gatehouse found.
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exchangeOf, type GatewayOptions, readConfigText } from '@gatehousejs/core';
-import { addDashboard } from '@gatehousejs/dashboard';
 import { userIdOf } from '@gatehousejs/example-realworld-core';
 import { type ExpressGateway, gatewayFromConfig, gatewayFromFile } from '@gatehousejs/express';
 
@@ -49,18 +48,19 @@ export interface GatehouseOptions {
   /** Follow the file and apply its changes. Default: true (checked every 500 ms). */
   watch?: boolean;
   /**
-   * For the tests: leave the file's access log out (`false`: the tests mount one with a logger in
-   * code) and OpenAPI validation out (`false`). Either builds the gateway from the file's contents
-   * with those sections removed (`gatewayFromConfig`), which is then not followed.
+   * For the tests: the file's access log writing to this logger instead of its destination (the tests
+   * read the lines), and OpenAPI validation left out (`false`). Either builds the gateway from the
+   * file's contents so changed (`gatewayFromConfig`: a logger is code, which a file cannot hold), which
+   * is then not followed.
    */
-  accessLog?: false;
+  accessLogger?: AccessLogger;
   openapi?: false;
   onError?: GatewayOptions['onError'];
   /** The gateway's own log (audited admin changes, reloads, outages). Default: JSON lines on stderr/stdout. */
   logger?: GatewayOptions['logger'];
 }
 
-/** The gateway gatehouse.yaml describes, with the migration dashboard on its admin endpoints. */
+/** The gateway gatehouse.yaml describes. */
 export async function gatehouseFromFile(options: GatehouseOptions): Promise<ExpressGateway> {
   const file = options.file ?? CONFIG_FILE;
   const env = options.env as unknown as Record<string, string | undefined>;
@@ -68,22 +68,21 @@ export async function gatehouseFromFile(options: GatehouseOptions): Promise<Expr
     ...(options.onError === undefined ? {} : { onError: options.onError }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   };
-  let gw: ExpressGateway;
-  if (options.accessLog !== false && options.openapi !== false) {
-    gw = await gatewayFromFile(file, {
+  if (options.accessLogger === undefined && options.openapi !== false) {
+    return gatewayFromFile(file, {
       env,
       watch: options.watch === false ? false : { intervalMs: 500 },
       ...onError,
     });
-  } else {
-    const config = await readGatehouseFile(file);
-    if (options.accessLog === false) delete config.accessLog;
-    if (options.openapi === false) delete config.openapi;
-    gw = await gatewayFromConfig(config, { env, baseDir: dirname(file), ...onError });
   }
-  // The dashboard at /_gatehouse/dashboard, behind the admin access policy like every admin endpoint.
-  addDashboard(gw.core);
-  return gw;
+  const config = await readGatehouseFile(file);
+  if (options.accessLogger !== undefined) {
+    // The file's access log, in its place in the gateway's order, with the logger where it writes.
+    const { destination: _destination, ...written } = (config.accessLog ?? {}) as Record<string, unknown>;
+    config.accessLog = { ...written, logger: options.accessLogger };
+  }
+  if (options.openapi === false) delete config.openapi;
+  return gatewayFromConfig(config, { env, baseDir: dirname(file), ...onError });
 }
 
 /** gatehouse.yaml as written (`${…}` not yet replaced): for the tests and the code-only replacements. */

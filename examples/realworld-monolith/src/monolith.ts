@@ -18,7 +18,7 @@ import {
 import type { ExpressGateway } from '@gatehousejs/express';
 import express, { type ErrorRequestHandler } from 'express';
 import { conduitNotFound, conduitRouter, send } from './conduit-routes.js';
-import { type AccessLogger, principalUserId, requestedApiVersion } from './gatehouse.js';
+import { principalUserId, requestedApiVersion } from './gatehouse.js';
 
 export interface MonolithOptions {
   db: Database;
@@ -28,11 +28,6 @@ export interface MonolithOptions {
   gw?: ExpressGateway;
   /** The operators' port (gatehouse.yaml's ADMIN_PORT): a second listener, where the admin needs no key. */
   adminPort?: number;
-  /**
-   * An access log mounted in code, first, instead of the file's (the tests read its lines; a logger
-   * object cannot be written in a file).
-   */
-  accessLogger?: AccessLogger;
   /** Faults that are not the client's (500s). Default: one line on stderr. */
   onError?: (error: unknown) => void;
 }
@@ -64,7 +59,6 @@ export function createMonolith(options: MonolithOptions): Monolith {
       return token === undefined ? undefined : tokens.verify(token);
     };
   } else {
-    if (options.accessLogger !== undefined) app.use(gw.accessLog({ logger: options.accessLogger }));
     // Everything gatehouse.yaml describes, in the gateway's order, as one middleware.
     gw.mount(app);
     identify = principalUserId;

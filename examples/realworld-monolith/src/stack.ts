@@ -23,7 +23,10 @@ export interface StackOptions {
   /** Ports to listen on (0: any free one). Default: all 0; no operators' listener (`admin`). */
   ports?: { monolith?: number; articles?: number; profiles?: number; admin?: number };
   host?: string;
-  /** The gateway's access log: a logger in code, or a file; the services' access-log options. */
+  /**
+   * The gateway's access log (gatehouse.yaml's `accessLog`) written to a logger given in code or to a
+   * file (ACCESS_LOG); the services' access-log options.
+   */
   accessLog?: { monolith?: AccessLogger | string; services?: AccessLogOptions };
   /** The OpenAPI document (OPENAPI_FILE), or `false` for none. Default: the file's own default. */
   openapi?: string | false;
@@ -91,7 +94,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       env,
       ...(options.configFile === undefined ? {} : { file: options.configFile }),
       ...(options.watch === undefined ? {} : { watch: options.watch }),
-      ...(monolithLog !== undefined && typeof monolithLog !== 'string' ? { accessLog: false as const } : {}),
+      ...(monolithLog !== undefined && typeof monolithLog !== 'string' ? { accessLogger: monolithLog } : {}),
       ...(options.openapi === false ? { openapi: false as const } : {}),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(onError === undefined
@@ -115,7 +118,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     tokenSecret: options.tokenSecret,
     gw,
     ...(options.ports?.admin === undefined ? {} : { adminPort: options.ports.admin }),
-    ...(monolithLog !== undefined && typeof monolithLog !== 'string' ? { accessLogger: monolithLog } : {}),
     ...(onError ? { onError } : {}),
   });
   const url = await monolith.listen(options.ports?.monolith ?? 0, host);

@@ -67,8 +67,8 @@ export async function startShowcase(
     tokenSecret,
     adminKey: ADMIN_KEY,
     identity,
-    // The gateway's access log in memory (a logger is code: gatehouse.yaml's contents with its
-    // accessLog replaced); the services' too.
+    // The gateway's access log (gatehouse.yaml's, in its place) written to memory, not to its
+    // destination; the services' too.
     accessLog: { monolith: capture(logs.monolith), services: { logger: capture(logs.services) } },
     // Requests checked against the RealWorld OpenAPI document, responses reported, and the services'
     // answers checked as the contract guard (counted per route in /migration).
