@@ -600,6 +600,33 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     'Accept certificates the TLS layer did not verify (tests only).',
     v(false),
   ),
+  'auth.methods[].identity': doc(
+    "On a service behind a Gatehouse gateway: the identity the gateway signed (its auth.forward.token), read from the header its hygiene strips, trusted only when it verifies. Rules name it 'identity'.",
+    NONE,
+  ),
+  'auth.methods[].identity.key': doc(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${file:…} reference as a file writes it
+    "The verification key: the gateway's public key as PEM text (SPKI or a certificate) or a public JWK (an 'oct' JWK for HS*); ${file:…} reads it from a file. Give key or secret.",
+    NONE,
+  ),
+  'auth.methods[].identity.key.kty': doc("The JWK's key type: 'OKP', 'EC', 'RSA' or 'oct'."),
+  'auth.methods[].identity.secret': doc(
+    "The shared secret for HS256/HS384/HS512 (at least 32/48/64 bytes), the gateway's forward.token.secret. Give key or secret.",
+    NONE,
+  ),
+  'auth.methods[].identity.alg': doc('The algorithm the gateway signs with (pinned: others are refused).'),
+  'auth.methods[].identity.issuer': doc("Expected iss (the gateway's forward.token.issuer).", v('gatehouse')),
+  'auth.methods[].identity.audience': doc(
+    "Expected aud (the gateway's forward.token.audience).",
+    v('gatehouse-upstream'),
+  ),
+  'auth.methods[].identity.header': doc('The header the token arrives in.', v('x-gatehouse-identity')),
+  'auth.methods[].identity.clockToleranceSec': doc('Leeway for exp and nbf, in seconds.', v(5)),
+  'auth.methods[].identity.cache': doc(
+    'Verified tokens kept until they expire, or false to verify every request.',
+    v({ max: 10_000 }),
+  ),
+  'auth.methods[].identity.cache.max': doc('Tokens kept.', v(10_000)),
   'auth.combine': doc(
     "'first': the first method that finds a credential decides; 'all': every method must authenticate.",
     v('first'),

@@ -2,7 +2,7 @@
 // The whole configuration checked from text and objects: every problem at once with file:line:col and
 // a suggestion, `${…}` references (values never shown), the old route format, routes that can never
 // match (a property against core's real path matcher).
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,57 @@ describe('a configuration with every kind of mistake', () => {
     // An unknown key under core's sections is found by the schema and by core's own check: listed once.
     expect(problems(() => checkGatehouseConfig({ admin: { access: { pers: ['loopback'] } } }))).toEqual([
       { path: 'admin.access.pers', message: "unknown option; did you mean 'peers'?" },
+    ]);
+  });
+
+  test('the identity method: one of key or secret, each checked against alg, when the file is read', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const pem = (kind: 'public' | 'private') =>
+      kind === 'public'
+        ? (publicKey.export({ type: 'spki', format: 'pem' }) as string)
+        : (privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const identity = (options: Record<string, unknown>) => () =>
+      checkGatehouseConfig({ auth: { methods: [{ identity: options }], default: 'anonymous' } });
+    const at = (found: readonly ConfigProblem[]) => found.map((p) => `${p.path}: ${p.message}`);
+    expect(at(problems(identity({ alg: 'EdDSA' })))).toEqual([
+      "auth.methods[0].identity: give exactly one of 'key' (EdDSA, ES*, RS*, PS*; an 'oct' JWK for HS*) or 'secret' (HS*)",
+    ]);
+    expect(at(problems(identity({ alg: 'EdDSA', key: pem('private') })))).toEqual([
+      'auth.methods[0].identity.key: is a private key; configure the public key',
+    ]);
+    expect(at(problems(identity({ alg: 'EdDSA', secret: 'x'.repeat(64) })))).toEqual([
+      "auth.methods[0].identity.secret: EdDSA verifies with a public key: give 'key', not 'secret'",
+    ]);
+    expect(at(problems(identity({ alg: 'HS384', secret: 'x'.repeat(47) })))).toEqual([
+      'auth.methods[0].identity.secret: an HS384 secret must be at least 48 bytes',
+    ]);
+    expect(at(problems(identity({ alg: 'EdDSA', key: pem('public'), cache: { maxx: 1 } })))).toEqual([
+      "auth.methods[0].identity.cache.maxx: unknown option; did you mean 'max'?",
+    ]);
+    // Valid: PEM text, a public JWK, an HS secret as text; rules name the method 'identity'.
+    for (const given of [
+      { alg: 'EdDSA', key: pem('public') },
+      { alg: 'EdDSA', key: publicKey.export({ format: 'jwk' }) },
+      { alg: 'HS256', secret: 'x'.repeat(32), issuer: 'edge', audience: 'orders', cache: false },
+    ]) {
+      const loaded = checkGatehouseConfig({
+        auth: { methods: [{ identity: given }], rules: [{ path: '/orders/*', methods: ['identity'] }] },
+      });
+      expect(loaded.config.auth?.methods[0]?.identity).toMatchObject(given);
+    }
+    expect(
+      at(
+        problems(() =>
+          checkGatehouseConfig({
+            auth: {
+              methods: [{ identity: { alg: 'EdDSA', key: pem('public') } }],
+              rules: [{ path: '/a', methods: ['identty'] }],
+            },
+          }),
+        ),
+      ),
+    ).toEqual([
+      "auth.rules[0].methods[0]: no method 'identty' in auth.methods — did you mean 'identity'? (configured: identity)",
     ]);
   });
 

@@ -20,6 +20,8 @@ import {
   type AuthOptions,
   apiKeyAuthenticator,
   auth,
+  type IdentityAuthenticatorOptions,
+  identityAuthenticator,
   introspectionAuthenticator,
   type JwtOptions,
   jwtAuthenticator,
@@ -1076,6 +1078,15 @@ async function authOptions(config: AuthConfig, baseDir: string): Promise<AuthOpt
       methods.push(introspectionAuthenticator(method.introspection));
     } else if (method.mtls !== undefined) {
       methods.push(mtlsAuthenticator(method.mtls));
+    } else if (method.identity !== undefined) {
+      // The verifier takes an HS* secret as bytes; PEM text and JWKs as written.
+      const { secret, key, ...rest } = method.identity;
+      methods.push(
+        identityAuthenticator({
+          ...rest,
+          key: secret !== undefined ? Buffer.from(secret) : key!,
+        } as IdentityAuthenticatorOptions),
+      );
     }
   }
   const forward = config.forward;

@@ -11,6 +11,7 @@ import {
   apiKeyOptionsSchema,
   authOptionsSchema,
   forwardOptionsSchema,
+  identityAuthenticatorOptionsSchema,
   introspectionOptionsSchema,
   jwtOptionsSchema,
   mtlsOptionsSchema,
@@ -135,12 +136,41 @@ const apiKeyFileSchema = extendOptions(apiKeyOptionsSchema, {
     .optional(),
 });
 
+/** The shortest secret each HMAC algorithm takes, in bytes (RFC 7518 §3.2: at least the hash size). */
+const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
+/**
+ * The identity a gateway in front signed and forwarded (`identityAuthenticator`), for a service that
+ * runs Gatehouse too: its verification key as PEM text or a public JWK (`${file:…}` reads either from
+ * a file), or for HS* the shared secret as text. The gateway's `auth.forward.token` is the other end.
+ */
+const identityFileSchema = withCrossCheck(
+  extendOptions(identityAuthenticatorOptionsSchema, {
+    key: identityAuthenticatorOptionsSchema.shape.key.optional(),
+    secret: z.string().min(1).optional(),
+  }),
+  (identity, report) => {
+    if (!isObject(identity)) return;
+    const { key, secret, alg } = identity;
+    if ((key === undefined) === (secret === undefined)) {
+      report([], "give exactly one of 'key' (EdDSA, ES*, RS*, PS*; an 'oct' JWK for HS*) or 'secret' (HS*)");
+      return;
+    }
+    if (typeof secret !== 'string' || typeof alg !== 'string') return;
+    const min = HMAC_MIN_BYTES[alg];
+    if (min === undefined) report(['secret'], `${alg} verifies with a public key: give 'key', not 'secret'`);
+    else if (Buffer.byteLength(secret) < min)
+      report(['secret'], `an ${alg} secret must be at least ${min} bytes`);
+  },
+);
+
 /** The authentication methods a file can describe, by key; the name rules refer to them by. */
 export const AUTH_METHODS = {
   jwt: 'jwt',
   apiKey: 'api-key',
   introspection: 'introspection',
   mtls: 'mtls',
+  identity: 'identity',
 } as const;
 
 /** One authentication method: exactly one key, naming its kind. */
@@ -151,16 +181,17 @@ export const authMethodFileSchema = withCrossCheck(
       apiKey: apiKeyFileSchema.optional(),
       introspection: introspectionOptionsSchema.optional(),
       mtls: mtlsOptionsSchema.optional(),
+      identity: identityFileSchema.optional(),
     })
     .meta({
       description:
-        "One method, by kind: { jwt: {…} }, { apiKey: {…} }, { introspection: {…} } or { mtls: {…} }. Rules name it 'jwt', 'api-key', 'introspection' or 'mtls'.",
+        "One method, by kind: { jwt: {…} }, { apiKey: {…} }, { introspection: {…} }, { mtls: {…} } or { identity: {…} }. Rules name it 'jwt', 'api-key', 'introspection', 'mtls' or 'identity'.",
     }),
   (method, report) => {
     if (!isObject(method)) return;
     const kinds = Object.keys(AUTH_METHODS).filter((k) => method[k] !== undefined);
     if (kinds.length !== 1)
-      report([], "give exactly one of 'jwt', 'apiKey', 'introspection' or 'mtls' per method");
+      report([], "give exactly one of 'jwt', 'apiKey', 'introspection', 'mtls' or 'identity' per method");
   },
 );
 
