@@ -97,6 +97,12 @@ export function checkValidated({ side, headers }) {
 
 const answer = { ok: true };
 const NOOP = { operation: 'noop' };
+const noop = {
+  name: 'noop',
+  onRequest(exchange) {
+    exchange.state.openapi = NOOP;
+  },
+};
 
 /**
  * @param {'express' | 'koa'} framework
@@ -120,7 +126,7 @@ export async function startOpenapiApp(framework, variant, operations) {
       // The floor under 'gatehouse': a Gatehouse middleware that does nothing (the adapter and the
       // exchange alone), which then sets the header the check looks for.
       const gw = expressGateway({});
-      app.use(gw.use({ name: 'noop', onRequest: (exchange) => void (exchange.state.openapi = NOOP) }));
+      app.use(gw.use(noop));
     }
     app.use(express.json());
     if (variant === 'eov') {
@@ -149,6 +155,11 @@ export async function startOpenapiApp(framework, variant, operations) {
       app.use(gw.errors());
       app.use(gw.validate({ document, contractGuard: false }));
       await gw.start();
+    } else if (variant === 'noop') {
+      // The floor under 'gatehouse' on Koa: gw.errors() and a Gatehouse middleware that does nothing.
+      const gw = koaGateway({});
+      app.use(gw.errors());
+      app.use(gw.use(noop));
     }
     app.use((ctx) => {
       const op = exchangeOf(ctx.req)?.state.openapi?.operation;

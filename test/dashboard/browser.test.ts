@@ -218,4 +218,55 @@ describe.skipIf(missing !== undefined).each(BROWSED)('the dashboard in Chromium 
       await phone.close();
     }
   });
+
+  it('a chart with one point spans a sample period on each side; with more, exactly their times', async () => {
+    // The page is given a state whose only route has one point, then two 30 s apart: the events
+    // stream answered here (the gateway's own points depend on when its sampler ran).
+    const real = (await (await request(`${app.url}/dashboard/state`)).body.json()) as {
+      routes: Array<{ name: string }>;
+      series: Record<string, Array<{ t: number }>>;
+      sampleMs: number;
+    };
+    expect(real.sampleMs).toBe(250);
+    const point = real.series.orders!.at(-1)!;
+    const stateWith = (points: unknown[]) => ({
+      ...real,
+      routes: real.routes.filter((r) => r.name === 'orders'),
+      series: { orders: points },
+    });
+    const spans: string[] = [];
+    for (const points of [[point], [point, { ...point, t: point.t + 30_000 }]]) {
+      const one = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      try {
+        await one.route('**/dashboard/events', (route) =>
+          route.fulfill({
+            status: 200,
+            headers: { 'content-type': 'text/event-stream' },
+            body: `event: state\ndata: ${JSON.stringify(stateWith(points))}\n\n`,
+          }),
+        );
+        await one.goto(`${app.url}/dashboard`);
+        const charts = one.locator('[data-route="orders"] .chart');
+        await expect.poll(() => charts.first().getAttribute('data-x-span')).not.toBeNull();
+        for (let i = 0; i < (await charts.count()); i++)
+          spans.push((await charts.nth(i).getAttribute('data-x-span')) ?? 'none');
+      } finally {
+        await one.close();
+      }
+    }
+    // Latency and errors: 2 × 250 ms for the one point (uPlot alone spanned years), then 30 s.
+    expect(spans).toEqual(['0.5', '0.5', '30', '30']);
+  });
+
+  it('asks the application for no icon: the page names its own', async () => {
+    // Without one the browser asks the origin for /favicon.ico (after the page loaded, seconds ago
+    // now), and where the application answers 404 that is a console error on the dashboard. The
+    // request reaches this app's own catch-all handler, which records it (the browser does not
+    // report favicon requests to playwright).
+    expect(app.local.map((l) => l.path).filter((path) => path.endsWith('favicon.ico'))).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(await page.evaluate(`document.querySelector('link[rel~="icon"]')?.getAttribute('href')`)).toMatch(
+      /^data:/,
+    );
+  });
 });

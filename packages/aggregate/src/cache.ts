@@ -257,6 +257,16 @@ export class HttpCache {
   readonly #settings: HttpCacheSettings;
   /** The Vary names each URL's answers came with, learned from the answers (bounded). */
   readonly #vary = new Map<string, string[]>();
+  /**
+   * The store keys an anonymous caller's lookup of a URL tries (`service:path#anon#`, then `…#public#`,
+   * no Vary fingerprint), by service and path, for URLs that answered a hit. A key built per request
+   * is a new concatenated string, and a Map lookup by one cost ~150 ns on Node 24 (V8 flattens and
+   * hashes it; two per public hit) against ~40 ns for three lookups by its parts; a kept key string
+   * keeps its hash (microbenchmarks, bench/RESULTS.md 2026-12-04). Only keys, never entries: what
+   * the store holds or purges stays the store's. Bounded like the learned Vary names.
+   */
+  readonly #hotKeys = new Map<string, Map<string, { readonly anon: string; readonly public: string }>>();
+  #hotKeyCount = 0;
   /** Stale entries being revalidated in the background: one revalidation each. */
   readonly #revalidating = new Set<string>();
   #failing = false;
@@ -303,18 +313,25 @@ export class HttpCache {
       (request.headers['cache-control'] !== undefined || request.headers.pragma !== undefined)
     )
       return undefined;
-    const url = `${request.service}:${request.path}`;
-    const fp = this.#fingerprint(url, request.headers);
+    // No URL has learned a Vary yet (the common case): no fingerprint, and an anonymous caller's keys
+    // may come ready-made (see #hotKeys).
+    const plain = this.#vary.size === 0 && request.scope === undefined;
+    const hot = plain ? this.#hotKeys.get(request.service)?.get(request.path) : undefined;
+    const url = hot === undefined ? `${request.service}:${request.path}` : '';
+    const fp = this.#vary.size === 0 ? '' : this.#fingerprint(url, request.headers);
     const now = Date.now();
     for (let i = 0; i < 2; i++) {
-      const scope = i === 0 ? (request.scope ?? 'anon') : 'public';
+      let key: string;
+      if (hot !== undefined) key = i === 0 ? hot.anon : hot.public;
+      else key = `${url}#${i === 0 ? (request.scope ?? 'anon') : 'public'}#${fp}`;
       let entry: CacheEntry | undefined;
       try {
-        entry = store.get(`${url}#${scope}#${fp}`) as CacheEntry | undefined;
+        entry = store.get(key) as CacheEntry | undefined;
       } catch {
         return undefined;
       }
       if (entry === undefined) continue;
+      if (plain && hot === undefined) this.#rememberKeys(request.service, request.path, url);
       if (now >= entry.freshUntil || entry.varyKey !== varyKeyOf(entry.vary, request.headers))
         return undefined;
       // Asked with headers other than those sent upstream (a route's incoming request): only an
@@ -326,9 +343,26 @@ export class HttpCache {
         `${this.#settings.name}; hit; ttl=${Math.floor((entry.freshUntil - now) / 1000)}`,
         'hit',
         request.headers,
+        now,
       );
     }
     return undefined;
+  }
+
+  /** Keeps the two keys of an anonymous caller's lookups of `service:path` (see #hotKeys). */
+  #rememberKeys(service: string, path: string, url: string): void {
+    if (this.#hotKeyCount >= 10_000) {
+      this.#hotKeys.clear();
+      this.#hotKeyCount = 0;
+    }
+    let paths = this.#hotKeys.get(service);
+    if (paths === undefined) {
+      paths = new Map();
+      this.#hotKeys.set(service, paths);
+    }
+    if (paths.has(path)) return;
+    paths.set(path, { anon: `${url}#anon#`, public: `${url}#public#` });
+    this.#hotKeyCount++;
   }
 
   /** Answers `request` from the cache, from one coalesced upstream call, or from `origin`. */
@@ -422,8 +456,9 @@ export class HttpCache {
     cacheStatus: string,
     outcome: CacheAnswer['outcome'],
     requestHeaders?: Readonly<Record<string, string>>,
+    now = Date.now(),
   ): CacheAnswer {
-    const age = String(Math.max(0, Math.floor((Date.now() - entry.bornAt) / 1000)));
+    const age = String(Math.max(0, Math.floor((now - entry.bornAt) / 1000)));
     if (entry.status === 200 && requestHeaders !== undefined && notModified(entry.headers, requestHeaders)) {
       const headers: Record<string, string | string[]> = { age };
       for (const name of NOT_MODIFIED_HEADERS) {

@@ -70,10 +70,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
     sizeCalculation: (entry, key) => sizeOf(key, entry),
     ttlAutopurge: false,
   });
+  // One options object for every read: lru-cache's `get(key)` makes (and extends) a fresh one per call.
+  const readOptions: LRUCache.GetOptions<string, CacheEntry, unknown> = {};
   return {
     kind: 'memory',
     sync: true,
-    get: (key) => lru.get(key),
+    get: (key) => lru.get(key, readOptions),
     set(key, entry, ttlMs) {
       lru.set(key, entry, { ttl: Math.max(1, ttlMs) });
     },

@@ -36,6 +36,55 @@ describe('state', () => {
   });
 });
 
+describe('annotations', () => {
+  test('kept in first-set order, a later value replacing an earlier one, also after the map was read', async () => {
+    const gateway = new Gateway();
+    const server = createServer((req, res) => {
+      const exchange = ensureExchange(req, res, gateway);
+      const empty = [...exchange.annotations];
+      exchange.annotate('a', 1);
+      exchange.annotate('b', 'two');
+      exchange.annotate('a', 'one');
+      const first = [...exchange.annotations];
+      const map = exchange.annotations;
+      // Set after the map was handed out: the same map shows it, and the old value is replaced.
+      exchange.annotate('c', true);
+      exchange.annotate('b', 2);
+      res.end(
+        JSON.stringify({
+          empty,
+          first,
+          later: [...exchange.annotations],
+          same: map === exchange.annotations,
+          get: exchange.annotations.get('b'),
+        }),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(await res.json()).toEqual({
+        empty: [],
+        first: [
+          ['a', 'one'],
+          ['b', 'two'],
+        ],
+        later: [
+          ['a', 'one'],
+          ['b', 2],
+          ['c', true],
+        ],
+        same: true,
+        get: 2,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
+  });
+});
+
 describe('internal requests (the gateway asking itself)', () => {
   const gateway = new Gateway();
   const server = createServer((req, res) => {

@@ -159,7 +159,14 @@ export class Exchange {
   #finished = false;
   #scope: Scope | undefined;
   #route: string | undefined;
-  #annotations: Map<string, Annotation> | undefined;
+  /**
+   * Annotations as keys and values in turn (`[k0, v0, k1, v1, …]`), in the order first set: a small
+   * array rather than a Map per request. A request annotated by several capabilities made a Map for
+   * every exchange, and the readers (spans, logs) run only where tracing is mounted; the Map
+   * `annotations` returns is built when first asked for.
+   */
+  #annotationList: Array<string | Annotation> | undefined;
+  #annotationMap: Map<string, Annotation> | undefined;
   /** Name/value pairs header hygiene removed from the request, when it removed any. */
   #stripped: string[] | undefined;
   #ranOnRefusal: Set<Middleware> | undefined;
@@ -389,13 +396,27 @@ export class Exchange {
 
   /** Records a value for spans, metrics and log lines; later values for a key replace earlier ones. */
   annotate(key: string, value: Annotation): void {
-    this.#annotations ??= new Map();
-    this.#annotations.set(key, value);
+    const list = this.#annotationList;
+    if (list === undefined) this.#annotationList = [key, value];
+    else {
+      let i = 0;
+      while (i < list.length && list[i] !== key) i += 2;
+      list[i] = key;
+      list[i + 1] = value;
+    }
+    this.#annotationMap?.set(key, value);
   }
 
   /** Everything annotated so far (empty when nothing was). */
   get annotations(): ReadonlyMap<string, Annotation> {
-    return this.#annotations ?? EMPTY_ANNOTATIONS;
+    const list = this.#annotationList;
+    if (list === undefined) return EMPTY_ANNOTATIONS;
+    if (this.#annotationMap === undefined) {
+      const map = new Map<string, Annotation>();
+      for (let i = 0; i < list.length; i += 2) map.set(list[i] as string, list[i + 1] as Annotation);
+      this.#annotationMap = map;
+    }
+    return this.#annotationMap;
   }
 
   /**

@@ -86,6 +86,15 @@
       width: Math.max(240, target.clientWidth || 320),
       height: 140,
       scales: { x: { time: true } },
+      hooks: {
+        // The span shown, in seconds, on the chart's element: what a test (or a curious person) reads.
+        setScale: [
+          (u, key) => {
+            if (key === 'x' && u.scales.x.min !== null && u.scales.x.max !== null)
+              target.dataset.xSpan = String(Math.round((u.scales.x.max - u.scales.x.min) * 1000) / 1000);
+          },
+        ],
+      },
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       series: [
@@ -105,6 +114,21 @@
       ],
     };
     return new uPlot(opts, [[], ...series.map(() => [])], target);
+  }
+
+  /**
+   * A chart's points, drawn. uPlot spans the time axis of a single point 86400 / 1e-3 s (its day in
+   * milliseconds, read as seconds: almost three years); that point sits between the sample periods
+   * before and after it instead. More points span exactly their times.
+   */
+  function draw(u, data) {
+    if (!u) return;
+    u.setData(data);
+    const xs = data[0];
+    if (xs.length > 0 && xs[0] === xs[xs.length - 1]) {
+      const pad = (current?.sampleMs ?? 5000) / 1000;
+      u.setScale('x', { min: xs[0] - pad, max: xs[0] + pad });
+    }
   }
 
   function makeCard(name) {
@@ -315,14 +339,14 @@
     const xs = points.map((pt) => pt.t / 1000);
     const pick = (side, key, scale = 1) =>
       points.map((pt) => (pt[side][key] === null ? null : pt[side][key] * scale));
-    entry.charts.latency?.setData([
+    draw(entry.charts.latency, [
       xs,
       pick('local', 'p50Ms'),
       pick('remote', 'p50Ms'),
       pick('local', 'p99Ms'),
       pick('remote', 'p99Ms'),
     ]);
-    entry.charts.errors?.setData([xs, pick('local', 'errorRate', 100), pick('remote', 'errorRate', 100)]);
+    draw(entry.charts.errors, [xs, pick('local', 'errorRate', 100), pick('remote', 'errorRate', 100)]);
 
     // Buttons: the admin write API, when the gateway has it.
     p.promote.disabled = !state.actions.promote || r.mode === 'remote';

@@ -35,6 +35,8 @@ export interface DashboardState {
   /** The admin write endpoints the buttons use, when the gateway has them. */
   readonly actions: { readonly promote: boolean; readonly rollback: boolean; readonly rearm: boolean };
   readonly refreshMs: number;
+  /** How often chart points are taken (a chart with one point spans one period on each side). */
+  readonly sampleMs: number;
 }
 
 /** The dashboard added to a gateway. */
@@ -147,6 +149,7 @@ export function addDashboard(core: Gateway, options: DashboardOptions = {}): Das
         rearm: has('/migration/rearm'),
       },
       refreshMs,
+      sampleMs,
     };
   };
 

@@ -1199,15 +1199,13 @@ export class Routes extends EventEmitter implements Middleware {
       return;
     }
     const contextOf = () => this.#responseContext(exchange, route, response);
-    const headers =
-      (response as unknown as Record<symbol, unknown>)[CLEAN_HEADERS] === true
-        ? // Copied: observers below see the answer's headers as they came, as with any other.
-          shapeResponseHeaders(
-            { ...(response.headers as Record<string, string | string[]>) },
-            route,
-            contextOf,
-          )
-        : responseHeaders(response.headers, exchange, route, contextOf);
+    let headers: Record<string, string | string[]>;
+    if ((response as unknown as Record<symbol, unknown>)[CLEAN_HEADERS] === true) {
+      // The answer's own object, shaped in place unless observers (below) are to see it as it came.
+      const own = response.headers as Record<string, string | string[]>;
+      const observed = remoteObservers(this.#context.core).length > 0;
+      headers = shapeResponseHeaders(observed ? { ...own } : own, route, contextOf);
+    } else headers = responseHeaders(response.headers, exchange, route, contextOf);
     try {
       res.writeHead(status, headers);
     } catch (error) {
