@@ -73,6 +73,7 @@ const DEPS = [
 ];
 const OPTIONAL_PEERS = [
   'ioredis',
+  'rate-limiter-flexible',
   'etcd3',
   'pino',
   '@opentelemetry/sdk-metrics',
@@ -264,7 +265,9 @@ describe.skipIf(unreachable !== undefined)('the packed packages in a consumer pr
     const { stdout } = await run(process.execPath, ['peers.mjs'], { cwd: dir, timeout: 30_000 });
     const results = JSON.parse(stdout) as Record<string, { code: string; message: string }>;
     const install: Record<string, string> = {
-      ioredis: 'ioredis',
+      // A Redis rate limit store needs both: one install line names them.
+      ioredis: 'rate-limiter-flexible ioredis',
+      'rate-limiter-flexible': 'rate-limiter-flexible',
       'ioredis (response cache)': 'ioredis',
       etcd3: 'etcd3',
       'etcd3 (route table)': 'etcd3',

@@ -1,8 +1,15 @@
 // Where counters live. A store makes one counter per window: memory is the embedded default, Redis
 // serves fleets through rate-limiter-flexible (INCRBY and the TTL in one Lua script, so four
 // instances bursting together admit no more than the limit in total).
-import { createRequire } from 'node:module';
-import { DependencyMonitor, dependencyName, isThenable, loadPeer, parseOptions } from '@gatehousejs/core';
+import {
+  DependencyMonitor,
+  dependencyName,
+  isThenable,
+  loadPeer,
+  missingPeer,
+  parseOptions,
+  peerInstalled,
+} from '@gatehousejs/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import type * as Flexible from 'rate-limiter-flexible';
 import { memoryStoreOptionsSchema, redisStoreOptionsSchema } from './options.js';
@@ -201,7 +208,6 @@ export interface RedisStoreOptions {
   instances?: number;
 }
 
-const requireHere = createRequire(import.meta.url);
 type RedisCtor = new (url: string, options: RedisOptions) => Redis;
 
 /** Counters in Redis (ioredis, through rate-limiter-flexible), with in-process insurance for outages. */
@@ -209,6 +215,17 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
   parseOptions(redisStoreOptionsSchema, options, { name: 'redisStore' });
   const timeoutMs = options.timeoutMs ?? 100;
   const instances = options.instances ?? 1;
+  // Both are optional peer dependencies (memory counters need neither): the ConfigError's install
+  // line names every one missing, so running it is enough.
+  const missing = ['rate-limiter-flexible', ...(options.client === undefined ? ['ioredis'] : [])].filter(
+    (name) => !peerInstalled(name, import.meta.url),
+  );
+  if (missing.length > 0)
+    throw missingPeer(missing[0]!, {
+      path: options.client === undefined ? 'redisStore.url' : 'redisStore.client',
+      feature: 'a Redis store',
+      install: missing.join(' '),
+    });
   let client: Redis;
   let owned = false;
   if (options.client !== undefined) {
@@ -234,9 +251,13 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
     client.on('error', () => {});
     owned = true;
   }
-  // rate-limiter-flexible is required with the first Redis store, not imported: memory counters do not
+  // rate-limiter-flexible is loaded with the first Redis store, not imported: memory counters do not
   // use it. CommonJS without an `exports` map, so there is one instance either way.
-  const { RateLimiterRedis, RateLimiterRes } = requireHere('rate-limiter-flexible') as typeof Flexible;
+  const { RateLimiterRedis, RateLimiterRes } = loadPeer<typeof Flexible>('rate-limiter-flexible', {
+    from: import.meta.url,
+    path: 'redisStore',
+    feature: 'a Redis store',
+  });
   const toAnswer = (res: Flexible.RateLimiterRes, refused: boolean): Answer => ({
     remaining: res.remainingPoints,
     resetMs: Math.max(res.msBeforeNext, 0),

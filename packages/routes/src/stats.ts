@@ -5,12 +5,13 @@
 // rank test on per-request samples (the test Kayenta's canary classifier uses) and Mood's quantile
 // test for the tail. Every test is one-sided: only "the service is worse" counts against it.
 //
-// The distribution functions come from simple-statistics (errorFunction for the normal CDF, gammaln
-// for Fisher's and the binomial's log-factorials). The tests themselves are written here: no
-// maintained npm library has them with p-values (simple-statistics' wilcoxonRankSum returns the rank
-// sum alone, without the tie term the normal approximation needs; jstat and @stdlib have neither
-// Mann-Whitney nor Fisher's exact test), and each is a few lines over sorted samples.
-import { errorFunction, gammaln } from 'simple-statistics';
+// The distribution functions are special.ts's (erfc for the normal tail, ln n! for Fisher's and the
+// binomial's log-factorials; it says why they are not simple-statistics' any more). The tests
+// themselves are written here: no maintained npm library has them with p-values (simple-statistics'
+// wilcoxonRankSum returns the rank sum alone, without the tie term the normal approximation needs;
+// jstat and @stdlib have neither Mann-Whitney nor Fisher's exact test), and each is a few lines over
+// sorted samples.
+import { erfc, logFactorial } from './special.js';
 
 /** Events out of trials (errors of requests, differing of compared answers). */
 export interface Counts {
@@ -70,13 +71,13 @@ const rate = (c: Counts): Rate => ({
 /** P(Z > z) for a standard normal Z. */
 export function normalUpperTail(z: number): number {
   if (Number.isNaN(z)) return Number.NaN;
-  // 1 − Φ(z) = ½·(1 − erf(z/√2)); erf is accurate to ~1e-7, ample for decisions at α ≥ 1e-4.
-  return Math.min(1, Math.max(0, 0.5 * (1 - errorFunction(z / Math.SQRT2))));
+  // 1 − Φ(z) = ½·erfc(z/√2), to about 1e-15 relative (small tails keep their digits).
+  return Math.min(1, Math.max(0, 0.5 * erfc(z / Math.SQRT2)));
 }
 
 /** ln C(n, k). */
 function logChoose(n: number, k: number): number {
-  return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
+  return logFactorial(n) - logFactorial(k) - logFactorial(n - k);
 }
 
 /**
