@@ -61,7 +61,12 @@ for (const node of nodes) {
   }
   const data = JSON.parse(readFileSync(report, 'utf8'));
   const passed = data.numPassedTests;
-  const failed = data.numFailedTests + (data.numRuntimeErrorTestSuites ?? 0);
+  // A file that failed without a failing test (an import that threw, a beforeAll that failed: its
+  // tests are reported skipped) counts as one failure, so the last line never says 0 failed then.
+  const failedFiles = (data.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const failed = data.numFailedTests + failedFiles;
   const skipped = data.numPendingTests + data.numTodoTests;
   process.stderr.write(`  Node ${version}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   totals.passed += passed;

@@ -19,9 +19,8 @@ import {
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'packages/cli/bin/gatehouse.js');
-const BUILT_BIN = join(ROOT, 'packages/cli/dist/bin.js');
 const BUILT = [
-  BUILT_BIN,
+  'packages/cli/dist/bin.js',
   'packages/express/dist/index.js',
   'packages/koa/dist/index.js',
   'packages/gateway/dist/config/index.js',

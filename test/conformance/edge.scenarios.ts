@@ -33,12 +33,13 @@ export const headerLimitSuite: Suite = {
       },
     },
     {
-      // ~19 KB on the wire, which Node's 16 KiB header limit lets through: Node alone passes it on
-      // with fewer than half of its fields.
-      name: '2,000 small header fields → 431, never forwarded with some of them dropped',
+      // ~12 KB on the wire, within Node's 16 KiB header limit (Node 24.21 refuses a larger head
+      // itself; Node 20 let ~19 KB of small fields through), and beyond the 1,000 fields Node alone
+      // keeps: it would pass the request on with some of them dropped.
+      name: '1,200 small header fields → 431, never forwarded with some of them dropped',
       request: {
         path: '/view/x',
-        headers: Object.fromEntries(Array.from({ length: 1_998 }, (_, i) => [`h${i}`, 'v'])),
+        headers: Object.fromEntries(Array.from({ length: 1_198 }, (_, i) => [`h${i}`, 'v'])),
       },
       expect: { status: 431, problem: 'GH_REQUEST_TOO_MANY_HEADERS' },
     },

@@ -92,12 +92,13 @@ const bodyOf = (response: string) => response.slice(response.indexOf('\r\n\r\n')
 describe('too many header fields', () => {
   test('without serve(): the exchange refuses them although Node dropped fields beyond its own limit', async () => {
     const { port } = await start(new Gateway({ limits: { maxHeaders: 50 } }), 'plain');
-    // Node alone keeps at most 1,000 fields here and drops the rest without a word.
+    // Node alone keeps at most 1,000 fields here: beyond them Node 20 drops the rest without a word
+    // and Node 24.21 answers a bare 431 itself (only serve() can help that: the next test).
     for (const n of [47, 48]) {
       const ok = await exchangeBytes(port, requestWith(n));
       expect(statusOf(ok), `${n + 2} fields`).toBe(200);
     }
-    for (const n of [49, 1_500]) {
+    for (const n of [49, 900]) {
       const refused = await exchangeBytes(port, requestWith(n));
       expect(statusOf(refused), `${n + 2} fields`).toBe(431);
       expect(refused).toMatch(/content-type: application\/problem\+json/i);
@@ -109,13 +110,20 @@ describe('too many header fields', () => {
     }
   });
 
-  test('with serve(): Node collects one field more than allowed, so nothing is dropped silently', async () => {
+  test('with serve(): Node collects every field, so each request over the limit gets the problem', async () => {
     const gateway = new Gateway({ limits: { maxHeaders: 50 } });
     const { server, port } = await start(gateway, 'serve');
-    expect(server.maxHeadersCount).toBe(51);
+    expect(server.maxHeadersCount).toBe(0);
     expect(bodyOf(await exchangeBytes(port, requestWith(48)))).toBe('fields: 50');
-    for (const n of [49, 200, 1_500]) {
-      expect(statusOf(await exchangeBytes(port, requestWith(n))), `${n + 2} fields`).toBe(431);
+    // 1,500 fields: beyond Node's own count (Node 24.21 would answer a bare 431 itself), within its
+    // head size limit.
+    for (const n of [49, 200, 1_100, 1_500]) {
+      const refused = await exchangeBytes(port, requestWith(n));
+      expect(statusOf(refused), `${n + 2} fields`).toBe(431);
+      expect(JSON.parse(bodyOf(refused))).toMatchObject({
+        code: 'GH_REQUEST_TOO_MANY_HEADERS',
+        detail: 'The request has more than 50 header fields',
+      });
     }
   });
 });
@@ -146,7 +154,7 @@ describe('server timeouts set by serve()', () => {
       headersTimeout: 10_000,
       requestTimeout: 60_000,
       keepAliveTimeout: 5_000,
-      maxHeadersCount: 101,
+      maxHeadersCount: 0,
     });
     const configured = await start(
       new Gateway({
@@ -162,7 +170,7 @@ describe('server timeouts set by serve()', () => {
     expect(configured.server.headersTimeout).toBe(2_000);
     expect(configured.server.requestTimeout).toBe(4_000);
     expect(configured.server.keepAliveTimeout).toBe(65_000);
-    expect(configured.server.maxHeadersCount).toBe(21);
+    expect(configured.server.maxHeadersCount).toBe(0);
   });
 
   // Node's own defaults would keep this connection for 60 s (headersTimeout), checked every 30 s.
@@ -251,7 +259,7 @@ describe('hardenServer', () => {
     expect(server.headersTimeout).toBe(2_000);
     expect(server.requestTimeout).toBe(60_000);
     expect(server.keepAliveTimeout).toBe(65_000);
-    expect(server.maxHeadersCount).toBe(11);
+    expect(server.maxHeadersCount).toBe(0);
   });
 
   test('shortens how often Node checks connections, never lengthens it', () => {

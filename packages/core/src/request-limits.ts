@@ -17,9 +17,10 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = Object.freeze({ maxHeaders:
  * Why the request must be refused before any middleware runs, or `undefined`.
  *
  * - More than `maxHeaders` header fields → 431 `GH_REQUEST_TOO_MANY_HEADERS`. Counted on
- *   `rawHeaders`: Node stops collecting fields at the server's `maxHeadersCount` (1,000 fields unless
- *   set; `serve()` sets it just above `maxHeaders`) and drops the rest without a word, so a request
- *   over the limit always shows at least one field more than allowed here.
+ *   `rawHeaders`. Without `serve()`, Node stops collecting fields at the server's `maxHeadersCount`
+ *   (1,000 fields unless set) and drops the rest without a word (Node 20) or refuses the request
+ *   itself with a bare 431 (Node 24.21), so a request over the limit still shows more fields than
+ *   allowed here; `serve()` lifts Node's count so that every field is counted here.
  * - More than one `Host` field line, or a `Host` holding a list → 400 `GH_REQUEST_HOST_INVALID`
  *   (RFC 9112 §3.2: a server MUST answer 400). Node keeps the first and drops the others, so the app
  *   and an upstream could disagree with a proxy in front about which host was asked for.
@@ -60,8 +61,8 @@ const NODE_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const tighter = (current: number, wanted: number) => (current > 0 && current < wanted ? current : wanted);
 
 /**
- * Hardens an HTTP server: at most `maxHeaders + 1` header fields are collected (one more than allowed,
- * so the exchange sees the excess and answers 431 instead of Node dropping fields silently), the
+ * Hardens an HTTP server: every header field is collected (no count limit: the exchange counts them
+ * and answers 431 instead of Node dropping or refusing fields beyond its count on its own), the
  * head must arrive within `headersTimeoutMs` and the whole request within `requestTimeoutMs` (Node
  * then answers 408 and closes: a slowloris connection is cut; a stricter value already set on the
  * server is kept), and an idle keep-alive connection is closed after `keepAliveTimeoutMs` (unless the
@@ -71,7 +72,11 @@ const tighter = (current: number, wanted: number) => (current > 0 && current < w
  */
 export function hardenServer(server: Server, limits: ServerLimits): void {
   const tracked = server as TrackedServer;
-  tracked.maxHeadersCount = limits.maxHeaders + 1;
+  // Every field is collected (0: no count limit; the 16 KiB head limit still bounds them), so the
+  // exchange counts them all and answers 431 GH_REQUEST_TOO_MANY_HEADERS. With a count limit, Node 20
+  // drops fields beyond it without a word, and Node 24.21 refuses the request itself with the code
+  // it gives an oversized head (HPE_HEADER_OVERFLOW), which cannot be told apart reliably.
+  tracked.maxHeadersCount = 0;
   // Hardening never loosens: a stricter timeout already set on the server stays (0 means none).
   tracked.headersTimeout = tighter(tracked.headersTimeout, limits.headersTimeoutMs);
   tracked.requestTimeout = tighter(tracked.requestTimeout, limits.requestTimeoutMs);
