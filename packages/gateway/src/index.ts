@@ -15,6 +15,7 @@ export type {
   LoadOptions,
   ReloadResult,
 } from './config/types.js';
+export { type ConfigEntries, configEntries, type EtcdConfigLocation } from './config-entry.js';
 export {
   AdminBadRequest,
   AdminConflict,

@@ -1,8 +1,7 @@
 // A whole Koa gateway from one configuration: a file (followed for changes), an etcd key, or an object
 // of the same shape. The configuration's middleware is mounted with `gw.mount(app)`, errors() first.
-import { type Gateway, loadPeer, missingPackageOf, missingPeer } from '@gatehousejs/core';
-import type { FromConfigOptions } from '@gatehousejs/gateway';
-import type * as Config from '@gatehousejs/gateway/config';
+import type { Gateway } from '@gatehousejs/core';
+import { configEntries, type EtcdConfigLocation, type FromConfigOptions } from '@gatehousejs/gateway';
 import { KoaGateway, type KoaMiddleware } from './koa.js';
 
 /** Koa renders errors from a middleware mounted first: `mount()` puts `errors()` in front of the chain. */
@@ -14,18 +13,8 @@ class ConfiguredKoaGateway extends KoaGateway {
 }
 
 // The configuration's machinery is loaded when one of these is first called, not with the adapter.
-// It needs every capability package: one that is not installed is a ConfigError naming it.
-const loadConfig = (): Promise<typeof Config> =>
-  import('@gatehousejs/gateway/config').catch((error: unknown) => {
-    const missing = missingPackageOf(error);
-    if (missing?.startsWith('@gatehousejs/'))
-      throw missingPeer(missing, { path: 'the configuration' }, error);
-    throw error;
-  });
-const configNow = (path: string): typeof Config =>
-  loadPeer<typeof Config>('@gatehousejs/gateway/config', { from: import.meta.url, path });
-
 const make = (core: Gateway): KoaGateway => new ConfiguredKoaGateway(core);
+const entries = configEntries(make);
 
 /**
  * Builds the gateway a configuration file describes (`.yaml`, `.yml` or `.json`: services, routes,
@@ -40,7 +29,7 @@ const make = (core: Gateway): KoaGateway => new ConfiguredKoaGateway(core);
  *   await gw.listen(app);                           // server.port from the file
  */
 export async function gatewayFromFile(file: string, options?: FromConfigOptions): Promise<KoaGateway> {
-  return (await loadConfig()).fromConfigFile(make, file, options);
+  return entries.fromFile(file, options);
 }
 
 /**
@@ -54,23 +43,18 @@ export async function gatewayFromFile(file: string, options?: FromConfigOptions)
  *   gw.serve(app.listen(3000));
  */
 export function gatewayFromFileSync(file: string, options?: FromConfigOptions): KoaGateway {
-  return configNow('gatewayFromFileSync()').fromConfigFileSync(make, file, options);
+  return entries.fromFileSync(file, options);
 }
 
 /** Builds the gateway a configuration held in an etcd key describes (YAML or JSON), followed for changes. */
 export async function gatewayFromEtcd(
-  etcd: {
-    hosts: string | string[];
-    key: string;
-    dialTimeoutMs?: number;
-    auth?: { username: string; password: string };
-  },
+  etcd: EtcdConfigLocation,
   options?: FromConfigOptions,
 ): Promise<KoaGateway> {
-  return (await loadConfig()).fromConfigEtcd(make, etcd, options);
+  return entries.fromEtcd(etcd, options);
 }
 
 /** Builds the gateway a configuration object (the shape of a file) describes; `gw.configuration.apply()` changes it. */
 export async function gatewayFromConfig(config: unknown, options?: FromConfigOptions): Promise<KoaGateway> {
-  return (await loadConfig()).fromConfigObject(make, config, options);
+  return entries.fromConfig(config, options);
 }
