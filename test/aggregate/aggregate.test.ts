@@ -87,7 +87,9 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
     const blocked = Math.max(0, lag.max / 1e6 - 1);
     expect(res.status).toBe(504);
     expect((res.json as { code: string }).code).toBe('GH_AGGREGATE_TIMEOUT');
-    expect(elapsed).toBeGreaterThanOrEqual(99);
+    // Early by as much too: libuv arms a timer from the loop's cached time, which is behind the clock
+    // by however long the loop has been busy in this turn (a run once measured 98.8 ms).
+    expect(elapsed, `event loop blocked up to ${blocked.toFixed(1)} ms`).toBeGreaterThanOrEqual(99 - blocked);
     expect(elapsed, `event loop blocked up to ${blocked.toFixed(1)} ms`).toBeLessThanOrEqual(110 + blocked);
     expect(await waitFor(() => upstream.hangsClosed() > closedBefore)).toBe(true);
   });
