@@ -97,6 +97,7 @@ export {
 } from './stats.js';
 export {
   compileTable,
+  defaultRouteName,
   type FallbackReason,
   type FallbackSpec,
   type GateSpec,

@@ -400,7 +400,7 @@ export function compileTable(input: unknown, context: TableContext, label = 'rou
  * The default name of a route: its path (a group's paths joined with ','), with its methods when given
  * (`'GET /orders/*'`).
  */
-function defaultName(route: Record<string, unknown>, index: number): string | undefined {
+export function defaultRouteName(route: Record<string, unknown>, index: number): string | undefined {
   const path = Array.isArray(route.path)
     ? route.path.every((p) => typeof p === 'string')
       ? route.path.join(',')
@@ -466,7 +466,7 @@ function contextProblems(
         });
       else names.set(name, index);
     } else if (name === undefined && !troubled.has(index)) {
-      const fallback = defaultName(route, index);
+      const fallback = defaultRouteName(route, index);
       const first = fallback === undefined ? undefined : names.get(fallback);
       if (first !== undefined)
         found.push({
@@ -526,7 +526,7 @@ function compileRoute(spec: RouteSpec, index: number, context: TableContext): Co
     minRequests: spec.gates?.minRequests ?? 20,
   };
   return {
-    name: spec.name ?? defaultName(spec as unknown as Record<string, unknown>, index)!,
+    name: spec.name ?? defaultRouteName(spec as unknown as Record<string, unknown>, index)!,
     spec,
     paths,
     label:

@@ -21,6 +21,7 @@ import {
   readConfigText,
   resolveConfig,
 } from '@gatehousejs/core';
+import { defaultRouteName } from '@gatehousejs/routes';
 import { configText, isPlainObject } from './code-values.js';
 import { unreachableRoutes } from './reachable.js';
 import { AUTH_METHODS, type GatehouseConfig, gatehouseConfigSchema, RESTART_ONLY } from './schema.js';
@@ -454,20 +455,6 @@ function routeChecks(
             : `two routes are named '${name}' (already at routes[${first}]): give one a 'name'`,
       });
   });
-}
-
-/** The name the routes package gives a route without one. */
-function defaultRouteName(route: Record<string, unknown>, index: number): string | undefined {
-  const path = Array.isArray(route.path)
-    ? route.path.every((p) => typeof p === 'string')
-      ? route.path.join(',')
-      : undefined
-    : route.path;
-  if (typeof path !== 'string') return undefined;
-  const methods = route.methods;
-  if (methods === undefined) return path;
-  if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) return `route-${index}`;
-  return `${methods.join(',')} ${path}`;
 }
 
 /** `to: local` → `mode: local`; `to: orders` → `service: orders, mode: remote`. */

@@ -4,6 +4,7 @@
 // gateway accepts. A default in words (what an absent key means) comes from descriptions.ts alone.
 import { keyDoc } from './descriptions.js';
 import { configJsonSchema } from './json-schema.js';
+import { RESTART_ONLY } from './schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -134,19 +135,8 @@ export function configReference(): string {
     'change while the gateway runs is marked *restart*.',
     '',
   ];
-  const restart = new Set([
-    'server',
-    'routing',
-    'tracing',
-    'cache',
-    'paths',
-    'clientIp',
-    'headers',
-    'requestId',
-    'problems',
-    'limits',
-    'shutdown',
-  ]);
+  // Sections that change only at a restart as a whole (admin.dashboard alone does not make admin one).
+  const restart = new Set(RESTART_ONLY.filter((key) => !key.includes('.')));
   for (const [key, section] of Object.entries(properties)) {
     if (key === '$schema') continue;
     lines.push(`## \`${key}\`${restart.has(key) ? ' *(restart)*' : ''}`, '');
