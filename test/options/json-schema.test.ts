@@ -3,38 +3,22 @@
 // code) is marked so a generator leaves it out of configuration files.
 import * as auth from '@gatehousejs/auth';
 import * as client from '@gatehousejs/client';
-import { isCodeOnlyOption, requestIdOptionsSchema } from '@gatehousejs/core';
+import { fileJsonSchema, type OptionSchema, requestIdOptionsSchema } from '@gatehousejs/core';
 import * as discovery from '@gatehousejs/discovery';
 import * as rateLimit from '@gatehousejs/rate-limit';
 import * as routes from '@gatehousejs/routes';
 import * as tracing from '@gatehousejs/tracing';
 import { describe, expect, test } from 'vitest';
-import { z } from 'zod';
 
-/** Every export named `…Schema` of a package. */
+/** Every export named `…Schema` of a package (a valibot schema: an object with `~run`). */
 const schemasOf = (module: Record<string, unknown>) =>
-  Object.entries(module).filter(([name, value]) => name.endsWith('Schema') && value instanceof z.ZodType) as [
-    string,
-    z.ZodType,
-  ][];
+  Object.entries(module).filter(
+    ([name, value]) =>
+      name.endsWith('Schema') && typeof value === 'object' && value !== null && '~run' in value,
+  ) as [string, OptionSchema][];
 
-/** JSON Schema for configuration files: code-only options dropped. */
-function fileSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-    override: ({ zodSchema, jsonSchema }) => {
-      if (!(zodSchema instanceof z.ZodObject)) return;
-      const properties = jsonSchema.properties as Record<string, unknown> | undefined;
-      for (const [key, child] of Object.entries(zodSchema.shape as Record<string, z.core.$ZodType>)) {
-        if (isCodeOnlyOption(child) && properties !== undefined) delete properties[key];
-      }
-      if (Array.isArray(jsonSchema.required))
-        jsonSchema.required = jsonSchema.required.filter((key: string) => properties?.[key] !== undefined);
-    },
-  }) as Record<string, unknown>;
-}
+/** JSON Schema for configuration files: code-only options dropped (core's fileJsonSchema). */
+const fileSchema = (schema: OptionSchema): Record<string, unknown> => fileJsonSchema(schema);
 
 const packages = { auth, client, discovery, rateLimit, routes, tracing } as const;
 

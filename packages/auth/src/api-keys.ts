@@ -12,10 +12,10 @@ import {
   parseOptions,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthConflict, AuthFailed, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
 import { type ExpiringLru, expiringLru } from './expiring-lru.js';
-import { Problems, queryOption } from './options.js';
+import { messageOr, Problems, queryOption } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
 
 /**
@@ -143,7 +143,7 @@ export function hashApiKey(key: string): string {
 export function apiKeyAuthenticator(options: ApiKeyOptions): Authenticator {
   // One ConfigError for the options and for what the key file holds.
   const problems = new Problems(PREFIX);
-  let o: z.output<typeof apiKeyOptionsSchema> | undefined;
+  let o: v.InferOutput<typeof apiKeyOptionsSchema> | undefined;
   try {
     o = parseOptions(apiKeyOptionsSchema, options, { name: PREFIX });
   } catch (error) {
@@ -189,7 +189,7 @@ type Resolver = (digest: Buffer) => Principal | Promise<Principal>;
  * of the store.
  */
 function keySource(
-  options: z.output<typeof apiKeyOptionsSchema>,
+  options: v.InferOutput<typeof apiKeyOptionsSchema>,
   fromFile: Map<string, TableEntry> | undefined,
 ): { resolve: Resolver; cache?: ExpiringLru<Principal | typeof UNKNOWN>; monitor?: DependencyMonitor } {
   if (options.keys !== undefined || fromFile !== undefined) {
@@ -267,7 +267,7 @@ function unknownKey() {
 // Options
 
 const PRINCIPAL_MEMBERS = new Set(['id', 'scopes', 'roles', 'tier']);
-const words = () => z.array(z.string().min(1)).readonly();
+const words = () => v.array(v.pipe(v.string(), v.minLength(1)));
 
 /** The members other than the principal's own (and the key), kept as metadata. */
 function metadataOf(record: Record<string, unknown>): Record<string, unknown> {
@@ -280,10 +280,10 @@ function metadataOf(record: Record<string, unknown>): Record<string, unknown> {
 }
 
 const principalShape = {
-  id: z.string().min(1, { error: 'must be a non-empty string' }),
-  scopes: words().optional(),
-  roles: words().optional(),
-  tier: z.string().optional(),
+  id: v.pipe(v.string(), v.minLength(1, 'must be a non-empty string')),
+  scopes: v.optional(words()),
+  roles: v.optional(words()),
+  tier: v.optional(v.string()),
 };
 
 const plainMetadata = (record: unknown, report: CrossCheckReport) => {
@@ -296,32 +296,40 @@ const plainMetadata = (record: unknown, report: CrossCheckReport) => {
 };
 
 /**
- * The zod schema of {@link ApiKeyPrincipal}: what a `lookup` function returns and a Redis key holds.
+ * The valibot schema of {@link ApiKeyPrincipal}: what a `lookup` function returns and a Redis key holds.
  * Members other than `id`, `scopes`, `roles` and `tier` are metadata (plain data).
  */
-export const apiKeyPrincipalSchema = withCrossCheck(z.looseObject(principalShape), plainMetadata);
+export const apiKeyPrincipalSchema = withCrossCheck(v.looseObject(principalShape), plainMetadata);
 
-// Problems never quote a key: the messages of `key` are fixed.
-const keyText = z
-  .string({ error: 'must be a non-empty string' })
-  .min(1, { error: 'must be a non-empty string', abort: true })
-  .regex(PRINTABLE_KEY, {
-    error: 'must be printable ASCII without leading or trailing whitespace (no request could present it)',
-  });
+// Problems never quote a key: the messages of `key` are fixed. An empty key is only "non-empty"
+// (the pattern lets it pass, so that it is reported once).
+const keyText = v.pipe(
+  v.string('must be a non-empty string'),
+  v.minLength(1, 'must be a non-empty string'),
+  v.regex(
+    new RegExp(`^$|${PRINTABLE_KEY.source}`),
+    'must be printable ASCII without leading or trailing whitespace (no request could present it)',
+  ),
+);
 
-/** The zod schema of one {@link ApiKeyEntry} (`keys`, and each entry of a key `file`). */
+/** The valibot schema of one {@link ApiKeyEntry} (`keys`, and each entry of a key `file`). */
 export const apiKeyEntrySchema = withCrossCheck(
-  z.looseObject(
+  v.looseObject(
     {
       ...principalShape,
-      key: keyText.optional(),
-      hash: z
-        .string({ error: "must be 'sha256:' followed by 64 hex digits (see hashApiKey())" })
-        .regex(HASH, { error: "must be 'sha256:' followed by 64 hex digits (see hashApiKey())" })
-        .optional(),
+      key: v.optional(keyText),
+      hash: v.optional(
+        v.pipe(
+          v.string("must be 'sha256:' followed by 64 hex digits (see hashApiKey())"),
+          v.regex(HASH, "must be 'sha256:' followed by 64 hex digits (see hashApiKey())"),
+        ),
+      ),
     },
-    // Never "received the string '…'": an entry that is a bare string may well be a key.
-    { error: 'must be an object with id and key or hash' },
+    // Never "received the string '…'": an entry that is a bare string may well be a key. (The
+    // message is the object's own; a missing member keeps the default wording.)
+    messageOr((issue) =>
+      issue.path === undefined ? 'must be an object with id and key or hash' : undefined,
+    ),
   ),
   (entry, report) => {
     if (!isRecord(entry)) return;
@@ -333,7 +341,7 @@ export const apiKeyEntrySchema = withCrossCheck(
 
 /** The entries of `keys` or a key file: each valid, no key twice. */
 const entryListSchema = (path: string) =>
-  withCrossCheck(z.array(apiKeyEntrySchema).readonly(), (entries, report) => {
+  withCrossCheck(v.array(apiKeyEntrySchema), (entries, report) => {
     if (!Array.isArray(entries)) return;
     const firstSeen = new Map<string, number>();
     entries.forEach((entry: unknown, index: number) => {
@@ -347,38 +355,40 @@ const entryListSchema = (path: string) =>
   });
 
 /**
- * The zod schema of {@link ApiKeyOptions}, checked by {@link apiKeyAuthenticator} (paths under
+ * The valibot schema of {@link ApiKeyOptions}, checked by {@link apiKeyAuthenticator} (paths under
  * `apiKey`). `lookup` and `redis.client` are code only; a key file's entries are checked when it is
  * read, against {@link apiKeyEntrySchema}.
  */
 export const apiKeyOptionsSchema = withCrossCheck(
-  z.strictObject({
-    header: z
-      .union([z.string().refine(isHeaderName, { error: 'expected a header name' }), z.literal(false)])
-      .optional(),
-    query: queryOption().optional(),
-    maxKeyBytes: z.int().positive().optional(),
-    keys: entryListSchema('keys').optional(),
-    file: z.string().min(1).optional(),
-    lookup: functionOption<NonNullable<ApiKeyOptions['lookup']>>(
-      'a function (hash) => Promise<principal | undefined>',
-    ).optional(),
-    redis: z
-      .strictObject({
+  v.strictObject({
+    header: v.optional(
+      v.union([v.pipe(v.string(), v.check(isHeaderName, 'expected a header name')), v.literal(false)]),
+    ),
+    query: v.optional(queryOption()),
+    maxKeyBytes: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+    keys: v.optional(entryListSchema('keys')),
+    file: v.optional(v.pipe(v.string(), v.minLength(1))),
+    lookup: v.optional(
+      functionOption<NonNullable<ApiKeyOptions['lookup']>>(
+        'a function (hash) => Promise<principal | undefined>',
+      ),
+    ),
+    redis: v.optional(
+      v.strictObject({
         client: objectOption<ApiKeyRedisClient>('a Redis client with get() (ioredis)', ['get']),
-        prefix: z.string().min(1).optional(),
-      })
-      .optional(),
-    cache: z
-      .union([
-        z.literal(false),
-        z.strictObject({
-          max: z.int().positive().optional(),
-          ttlMs: z.int().positive().optional(),
-          negativeTtlMs: z.int().positive().optional(),
+        prefix: v.optional(v.pipe(v.string(), v.minLength(1))),
+      }),
+    ),
+    cache: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({
+          max: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+          ttlMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+          negativeTtlMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
         }),
-      ])
-      .optional(),
+      ]),
+    ),
   }),
   (options, report) => {
     if (!isRecord(options)) return;

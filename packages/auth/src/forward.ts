@@ -19,7 +19,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthExpired, AuthInvalid, AuthRequired, type RefusalReason, refuse } from './errors.js';
 import { type Principal, scopeList } from './principal.js';
 
@@ -92,41 +92,42 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 // A header name that can carry identity: a token, not one the protocol or the proxy owns.
 const identityHeaderName = () =>
-  z
-    .string()
-    .refine(
+  v.pipe(
+    v.string(),
+    v.check(
       (name) => HEADER_NAME.test(name.toLowerCase()) && !HOP_BY_HOP_OR_RESERVED.has(name.toLowerCase()),
-      {
-        error: 'is not a header name that can carry identity',
-      },
-    );
+      'is not a header name that can carry identity',
+    ),
+  );
 // Token header fields must not break the JWT or a log line.
 const safeText = () =>
-  z.string().refine((value) => value.length > 0 && safeValue(value), {
-    error: 'must be a non-empty string without control characters',
-  });
+  v.pipe(
+    v.string(),
+    v.check(
+      (value) => value.length > 0 && safeValue(value),
+      'must be a non-empty string without control characters',
+    ),
+  );
 
-/** The zod schema of `forward.token`: a signing key that fits its algorithm. */
+/** The valibot schema of `forward.token`: a signing key that fits its algorithm. */
 export const forwardTokenSchema = withCrossCheck(
-  z.strictObject({
-    key: z.union(
+  v.strictObject({
+    key: v.union(
       [
-        z.looseObject({ kty: z.string() }).meta({ description: 'A private JWK.' }),
+        v.pipe(v.looseObject({ kty: v.string() }), v.description('A private JWK.')),
         objectOption<KeyObject | CryptoKey | Uint8Array>(
           'a private KeyObject, a CryptoKey or a Uint8Array secret',
         ),
       ],
-      {
-        error: (issue) =>
-          `${issue.input === undefined ? 'required: ' : ''}expected a signing key: a private KeyObject or JWK, a CryptoKey, or a Uint8Array secret for HS*`,
-      },
+      (issue) =>
+        `${issue.input === undefined ? 'required: ' : ''}expected a signing key: a private KeyObject or JWK, a CryptoKey, or a Uint8Array secret for HS*`,
     ),
-    alg: z.enum(SIGNING_ALGORITHMS),
-    kid: safeText().optional(),
-    header: identityHeaderName().optional(),
-    ttlSec: z.int().positive().optional(),
-    issuer: safeText().optional(),
-    audience: safeText().optional(),
+    alg: v.picklist(SIGNING_ALGORITHMS),
+    kid: v.optional(safeText()),
+    header: v.optional(identityHeaderName()),
+    ttlSec: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+    issuer: v.optional(safeText()),
+    audience: v.optional(safeText()),
   }),
   (token, report) => {
     if (!isObject(token) || typeof token.alg !== 'string' || !token.alg.startsWith('HS')) return;
@@ -138,22 +139,22 @@ export const forwardTokenSchema = withCrossCheck(
 );
 
 /**
- * The zod schema of {@link ForwardOptions} (`auth`'s `forward`): header functions are code only.
+ * The valibot schema of {@link ForwardOptions} (`auth`'s `forward`): header functions are code only.
  */
 export const forwardOptionsSchema = withCrossCheck(
-  z.strictObject({
-    token: forwardTokenSchema.optional(),
-    headers: z
-      .record(
+  v.strictObject({
+    token: v.optional(forwardTokenSchema),
+    headers: v.optional(
+      v.record(
         identityHeaderName(),
-        z.union([
-          z.enum(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']),
+        v.union([
+          v.picklist(['id', 'method', 'scopes', 'roles', 'tier', 'clientId']),
           functionOption<(principal: Principal) => string | undefined>(
             'a function (principal) => string | undefined',
           ),
         ]),
-      )
-      .optional(),
+      ),
+    ),
   }),
   (options, report) => {
     if (!isObject(options) || !isObject(options.token) || !isObject(options.headers)) return;
@@ -365,27 +366,27 @@ export interface IdentityVerifier {
 
 /** The options both the verifier and `identityAuthenticator` take. */
 export const identityVerifierShape = {
-  key: z.union(
+  key: v.union(
     [
-      z.string().min(1).meta({ description: 'A public key as PEM text (SPKI or an X.509 certificate).' }),
-      z
-        .looseObject({ kty: z.string() })
-        .meta({ description: "A public JWK (or an 'oct' JWK holding an HS* secret)." }),
+      v.pipe(
+        v.string(),
+        v.minLength(1),
+        v.description('A public key as PEM text (SPKI or an X.509 certificate).'),
+      ),
+      v.pipe(
+        v.looseObject({ kty: v.string() }),
+        v.description("A public JWK (or an 'oct' JWK holding an HS* secret)."),
+      ),
       objectOption<KeyObject | CryptoKey | Uint8Array>('a KeyObject, a CryptoKey or a Uint8Array secret'),
     ],
-    {
-      error: (issue) =>
-        `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
-    },
+    (issue) =>
+      `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
   ),
-  alg: z.enum(SIGNING_ALGORITHMS),
-  issuer: z.string().min(1).optional(),
-  audience: z.string().min(1).optional(),
-  header: z
-    .string()
-    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
-    .optional(),
-  clockToleranceSec: z.number().min(0).max(300).optional(),
+  alg: v.picklist(SIGNING_ALGORITHMS),
+  issuer: v.optional(v.pipe(v.string(), v.minLength(1))),
+  audience: v.optional(v.pipe(v.string(), v.minLength(1))),
+  header: v.optional(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a header name'))),
+  clockToleranceSec: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(300))),
 };
 
 /** A key that cannot verify tokens of `alg`, found when the options are checked rather than per request. */
@@ -437,9 +438,9 @@ function pemPublicKey(pem: string): KeyObject {
     : createPublicKey(pem);
 }
 
-/** The zod schema {@link createIdentityVerifier} checks its options against. */
+/** The valibot schema {@link createIdentityVerifier} checks its options against. */
 export const identityVerifierOptionsSchema = withCrossCheck(
-  z.strictObject(identityVerifierShape),
+  v.strictObject(identityVerifierShape),
   checkVerifierKey,
 );
 

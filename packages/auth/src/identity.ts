@@ -5,7 +5,7 @@
 // with the gateway's key: a copy a client forged is refused, and the application never sees any.
 import { parseOptions, withCrossCheck } from '@gatehousejs/core';
 import { createLRU } from 'lru.min';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthConflict, AuthInvalid, refuse } from './errors.js';
 import {
   checkVerifierKey,
@@ -34,11 +34,16 @@ export interface IdentityAuthenticatorOptions extends IdentityVerifierOptions {
   cache?: { max?: number } | false;
 }
 
-/** The zod schema {@link identityAuthenticator} checks its options against. */
+/** The valibot schema {@link identityAuthenticator} checks its options against. */
 export const identityAuthenticatorOptionsSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     ...identityVerifierShape,
-    cache: z.union([z.literal(false), z.strictObject({ max: z.int().positive().optional() })]).optional(),
+    cache: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({ max: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))) }),
+      ]),
+    ),
   }),
   checkVerifierKey,
 );

@@ -11,7 +11,7 @@ import {
   parseOptions,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { readBearer } from './bearer.js';
 import { AuthExpired, AuthInvalid, AuthUnavailable, monitored, refuse } from './errors.js';
 import { expiringLru } from './expiring-lru.js';
@@ -359,41 +359,41 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * The zod schema of {@link IntrospectionOptions}, checked by {@link introspectionAuthenticator} (paths
+ * The valibot schema of {@link IntrospectionOptions}, checked by {@link introspectionAuthenticator} (paths
  * under `introspection`). The endpoint is text here; the factory also takes a `URL` object. `fetch` is
  * code only.
  */
 export const introspectionOptionsSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     endpoint: httpUrlOption(true),
-    clientId: z.string().min(1).optional(),
-    clientSecret: z.string().min(1).optional(),
-    headers: z
-      .record(
-        z.string().refine(isHeaderName, { error: 'is not a valid header name' }),
-        z.string().refine(isSafeHeaderValue, { error: 'must be a string without control characters' }),
-      )
-      .optional(),
-    tokenTypeHint: queryOption().optional(),
-    timeoutMs: z.int().positive().optional(),
-    audience: oneOrMany('the accepted audience (a string or a list of them)').optional(),
-    issuer: z.string().min(1).optional(),
-    cache: z
-      .union([
-        z.literal(false),
-        z.strictObject({
-          max: z.int().positive().optional(),
-          maxTtlMs: z.int().positive().optional(),
-          negativeTtlMs: z.int().positive().optional(),
+    clientId: v.optional(v.pipe(v.string(), v.minLength(1))),
+    clientSecret: v.optional(v.pipe(v.string(), v.minLength(1))),
+    headers: v.optional(
+      v.record(
+        v.pipe(v.string(), v.check(isHeaderName, 'is not a valid header name')),
+        v.pipe(v.string(), v.check(isSafeHeaderValue, 'must be a string without control characters')),
+      ),
+    ),
+    tokenTypeHint: v.optional(queryOption()),
+    timeoutMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+    audience: v.optional(oneOrMany('the accepted audience (a string or a list of them)')),
+    issuer: v.optional(v.pipe(v.string(), v.minLength(1))),
+    cache: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({
+          max: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+          maxTtlMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+          negativeTtlMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
         }),
-      ])
-      .optional(),
-    query: queryOption().optional(),
-    scopesClaim: z.string().min(1).optional(),
-    rolesClaim: z.string().min(1).optional(),
-    tierClaim: z.string().min(1).optional(),
-    maxTokenBytes: z.int().positive().optional(),
-    fetch: functionOption<typeof fetch>('a fetch function').optional(),
+      ]),
+    ),
+    query: v.optional(queryOption()),
+    scopesClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    rolesClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    tierClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    maxTokenBytes: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+    fetch: v.optional(functionOption<typeof fetch>('a fetch function')),
   }),
   (options, report) => {
     if (!isObject(options)) return;

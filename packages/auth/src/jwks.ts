@@ -24,7 +24,7 @@ import {
   errors as joseErrors,
   type LocalJWKSet,
 } from 'jose';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthInvalid, AuthUnavailable, refuse } from './errors.js';
 import { httpUrlOption } from './options.js';
 import { readLimited } from './read-limited.js';
@@ -158,17 +158,17 @@ export interface ResolvedJwksOptions {
 }
 
 /**
- * The zod schema of {@link JwksOptions} (`jwtAuthenticator`'s `jwks` and {@link createJwksCache}). The
+ * The valibot schema of {@link JwksOptions} (`jwtAuthenticator`'s `jwks` and {@link createJwksCache}). The
  * URL is text here; the factories also take a `URL` object, which they turn into its text first.
  */
-export const jwksOptionsSchema = z.strictObject({
+export const jwksOptionsSchema = v.strictObject({
   url: httpUrlOption(),
-  timeoutMs: z.int().positive().optional(),
-  maxAgeMs: z.int().positive().optional(),
-  cooldownMs: z.int().positive().optional(),
-  maxKeys: z.int().positive().optional(),
-  maxBytes: z.int().positive().optional(),
-  fetch: functionOption<typeof fetch>('a fetch function').optional(),
+  timeoutMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+  maxAgeMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+  cooldownMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+  maxKeys: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+  maxBytes: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+  fetch: v.optional(functionOption<typeof fetch>('a fetch function')),
 });
 
 /** The options with a `URL` object in `url` turned into its text, for {@link jwksOptionsSchema}. */
@@ -179,7 +179,7 @@ export function jwksInput(options: unknown): unknown {
 }
 
 /** Options checked against {@link jwksOptionsSchema}, with their defaults. */
-export function resolveJwksOptions(options: z.output<typeof jwksOptionsSchema>): ResolvedJwksOptions {
+export function resolveJwksOptions(options: v.InferOutput<typeof jwksOptionsSchema>): ResolvedJwksOptions {
   return {
     url: new URL(options.url).href,
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,

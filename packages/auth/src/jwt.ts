@@ -28,7 +28,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { createLRU } from 'lru.min';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { type BearerOptions, checkBearerSyntax, readBearerUnchecked } from './bearer.js';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import {
@@ -41,7 +41,7 @@ import {
   resolveJwksOptions,
   unknownKey,
 } from './jwks.js';
-import { oneOrMany, queryOption } from './options.js';
+import { messageOr, oneOrMany, queryOption } from './options.js';
 import { type Authenticator, claimAt, type Principal, scopeList } from './principal.js';
 
 /** A verification key configured in code rather than fetched from a JWKS. */
@@ -526,31 +526,38 @@ const noneRefused = (issue: { input?: unknown }) =>
     ? "'none' is never accepted"
     : undefined;
 
-/** The zod schema of one {@link JwtStaticKey}: the key is checked against its `alg` as well. */
+/** The valibot schema of one {@link JwtStaticKey}: the key is checked against its `alg` as well. */
 export const jwtStaticKeySchema = withCrossCheck(
-  z.strictObject({
-    key: z.union(
+  v.strictObject({
+    key: v.union(
       [
-        z.string().min(1).meta({ description: 'A public key as PEM text (SPKI or an X.509 certificate).' }),
-        z.looseObject({ kty: z.string() }).meta({ description: "A public JWK, or an 'oct' JWK for HS*." }),
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.description('A public key as PEM text (SPKI or an X.509 certificate).'),
+        ),
+        v.pipe(v.looseObject({ kty: v.string() }), v.description("A public JWK, or an 'oct' JWK for HS*.")),
         objectOption<KeyObject | CryptoKey | Uint8Array>('a KeyObject, a CryptoKey or a Uint8Array secret'),
       ],
-      {
-        error: (issue) =>
-          `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
-      },
+      (issue) =>
+        `${issue.input === undefined ? 'required: ' : ''}expected a key: PEM text, a JWK, a KeyObject, a CryptoKey or a Uint8Array secret`,
     ),
-    alg: z.enum(STATIC_ALGORITHMS, {
-      error: (issue) =>
+    alg: v.picklist(
+      STATIC_ALGORITHMS,
+      messageOr((issue) =>
         issue.input === undefined ? 'required: a static key must state its algorithm' : noneRefused(issue),
-    }),
-    kid: z
-      .string()
-      .refine(isAcceptableKid, {
-        error: 'must be a non-empty string of at most 256 characters without control characters',
-      })
-      .min(1, { error: 'must be a non-empty string of at most 256 characters without control characters' })
-      .optional(),
+      ),
+    ),
+    kid: v.optional(
+      v.pipe(
+        v.string(),
+        v.check(
+          (kid: string) => isAcceptableKid(kid),
+          'must be a non-empty string of at most 256 characters without control characters',
+        ),
+        v.minLength(1, 'must be a non-empty string of at most 256 characters without control characters'),
+      ),
+    ),
   }),
   (entry, report) => {
     if (!isObject(entry) || typeof entry.alg !== 'string') return;
@@ -562,48 +569,57 @@ export const jwtStaticKeySchema = withCrossCheck(
 );
 
 /**
- * The zod schema of {@link JwtOptions}, checked by {@link jwtAuthenticator} (paths under `jwt`). Keys
+ * The valibot schema of {@link JwtOptions}, checked by {@link jwtAuthenticator} (paths under `jwt`). Keys
  * are checked against their algorithms; `toPrincipal` and `jwks.fetch` are code only.
  */
 export const jwtOptionsSchema = withCrossCheck(
-  z.strictObject({
-    jwks: jwksOptionsSchema.optional(),
-    keys: z.array(jwtStaticKeySchema).min(1).readonly().optional(),
-    algorithms: z
-      .array(
-        z.enum([...ASYMMETRIC] as [string, ...string[]], {
-          error: (issue) =>
-            noneRefused(issue) ??
-            (typeof issue.input === 'string' && issue.input.startsWith('HS')
-              ? `${issue.input} (a shared secret) cannot come from a JWKS; use \`keys\``
-              : undefined),
-        }),
-      )
-      .min(1)
-      .readonly()
-      .optional(),
+  v.strictObject({
+    jwks: v.optional(jwksOptionsSchema),
+    keys: v.optional(v.pipe(v.array(jwtStaticKeySchema), v.minLength(1))),
+    algorithms: v.optional(
+      v.pipe(
+        v.array(
+          v.picklist(
+            [...ASYMMETRIC] as [string, ...string[]],
+            messageOr(
+              (issue) =>
+                noneRefused(issue) ??
+                (typeof issue.input === 'string' && issue.input.startsWith('HS')
+                  ? `${issue.input} (a shared secret) cannot come from a JWKS; use \`keys\``
+                  : undefined),
+            ),
+          ),
+        ),
+        v.minLength(1),
+      ),
+    ),
     issuer: oneOrMany('the accepted issuer (a string or a list of them)'),
-    audience: oneOrMany('the accepted audience (a string or a list of them)').optional(),
-    dangerouslySkipAudienceCheck: z.boolean().optional(),
-    clockToleranceSec: z.number().min(0).max(MAX_CLOCK_TOLERANCE_SEC).optional(),
-    requiredClaims: z.array(z.string().min(1)).readonly().optional(),
-    profile: z.enum(['jwt', 'rfc9068']).optional(),
-    scopesClaim: z.string().min(1).optional(),
-    rolesClaim: z.string().min(1).optional(),
-    tierClaim: z.string().min(1).optional(),
-    subjectClaim: z.string().min(1).optional(),
-    maxTokenBytes: z.int().positive().optional(),
-    cache: z
-      .union([
-        z.literal(false),
-        z.strictObject({ max: z.int().positive().optional(), maxTtlMs: z.int().positive().optional() }),
-      ])
-      .optional(),
-    query: queryOption().optional(),
-    scheme: schemeOption().optional(),
-    toPrincipal: functionOption<(claims: Readonly<JWTPayload>) => Partial<Principal>>(
-      'a function (claims) => Partial<Principal>',
-    ).optional(),
+    audience: v.optional(oneOrMany('the accepted audience (a string or a list of them)')),
+    dangerouslySkipAudienceCheck: v.optional(v.boolean()),
+    clockToleranceSec: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_CLOCK_TOLERANCE_SEC))),
+    requiredClaims: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    profile: v.optional(v.picklist(['jwt', 'rfc9068'])),
+    scopesClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    rolesClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    tierClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    subjectClaim: v.optional(v.pipe(v.string(), v.minLength(1))),
+    maxTokenBytes: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+    cache: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({
+          max: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+          maxTtlMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
+        }),
+      ]),
+    ),
+    query: v.optional(queryOption()),
+    scheme: v.optional(schemeOption()),
+    toPrincipal: v.optional(
+      functionOption<(claims: Readonly<JWTPayload>) => Partial<Principal>>(
+        'a function (claims) => Partial<Principal>',
+      ),
+    ),
   }),
   (options, report) => {
     if (!isObject(options)) return;
@@ -634,10 +650,14 @@ export const jwtOptionsSchema = withCrossCheck(
 
 /** The `Authorization` scheme(s): tokens (RFC 9110 §11.1), each once whatever its case. */
 function schemeOption() {
-  const token = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
-    error: 'expected an auth-scheme: a token such as Bearer or Token, without spaces',
-  });
-  return withCrossCheck(z.union([token, z.array(token).min(1).readonly()]), (value, report) => {
+  const token = v.pipe(
+    v.string(),
+    v.regex(
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+      'expected an auth-scheme: a token such as Bearer or Token, without spaces',
+    ),
+  );
+  return withCrossCheck(v.union([token, v.pipe(v.array(token), v.minLength(1))]), (value, report) => {
     if (!Array.isArray(value)) return;
     const lower = value.map((x) => String(x).toLowerCase());
     lower.forEach((x, i) => {

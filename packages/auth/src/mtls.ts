@@ -2,7 +2,7 @@
 // `requestCert: true`): a SPIFFE ID, a DNS name or a subject CN, decided once per connection.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { functionOption, parseOptions, withCrossCheck } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import type { Authenticator, Principal } from './principal.js';
 
@@ -51,35 +51,41 @@ const NO_CERTIFICATE: Verdict = () => undefined;
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
 /**
- * The zod schema of {@link MtlsOptions}, checked by {@link mtlsAuthenticator} (paths under
+ * The valibot schema of {@link MtlsOptions}, checked by {@link mtlsAuthenticator} (paths under
  * `auth.mtls`). An `identity` function is code only; the three names are not.
  */
 export const mtlsOptionsSchema = withCrossCheck(
-  z.strictObject({
-    identity: z
-      .union([
-        z.enum(['san-uri', 'san-dns', 'cn']),
+  v.strictObject({
+    identity: v.optional(
+      v.union([
+        v.picklist(['san-uri', 'san-dns', 'cn']),
         functionOption<(cert: PeerCertificate) => string | undefined>(
           'a function (cert) => string | undefined',
         ),
-      ])
-      .optional(),
-    allowedSpiffeTrustDomains: z
-      .array(
-        z.string().regex(TRUST_DOMAIN, {
-          error: (issue) =>
-            `${JSON.stringify(issue.input)} is not a trust domain (lower case letters, digits, '.', '-', '_')`,
-        }),
-      )
-      .min(1, { error: 'must be a non-empty array of strings (omit it to allow any)' })
-      .readonly()
-      .optional(),
-    allowedIdentities: z
-      .array(z.string().min(1))
-      .min(1, { error: 'must be a non-empty array of strings (omit it to allow any)' })
-      .readonly()
-      .optional(),
-    dangerouslyAcceptUnauthorized: z.boolean().optional(),
+      ]),
+    ),
+    allowedSpiffeTrustDomains: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.regex(
+              TRUST_DOMAIN,
+              (issue) =>
+                `${JSON.stringify(issue.input)} is not a trust domain (lower case letters, digits, '.', '-', '_')`,
+            ),
+          ),
+        ),
+        v.minLength(1, 'must be a non-empty array of strings (omit it to allow any)'),
+      ),
+    ),
+    allowedIdentities: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.minLength(1))),
+        v.minLength(1, 'must be a non-empty array of strings (omit it to allow any)'),
+      ),
+    ),
+    dangerouslyAcceptUnauthorized: v.optional(v.boolean()),
   }),
   (options, report) => {
     if (typeof options !== 'object' || options === null) return;

@@ -1,6 +1,6 @@
-import { ConfigError, isCodeOnlyOption, parseOptions } from '@gatehousejs/core';
+import { ConfigError, fileJsonSchema, isCodeOnlyOption, parseOptions } from '@gatehousejs/core';
+import type * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { apiKeyAuthenticator, apiKeyOptionsSchema } from './api-keys.js';
 import { auth } from './auth.js';
 import { createIdentityVerifier } from './forward.js';
@@ -127,8 +127,8 @@ describe('auth options: one ConfigError with every problem, its path and a sugge
   });
 });
 
-describe('the authenticators check their options against the zod schemas they export', () => {
-  const factories: [string, z.ZodType, (options: never) => unknown, Record<string, unknown>][] = [
+describe('the authenticators check their options against the valibot schemas they export', () => {
+  const factories: [string, v.GenericSchema, (options: never) => unknown, Record<string, unknown>][] = [
     [
       'jwt',
       jwtOptionsSchema,
@@ -195,14 +195,15 @@ describe('the authenticators check their options against the zod schemas they ex
   );
 
   it('functions and objects built in code are marked code only; everything else converts to JSON Schema', () => {
-    const codeOnly = (schema: z.ZodObject, key: string) => isCodeOnlyOption(schema.shape[key] as z.ZodType);
+    const codeOnly = (schema: { entries: v.ObjectEntries }, key: string) =>
+      isCodeOnlyOption(schema.entries[key] as v.GenericSchema);
     expect(codeOnly(jwtOptionsSchema, 'toPrincipal')).toBe(true);
     expect(codeOnly(jwtOptionsSchema, 'issuer')).toBe(false);
     expect(codeOnly(jwksOptionsSchema, 'fetch')).toBe(true);
     expect(codeOnly(apiKeyOptionsSchema, 'lookup')).toBe(true);
     expect(codeOnly(introspectionOptionsSchema, 'fetch')).toBe(true);
     expect(codeOnly(passportOptionsSchema, 'toPrincipal')).toBe(true);
-    const json = z.toJSONSchema(jwtOptionsSchema, { io: 'input', unrepresentable: 'any' }) as {
+    const json = fileJsonSchema(jwtOptionsSchema) as {
       additionalProperties?: boolean;
       properties: Record<string, { anyOf?: unknown[] }>;
     };

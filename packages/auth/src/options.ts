@@ -1,4 +1,4 @@
-// The options of auth() and its per-route requirements as zod schemas (exported for a
+// The options of auth() and its per-route requirements as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean. The authentication methods' schemas sit
 // beside their factories (jwtOptionsSchema in jwt.ts, …) and are checked the same way; the helpers
@@ -12,7 +12,7 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { AuthOptions } from './auth.js';
 import { type ForwardOptions, forwardOptionsSchema } from './forward.js';
 import type { Authenticator, Principal } from './principal.js';
@@ -26,9 +26,12 @@ export { Problems } from '@gatehousejs/core';
  * @param withoutCredentials - refuse a user or password in the URL (the introspection endpoint: its
  *   credentials belong in `clientId`/`clientSecret`).
  */
-export function httpUrlOption(withoutCredentials = false): z.ZodType<string, string> {
-  return z.string().check(
-    z.superRefine((value, ctx) => {
+export function httpUrlOption(withoutCredentials = false): v.GenericSchema<string> {
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const value = dataset.value;
       const url = URL.canParse(value) ? new URL(value) : undefined;
       const message =
         url === undefined
@@ -38,38 +41,51 @@ export function httpUrlOption(withoutCredentials = false): z.ZodType<string, str
             : withoutCredentials && (url.username !== '' || url.password !== '')
               ? 'must not carry credentials; use clientId and clientSecret, or headers'
               : undefined;
-      if (message !== undefined) ctx.addIssue({ code: 'custom', input: value, message });
+      if (message !== undefined) addIssue({ message });
     }),
   );
 }
 
+/**
+ * A message that depends on the issue and, by giving `undefined`, leaves some issues to core's
+ * default wording (`expected one of …, received …`).
+ */
+export const messageOr = (
+  message: (issue: {
+    readonly input: unknown;
+    readonly path?: readonly unknown[] | undefined;
+  }) => string | undefined,
+) => message as (issue: v.BaseIssue<unknown>) => string;
+
 /** One non-empty string or a non-empty list of them (`issuer`, `audience`). */
 export function oneOrMany(what: string) {
-  return z.union([z.string().min(1), z.array(z.string().min(1)).min(1).readonly()], {
-    error: (issue) => (issue.input === undefined ? `required: expected ${what}` : undefined),
-  });
+  return v.union(
+    [v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))],
+    messageOr((issue) => (issue.input === undefined ? `required: expected ${what}` : undefined)),
+  );
 }
 
 /** A name of a query parameter, or `false` for none. */
-export const queryOption = () => z.union([z.string().min(1), z.literal(false)]);
+export const queryOption = () => v.union([v.pipe(v.string(), v.minLength(1)), v.literal(false)]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
 
-const words = () =>
-  z.array(z.string().min(1).regex(/^\S+$/, { error: 'must not contain spaces' })).readonly();
+const words = () => v.array(v.pipe(v.string(), v.minLength(1), v.regex(/^\S+$/, 'must not contain spaces')));
 
 const requirementShape = {
-  anonymous: z.boolean().optional(),
-  deny: z.boolean().optional(),
-  scopes: words().optional(),
-  roles: words().optional(),
-  methods: words().optional(),
-  allow: functionOption<(principal: Principal, exchange: Exchange) => boolean | Promise<boolean>>(
-    'a function (principal, exchange) => boolean',
-  ).optional(),
+  anonymous: v.optional(v.boolean()),
+  deny: v.optional(v.boolean()),
+  scopes: v.optional(words()),
+  roles: v.optional(words()),
+  methods: v.optional(words()),
+  allow: v.optional(
+    functionOption<(principal: Principal, exchange: Exchange) => boolean | Promise<boolean>>(
+      'a function (principal, exchange) => boolean',
+    ),
+  ),
 };
 
 /** A requirement that contradicts itself. */
@@ -90,52 +106,52 @@ function checkRequirement(
 }
 
 /** What a route requires of the caller (`default`, `gw.authorize()`, and every rule). */
-export const requirementSchema = withCrossCheck(z.strictObject(requirementShape), checkRequirement);
+export const requirementSchema = withCrossCheck(v.strictObject(requirementShape), checkRequirement);
 
 /** A requirement for the requests matching `path` (and `httpMethods`). */
 export const authRuleSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     ...requirementShape,
     path: pathPatternOption(),
-    httpMethods: z
-      .array(
-        z.string().regex(METHOD, {
-          error: (issue) => {
-            const input = String(issue.input);
-            const upper = input.toUpperCase();
-            return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
-          },
-        }),
-      )
-      .min(1, { error: 'must be a non-empty array of upper-case method names' })
-      .readonly()
-      .optional(),
+    httpMethods: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.regex(METHOD, (issue) => {
+              const input = String(issue.input);
+              const upper = input.toUpperCase();
+              return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
+            }),
+          ),
+        ),
+        v.minLength(1, 'must be a non-empty array of upper-case method names'),
+      ),
+    ),
   }),
   checkRequirement,
 );
 
 /** Every option of `auth()` / `gw.auth()`. */
 export const authOptionsSchema = withCrossCheck(
-  z.strictObject({
-    methods: z
-      .array(
-        objectOption<Authenticator>('an authenticator (an object with authenticate(exchange))', [
-          'authenticate',
-        ]),
-      )
-      .readonly(),
-    combine: z.enum(['first', 'all']).optional(),
-    rules: z.array(authRuleSchema).readonly().optional(),
-    default: z.union([z.enum(['authenticated', 'anonymous', 'deny']), requirementSchema]).optional(),
-    realm: z
-      .string()
-      .regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/, {
-        error: 'must be printable ASCII without quotes or backslashes',
-      })
-      .optional(),
+  v.strictObject({
+    methods: v.array(
+      objectOption<Authenticator>('an authenticator (an object with authenticate(exchange))', [
+        'authenticate',
+      ]),
+    ),
+    combine: v.optional(v.picklist(['first', 'all'])),
+    rules: v.optional(v.array(authRuleSchema)),
+    default: v.optional(v.union([v.picklist(['authenticated', 'anonymous', 'deny']), requirementSchema])),
+    realm: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/, 'must be printable ASCII without quotes or backslashes'),
+      ),
+    ),
     // The key (a KeyObject, bytes) and header functions pass through as given.
-    forward: (forwardOptionsSchema as unknown as z.ZodType<ForwardOptions, ForwardOptions>).optional(),
-    meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
+    forward: v.optional(forwardOptionsSchema as unknown as v.GenericSchema<ForwardOptions>),
+    meterProvider: v.optional(objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter'])),
   }),
   (options, report) => {
     if (!isObject(options)) return;
@@ -176,11 +192,23 @@ export const authOptionsSchema = withCrossCheck(
 );
 
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
-// in step: what the types allow, the schemas accept, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// in step: what the types allow, the schemas accept, and the other way round. valibot's arrays are
+// never readonly, so both sides are compared with readonly taken off their arrays.
+type Mutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer U)[]
+    ? Mutable<U>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: Mutable<T[K]> }
+      : T;
+type Agree<A, B> = [Mutable<A>] extends [Mutable<B>]
+  ? [Mutable<B>] extends [Mutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof requirementSchema>, Requirement>,
-  Agree<z.input<typeof authRuleSchema>, AuthRule>,
-  Agree<z.input<typeof authOptionsSchema>, AuthOptions>,
+  Agree<v.InferInput<typeof requirementSchema>, Requirement>,
+  Agree<v.InferInput<typeof authRuleSchema>, AuthRule>,
+  Agree<v.InferInput<typeof authOptionsSchema>, AuthOptions>,
 ] = [true, true, true];
 void typesAgree;

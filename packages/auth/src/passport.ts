@@ -12,7 +12,7 @@ import {
   parseOptions,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AuthExpired, AuthFailed, AuthInvalid, refuse } from './errors.js';
 import { Problems } from './options.js';
 import { type Authenticator, type Principal, scopeList } from './principal.js';
@@ -150,7 +150,7 @@ export function passportAuthenticator(
   } catch (error) {
     problems.merge(error);
   }
-  let o: z.output<typeof passportOptionsSchema> | undefined;
+  let o: v.InferOutput<typeof passportOptionsSchema> | undefined;
   try {
     o = parseOptions(passportOptionsSchema, options, { name: 'auth.passport' });
   } catch (error) {
@@ -406,20 +406,22 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 const LOCATION_KINDS = ['header', 'query', 'body', 'cookie'] as const;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// An empty scheme is only "non-empty": the pattern lets it pass, so that it is reported once.
 const schemeToken = () =>
-  z
-    .string()
-    .min(1, { error: 'must be a non-empty string', abort: true })
-    .regex(TOKEN, { error: 'must be a single token without spaces' });
+  v.pipe(
+    v.string(),
+    v.minLength(1, 'must be a non-empty string'),
+    v.regex(new RegExp(`^$|${TOKEN.source}`), 'must be a single token without spaces'),
+  );
 
-/** The zod schema of one {@link CredentialLocation}: exactly one of header, query, body or cookie. */
+/** The valibot schema of one {@link CredentialLocation}: exactly one of header, query, body or cookie. */
 export const credentialLocationSchema = withCrossCheck(
-  z.strictObject({
-    header: z.string().refine(isHeaderName, { error: 'is not a valid header name' }).optional(),
-    scheme: schemeToken().optional(),
-    query: z.string().min(1).optional(),
-    body: z.string().min(1).optional(),
-    cookie: z.string().min(1).optional(),
+  v.strictObject({
+    header: v.optional(v.pipe(v.string(), v.check(isHeaderName, 'is not a valid header name'))),
+    scheme: v.optional(schemeToken()),
+    query: v.optional(v.pipe(v.string(), v.minLength(1))),
+    body: v.optional(v.pipe(v.string(), v.minLength(1))),
+    cookie: v.optional(v.pipe(v.string(), v.minLength(1))),
   }),
   (location, report) => {
     if (!isObject(location)) return;
@@ -436,19 +438,21 @@ const strategySchema = objectOption<PassportStrategy>(
 );
 
 /**
- * The zod schema of {@link PassportOptions}, checked by {@link passportAuthenticator} (paths under
+ * The valibot schema of {@link PassportOptions}, checked by {@link passportAuthenticator} (paths under
  * `auth.passport`). `toPrincipal` and `strategyOptions` are code only.
  */
-export const passportOptionsSchema = z.strictObject({
-  strategyOptions: z.unknown().optional(),
-  toPrincipal: functionOption<NonNullable<PassportOptions['toPrincipal']>>(
-    'a function (user, info, exchange) => Principal',
-  ).optional(),
-  credentials: z
-    .union([credentialLocationSchema, z.array(credentialLocationSchema).min(1).readonly()])
-    .optional(),
-  scheme: schemeToken().optional(),
-  timeoutMs: z.int().positive().optional(),
+export const passportOptionsSchema = v.strictObject({
+  strategyOptions: v.optional(v.unknown()),
+  toPrincipal: v.optional(
+    functionOption<NonNullable<PassportOptions['toPrincipal']>>(
+      'a function (user, info, exchange) => Principal',
+    ),
+  ),
+  credentials: v.optional(
+    v.union([credentialLocationSchema, v.pipe(v.array(credentialLocationSchema), v.minLength(1))]),
+  ),
+  scheme: v.optional(schemeToken()),
+  timeoutMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
 });
 
 /** Compiles checked credential locations into one presence test. */

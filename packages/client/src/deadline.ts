@@ -2,7 +2,7 @@
 // grpc-timeout), and a service that receives one makes its own outbound calls within it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Exchange, type Middleware, parseOptions } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 
 /**
  * The header carrying the caller's remaining budget in whole milliseconds. Not an `x-gatehouse-*`
@@ -42,17 +42,14 @@ export interface DeadlineOptions {
 
 const DIGITS = /^\d{1,9}$/;
 
-/** The zod schema {@link deadline} checks its options against. */
-export const deadlineOptionsSchema = z.strictObject({
-  header: z
-    .string()
-    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
-    .optional(),
-  maxMs: z.int().positive().optional(),
+/** The valibot schema {@link deadline} checks its options against. */
+export const deadlineOptionsSchema = v.strictObject({
+  header: v.optional(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a header name'))),
+  maxMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
 });
 
 type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<z.input<typeof deadlineOptionsSchema>, DeadlineOptions> = true;
+const typesAgree: Agree<v.InferInput<typeof deadlineOptionsSchema>, DeadlineOptions> = true;
 void typesAgree;
 
 /**

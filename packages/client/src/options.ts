@@ -1,10 +1,10 @@
-// The client's options as one zod schema (exported for a configuration-wide JSON Schema), checked
+// The client's options as one valibot schema (exported for a configuration-wide JSON Schema), checked
 // once by createClient() through core's parseOptions: every problem, at every depth, in one
 // ConfigError with its path and a did-you-mean. The request path only reads what this resolved.
 import { objectOption, parseOptions, withCrossCheck } from '@gatehousejs/core';
 import type { Resolver } from '@gatehousejs/discovery';
 import type { MeterProvider } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { type Balancer, type BalancerName, balancerNamed } from './balancer.js';
 import type { BreakerOptions } from './breaker.js';
 import type { RetryBudgetOptions } from './budget.js';
@@ -17,34 +17,39 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const ms = () => z.int().positive();
-const count = () => z.int().positive();
+const ms = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
+const count = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
 const percent = (min: 'open' | 'closed') =>
   min === 'open'
-    ? z.number().gt(0, { error: 'must be a percentage from 0 (excluded) to 100' }).max(100, {
-        error: 'must be a percentage from 0 (excluded) to 100',
-      })
-    : z.number().min(0).max(100);
+    ? v.pipe(
+        v.number(),
+        v.gtValue(0, 'must be a percentage from 0 (excluded) to 100'),
+        v.maxValue(100, 'must be a percentage from 0 (excluded) to 100'),
+      )
+    : v.pipe(v.number(), v.minValue(0), v.maxValue(100));
 
 /** An absolute http(s) URL, as staticResolver() takes it. */
-const endpointUrl = z.string().check(
-  z.superRefine((value, ctx) => {
+const endpointUrl = v.pipe(
+  v.string(),
+  v.rawCheck<string>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const value = dataset.value;
     const url = URL.canParse(value) ? new URL(value) : undefined;
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      ctx.addIssue({ code: 'custom', input: value, message: `expected an http(s) URL, received '${value}'` });
+      addIssue({ message: `expected an http(s) URL, received '${value}'` });
     }
   }),
 );
 
 /** Options of a circuit breaker (per endpoint or per service). */
 export const breakerOptionsSchema = withCrossCheck(
-  z.strictObject({
-    mode: z.enum(['consecutive', 'rate']).optional(),
-    threshold: z.number().positive().optional(),
-    windowMs: ms().optional(),
-    minimumRps: z.number().min(0).optional(),
-    halfOpenAfterMs: ms().optional(),
-    maxHalfOpenAfterMs: ms().optional(),
+  v.strictObject({
+    mode: v.optional(v.picklist(['consecutive', 'rate'])),
+    threshold: v.optional(v.pipe(v.number(), v.gtValue(0))),
+    windowMs: v.optional(ms()),
+    minimumRps: v.optional(v.pipe(v.number(), v.minValue(0))),
+    halfOpenAfterMs: v.optional(ms()),
+    maxHalfOpenAfterMs: v.optional(ms()),
   }),
   (value, report) => {
     const t = isObject(value) ? value.threshold : undefined;
@@ -65,114 +70,127 @@ export const breakerOptionsSchema = withCrossCheck(
 );
 
 /** Options of the retry budget. */
-export const retryBudgetOptionsSchema = z.strictObject({
-  ratio: z.number().min(0).max(10).optional(),
-  minPerSecond: z.number().min(0).optional(),
-  ttlMs: ms().optional(),
+export const retryBudgetOptionsSchema = v.strictObject({
+  ratio: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(10))),
+  minPerSecond: v.optional(v.pipe(v.number(), v.minValue(0))),
+  ttlMs: v.optional(ms()),
 });
 
 /** Options of passive outlier ejection. */
-export const outlierOptionsSchema = z.strictObject({
-  consecutiveFailures: count().optional(),
-  baseEjectionMs: ms().optional(),
-  maxEjectionMs: ms().optional(),
-  maxEjectionPercent: percent('closed').optional(),
+export const outlierOptionsSchema = v.strictObject({
+  consecutiveFailures: v.optional(count()),
+  baseEjectionMs: v.optional(ms()),
+  maxEjectionMs: v.optional(ms()),
+  maxEjectionPercent: v.optional(percent('closed')),
 });
 
 /** Options of active health checks. */
-export const healthCheckOptionsSchema = z.strictObject({
-  path: z.string().startsWith('/'),
-  intervalMs: ms().optional(),
-  timeoutMs: ms().optional(),
-  healthyThreshold: count().optional(),
-  unhealthyThreshold: count().optional(),
-  expectStatus: z.array(z.int().min(100).max(599)).min(1).readonly().optional(),
+export const healthCheckOptionsSchema = v.strictObject({
+  path: v.pipe(v.string(), v.startsWith('/')),
+  intervalMs: v.optional(ms()),
+  timeoutMs: v.optional(ms()),
+  healthyThreshold: v.optional(count()),
+  unhealthyThreshold: v.optional(count()),
+  expectStatus: v.optional(
+    v.pipe(v.array(v.pipe(v.number(), v.safeInteger(), v.minValue(100), v.maxValue(599))), v.minLength(1)),
+  ),
 });
 
-const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
+const pem = v.union([v.pipe(v.string(), v.minLength(1)), v.instance(Buffer)]);
 
 /** Client TLS (mTLS) options. */
-export const tlsOptionsSchema = z.strictObject({
-  ca: pem.optional(),
-  cert: pem.optional(),
-  key: pem.optional(),
-  files: z
-    .strictObject({
-      ca: z.string().min(1).optional(),
-      cert: z.string().min(1).optional(),
-      key: z.string().min(1).optional(),
-    })
-    .optional(),
-  watchIntervalMs: ms().optional(),
-  servername: z.string().min(1).optional(),
-  identity: z
-    .strictObject({
-      dns: z.array(z.string().min(1)).readonly().optional(),
-      uri: z.array(z.string().min(1)).readonly().optional(),
-    })
-    .optional(),
+export const tlsOptionsSchema = v.strictObject({
+  ca: v.optional(pem),
+  cert: v.optional(pem),
+  key: v.optional(pem),
+  files: v.optional(
+    v.strictObject({
+      ca: v.optional(v.pipe(v.string(), v.minLength(1))),
+      cert: v.optional(v.pipe(v.string(), v.minLength(1))),
+      key: v.optional(v.pipe(v.string(), v.minLength(1))),
+    }),
+  ),
+  watchIntervalMs: v.optional(ms()),
+  servername: v.optional(v.pipe(v.string(), v.minLength(1))),
+  identity: v.optional(
+    v.strictObject({
+      dns: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+      uri: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    }),
+  ),
 });
 
 /** Every option of `createClient()` (and of `gw.client(name, options)`, without `name`). */
 export const clientOptionsSchema = withCrossCheck(
-  z.strictObject({
-    name: z.string().min(1),
-    resolver: objectOption<Resolver>('a resolver from @gatehousejs/discovery', [
-      'current',
-      'subscribe',
-      'ready',
-      'close',
-    ]).optional(),
-    endpoints: z.array(endpointUrl).min(1).readonly().optional(),
-    balancer: z
-      .union([z.enum(BALANCERS), objectOption<Balancer>('a Balancer (an object with pick())', ['pick'])])
-      .optional(),
-    zone: z.string().min(1).optional(),
-    connections: count().optional(),
-    timeouts: z
-      .strictObject({
-        connectMs: ms().optional(),
-        perTryMs: ms().optional(),
-        totalMs: ms().optional(),
-        bodyMs: ms().optional(),
-      })
-      .optional(),
-    retry: z
-      .strictObject({
-        maxAttempts: count().optional(),
-        statuses: z
-          .array(
-            z
-              .int()
-              .min(400, { error: 'must be a 4xx or 5xx status' })
-              .max(599, { error: 'must be a 4xx or 5xx status' }),
-          )
-          .readonly()
-          .optional(),
-        nonIdempotent: z.boolean().optional(),
-        backoff: z.strictObject({ baseMs: ms().optional(), maxMs: ms().optional() }).optional(),
-        budget: z.union([z.literal(false), retryBudgetOptionsSchema]).optional(),
-      })
-      .optional(),
-    breaker: z
-      .union([
-        z.literal(false),
-        z.strictObject({
-          endpoint: z.union([z.literal(false), breakerOptionsSchema]).optional(),
-          service: z.union([z.literal(false), breakerOptionsSchema]).optional(),
+  v.strictObject({
+    name: v.pipe(v.string(), v.minLength(1)),
+    resolver: v.optional(
+      objectOption<Resolver>('a resolver from @gatehousejs/discovery', [
+        'current',
+        'subscribe',
+        'ready',
+        'close',
+      ]),
+    ),
+    endpoints: v.optional(v.pipe(v.array(endpointUrl), v.minLength(1))),
+    balancer: v.optional(
+      v.union([
+        v.picklist(BALANCERS),
+        objectOption<Balancer>('a Balancer (an object with pick())', ['pick']),
+      ]),
+    ),
+    zone: v.optional(v.pipe(v.string(), v.minLength(1))),
+    connections: v.optional(count()),
+    timeouts: v.optional(
+      v.strictObject({
+        connectMs: v.optional(ms()),
+        perTryMs: v.optional(ms()),
+        totalMs: v.optional(ms()),
+        bodyMs: v.optional(ms()),
+      }),
+    ),
+    retry: v.optional(
+      v.strictObject({
+        maxAttempts: v.optional(count()),
+        statuses: v.optional(
+          v.array(
+            v.pipe(
+              v.number(),
+              v.safeInteger(),
+              v.minValue(400, 'must be a 4xx or 5xx status'),
+              v.maxValue(599, 'must be a 4xx or 5xx status'),
+            ),
+          ),
+        ),
+        nonIdempotent: v.optional(v.boolean()),
+        backoff: v.optional(v.strictObject({ baseMs: v.optional(ms()), maxMs: v.optional(ms()) })),
+        budget: v.optional(v.union([v.literal(false), retryBudgetOptionsSchema])),
+      }),
+    ),
+    breaker: v.optional(
+      v.union([
+        v.literal(false),
+        v.strictObject({
+          endpoint: v.optional(v.union([v.literal(false), breakerOptionsSchema])),
+          service: v.optional(v.union([v.literal(false), breakerOptionsSchema])),
         }),
-      ])
-      .optional(),
-    bulkhead: z.strictObject({ maxConcurrent: count(), maxPending: z.int().min(0).optional() }).optional(),
-    hedge: z.strictObject({ delayMs: ms(), maxPercent: percent('open').optional() }).optional(),
-    outlier: z.union([z.literal(false), outlierOptionsSchema]).optional(),
-    healthCheck: healthCheckOptionsSchema.optional(),
-    tls: tlsOptionsSchema.optional(),
-    deadlineHeader: z
-      .union([z.literal(false), z.string().regex(HEADER_NAME, { error: 'expected a header name' })])
-      .optional(),
-    tracer: objectOption<ClientTracer>('a tracer with startClientSpan()', ['startClientSpan']).optional(),
-    meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
+      ]),
+    ),
+    bulkhead: v.optional(
+      v.strictObject({
+        maxConcurrent: count(),
+        maxPending: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
+      }),
+    ),
+    hedge: v.optional(v.strictObject({ delayMs: ms(), maxPercent: v.optional(percent('open')) })),
+    outlier: v.optional(v.union([v.literal(false), outlierOptionsSchema])),
+    healthCheck: v.optional(healthCheckOptionsSchema),
+    tls: v.optional(tlsOptionsSchema),
+    deadlineHeader: v.optional(
+      v.union([v.literal(false), v.pipe(v.string(), v.regex(HEADER_NAME, 'expected a header name'))]),
+    ),
+    tracer: v.optional(objectOption<ClientTracer>('a tracer with startClientSpan()', ['startClientSpan'])),
+    meterProvider: v.optional(objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter'])),
   }),
   (value, report) => {
     if (isObject(value) && (value.resolver === undefined) === (value.endpoints === undefined))
@@ -181,14 +199,28 @@ export const clientOptionsSchema = withCrossCheck(
 );
 
 // The hand-written option types are what users read (with their TSDoc); these lines keep them and the
-// schema in step: what the types allow, the schema accepts, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// schema in step: what the types allow, the schema accepts, and the other way round. valibot infers
+// arrays as mutable where the types say `readonly T[]`, so both sides are compared without readonly.
+type DeepMutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? DeepMutable<E>[]
+    : T extends Buffer
+      ? T
+      : T extends object
+        ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+        : T;
+type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
+  ? [DeepMutable<B>] extends [DeepMutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof breakerOptionsSchema>, BreakerOptions>,
-  Agree<z.input<typeof retryBudgetOptionsSchema>, RetryBudgetOptions>,
-  Agree<z.input<typeof outlierOptionsSchema>, OutlierOptions>,
-  Agree<z.input<typeof healthCheckOptionsSchema>, HealthCheckOptions>,
-  Agree<z.input<typeof clientOptionsSchema>, ClientOptions>,
+  Agree<v.InferInput<typeof breakerOptionsSchema>, BreakerOptions>,
+  Agree<v.InferInput<typeof retryBudgetOptionsSchema>, RetryBudgetOptions>,
+  Agree<v.InferInput<typeof outlierOptionsSchema>, OutlierOptions>,
+  Agree<v.InferInput<typeof healthCheckOptionsSchema>, HealthCheckOptions>,
+  Agree<v.InferInput<typeof clientOptionsSchema>, ClientOptions>,
 ] = [true, true, true, true, true];
 void typesAgree;
 

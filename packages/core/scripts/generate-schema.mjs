@@ -1,5 +1,5 @@
 // Writes packages/core/gatehouse.schema.json (the JSON Schema editors use for Gatehouse
-// configuration files) from the built zod schema. `--check` only compares, and exits 1 on a difference.
+// configuration files) from the built valibot schema. `--check` only compares, and exits 1 on a difference.
 //
 //   npm run build -w @gatehousejs/core && node packages/core/scripts/generate-schema.mjs [--check]
 //

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
+import * as v from 'valibot';
 import {
   type AdminEndpoint,
   type AdminEndpointEntry,
@@ -80,22 +80,26 @@ export interface GatewayLogger {
   info(obj: object, msg: string): void;
 }
 
-/** The zod schema the gateway's own options are checked against when it is made. */
-export const gatewayOptionsSchema = z.strictObject({
-  onError: functionOption<NonNullable<GatewayOptions['onError']>>(
-    'a function (error, { exchange, phase }) => void',
-  ).optional(),
-  logger: objectOption<GatewayLogger>('a logger with error(obj, msg) and info(obj, msg) (pino, for one)', [
-    'error',
-    'info',
-  ]).optional(),
-  problems: z
-    .strictObject({
-      render: functionOption<ProblemRenderer>(
-        'a function (problem, exchange) => { body, contentType? } | undefined',
-      ).optional(),
-    })
-    .optional(),
+/** The valibot schema the gateway's own options are checked against when it is made. */
+export const gatewayOptionsSchema = v.strictObject({
+  onError: v.optional(
+    functionOption<NonNullable<GatewayOptions['onError']>>('a function (error, { exchange, phase }) => void'),
+  ),
+  logger: v.optional(
+    objectOption<GatewayLogger>('a logger with error(obj, msg) and info(obj, msg) (pino, for one)', [
+      'error',
+      'info',
+    ]),
+  ),
+  problems: v.optional(
+    v.strictObject({
+      render: v.optional(
+        functionOption<ProblemRenderer>(
+          'a function (problem, exchange) => { body, contentType? } | undefined',
+        ),
+      ),
+    }),
+  ),
 });
 
 /** Options of {@link Gateway.close}. */

@@ -114,6 +114,7 @@ export {
   functionOption,
   isCodeOnlyOption,
   nonEmptyString,
+  type OptionSchema,
   objectOption,
   type ParseOptionsSettings,
   Problems,

@@ -1,5 +1,5 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ConfigError } from './config/validate.js';
 import {
   functionOption,
@@ -13,24 +13,33 @@ import {
   withCrossCheck,
 } from './options.js';
 
-const schema = z.strictObject({
-  mode: z.enum(['local', 'shadow', 'split', 'remote']).default('local'),
-  retries: z.int().min(0).max(10).optional(),
-  enabled: z.boolean().optional(),
-  key: functionOption<(x: string) => string>('a function of the request').optional(),
-  store: objectOption<{ get(): void }>('a store such as memoryStore()', ['get']).optional(),
-  cost: z.union([z.int().min(0), functionOption<() => number>()]).optional(),
-  breaker: z
-    .union([
-      z.literal(false),
-      z.strictObject({ failures: z.int().min(1).optional(), window: z.int().optional() }),
-    ])
-    .optional(),
-  rules: z
-    .array(
-      z.strictObject({ path: z.string().startsWith('/'), methods: z.array(z.string()).min(1).optional() }),
-    )
-    .optional(),
+const int = () => v.pipe(v.number(), v.safeInteger());
+const schema = v.strictObject({
+  mode: v.optional(v.picklist(['local', 'shadow', 'split', 'remote']), 'local'),
+  retries: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(10))),
+  enabled: v.optional(v.boolean()),
+  key: v.optional(functionOption<(x: string) => string>('a function of the request')),
+  store: v.optional(objectOption<{ get(): void }>('a store such as memoryStore()', ['get'])),
+  cost: v.optional(
+    v.union([v.pipe(v.number(), v.safeInteger(), v.minValue(0)), functionOption<() => number>()]),
+  ),
+  breaker: v.optional(
+    v.union([
+      v.literal(false),
+      v.strictObject({
+        failures: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+        window: v.optional(int()),
+      }),
+    ]),
+  ),
+  rules: v.optional(
+    v.array(
+      v.strictObject({
+        path: v.pipe(v.string(), v.startsWith('/')),
+        methods: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+      }),
+    ),
+  ),
 });
 
 function problemsOf(value: unknown, name = 'thing') {
@@ -103,7 +112,7 @@ describe('parseOptions', () => {
   });
 
   it('uses the message a schema words itself', () => {
-    const worded = z.strictObject({ path: z.string({ error: 'a path, please' }) });
+    const worded = v.strictObject({ path: v.string('a path, please') });
     expect(() => parseOptions(worded, { path: 1 }, { name: 'x' })).toThrow(/x\.path: a path, please/);
   });
 
@@ -114,9 +123,17 @@ describe('parseOptions', () => {
   });
 
   it('marks function and object options as code only, through wrappers', () => {
-    expect(isCodeOnlyOption(functionOption().optional())).toBe(true);
-    expect(isCodeOnlyOption(objectOption('a store').default({}))).toBe(true);
-    expect(isCodeOnlyOption(z.string().optional())).toBe(false);
+    expect(isCodeOnlyOption(v.optional(functionOption()))).toBe(true);
+    expect(isCodeOnlyOption(v.optional(objectOption('a store'), {}))).toBe(true);
+    expect(
+      isCodeOnlyOption(
+        v.pipe(
+          functionOption(),
+          v.check(() => true),
+        ),
+      ),
+    ).toBe(true);
+    expect(isCodeOnlyOption(v.optional(v.string()))).toBe(false);
   });
 });
 
@@ -137,13 +154,13 @@ describe('Problems and unknownKeys', () => {
 });
 
 describe('the README example', () => {
-  const greeterOptionsSchema = z.strictObject({
-    greeting: z.string().min(1).default('hello'),
-    mode: z.enum(['polite', 'brief']).default('polite'),
-    skip: functionOption<(path: string) => boolean>('a function of the path').optional(),
-    meterProvider: objectOption<{ getMeter(): unknown }>('an OpenTelemetry MeterProvider', [
-      'getMeter',
-    ]).optional(),
+  const greeterOptionsSchema = v.strictObject({
+    greeting: v.optional(v.pipe(v.string(), v.minLength(1)), 'hello'),
+    mode: v.optional(v.picklist(['polite', 'brief']), 'polite'),
+    skip: v.optional(functionOption<(path: string) => boolean>('a function of the path')),
+    meterProvider: v.optional(
+      objectOption<{ getMeter(): unknown }>('an OpenTelemetry MeterProvider', ['getMeter']),
+    ),
   });
 
   it('reports what the README shows', () => {
@@ -174,7 +191,7 @@ describe('the README example', () => {
 });
 
 describe('pathPatternOption', () => {
-  const rules = z.strictObject({ rules: z.array(z.strictObject({ path: pathPatternOption() })) });
+  const rules = v.strictObject({ rules: v.array(v.strictObject({ path: pathPatternOption() })) });
 
   it('refuses a trailing slash, suggesting the path itself and everything below it', () => {
     expect(() =>
@@ -200,16 +217,20 @@ describe('pathPatternOption', () => {
 describe('withCrossCheck', () => {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
   const window = withCrossCheck(
-    z.strictObject({ points: z.int().positive(), duration: z.int().optional(), per: z.string().optional() }),
+    v.strictObject({
+      points: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      duration: v.optional(int()),
+      per: v.optional(v.string()),
+    }),
     (w, report) => {
       if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
         report([], "give exactly one of 'duration' or 'per'");
     },
   );
   const policy = withCrossCheck(
-    z.strictObject({
-      limits: z.array(window).optional(),
-      tiers: z.record(z.string(), z.array(window)).optional(),
+    v.strictObject({
+      limits: v.optional(v.array(window)),
+      tiers: v.optional(v.record(v.string(), v.array(window))),
     }),
     (p, report) => {
       if (isObject(p) && p.limits !== undefined && p.tiers !== undefined)
@@ -217,7 +238,7 @@ describe('withCrossCheck', () => {
     },
   );
 
-  it('runs checks across options even when a value elsewhere has the wrong type (zod alone would skip them)', () => {
+  it('runs checks across options even when a value elsewhere has the wrong type (valibot alone would skip them)', () => {
     expect(() =>
       parseOptions(
         policy,
@@ -234,13 +255,12 @@ describe('withCrossCheck', () => {
         "  - p.tiers.free[0].points: expected an integer, received the string 'x'",
       ].join('\n'),
     );
-    // zod's own refinements stay silent once a value below them aborts (a fraction for an integer):
-    const issues =
-      policy.safeParse({ limits: [{ points: 1.5, duration: 1 }], tiers: {} }).error?.issues ?? [];
+    // valibot's own checks stay silent once a value below them has the wrong type (a string for an integer):
+    const issues = v.safeParse(policy, { limits: [{ points: 'x', duration: 1 }], tiers: {} }).issues ?? [];
     expect(issues.map((issue) => issue.message)).not.toContain("give either 'limits' or 'tiers', not both");
   });
 
-  it('reports a problem once when zod runs the check too', () => {
+  it('reports a problem once when valibot runs the check too', () => {
     let thrown: unknown;
     try {
       parseOptions(policy, { limits: [], tiers: {} }, { name: 'p' });
@@ -250,7 +270,7 @@ describe('withCrossCheck', () => {
     expect((thrown as ConfigError).problems).toEqual([
       { path: 'p.limits', message: "give either 'limits' or 'tiers', not both" },
     ]);
-    expect(policy.safeParse({ limits: [], tiers: {} }).success).toBe(false);
+    expect(v.safeParse(policy, { limits: [], tiers: {} }).success).toBe(false);
   });
 });
 

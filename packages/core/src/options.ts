@@ -1,19 +1,29 @@
 // Option checking shared by every capability factory (auth, rate limiting, tracing, the client, …):
-// each package describes its options once, as a zod schema it exports, and its factory calls
+// each package describes its options once, as a valibot schema it exports, and its factory calls
 // parseOptions() when it runs. Every problem is reported at once in one ConfigError, each with its
 // path (`client.breaker`, `rateLimit.routes[2].path`) and a did-you-mean, the same way the
 // configuration file is checked (config/validate.ts does the work for both). The same schemas are
-// what a JSON Schema for editors can be generated from.
-import { z } from 'zod';
-import { describeValue, quote } from './config/schema.js';
-import { didYouMean, suggest } from './config/suggest.js';
+// what a JSON Schema for editors is generated from.
+import * as v from 'valibot';
+import {
+  describeAs,
+  isCodeOnly,
+  isObjectSchema,
+  layers,
+  type OptionSchema,
+  unwrap,
+} from './config/introspect.js';
+import { suggest } from './config/suggest.js';
 import {
   ConfigError,
   type ConfigProblem,
   type ConfigSourceInfo,
   validateAgainst,
 } from './config/validate.js';
+import { quote } from './config/words.js';
 import { createPathMatcher } from './path.js';
+
+export type { OptionSchema };
 
 /** How {@link parseOptions} reports problems. */
 export interface ParseOptionsSettings {
@@ -31,21 +41,21 @@ export interface ParseOptionsSettings {
 }
 
 /**
- * Checks a factory's options against its schema and returns zod's output (defaults filled in), or
- * throws one {@link ConfigError} listing every problem with its path and, where one is close, a
- * suggestion (`unknown option — did you mean 'breaker'?`, `expected one of 'local', 'shadow', …,
+ * Checks a factory's options against its schema and returns the schema's output (defaults filled
+ * in), or throws one {@link ConfigError} listing every problem with its path and, where one is close,
+ * a suggestion (`unknown option — did you mean 'breaker'?`, `expected one of 'local', 'shadow', …,
  * received the string 'shadw' — did you mean 'shadow'?`).
  *
- * Call it once, when the factory runs, never per request. Build the schema with `z.strictObject`
- * (a plain `z.object` silently drops unknown keys), {@link functionOption} for callbacks and
- * {@link objectOption} for objects built in code (stores, meter providers, resolvers). Messages
- * come from the schema when it sets one (`{ error: … }`), else from Gatehouse's defaults, which say
- * what was expected and what was received.
+ * Call it once, when the factory runs, never per request. Build the schema with valibot's
+ * `v.strictObject` (a plain `v.object` silently drops unknown keys), {@link functionOption} for
+ * callbacks and {@link objectOption} for objects built in code (stores, meter providers, resolvers).
+ * A message a schema or action words itself (`v.regex(re, 'a header name')`) is used as it is; every
+ * other problem gets Gatehouse's wording, which says what was expected and what was received.
  *
  * @example
- *   export const deadlineOptionsSchema = z.strictObject({
- *     header: z.string().min(1).optional(),
- *     maxMs: z.int().positive().optional(),
+ *   export const deadlineOptionsSchema = v.strictObject({
+ *     header: v.optional(v.pipe(v.string(), v.minLength(1))),
+ *     maxMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
  *   });
  *   export function deadline(options: DeadlineOptions = {}): Middleware {
  *     const { header = 'x-deadline-ms', maxMs = 60_000 } =
@@ -53,14 +63,13 @@ export interface ParseOptionsSettings {
  *     …
  *   }
  */
-export function parseOptions<S extends z.ZodType>(
+export function parseOptions<S extends OptionSchema>(
   schema: S,
   value: unknown,
   settings: ParseOptionsSettings,
-): z.output<S> {
+): v.InferOutput<S> {
   return validateAgainst(schema, value, {
     name: settings.name,
-    error: optionMessage,
     more: (input) => runCrossChecks(schema, input),
     ...(settings.source === undefined ? {} : { source: settings.source }),
   });
@@ -79,99 +88,148 @@ export type CrossCheckReport = (path: readonly (string | number)[], message: str
  */
 export type CrossCheck = (value: unknown, report: CrossCheckReport) => void;
 
-const crossChecks = new WeakMap<z.core.$ZodType, CrossCheck>();
+const crossChecks = new WeakMap<object, CrossCheck>();
 
 /**
- * Attaches a check across options (`limits` and `tiers` not both; `defaultTier` one of `tiers`) to an
- * object schema. zod runs a refinement only while every value below it has the right type, so
- * {@link parseOptions} also runs the check itself, on the input as given, wherever the schema sits
- * (at the top, in arrays, records and objects): a wrong type elsewhere never hides it. A direct
- * `schema.safeParse()` still runs it as a refinement.
+ * Attaches a check across options (`limits` and `tiers` not both; `defaultTier` one of `tiers`) to a
+ * schema. valibot runs a schema's checks only once every value below it has the right type, so
+ * {@link parseOptions} runs this one itself, on the input as given, wherever the schema sits (at the
+ * top, in arrays, records and objects): a wrong type elsewhere never hides it. A direct
+ * `v.safeParse()` still runs it, as a check of the typed value.
  *
  * @example
  *   export const windowSchema = withCrossCheck(
- *     z.strictObject({ points: z.int().positive(), duration: durationSchema.optional(), per: periodSchema.optional() }),
+ *     v.strictObject({ points: positiveInt, duration: v.optional(durationSchema), per: v.optional(periodSchema) }),
  *     (w, report) => {
  *       if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
  *         report([], "give exactly one of 'duration' or 'per'");
  *     },
  *   );
  */
-export function withCrossCheck<S extends z.ZodType>(schema: S, check: CrossCheck): S {
-  const checked = schema.check(
-    z.superRefine(
-      (value, ctx) =>
-        check(value, (path, message) =>
-          ctx.addIssue({ code: 'custom', path: [...path], input: value, message }),
-        ),
-      { when: () => true },
-    ),
-  ) as S;
+export function withCrossCheck<S extends OptionSchema>(schema: S, check: CrossCheck): S {
+  // valibot's pipe keeps the schema's own properties (`type`, `entries`, …) on the piped schema.
+  const checked = v.pipe(
+    schema,
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      check(dataset.value, (path, message) => {
+        if (path.length === 0) addIssue({ message });
+        else
+          addIssue({
+            message,
+            path: pathItems(dataset.value, path),
+          });
+      });
+    }),
+  ) as unknown as S;
   crossChecks.set(checked, check);
   return checked;
 }
 
+/** valibot's path items for `path` below `value`, for an issue a check reports there. */
+function pathItems(
+  value: unknown,
+  path: readonly (string | number)[],
+): [v.IssuePathItem, ...v.IssuePathItem[]] {
+  const items: v.IssuePathItem[] = [];
+  let current: unknown = value;
+  for (const key of path) {
+    const next =
+      typeof current === 'object' && current !== null
+        ? (current as Record<string | number, unknown>)[key]
+        : undefined;
+    items.push(
+      Array.isArray(current)
+        ? ({
+            type: 'array',
+            origin: 'value',
+            input: current,
+            key: key as number,
+            value: next,
+          } as v.IssuePathItem)
+        : ({
+            type: 'object',
+            origin: 'value',
+            input: current as Record<string, unknown>,
+            key: String(key),
+            value: next,
+          } as v.IssuePathItem),
+    );
+    current = next;
+  }
+  return items as [v.IssuePathItem, ...v.IssuePathItem[]];
+}
+
+/** An object schema's entries. */
+type EntriesOf<S> = S extends { entries: infer E extends v.ObjectEntries } ? E : never;
+
 /**
  * An object schema with some options replaced or added (a configuration file's form of a factory's
  * options, where an object built in code becomes its declarative description), keeping its checks:
- * the refinements (zod's `safeExtend`) and the check across options {@link parseOptions} runs on the
- * raw input.
+ * those piped after it and the check across options {@link parseOptions} runs on the raw input.
  *
- * @example extendOptions(rateLimitOptionsSchema, { store: storeFileSchema.optional() })
+ * @example extendOptions(rateLimitOptionsSchema, { store: v.optional(storeFileSchema) })
  */
-export function extendOptions<S extends z.ZodObject, T extends z.core.$ZodLooseShape>(
-  schema: S,
-  shape: T,
-): z.ZodObject<z.util.Extend<S['shape'], T>, S['_zod']['config']> {
-  const extended = schema.safeExtend(shape as never) as unknown as z.ZodObject<
-    z.util.Extend<S['shape'], T>,
-    S['_zod']['config']
-  >;
+export function extendOptions<
+  S extends OptionSchema & { entries: v.ObjectEntries },
+  E extends v.ObjectEntries,
+>(schema: S, entries: E): v.StrictObjectSchema<Omit<EntriesOf<S>, keyof E> & E, undefined> {
+  let extended: OptionSchema = v.strictObject({ ...schema.entries, ...entries });
+  const pipe = (schema as { pipe?: readonly unknown[] }).pipe;
+  if (pipe !== undefined && pipe.length > 1) {
+    extended = (v.pipe as unknown as (...items: unknown[]) => OptionSchema)(extended, ...pipe.slice(1));
+  }
   const check = crossChecks.get(schema);
   if (check !== undefined) crossChecks.set(extended, check);
-  return extended;
+  return extended as unknown as v.StrictObjectSchema<Omit<EntriesOf<S>, keyof E> & E, undefined>;
 }
 
 type Finding = { path: (string | number)[]; message: string };
 
 /** Runs every cross-check attached in `schema` on the matching parts of `input`. */
-function runCrossChecks(schema: z.core.$ZodType, input: unknown): Finding[] {
+function runCrossChecks(schema: OptionSchema, input: unknown): Finding[] {
   const found: Finding[] = [];
-  const visit = (node: z.core.$ZodType, value: unknown, path: (string | number)[], depth: number) => {
+  const visit = (node: OptionSchema, value: unknown, path: (string | number)[], depth: number) => {
     if (depth > 32 || value === undefined) return;
-    let current: z.core.$ZodType | undefined = node;
-    for (let i = 0; i < 16 && current !== undefined; i++) {
-      const check = crossChecks.get(current);
-      if (check !== undefined) {
-        try {
-          check(value, (at, message) => found.push({ path: [...path, ...at], message }));
-        } catch {
-          // A check confused by a value of the wrong type: that type is reported by zod already.
-        }
+    for (const layer of layers(node)) {
+      const check = crossChecks.get(layer);
+      if (check === undefined) continue;
+      try {
+        check(value, (at, message) => found.push({ path: [...path, ...at], message }));
+      } catch {
+        // A check confused by a value of the wrong type: that type is reported by the schema already.
       }
-      const def = current._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-      if (
-        ['optional', 'default', 'prefault', 'nullable', 'readonly', 'nonoptional', 'catch'].includes(def.type)
-      ) {
-        current = def['innerType'] as z.core.$ZodType;
-      } else if (def.type === 'pipe') {
-        current = def['in'] as z.core.$ZodType;
-      } else break;
     }
-    if (current === undefined || typeof value !== 'object' || value === null) return;
-    const def = current._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-    if (def.type === 'object' && !Array.isArray(value)) {
-      const shape = def['shape'] as Record<string, z.core.$ZodType>;
-      for (const [key, child] of Object.entries(shape)) {
+    const current = unwrap(node) as unknown as {
+      type: string;
+      entries?: Record<string, OptionSchema>;
+      item?: OptionSchema;
+      value?: OptionSchema;
+      options?: readonly OptionSchema[];
+    };
+    if (typeof value !== 'object' || value === null) return;
+    if (current.type === 'union') {
+      // Every branch of the value's shape (an object's checks for an object): a check that does not
+      // apply says nothing, and a problem found twice is reported once.
+      for (const option of current.options ?? []) {
+        const type = (unwrap(option) as { type: string }).type;
+        const fits = Array.isArray(value)
+          ? type === 'array'
+          : isObjectSchema(unwrap(option)) || type === 'record';
+        if (fits) visit(option, value, path, depth + 1);
+      }
+      return;
+    }
+    if (isObjectSchema(current as unknown as OptionSchema) && !Array.isArray(value)) {
+      for (const [key, child] of Object.entries(current.entries ?? {})) {
         if (Object.hasOwn(value, key))
           visit(child, (value as Record<string, unknown>)[key], [...path, key], depth + 1);
       }
-    } else if (def.type === 'array' && Array.isArray(value)) {
-      const element = def['element'] as z.core.$ZodType;
-      for (const [i, item] of (value as unknown[]).entries()) visit(element, item, [...path, i], depth + 1);
-    } else if (def.type === 'record' && !Array.isArray(value)) {
-      const valueType = def['valueType'] as z.core.$ZodType;
-      for (const [key, item] of Object.entries(value)) visit(valueType, item, [...path, key], depth + 1);
+    } else if (current.type === 'array' && Array.isArray(value) && current.item !== undefined) {
+      for (const [i, item] of (value as unknown[]).entries())
+        visit(current.item, item, [...path, i], depth + 1);
+    } else if (current.type === 'record' && !Array.isArray(value) && current.value !== undefined) {
+      for (const [key, item] of Object.entries(value)) visit(current.value, item, [...path, key], depth + 1);
     }
   };
   visit(schema, input, [], 0);
@@ -181,8 +239,6 @@ function runCrossChecks(schema: z.core.$ZodType, input: unknown): Finding[] {
 // ---------------------------------------------------------------------------------------------
 // Schemas for what only code can give: functions and objects with methods
 // ---------------------------------------------------------------------------------------------
-
-const codeOnly = new WeakSet<z.core.$ZodType>();
 
 /**
  * A function-valued option (a key function, a predicate, a logger callback): anything but a
@@ -194,10 +250,12 @@ const codeOnly = new WeakSet<z.core.$ZodType>();
  */
 export function functionOption<T extends (...args: never[]) => unknown>(
   what = 'a function',
-): z.ZodType<T, T> {
-  const schema = z.custom<T>((value) => typeof value === 'function', { params: { expected: what } });
-  codeOnly.add(schema);
-  return schema;
+): v.GenericSchema<T> {
+  return describeAs(
+    v.custom<T>((value) => typeof value === 'function'),
+    what,
+    true,
+  );
 }
 
 /**
@@ -207,31 +265,24 @@ export function functionOption<T extends (...args: never[]) => unknown>(
  * @param what - what is expected, for the message: `'a store such as memoryStore()'`.
  * @param methods - names of methods it must have. Default none.
  */
-export function objectOption<T>(what: string, methods: readonly string[] = []): z.ZodType<T, T> {
-  const schema = z.custom<T>(
-    (value) =>
-      ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
-      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
-    { params: { expected: what } },
+export function objectOption<T>(what: string, methods: readonly string[] = []): v.GenericSchema<T> {
+  return describeAs(
+    v.custom<T>(
+      (value) =>
+        ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+        methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    ),
+    what,
+    true,
   );
-  codeOnly.add(schema);
-  return schema;
 }
 
 /**
- * Whether `schema` was made by {@link functionOption} or {@link objectOption} (through `.optional()`,
- * `.default()`, …): such options exist only in code and have no place in a configuration file.
+ * Whether `schema` was made by {@link functionOption} or {@link objectOption} (through `v.optional`,
+ * pipes, …): such options exist only in code and have no place in a configuration file.
  */
-export function isCodeOnlyOption(schema: z.core.$ZodType): boolean {
-  let current: z.core.$ZodType = schema;
-  for (let depth = 0; depth < 16; depth++) {
-    if (codeOnly.has(current)) return true;
-    const def = current._zod.def as { innerType?: z.core.$ZodType; in?: z.core.$ZodType };
-    const next = def.innerType ?? def.in;
-    if (next === undefined) return false;
-    current = next;
-  }
-  return false;
+export function isCodeOnlyOption(schema: OptionSchema): boolean {
+  return isCodeOnly(schema);
 }
 
 /**
@@ -263,226 +314,15 @@ export function pathPatternProblem(pattern: string): string | undefined {
  * A path pattern option (`/orders`, `/orders/*`, `/orders/:id`), checked with {@link pathPatternProblem}.
  * It is a plain string in a JSON Schema.
  */
-export function pathPatternOption(): z.ZodType<string, string> {
-  return z.string().check(
-    z.superRefine((value, ctx) => {
-      const problem = pathPatternProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', input: value, message: problem });
+export function pathPatternOption(): v.GenericSchema<string> {
+  return v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const problem = pathPatternProblem(dataset.value);
+      if (problem !== undefined) addIssue({ message: problem });
     }),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Default messages: what was expected, what was received, and a suggestion when one is close
-// ---------------------------------------------------------------------------------------------
-
-const TYPE_WORDS: Readonly<Record<string, string>> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'an integer',
-  bigint: 'a bigint',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'an array',
-  function: 'a function',
-  date: 'a date',
-  map: 'a Map',
-  set: 'a Set',
-  symbol: 'a symbol',
-  null: 'null',
-  undefined: 'nothing',
-  nan: 'NaN',
-  never: 'nothing',
-  record: 'an object',
-  tuple: 'an array',
-};
-
-const WORDY_BOOLEANS: Readonly<Record<string, string>> = {
-  yes: 'true',
-  on: 'true',
-  true: 'true',
-  no: 'false',
-  off: 'false',
-  false: 'false',
-};
-
-type RawIssue = z.core.$ZodRawIssue;
-
-const INTEGER_FORMATS: ReadonlySet<unknown> = new Set(['safeint', 'int32', 'uint32']);
-
-/** What a schema accepts, in words (`an integer`, `'a' or 'b'`, `a function`), or undefined. */
-function describeSchema(schema: z.core.$ZodType | undefined, depth = 0): string | undefined {
-  if (schema === undefined || depth > 8) return undefined;
-  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-  switch (def.type) {
-    case 'optional':
-    case 'nonoptional':
-    case 'default':
-    case 'prefault':
-    case 'nullable':
-    case 'readonly':
-    case 'catch':
-      return describeSchema(def['innerType'] as z.core.$ZodType, depth + 1);
-    case 'pipe':
-      return describeSchema(def['in'] as z.core.$ZodType, depth + 1);
-    case 'number':
-      return INTEGER_FORMATS.has(def['format']) ? 'an integer' : 'a number';
-    case 'literal':
-      return valuesOf(def['values'] as readonly unknown[]);
-    case 'enum':
-      return valuesOf(Object.values(def['entries'] as Record<string, unknown>));
-    case 'custom': {
-      const expected = (def['params'] as Record<string, unknown> | undefined)?.['expected'];
-      return typeof expected === 'string' ? expected : undefined;
-    }
-    case 'union': {
-      // `'p2c', 'ewma' or a Balancer`: the values of literal and enum branches listed one by one.
-      const parts = (def['options'] as readonly z.core.$ZodType[]).flatMap((o) => {
-        const values = valuesIn(o);
-        return values === undefined ? [describeSchema(o, depth + 1)] : values.map(shown);
-      });
-      if (parts.some((p) => p === undefined)) return undefined;
-      return alternatives([...new Set(parts as string[])]);
-    }
-    default:
-      return TYPE_WORDS[def.type];
-  }
-}
-
-/** The values a literal or enum schema (through wrappers) accepts, or undefined for other schemas. */
-function valuesIn(schema: z.core.$ZodType, depth = 0): readonly unknown[] | undefined {
-  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-  if (def.type === 'literal') return def['values'] as readonly unknown[];
-  if (def.type === 'enum') return Object.values(def['entries'] as Record<string, unknown>);
-  if (depth < 8 && (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')) {
-    return valuesIn(def['innerType'] as z.core.$ZodType, depth + 1);
-  }
-  return undefined;
-}
-
-/** Every string value the literal and enum branches of a union accept, for a suggestion. */
-function unionStrings(schema: z.core.$ZodType | undefined): string[] {
-  if (schema === undefined) return [];
-  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
-  if (def.type !== 'union') return [];
-  return (def['options'] as readonly z.core.$ZodType[]).flatMap((o) =>
-    (valuesIn(o) ?? []).filter((v): v is string => typeof v === 'string'),
-  );
-}
-
-/** `a`, `a or b`, `a, b or c`. */
-function alternatives(parts: readonly string[]): string {
-  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} or ${parts.at(-1)}`;
-}
-
-/** What a value should have been, in words, or undefined when the issue does not say. */
-function expectedOf(issue: RawIssue): string | undefined {
-  const described = describeSchema(issue.inst as z.core.$ZodType | undefined);
-  if (described !== undefined) return described;
-  switch (issue.code) {
-    case 'invalid_type':
-      return TYPE_WORDS[issue.expected] ?? issue.expected;
-    case 'invalid_value':
-      return valuesOf(issue.values);
-    case 'custom': {
-      const expected = issue.params?.['expected'];
-      return typeof expected === 'string' ? expected : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function shown(value: unknown): string {
-  return typeof value === 'string' ? quote(value) : typeof value === 'bigint' ? `${value}n` : String(value);
-}
-
-function valuesOf(values: readonly unknown[]): string {
-  if (values.length === 1) return shown(values[0]);
-  return `one of ${alternatives(values.map(shown))}`;
-}
-
-function received(input: unknown): string {
-  return `received ${describeValue(input)}`;
-}
-
-function boundOf(issue: { minimum?: unknown; maximum?: unknown; inclusive?: boolean }, small: boolean) {
-  const bound = small ? issue.minimum : issue.maximum;
-  const sign = small ? (issue.inclusive === false ? '>' : '≥') : issue.inclusive === false ? '<' : '≤';
-  return { bound: bound as number | bigint, sign };
-}
-
-function formatOf(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidStringFormat>): string {
-  switch (issue.format) {
-    case 'regex':
-      return `a string matching ${issue.pattern ?? 'the pattern'}`;
-    case 'starts_with':
-      return `a string starting with ${quote(String((issue as { prefix?: unknown }).prefix))}`;
-    case 'ends_with':
-      return `a string ending with ${quote(String((issue as { suffix?: unknown }).suffix))}`;
-    case 'includes':
-      return `a string containing ${quote(String((issue as { includes?: unknown }).includes))}`;
-    case 'lowercase':
-    case 'uppercase':
-      return `a ${issue.format} string`;
-    default:
-      return `a valid ${issue.format}`;
-  }
-}
-
-/** The default message of every issue a schema does not word itself. */
-export function optionMessage(issue: RawIssue): string | undefined {
-  switch (issue.code) {
-    case 'invalid_type': {
-      const what = expectedOf(issue)!;
-      if (issue.input === undefined) return `required: expected ${what}`;
-      const meant =
-        issue.expected === 'boolean' && typeof issue.input === 'string'
-          ? WORDY_BOOLEANS[issue.input.toLowerCase()]
-          : undefined;
-      const hint = meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
-      return `expected ${what}, ${received(issue.input)}${hint}`;
-    }
-    case 'invalid_value': {
-      const strings = issue.values.filter((v): v is string => typeof v === 'string');
-      const hint = typeof issue.input === 'string' ? didYouMean(issue.input, strings) : '';
-      return `expected ${valuesOf(issue.values)}, ${received(issue.input)}${hint}`;
-    }
-    case 'too_small':
-    case 'too_big': {
-      const small = issue.code === 'too_small';
-      const { bound, sign } = boundOf(issue, small);
-      if (issue.origin === 'array' || issue.origin === 'set') {
-        if (small && Number(bound) === 1) return 'must not be empty';
-        return `must have ${small ? 'at least' : 'at most'} ${bound} item${Number(bound) === 1 ? '' : 's'}`;
-      }
-      if (issue.origin === 'string') {
-        if (small && Number(bound) === 1) return 'must not be empty';
-        return `must be ${small ? 'at least' : 'at most'} ${bound} character${Number(bound) === 1 ? '' : 's'} long`;
-      }
-      return `expected a number ${sign} ${bound}, ${received(issue.input)}`;
-    }
-    case 'not_multiple_of':
-      return `expected a multiple of ${issue.divisor}, ${received(issue.input)}`;
-    case 'invalid_format':
-      return `expected ${formatOf(issue)}, ${received(issue.input)}`;
-    case 'invalid_union': {
-      const what = expectedOf(issue);
-      const hint =
-        typeof issue.input === 'string'
-          ? didYouMean(issue.input, unionStrings(issue.inst as z.core.$ZodType | undefined))
-          : '';
-      return what === undefined
-        ? `not a valid value, ${received(issue.input)}${hint}`
-        : `expected ${what}, ${received(issue.input)}${hint}`;
-    }
-    case 'custom': {
-      const what = expectedOf(issue);
-      return what === undefined ? undefined : `expected ${what}, ${received(issue.input)}`;
-    }
-    default:
-      return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

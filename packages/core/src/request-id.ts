@@ -1,6 +1,6 @@
 // Request ids: accept a well-formed incoming id, else generate one; echo it; expose it on the exchange.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { Middleware } from './middleware.js';
 import { functionOption, parseOptions } from './options.js';
 
@@ -19,19 +19,21 @@ export interface RequestIdOptions {
 // Visible ASCII that is safe in logs, headers and URLs; no spaces, quotes, commas or control characters.
 const WELL_FORMED = /^[A-Za-z0-9._:+=/@-]+$/;
 
-/** The zod schema {@link requestId} checks its options against (ranges as the configuration's `requestId`). */
-export const requestIdOptionsSchema = z.strictObject({
-  header: z
-    .string()
-    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected a header name (letters, digits and -)' })
-    .optional(),
-  trustIncoming: z.boolean().optional(),
-  maxLength: z.int().min(8).max(1024).optional(),
-  generate: functionOption<() => string>('a function returning a new id').optional(),
+/** The valibot schema {@link requestId} checks its options against (ranges as the configuration's `requestId`). */
+export const requestIdOptionsSchema = v.strictObject({
+  header: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a header name (letters, digits and -)'),
+    ),
+  ),
+  trustIncoming: v.optional(v.boolean()),
+  maxLength: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(8), v.maxValue(1024))),
+  generate: v.optional(functionOption<() => string>('a function returning a new id')),
 });
 
 type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<z.input<typeof requestIdOptionsSchema>, RequestIdOptions> = true;
+const typesAgree: Agree<v.InferInput<typeof requestIdOptionsSchema>, RequestIdOptions> = true;
 void typesAgree;
 
 /**

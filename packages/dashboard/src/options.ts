@@ -1,6 +1,6 @@
-// The dashboard's options as a zod schema (exported: the configuration-wide JSON Schema can take it),
+// The dashboard's options as a valibot schema (exported: the configuration-wide JSON Schema can take it),
 // checked through core's parseOptions: every problem in one ConfigError with its path.
-import { z } from 'zod';
+import * as v from 'valibot';
 
 /** Options of {@link addDashboard}. */
 export interface DashboardOptions {
@@ -21,23 +21,23 @@ export interface DashboardOptions {
   maxClients?: number;
 }
 
-const positiveInt = () => z.int().positive();
-
-export const dashboardOptionsSchema = z.strictObject({
-  path: z
-    .string()
-    .regex(/^(?:\/[a-z0-9_-]+)+$/, {
-      error:
+export const dashboardOptionsSchema = v.strictObject({
+  path: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^(?:\/[a-z0-9_-]+)+$/,
         "must be a path below the admin prefix, such as '/dashboard' (lower-case letters, digits, '-', '_')",
-    })
-    .optional(),
-  title: z.string().min(1).max(200).optional(),
-  refreshMs: z.int().min(100).max(60_000).optional(),
-  sampleMs: z.int().min(100).max(3_600_000).optional(),
-  historyPoints: positiveInt().max(100_000).optional(),
-  maxClients: positiveInt().max(10_000).optional(),
+      ),
+    ),
+  ),
+  title: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
+  refreshMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(100), v.maxValue(60_000))),
+  sampleMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(100), v.maxValue(3_600_000))),
+  historyPoints: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(100_000))),
+  maxClients: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(10_000))),
 });
 
 type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<z.input<typeof dashboardOptionsSchema>, DashboardOptions> = true;
+const typesAgree: Agree<v.InferInput<typeof dashboardOptionsSchema>, DashboardOptions> = true;
 void typesAgree;

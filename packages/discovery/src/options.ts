@@ -1,5 +1,5 @@
 // The options of every resolver (static, DNS, etcd), of etcd self-registration and of endpoints as
-// zod schemas (exported for a configuration-wide JSON Schema), checked once through core's
+// valibot schemas (exported for a configuration-wide JSON Schema), checked once through core's
 // parseOptions: every problem, at every depth, in one ConfigError with its path and a did-you-mean.
 import {
   ConfigError,
@@ -10,7 +10,7 @@ import {
   peerInstalled,
   withCrossCheck,
 } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { DnsResolverOptions } from './dns.js';
 import { parseServer } from './dns-client.js';
 import { type EndpointInput, type EndpointSpec, normalizeHost, readEndpoint } from './endpoints.js';
@@ -23,14 +23,15 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** A custom check on a value already of the right type: `check` returns a message or undefined. */
 function rule<T>(check: (value: T) => string | undefined) {
-  return z.superRefine<T>((value, ctx) => {
-    const message = check(value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', input: value, message });
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const message = check(dataset.value);
+    if (message !== undefined) addIssue({ message });
   });
 }
 
 const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
-const positiveInt = () => z.int().positive();
+const positiveInt = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
 
 /** The first problem `readEndpoint` finds with a URL endpoint (`'http://10.0.0.1:8080'`). */
 function urlProblem(text: string): string | undefined {
@@ -45,74 +46,75 @@ function urlProblem(text: string): string | undefined {
 }
 
 /** An endpoint written by hand: `{ host, port, … }`. */
-export const endpointInputSchema = z.strictObject({
-  host: z
-    .string()
-    .min(1)
-    .check(
-      rule((host: string) =>
-        normalizeHost(host) === undefined ? `is not a host name or IP address: '${host}'` : undefined,
-      ),
+export const endpointInputSchema = v.strictObject({
+  host: v.pipe(
+    v.string(),
+    v.minLength(1),
+    rule((host: string) =>
+      normalizeHost(host) === undefined ? `is not a host name or IP address: '${host}'` : undefined,
     ),
-  port: z
-    .number({
-      error: (issue) =>
-        issue.input === undefined
-          ? 'is required'
-          : `must be an integer from 1 to 65535, got ${show(issue.input)}`,
-    })
-    .check(
-      rule((port: number) =>
-        Number.isInteger(port) && port >= 1 && port <= 65_535
-          ? undefined
-          : `must be an integer from 1 to 65535, got ${show(port)}`,
-      ),
+  ),
+  port: v.pipe(
+    v.number((issue) =>
+      issue.input === undefined
+        ? 'is required'
+        : `must be an integer from 1 to 65535, got ${show(issue.input)}`,
     ),
-  protocol: z.enum(['http:', 'https:', 'http', 'https']).optional(),
-  id: z.string().min(1).optional(),
-  weight: z
-    .number()
-    .check(
+    rule((port: number) =>
+      Number.isInteger(port) && port >= 1 && port <= 65_535
+        ? undefined
+        : `must be an integer from 1 to 65535, got ${show(port)}`,
+    ),
+  ),
+  protocol: v.optional(v.picklist(['http:', 'https:', 'http', 'https'])),
+  id: v.optional(v.pipe(v.string(), v.minLength(1))),
+  weight: v.optional(
+    v.pipe(
+      v.number(),
       rule((w: number) =>
         Number.isFinite(w) && w > 0 ? undefined : `must be a positive number, got ${show(w)}`,
       ),
-    )
-    .optional(),
-  priority: z
-    .number()
-    .check(
+    ),
+  ),
+  priority: v.optional(
+    v.pipe(
+      v.number(),
       rule((p: number) =>
         Number.isInteger(p) && p >= 0 ? undefined : `must be a non-negative integer, got ${show(p)}`,
       ),
-    )
-    .optional(),
-  zone: z.string().min(1).optional(),
-  hostname: z.string().min(1).optional(),
-  metadata: z
-    .record(
-      z.string(),
-      z.union([z.string(), z.number(), z.boolean()], {
-        error: (issue) => `must be a string, number or boolean, got ${show(issue.input)}`,
-      }),
-    )
-    .optional(),
+    ),
+  ),
+  zone: v.optional(v.pipe(v.string(), v.minLength(1))),
+  hostname: v.optional(v.pipe(v.string(), v.minLength(1))),
+  metadata: v.optional(
+    v.record(
+      v.string(),
+      v.union(
+        [v.string(), v.number(), v.boolean()],
+        (issue) => `must be a string, number or boolean, got ${show(issue.input)}`,
+      ),
+    ),
+  ),
 });
 
 /** An endpoint: a URL (`'http://10.0.0.1:8080'`, `'orders:8080'`) or `{ host, port, … }`. */
-export const endpointSpecSchema = z.union([z.string().check(rule(urlProblem)), endpointInputSchema], {
-  error: 'must be a URL string or an object with host and port',
-});
+export const endpointSpecSchema = v.union(
+  [v.pipe(v.string(), rule(urlProblem)), endpointInputSchema],
+  'must be a URL string or an object with host and port',
+);
 
 /** Options of `staticResolver()`. */
-export const staticResolverOptionsSchema = z.strictObject({ name: z.string().min(1).optional() });
+export const staticResolverOptionsSchema = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
 
 /** What `staticResolver(endpoints, options)` is given, checked together. */
-export const staticResolverArgumentsSchema = z.strictObject({
+export const staticResolverArgumentsSchema = v.strictObject({
   endpoints: withCrossCheck(
-    z
-      .array(endpointSpecSchema, { error: 'must be a non-empty array of URLs or { host, port } objects' })
-      .min(1, { error: 'must be a non-empty array of URLs or { host, port } objects' })
-      .readonly(),
+    v.pipe(
+      v.array(endpointSpecSchema, 'must be a non-empty array of URLs or { host, port } objects'),
+      v.minLength(1, 'must be a non-empty array of URLs or { host, port } objects'),
+    ),
     (endpoints, report) => {
       if (!Array.isArray(endpoints)) return;
       const seen = new Set<string>();
@@ -128,26 +130,25 @@ export const staticResolverArgumentsSchema = z.strictObject({
   options: staticResolverOptionsSchema,
 });
 
-const etcdHost = z
-  .string()
-  .check(
-    rule((host: string) =>
-      /^https?:\/\/[^/\s]+\/?$/.test(host) ? undefined : `must be http(s)://host:port, got ${show(host)}`,
-    ),
-  );
+const etcdHost = v.pipe(
+  v.string(),
+  rule((host: string) =>
+    /^https?:\/\/[^/\s]+\/?$/.test(host) ? undefined : `must be http(s)://host:port, got ${show(host)}`,
+  ),
+);
 
 /** `client` or `hosts`, shared by etcdResolver and registerWithEtcd. */
 const connectionShape = {
-  client: objectOption<EtcdClient>('an etcd3 client (new Etcd3(…)) or a namespace of one', [
-    'watch',
-  ]).optional(),
-  hosts: z
-    .union([etcdHost, z.array(etcdHost).min(1).readonly()], {
-      error: 'must be a URL or a non-empty array of URLs (`http://127.0.0.1:2379`)',
-    })
-    .optional(),
+  client: v.optional(
+    objectOption<EtcdClient>('an etcd3 client (new Etcd3(…)) or a namespace of one', ['watch']),
+  ),
+  hosts: v.optional(
+    v.union(
+      [etcdHost, v.pipe(v.array(etcdHost), v.minLength(1))],
+      'must be a URL or a non-empty array of URLs (`http://127.0.0.1:2379`)',
+    ),
+  ),
 };
-
 /** Exactly one of `client` and `hosts`; `hosts` needs etcd3 installed. */
 function checkConnection(
   options: unknown,
@@ -175,25 +176,27 @@ function ordered(low: string, high: string, fallbackHigh: number) {
   };
 }
 
-const prefix = z
-  .string({
-    error: (issue) =>
-      issue.input === undefined ? 'is required' : 'must be a non-empty string such as /services/orders/',
-  })
-  .min(1, { error: 'must be a non-empty string such as /services/orders/' });
+const prefix = v.pipe(
+  v.string((issue) =>
+    issue.input === undefined ? 'is required' : 'must be a non-empty string such as /services/orders/',
+  ),
+  v.minLength(1, 'must be a non-empty string such as /services/orders/'),
+);
 
 /** Options of `etcdResolver()`. */
 export const etcdResolverOptionsSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     ...connectionShape,
     prefix,
-    parse: functionOption<(value: string, key: string) => EndpointSpec | undefined>(
-      'a function (value, key) => endpoint | undefined',
-    ).optional(),
-    name: z.string().min(1).optional(),
-    timeoutMs: positiveInt().optional(),
-    retryInitialMs: positiveInt().optional(),
-    retryMaxMs: positiveInt().optional(),
+    parse: v.optional(
+      functionOption<(value: string, key: string) => EndpointSpec | undefined>(
+        'a function (value, key) => endpoint | undefined',
+      ),
+    ),
+    name: v.optional(v.pipe(v.string(), v.minLength(1))),
+    timeoutMs: v.optional(positiveInt()),
+    retryInitialMs: v.optional(positiveInt()),
+    retryMaxMs: v.optional(positiveInt()),
   }),
   (options, report) => {
     checkConnection(options, report);
@@ -203,15 +206,15 @@ export const etcdResolverOptionsSchema = withCrossCheck(
 
 /** Options of `registerWithEtcd()`. */
 export const etcdRegistrationOptionsSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     ...connectionShape,
     prefix,
     endpoint: endpointSpecSchema,
-    key: z.string().min(1).optional(),
-    ttlSeconds: positiveInt().optional(),
-    timeoutMs: positiveInt().optional(),
-    retryInitialMs: positiveInt().optional(),
-    retryMaxMs: positiveInt().optional(),
+    key: v.optional(v.pipe(v.string(), v.minLength(1))),
+    ttlSeconds: v.optional(positiveInt()),
+    timeoutMs: v.optional(positiveInt()),
+    retryInitialMs: v.optional(positiveInt()),
+    retryMaxMs: v.optional(positiveInt()),
   }),
   (options, report) => {
     checkConnection(options, report);
@@ -221,39 +224,38 @@ export const etcdRegistrationOptionsSchema = withCrossCheck(
 
 /** Options of `dnsResolver()`. */
 export const dnsResolverOptionsSchema = withCrossCheck(
-  z.strictObject({
-    name: z
-      .string()
-      .min(1)
-      .check(
-        rule((name: string) =>
-          normalizeHost(name) === undefined ? `is not a DNS name: '${name}'` : undefined,
-        ),
+  v.strictObject({
+    name: v.pipe(
+      v.string(),
+      v.minLength(1),
+      rule((name: string) =>
+        normalizeHost(name) === undefined ? `is not a DNS name: '${name}'` : undefined,
       ),
-    type: z.enum(['SRV', 'A', 'AAAA', 'A+AAAA']).optional(),
-    port: z.int().min(1).max(65_535).optional(),
-    protocol: z.enum(['http:', 'https:', 'http', 'https']).optional(),
-    srvTargets: z.enum(['A', 'AAAA', 'A+AAAA', 'hostname']).optional(),
-    servers: z
-      .array(
-        z
-          .string()
-          .check(
+    ),
+    type: v.optional(v.picklist(['SRV', 'A', 'AAAA', 'A+AAAA'])),
+    port: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65_535))),
+    protocol: v.optional(v.picklist(['http:', 'https:', 'http', 'https'])),
+    srvTargets: v.optional(v.picklist(['A', 'AAAA', 'A+AAAA', 'hostname'])),
+    servers: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
             rule((text: string) =>
               parseServer(text) === undefined
                 ? `is not an IP address with an optional port: ${show(text)}`
                 : undefined,
             ),
           ),
-      )
-      .min(1, { error: 'must be a non-empty array of addresses (`10.0.0.2`, `127.0.0.1:5353`, `[::1]:53`)' })
-      .readonly()
-      .optional(),
-    minTtlMs: positiveInt().optional(),
-    maxTtlMs: positiveInt().optional(),
-    timeoutMs: positiveInt().optional(),
-    retryInitialMs: positiveInt().optional(),
-    retryMaxMs: positiveInt().optional(),
+        ),
+        v.minLength(1, 'must be a non-empty array of addresses (`10.0.0.2`, `127.0.0.1:5353`, `[::1]:53`)'),
+      ),
+    ),
+    minTtlMs: v.optional(positiveInt()),
+    maxTtlMs: v.optional(positiveInt()),
+    timeoutMs: v.optional(positiveInt()),
+    retryInitialMs: v.optional(positiveInt()),
+    retryMaxMs: v.optional(positiveInt()),
   }),
   (options, report) => {
     if (!isObject(options)) return;
@@ -271,14 +273,26 @@ export const dnsResolverOptionsSchema = withCrossCheck(
 );
 
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
-// in step: what the types allow, the schemas accept, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// in step: what the types allow, the schemas accept, and the other way round. valibot infers arrays as
+// mutable where the types say `readonly T[]`, so both sides are compared without readonly.
+type DeepMutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? DeepMutable<E>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+      : T;
+type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
+  ? [DeepMutable<B>] extends [DeepMutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof endpointInputSchema>, EndpointInput>,
-  Agree<z.input<typeof endpointSpecSchema>, EndpointSpec>,
-  Agree<z.input<typeof dnsResolverOptionsSchema>, DnsResolverOptions>,
-  Agree<z.input<typeof etcdResolverOptionsSchema>, EtcdResolverOptions>,
-  Agree<z.input<typeof etcdRegistrationOptionsSchema>, EtcdRegistrationOptions>,
-  Agree<Pick<z.input<typeof etcdResolverOptionsSchema>, 'client' | 'hosts'>, EtcdConnectionOptions>,
+  Agree<v.InferInput<typeof endpointInputSchema>, EndpointInput>,
+  Agree<v.InferInput<typeof endpointSpecSchema>, EndpointSpec>,
+  Agree<v.InferInput<typeof dnsResolverOptionsSchema>, DnsResolverOptions>,
+  Agree<v.InferInput<typeof etcdResolverOptionsSchema>, EtcdResolverOptions>,
+  Agree<v.InferInput<typeof etcdRegistrationOptionsSchema>, EtcdRegistrationOptions>,
+  Agree<Pick<v.InferInput<typeof etcdResolverOptionsSchema>, 'client' | 'hosts'>, EtcdConnectionOptions>,
 ] = [true, true, true, true, true, true];
 void typesAgree;

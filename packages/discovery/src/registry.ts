@@ -1,7 +1,7 @@
 // An in-process registry: the monolith's own handlers (or a test's fake upstreams) register under a
 // service name, and resolvers over that name see registrations come and go at once.
 import { Problems, parseOptions } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { BaseResolver } from './base.js';
 import type { Endpoint, Resolver } from './endpoint.js';
 import { type EndpointSpec, readEndpoint, sortedById } from './endpoints.js';
@@ -43,9 +43,9 @@ class RegistryResolver extends BaseResolver {
   }
 }
 
-const serviceName = z.string().min(1);
-const serviceSchema = z.strictObject({ service: serviceName });
-const registrationSchema = z.strictObject({ service: serviceName, endpoint: endpointSpecSchema });
+const serviceName = v.pipe(v.string(), v.minLength(1));
+const serviceSchema = v.strictObject({ service: serviceName });
+const registrationSchema = v.strictObject({ service: serviceName, endpoint: endpointSpecSchema });
 
 /**
  * Creates an in-process registry.

@@ -15,7 +15,7 @@ import {
   type Reply,
 } from '@gatehousejs/core';
 import type { Mode, ModeChange, Routes } from '@gatehousejs/gateway/optional/routes';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { AdminBadRequest, AdminConflict, AdminUnknownRoute, AdminUnsupportedMediaType } from './errors.js';
 
 /** The stages, in order (the routes package's, restated: this module loads without it). */
@@ -146,19 +146,20 @@ export function actorOf(exchange: Exchange): Pick<AuditEntry, 'who' | 'where'> {
 // ---------------------------------------------------------------------------------------------
 
 const MAX_BODY_BYTES = 16_384;
-const reason = z.string().max(500).optional();
-const expect = z.enum(MODES as [Mode, ...Mode[]]).optional();
-const weight = z.number().min(0).max(100);
+const reason = v.optional(v.pipe(v.string(), v.maxLength(500)));
+const expect = v.optional(v.picklist(MODES));
+const weight = v.pipe(v.number(), v.minValue(0), v.maxValue(100));
+const routeName = v.pipe(v.string(), v.minLength(1));
 
-const modeBody = z.strictObject({
-  route: z.string().min(1),
-  mode: z.enum(MODES as [Mode, ...Mode[]]),
-  weight: weight.optional(),
+const modeBody = v.strictObject({
+  route: routeName,
+  mode: v.picklist(MODES),
+  weight: v.optional(weight),
   expect,
   reason,
 });
-const promoteBody = z.strictObject({ route: z.string().min(1), weight: weight.optional(), expect, reason });
-const stepBody = z.strictObject({ route: z.string().min(1), expect, reason });
+const promoteBody = v.strictObject({ route: routeName, weight: v.optional(weight), expect, reason });
+const stepBody = v.strictObject({ route: routeName, expect, reason });
 
 /** The JSON object body of an admin write; refusals are problems. */
 export async function readJsonBody(exchange: Exchange): Promise<unknown> {
@@ -182,7 +183,7 @@ export async function readJsonBody(exchange: Exchange): Promise<unknown> {
   }
 }
 
-function checked<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+function checked<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
   try {
     return parseOptions(schema, body, { name: '' });
   } catch (error) {
@@ -252,7 +253,7 @@ export function addAdminActions(core: Gateway, controllers: () => readonly Route
 
   const act = (
     action: 'mode' | 'promote' | 'rollback' | 'rearm',
-    schema: z.ZodType,
+    schema: v.GenericSchema,
     apply: (routes: Routes, body: Body, current: { mode: Mode; weight: number }) => ModeChange,
   ) => {
     return async (exchange: Exchange): Promise<Reply> => {

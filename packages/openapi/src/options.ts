@@ -1,7 +1,7 @@
-// OpenApiOptions, their defaults, and their validation: a zod schema (`openapiOptionsSchema`) checked
+// OpenApiOptions, their defaults, and their validation: a valibot schema (`openapiOptionsSchema`) checked
 // by core's parseOptions once, when the factory runs (every problem in one ConfigError).
 import { parseOptions } from '@gatehousejs/core';
-import { z } from 'zod';
+import * as v from 'valibot';
 
 /** What to do with a request whose path is not in the document. */
 export type UnknownPathPolicy = 'pass' | 'reject';
@@ -130,58 +130,61 @@ export interface OpenApiOptions {
   reference?: ReferenceOptions | boolean;
 }
 
-const positiveInt = z.number().int().positive();
-const fraction = z.number().min(0).max(1);
-const refPath = z.string().regex(/^\/[^?#\s]*$/, 'must be a path starting with / (no query, no spaces)');
-const basePathString = z
-  .string()
-  .regex(/^(?:\/[^?#\s]*)?$/, "must be '' or a path starting with / (no query, no spaces)");
+const positiveInt = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
+const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+const refPath = v.pipe(
+  v.string(),
+  v.regex(/^\/[^?#\s]*$/, 'must be a path starting with / (no query, no spaces)'),
+);
+const basePathString = v.pipe(
+  v.string(),
+  v.regex(/^(?:\/[^?#\s]*)?$/, "must be '' or a path starting with / (no query, no spaces)"),
+);
 
-/** The zod schema of {@link OpenApiOptions}, checked by core's `parseOptions`. */
-export const openapiOptionsSchema = z.strictObject({
-  document: z.union([
-    z.string().min(1, 'must be a file path, a file: URL or a document object'),
-    z.instanceof(URL),
-    z.record(z.string(), z.unknown()),
+/** The valibot schema of {@link OpenApiOptions}, checked by core's `parseOptions`. */
+export const openapiOptionsSchema = v.strictObject({
+  document: v.union([
+    v.pipe(v.string(), v.minLength(1, 'must be a file path, a file: URL or a document object')),
+    v.instance(URL),
+    v.record(v.string(), v.unknown()),
   ]),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'must be a token (letters, digits, -, _, .)')
-    .optional(),
-  basePath: z.union([basePathString, z.array(basePathString).min(1)]).optional(),
-  requests: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        unknownPath: z.enum(['pass', 'reject']).optional(),
-        unknownMethod: z.enum(['reject', 'pass']).optional(),
-        unknownQuery: z.enum(['reject', 'ignore']).optional(),
-        maxBodyBytes: positiveInt.optional(),
-        body: z.enum(['replay', 'parsed']).optional(),
-        maxParts: positiveInt.optional(),
-        maxErrors: positiveInt.max(1000).optional(),
+  name: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, 'must be a token (letters, digits, -, _, .)')),
+  ),
+  basePath: v.optional(v.union([basePathString, v.pipe(v.array(basePathString), v.minLength(1))])),
+  requests: v.optional(
+    v.union([
+      v.literal(false),
+      v.strictObject({
+        unknownPath: v.optional(v.picklist(['pass', 'reject'])),
+        unknownMethod: v.optional(v.picklist(['reject', 'pass'])),
+        unknownQuery: v.optional(v.picklist(['reject', 'ignore'])),
+        maxBodyBytes: v.optional(positiveInt()),
+        body: v.optional(v.picklist(['replay', 'parsed'])),
+        maxParts: v.optional(positiveInt()),
+        maxErrors: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(1000))),
       }),
-    ])
-    .optional(),
-  responses: z
-    .strictObject({
-      mode: z.enum(['off', 'report', 'enforce']).optional(),
-      sampleRate: fraction.optional(),
-      maxBodyBytes: positiveInt.optional(),
-    })
-    .optional(),
-  contractGuard: z.boolean().optional(),
-  mock: z.enum(['off', 'unhandled', 'always']).optional(),
-  reference: z
-    .union([
-      z.boolean(),
-      z.strictObject({
-        path: refPath.optional(),
-        renderer: z.literal('swagger-ui').optional(),
-        title: z.string().optional(),
+    ]),
+  ),
+  responses: v.optional(
+    v.strictObject({
+      mode: v.optional(v.picklist(['off', 'report', 'enforce'])),
+      sampleRate: v.optional(fraction),
+      maxBodyBytes: v.optional(positiveInt()),
+    }),
+  ),
+  contractGuard: v.optional(v.boolean()),
+  mock: v.optional(v.picklist(['off', 'unhandled', 'always'])),
+  reference: v.optional(
+    v.union([
+      v.boolean(),
+      v.strictObject({
+        path: v.optional(refPath),
+        renderer: v.optional(v.literal('swagger-ui')),
+        title: v.optional(v.string()),
       }),
-    ])
-    .optional(),
+    ]),
+  ),
 });
 
 /** Options with every default filled in. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '@gatehousejs/core';
+import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { type Duration, durationMs } from './duration.js';
 import { rateLimitOptionsSchema } from './options.js';
@@ -154,7 +155,7 @@ describe('Duration: the type and the parser agree', () => {
     }
     expect(checked).toBe(3996);
     const window = (duration: Duration) =>
-      rateLimitOptionsSchema.safeParse({ limits: [{ points: 1, duration }] }).success;
+      v.safeParse(rateLimitOptionsSchema, { limits: [{ points: 1, duration }] }).success;
     expect([window('1s'), window('999d'), window(60)]).toEqual([true, true, true]);
   });
 

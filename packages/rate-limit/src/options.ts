@@ -1,4 +1,4 @@
-// RateLimitOptions as one zod schema (exported for a configuration-wide JSON Schema), checked once by
+// RateLimitOptions as one valibot schema (exported for a configuration-wide JSON Schema), checked once by
 // rateLimit() through core's parseOptions — every problem, at every depth, in one ConfigError with its
 // path and a did-you-mean — then compiled. Everything here runs once, when rateLimit() is called: the
 // request path only reads what this compiled.
@@ -16,7 +16,7 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { type Duration, type DurationText, durationMs, durationProblem } from './duration.js';
 import { compileKey, type KeyFunction, type KeyOf, type KeySpec, principalOf } from './keys.js';
 import type { OutboundLimiterOptions } from './outbound.js';
@@ -237,10 +237,18 @@ const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
 const TEXT_DURATION = /^[1-9]\d*[smhd]$/;
 
 const token = () =>
-  z.string().regex(NAME, {
-    error: (issue) =>
-      `must be a token of letters, digits, '.', '_' or '-' (up to 64, starting with a letter or digit), received ${JSON.stringify(issue.input)}`,
-  });
+  v.pipe(
+    v.string(),
+    v.regex(
+      NAME,
+      (issue) =>
+        `must be a token of letters, digits, '.', '_' or '-' (up to 64, starting with a letter or digit), received ${JSON.stringify(issue.input)}`,
+    ),
+  );
+
+// A positive integer: `gtValue(0)` rather than `minValue(1)` (the same integers), so the default message
+// stays `expected a number > 0`.
+const positiveInt = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -250,17 +258,14 @@ const durationError = (issue: { input?: unknown }) => durationProblem(issue.inpu
 /** A window's length: whole seconds as a number, or text with a unit; see {@link Duration}. */
 // Annotated: inferred, its type spelt out Duration's 3,996 texts in every schema using it, and
 // rate-limit's options.d.ts weighed 1.3 MB (20 kB now).
-export const durationSchema: z.ZodType<Duration, Duration> = z.union(
+export const durationSchema: v.GenericSchema<Duration> = v.union(
   [
-    z.int({ error: durationError }).positive({ error: durationError }),
+    v.pipe(v.number(durationError), v.safeInteger(durationError), v.minValue(1, durationError)),
     // Typed as Duration's text form, which spells out up to three digits; the parser also takes longer
     // ones ('3600s'): the type accepts nothing the runtime refuses, not the other way round.
-    z.string().regex(TEXT_DURATION, { error: durationError }) as unknown as z.ZodType<
-      DurationText,
-      DurationText
-    >,
+    v.pipe(v.string(), v.regex(TEXT_DURATION, durationError)) as unknown as v.GenericSchema<DurationText>,
   ],
-  { error: durationError },
+  durationError,
 );
 
 /** Names a window gets when it has none: its duration in seconds, or its period. */
@@ -273,11 +278,11 @@ function windowName(w: { name?: unknown; duration?: unknown; per?: unknown }): s
 
 /** One window: `{ points, duration }` (rolling) or `{ points, per }` (a calendar quota). */
 export const limitWindowSchema = withCrossCheck(
-  z.strictObject({
-    name: token().optional(),
-    points: z.int().positive(),
-    duration: durationSchema.optional(),
-    per: z.enum(PERIODS).optional(),
+  v.strictObject({
+    name: v.optional(token()),
+    points: positiveInt(),
+    duration: v.optional(durationSchema),
+    per: v.optional(v.picklist(PERIODS)),
   }),
   (w, report) => {
     if (isObject(w) && (w.duration === undefined) === (w.per === undefined))
@@ -286,7 +291,7 @@ export const limitWindowSchema = withCrossCheck(
 );
 
 /** The windows of one policy: every window at once, each name distinct. */
-const windowsSchema = withCrossCheck(z.array(limitWindowSchema).readonly(), (windows, report) => {
+const windowsSchema = withCrossCheck(v.array(limitWindowSchema), (windows, report) => {
   if (!Array.isArray(windows)) return;
   const seen = new Set<string>();
   for (const [i, w] of (windows as unknown[]).entries()) {
@@ -298,31 +303,31 @@ const windowsSchema = withCrossCheck(z.array(limitWindowSchema).readonly(), (win
   }
 });
 
-const tiersSchema = z.record(token(), windowsSchema);
+const tiersSchema = v.record(token(), windowsSchema);
 
-const headerName = z.string().refine(isHeaderName, { error: 'expected a header name' });
+const headerName = v.pipe(v.string(), v.check(isHeaderName, 'expected a header name'));
 
 /** A key: one part or several; see {@link KeySpec}. */
-export const keySpecSchema = z.union(
+export const keySpecSchema = v.union(
   [
-    z.enum(['ip', 'principal', 'api-key', 'route']),
-    z.strictObject({ header: headerName }),
+    v.picklist(['ip', 'principal', 'api-key', 'route']),
+    v.strictObject({ header: headerName }),
     functionOption<KeyFunction>('a function of the exchange'),
-    z
-      .array(
-        z.union(
+    v.pipe(
+      v.array(
+        v.union(
           [
-            z.enum(['ip', 'principal', 'api-key', 'route']),
-            z.strictObject({ header: headerName }),
+            v.picklist(['ip', 'principal', 'api-key', 'route']),
+            v.strictObject({ header: headerName }),
             functionOption<KeyFunction>('a function of the exchange'),
           ],
-          { error: keyPartError },
+          keyPartError,
         ),
-      )
-      .min(1, { error: 'must name at least one key part' })
-      .readonly(),
+      ),
+      v.minLength(1, 'must name at least one key part'),
+    ),
   ],
-  { error: keyPartError },
+  keyPartError,
 );
 
 function keyPartError(issue: { input?: unknown }): string {
@@ -335,55 +340,56 @@ function keyPartError(issue: { input?: unknown }): string {
   return `must be 'ip', 'principal', 'api-key', 'route', { header: name } or a function of the exchange, received ${shown}${near === undefined ? '' : ` — did you mean '${near}'?`}`;
 }
 
-const costSchema = z.union([
-  z.int().min(0),
+const costSchema = v.union([
+  v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
   functionOption<(exchange: Exchange) => number>('a function of the exchange'),
 ]);
 
 /** Who is never limited. */
-export const exemptOptionsSchema = z.strictObject({
-  ips: z
-    .array(z.string().min(1))
-    .readonly()
-    .check(
-      z.superRefine((ips, ctx) => {
+export const exemptOptionsSchema = v.strictObject({
+  ips: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.minLength(1))),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
         try {
-          createAddressMatcher(ips, 'exempt.ips');
+          createAddressMatcher(dataset.value, 'exempt.ips');
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
-          for (const problem of error.problems)
-            ctx.addIssue({ code: 'custom', input: ips, message: problem.message });
+          for (const problem of error.problems) addIssue({ message: problem.message });
         }
       }),
-    )
-    .optional(),
-  principals: z.array(z.string().min(1)).readonly().optional(),
-  tiers: z.array(z.string().min(1)).readonly().optional(),
-  when: functionOption<(exchange: Exchange) => boolean>('a function of the exchange').optional(),
+    ),
+  ),
+  principals: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  tiers: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  when: v.optional(functionOption<(exchange: Exchange) => boolean>('a function of the exchange')),
 });
 
 /** A per-route policy. */
 export const routeLimitSchema = withCrossCheck(
-  z.strictObject({
+  v.strictObject({
     path: pathPatternOption(),
-    methods: z
-      .array(
-        z.string().regex(METHOD, {
-          error: (issue) => {
-            const input = String(issue.input);
-            const upper = input.toUpperCase();
-            return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
-          },
-        }),
-      )
-      .min(1, { error: 'must be a non-empty array of upper-case method names' })
-      .readonly()
-      .optional(),
-    limits: windowsSchema.optional(),
-    tiers: tiersSchema.optional(),
-    key: keySpecSchema.optional(),
-    cost: costSchema.optional(),
-    exempt: z.boolean().optional(),
+    methods: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.regex(METHOD, (issue) => {
+              const input = String(issue.input);
+              const upper = input.toUpperCase();
+              return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
+            }),
+          ),
+        ),
+        v.minLength(1, 'must be a non-empty array of upper-case method names'),
+      ),
+    ),
+    limits: v.optional(windowsSchema),
+    tiers: v.optional(tiersSchema),
+    key: v.optional(keySpecSchema),
+    cost: v.optional(costSchema),
+    exempt: v.optional(v.boolean()),
   }),
   (rule, report) => {
     if (isObject(rule) && rule.limits !== undefined && rule.tiers !== undefined)
@@ -393,41 +399,45 @@ export const routeLimitSchema = withCrossCheck(
 
 /** Every option of `rateLimit()` / `gw.rateLimit()`. */
 export const rateLimitOptionsSchema = withCrossCheck(
-  z.strictObject({
-    name: token().optional(),
-    limits: windowsSchema.optional(),
-    tiers: tiersSchema.optional(),
-    tier: functionOption<(exchange: Exchange) => string | undefined>(
-      'a function of the exchange returning a tier name',
-    ).optional(),
-    defaultTier: z.string().optional(),
-    key: keySpecSchema.optional(),
-    ipv6Prefix: z.int().min(1).max(128).optional(),
-    apiKeyHeader: headerName.optional(),
-    cost: costSchema.optional(),
-    exempt: exemptOptionsSchema.optional(),
-    routes: z.array(routeLimitSchema).readonly().optional(),
-    store: objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', [
-      'counter',
-    ]).optional(),
-    failure: z.enum(['open', 'closed']).optional(),
-    headers: z.enum(['ietf', 'legacy', 'both', 'none']).optional(),
-    concurrency: withCrossCheck(
-      z.strictObject({ perKey: z.int().positive().optional(), global: z.int().positive().optional() }),
-      (value, report) => {
-        if (isObject(value) && value.perKey === undefined && value.global === undefined)
-          report([], "give 'perKey', 'global' or both");
-      },
-    ).optional(),
-    shed: z
-      .strictObject({
-        maxEventLoopDelayMs: z.int().positive(),
-        sampleIntervalMs: z.int().positive().optional(),
-        retryAfter: z.int().positive().optional(),
-      })
-      .optional(),
-    prefix: z.string().min(1).optional(),
-    meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
+  v.strictObject({
+    name: v.optional(token()),
+    limits: v.optional(windowsSchema),
+    tiers: v.optional(tiersSchema),
+    tier: v.optional(
+      functionOption<(exchange: Exchange) => string | undefined>(
+        'a function of the exchange returning a tier name',
+      ),
+    ),
+    defaultTier: v.optional(v.string()),
+    key: v.optional(keySpecSchema),
+    ipv6Prefix: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(128))),
+    apiKeyHeader: v.optional(headerName),
+    cost: v.optional(costSchema),
+    exempt: v.optional(exemptOptionsSchema),
+    routes: v.optional(v.array(routeLimitSchema)),
+    store: v.optional(
+      objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', ['counter']),
+    ),
+    failure: v.optional(v.picklist(['open', 'closed'])),
+    headers: v.optional(v.picklist(['ietf', 'legacy', 'both', 'none'])),
+    concurrency: v.optional(
+      withCrossCheck(
+        v.strictObject({ perKey: v.optional(positiveInt()), global: v.optional(positiveInt()) }),
+        (value, report) => {
+          if (isObject(value) && value.perKey === undefined && value.global === undefined)
+            report([], "give 'perKey', 'global' or both");
+        },
+      ),
+    ),
+    shed: v.optional(
+      v.strictObject({
+        maxEventLoopDelayMs: positiveInt(),
+        sampleIntervalMs: v.optional(positiveInt()),
+        retryAfter: v.optional(positiveInt()),
+      }),
+    ),
+    prefix: v.optional(v.pipe(v.string(), v.minLength(1))),
+    meterProvider: v.optional(objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter'])),
   }),
   crossCheck,
 );
@@ -475,32 +485,32 @@ function crossCheck(options: unknown, report: CrossCheckReport): void {
 
 /** Every option of `createOutboundLimiter()`. */
 export const outboundLimiterOptionsSchema = withCrossCheck(
-  z.strictObject({
-    name: token().optional(),
-    limits: withCrossCheck(
-      z
-        .array(
-          z.strictObject({ name: token().optional(), points: z.int().positive(), duration: durationSchema }),
-        )
-        .readonly(),
-      (windows, report) => {
-        if (!Array.isArray(windows)) return;
-        const seen = new Set<string>();
-        for (const [i, w] of (windows as unknown[]).entries()) {
-          const name = isObject(w) ? windowName(w) : undefined;
-          if (name === undefined) continue;
-          if (seen.has(name)) report([i, 'name'], `'${name}' names two windows; give each a distinct name`);
-          seen.add(name);
-        }
-      },
-    ).optional(),
-    maxConcurrent: z.int().positive().optional(),
-    maxQueue: z.int().positive().optional(),
-    maxWaitMs: z.int().positive().optional(),
-    store: objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', [
-      'counter',
-    ]).optional(),
-    prefix: z.string().min(1).optional(),
+  v.strictObject({
+    name: v.optional(token()),
+    limits: v.optional(
+      withCrossCheck(
+        v.array(
+          v.strictObject({ name: v.optional(token()), points: positiveInt(), duration: durationSchema }),
+        ),
+        (windows, report) => {
+          if (!Array.isArray(windows)) return;
+          const seen = new Set<string>();
+          for (const [i, w] of (windows as unknown[]).entries()) {
+            const name = isObject(w) ? windowName(w) : undefined;
+            if (name === undefined) continue;
+            if (seen.has(name)) report([i, 'name'], `'${name}' names two windows; give each a distinct name`);
+            seen.add(name);
+          }
+        },
+      ),
+    ),
+    maxConcurrent: v.optional(positiveInt()),
+    maxQueue: v.optional(positiveInt()),
+    maxWaitMs: v.optional(positiveInt()),
+    store: v.optional(
+      objectOption<LimiterStore>('a store such as memoryStore() or redisStore({ url })', ['counter']),
+    ),
+    prefix: v.optional(v.pipe(v.string(), v.minLength(1))),
   }),
   (options, report) => {
     if (!isObject(options)) return;
@@ -511,25 +521,25 @@ export const outboundLimiterOptionsSchema = withCrossCheck(
 );
 
 /** Options of `memoryStore()`. */
-export const memoryStoreOptionsSchema = z.strictObject({
-  maxKeys: z.int().positive().optional(),
-  sweepIntervalMs: z.int().positive().optional(),
+export const memoryStoreOptionsSchema = v.strictObject({
+  maxKeys: v.optional(positiveInt()),
+  sweepIntervalMs: v.optional(positiveInt()),
 });
 
 /** Options of `redisStore()`. */
 export const redisStoreOptionsSchema = withCrossCheck(
-  z.strictObject({
-    client: objectOption<RedisClient>('an ioredis client', ['quit']).optional(),
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, {
-        error: "expected a redis:// or rediss:// URL such as 'redis://127.0.0.1:6379'",
-      })
-      .optional(),
-    redisOptions: objectOption<RedisClientOptions>('an object of ioredis options').optional(),
-    timeoutMs: z.int().positive().optional(),
-    insurance: z.boolean().optional(),
-    instances: z.int().positive().optional(),
+  v.strictObject({
+    client: v.optional(objectOption<RedisClient>('an ioredis client', ['quit'])),
+    url: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL such as 'redis://127.0.0.1:6379'"),
+      ),
+    ),
+    redisOptions: v.optional(objectOption<RedisClientOptions>('an object of ioredis options')),
+    timeoutMs: v.optional(positiveInt()),
+    insurance: v.optional(v.boolean()),
+    instances: v.optional(positiveInt()),
   }),
   (options, report) => {
     if (isObject(options) && options.client === undefined && options.url === undefined)
@@ -538,16 +548,29 @@ export const redisStoreOptionsSchema = withCrossCheck(
 );
 
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
-// in step: what the types allow, the schemas accept, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// in step: what the types allow, the schemas accept, and the other way round. valibot infers mutable
+// arrays and objects where the types say readonly (readonly is a type matter only), so both sides are
+// compared with readonly removed.
+type DeepMutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? DeepMutable<E>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+      : T;
+type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
+  ? [DeepMutable<B>] extends [DeepMutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof limitWindowSchema>, LimitWindow>,
-  Agree<z.input<typeof exemptOptionsSchema>, ExemptOptions>,
-  Agree<z.input<typeof routeLimitSchema>, RouteLimit>,
-  Agree<z.input<typeof rateLimitOptionsSchema>, RateLimitOptions>,
-  Agree<z.input<typeof outboundLimiterOptionsSchema>, OutboundLimiterOptions>,
-  Agree<z.input<typeof memoryStoreOptionsSchema>, MemoryStoreOptions>,
-  Agree<z.input<typeof redisStoreOptionsSchema>, RedisStoreOptions>,
+  Agree<v.InferInput<typeof limitWindowSchema>, LimitWindow>,
+  Agree<v.InferInput<typeof exemptOptionsSchema>, ExemptOptions>,
+  Agree<v.InferInput<typeof routeLimitSchema>, RouteLimit>,
+  Agree<v.InferInput<typeof rateLimitOptionsSchema>, RateLimitOptions>,
+  Agree<v.InferInput<typeof outboundLimiterOptionsSchema>, OutboundLimiterOptions>,
+  Agree<v.InferInput<typeof memoryStoreOptionsSchema>, MemoryStoreOptions>,
+  Agree<v.InferInput<typeof redisStoreOptionsSchema>, RedisStoreOptions>,
 ] = [true, true, true, true, true, true, true];
 void typesAgree;
 

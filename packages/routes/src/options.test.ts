@@ -1,5 +1,6 @@
 import type { Client } from '@gatehousejs/client';
 import { ConfigError, Gateway } from '@gatehousejs/core';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { Routes, type RoutesContext } from './controller.js';
 import { routeTableSchema } from './options.js';
@@ -82,7 +83,7 @@ describe('gw.routes() options', () => {
   });
 
   it('exports the table document as a schema (the file format)', () => {
-    expect(routeTableSchema.safeParse({ routes: [{ path: '/a', mode: 'local' }] }).success).toBe(true);
-    expect(routeTableSchema.safeParse({ routes: [{ path: '/a', mood: 'local' }] }).success).toBe(false);
+    expect(v.safeParse(routeTableSchema, { routes: [{ path: '/a', mode: 'local' }] }).success).toBe(true);
+    expect(v.safeParse(routeTableSchema, { routes: [{ path: '/a', mood: 'local' }] }).success).toBe(false);
   });
 });

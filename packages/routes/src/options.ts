@@ -1,4 +1,4 @@
-// The route table and the routes package's options as zod schemas (exported: the route table is a
+// The route table and the routes package's options as valibot schemas (exported: the route table is a
 // file format, and a configuration-wide JSON Schema is generated from these same definitions),
 // checked through core's parseOptions: every problem, at every depth, in one ConfigError with its
 // path and a did-you-mean. What needs the gateway around the table (known services, duplicate names)
@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { Exchange } from '@gatehousejs/core';
 import {
+  type CrossCheckReport,
   functionOption,
   HOP_BY_HOP,
   isHeaderName,
@@ -16,7 +17,7 @@ import {
   withCrossCheck,
 } from '@gatehousejs/core';
 import { parseVersionRange } from '@gatehousejs/versioning';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { OverrideOptions, RoutesOptions } from './controller.js';
 import type { DiffOptions } from './diff.js';
 import type { EtcdSourceOptions, FileSourceOptions, TableSource } from './source.js';
@@ -44,22 +45,26 @@ export const MAX_DIFFERENCES = 1_000;
 
 /** A custom check on a value already of the right type: `check` returns a message or undefined. */
 function rule<T>(check: (value: T) => string | undefined) {
-  return z.superRefine<T>((value, ctx) => {
-    const message = check(value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', input: value, message });
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const message = check(dataset.value);
+    if (message !== undefined) addIssue({ message });
   });
 }
 
-/** Only an object of the wrong type gets this message; unknown keys keep theirs. */
-const notAnObject = (message: string) => (issue: z.core.$ZodRawIssue) =>
-  issue.code === 'invalid_type' ? message : undefined;
+/**
+ * Only an object of the wrong type gets this message (the one issue an object schema raises without a
+ * path); unknown and missing keys keep valibot's, and parseOptions words them as for any object.
+ */
+const notAnObject =
+  (message: string) =>
+  (issue: v.BaseIssue<unknown>): string =>
+    issue.path === undefined ? message : issue.message;
 
 const fraction = (what = 'a number from 0 to 1') =>
-  z
-    .number({ error: `must be ${what}` })
-    .min(0, { error: `must be ${what}` })
-    .max(1, { error: `must be ${what}` });
-const positiveInt = () => z.int().positive();
+  v.pipe(v.number(`must be ${what}`), v.minValue(0, `must be ${what}`), v.maxValue(1, `must be ${what}`));
+// A positive integer: problems say `expected a number > 0`.
+const positiveInt = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
 
 /** `host`, `host:port`, or `*.suffix` (optionally with a port). */
 export interface HostPattern {
@@ -113,15 +118,15 @@ export function prefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
-const hostPattern = z
-  .string({ error: 'must be a host name, host:port or *.domain' })
-  .check(rule(hostPatternProblem));
-const headerName = z
-  .string()
-  .check(rule((name: string) => (isHeaderName(name) ? undefined : 'is not a valid header name')));
-const prefix = z.string({ error: "must be a path starting with '/'" }).check(rule(prefixProblem));
+const hostPattern = v.pipe(v.string('must be a host name, host:port or *.domain'), rule(hostPatternProblem));
+const headerName = v.pipe(
+  v.string(),
+  rule((name: string) => (isHeaderName(name) ? undefined : 'is not a valid header name')),
+);
+const prefix = v.pipe(v.string("must be a path starting with '/'"), rule(prefixProblem));
 
-const method = z.string({ error: "expected an upper-case HTTP method such as 'GET'" }).check(
+const method = v.pipe(
+  v.string("expected an upper-case HTTP method such as 'GET'"),
   rule((m: string) => {
     if (METHOD.test(m)) return undefined;
     const upper = m.toUpperCase();
@@ -131,11 +136,12 @@ const method = z.string({ error: "expected an upper-case HTTP method such as 'GE
 
 /** Header changes on a forwarded request or on the service's response. */
 const headerChanges = (side: 'request' | 'response') =>
-  z.strictObject(
+  v.strictObject(
     {
-      set: z
-        .record(
-          z.string().check(
+      set: v.optional(
+        v.record(
+          v.pipe(
+            v.string(),
             rule((name: string) => {
               if (!isHeaderName(name)) return 'is not a valid header name';
               const lower = name.toLowerCase();
@@ -148,63 +154,59 @@ const headerChanges = (side: 'request' | 'response') =>
               return undefined;
             }),
           ),
-          z
-            .string({ error: 'must be a string without CR, LF or NUL' })
-            .check(
-              rule((value: string) =>
-                isSafeHeaderValue(value) ? undefined : 'must be a string without CR, LF or NUL',
-              ),
+          v.pipe(
+            v.string('must be a string without CR, LF or NUL'),
+            rule((value: string) =>
+              isSafeHeaderValue(value) ? undefined : 'must be a string without CR, LF or NUL',
             ),
-          { error: notAnObject('must be an object mapping header names to values') },
-        )
-        .optional(),
-      remove: z
-        .array(
-          z.string().check(
+          ),
+          notAnObject('must be an object mapping header names to values'),
+        ),
+      ),
+      remove: v.optional(
+        v.array(
+          v.pipe(
+            v.string(),
             rule((name: string) => {
               if (!isHeaderName(name)) return 'is not a valid header name';
               return FRAMING.has(name.toLowerCase()) ? 'cannot be removed by a route' : undefined;
             }),
           ),
-        )
-        .readonly()
-        .optional(),
+        ),
+      ),
     },
-    { error: notAnObject("must be an object with 'set' and/or 'remove'") },
+    notAnObject("must be an object with 'set' and/or 'remove'"),
   );
 
 /** `headers` / `query` match conditions: a value, or `true` for "present". */
-const matchMap = (keys: z.ZodType<string, string>) =>
-  z.record(keys, z.union([z.string(), z.literal(true)], { error: 'must be a string or true' }), {
-    error: notAnObject('must be an object mapping names to a value or true'),
-  });
+const matchMap = (keys: v.GenericSchema<string, string>) =>
+  v.record(
+    keys,
+    v.union([v.string(), v.literal(true)], 'must be a string or true'),
+    notAnObject('must be an object mapping names to a value or true'),
+  );
 
 /** How shadow answers are compared (`diff` of a route, and `createDiffer()`). */
-export const diffOptionsSchema = z.strictObject(
+export const diffOptionsSchema = v.strictObject(
   {
-    headers: z
-      .array(z.string().regex(TOKEN, { error: 'must be a header name' }), {
-        error: 'must be an array of header names',
-      })
-      .readonly()
-      .optional(),
-    ignore: z
-      .array(z.string().check(rule(diffPathProblem)))
-      .readonly()
-      .optional(),
-    redact: z
-      .array(z.string().check(rule(diffPathProblem)))
-      .readonly()
-      .optional(),
-    revealQuery: z
-      .array(z.string().min(1), { error: "must be an array of query parameter names ('*' for all)" })
-      .readonly()
-      .optional(),
-    keep: z.int().min(0).max(MAX_KEEP).optional(),
-    noiseThreshold: z.int().positive().optional(),
-    maxDifferencesPerResponse: z.int().positive().max(MAX_DIFFERENCES).optional(),
+    headers: v.optional(
+      v.array(
+        v.pipe(v.string(), v.regex(TOKEN, 'must be a header name')),
+        'must be an array of header names',
+      ),
+    ),
+    ignore: v.optional(v.array(v.pipe(v.string(), rule(diffPathProblem)))),
+    redact: v.optional(v.array(v.pipe(v.string(), rule(diffPathProblem)))),
+    revealQuery: v.optional(
+      v.array(v.pipe(v.string(), v.minLength(1)), "must be an array of query parameter names ('*' for all)"),
+    ),
+    keep: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(MAX_KEEP))),
+    noiseThreshold: v.optional(positiveInt()),
+    maxDifferencesPerResponse: v.optional(
+      v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(MAX_DIFFERENCES)),
+    ),
   },
-  { error: notAnObject('must be an object') },
+  notAnObject('must be an object'),
 );
 
 /** A field path of `diff.ignore` / `diff.redact`: `/a/*\/b` or `header:name`. */
@@ -218,36 +220,39 @@ function diffPathProblem(path: string): string | undefined {
   return undefined;
 }
 
-export const shadowSpecSchema = z.strictObject(
+export const shadowSpecSchema = v.strictObject(
   {
-    maxConcurrent: positiveInt().optional(),
-    maxBodyBytes: positiveInt().optional(),
-    methods: z
-      .array(method, { error: 'must be an array of upper-case HTTP methods' })
-      .min(1, { error: 'must list at least one method (use sampleRate: 0 to copy nothing)' })
-      .readonly()
-      .optional(),
-    marker: z.union([headerName, z.literal(false)], { error: 'must be a header name or false' }).optional(),
-    sampleRate: fraction().optional(),
-    noiseSampleRate: fraction().optional(),
+    maxConcurrent: v.optional(positiveInt()),
+    maxBodyBytes: v.optional(positiveInt()),
+    methods: v.optional(
+      v.pipe(
+        v.array(method, 'must be an array of upper-case HTTP methods'),
+        v.minLength(1, 'must list at least one method (use sampleRate: 0 to copy nothing)'),
+      ),
+    ),
+    marker: v.optional(v.union([headerName, v.literal(false)], 'must be a header name or false')),
+    sampleRate: v.optional(fraction()),
+    noiseSampleRate: v.optional(fraction()),
   },
-  { error: notAnObject('must be an object') },
+  notAnObject('must be an object'),
 );
 
-export const gateSpecSchema = z.strictObject(
+export const gateSpecSchema = v.strictObject(
   {
-    windowMs: positiveInt().optional(),
-    minRequests: positiveInt().optional(),
-    maxDiffRate: fraction().optional(),
-    maxErrorRateDelta: fraction().optional(),
-    maxErrorRate: fraction().optional(),
-    maxContractViolationRate: fraction().optional(),
-    maxP99DeltaMs: z
-      .number({ error: 'must be a number of milliseconds ≥ 0' })
-      .min(0, { error: 'must be a number of milliseconds ≥ 0' })
-      .optional(),
+    windowMs: v.optional(positiveInt()),
+    minRequests: v.optional(positiveInt()),
+    maxDiffRate: v.optional(fraction()),
+    maxErrorRateDelta: v.optional(fraction()),
+    maxErrorRate: v.optional(fraction()),
+    maxContractViolationRate: v.optional(fraction()),
+    maxP99DeltaMs: v.optional(
+      v.pipe(
+        v.number('must be a number of milliseconds ≥ 0'),
+        v.minValue(0, 'must be a number of milliseconds ≥ 0'),
+      ),
+    ),
   },
-  { error: notAnObject('must be an object') },
+  notAnObject('must be an object'),
 );
 
 const PROMOTION_MODES = ['shadow', 'split', 'fallback', 'remote'] as const;
@@ -263,12 +268,19 @@ const STAGES: readonly string[] = MODE_NAMES;
 /** One step of a promotion walk: `'shadow'`, `'split 10'`, `'fallback'`, `'remote'` or `{ mode, weight }`. */
 type StepText = 'shadow' | 'fallback' | 'remote' | `split ${number}`;
 const STEP_TEXT = /^(?:shadow|fallback|remote|split (?:\d+(?:\.\d+)?))$/;
-const promotionStepSchema = z.union([
+const promotionStepSchema = v.union([
   // A pattern (so the JSON Schema has it too), typed as the step texts it admits.
-  z.string().regex(STEP_TEXT, {
-    error: "must be 'shadow', 'split N' (N % of callers), 'fallback', 'remote' or { mode, weight }",
-  }) as unknown as z.ZodType<StepText, StepText>,
-  z.strictObject({ mode: z.enum(PROMOTION_MODES), weight: z.number().min(0).max(100).optional() }),
+  v.pipe(
+    v.string(),
+    v.regex(
+      STEP_TEXT,
+      "must be 'shadow', 'split N' (N % of callers), 'fallback', 'remote' or { mode, weight }",
+    ),
+  ) as unknown as v.GenericSchema<StepText, StepText>,
+  v.strictObject({
+    mode: v.picklist(PROMOTION_MODES),
+    weight: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
+  }),
 ]);
 
 const stepKey = (step: unknown): [number, number] | undefined => {
@@ -283,234 +295,243 @@ const stepKey = (step: unknown): [number, number] | undefined => {
   return undefined;
 };
 
-/** Gated promotion of a route (`promotion`), checked as a whole: steps in order, thresholds in order. */
-export const promotionSpecSchema = z
-  .strictObject(
-    {
-      steps: z.array(promotionStepSchema).min(1).readonly().optional(),
-      holdMs: z.int().min(0).optional(),
-      minSamples: positiveInt().optional(),
-      confidence: z
-        .number({ error: 'must be a number from 0.5 to 0.9999' })
-        .min(0.5, { error: 'must be a number from 0.5 to 0.9999' })
-        .max(0.9999, { error: 'must be a number from 0.5 to 0.9999' })
-        .optional(),
-      confirm: z.union([z.boolean(), z.array(z.enum(PROMOTION_MODES)).readonly()]).optional(),
-      critical: z.array(z.enum(GATE_NAMES)).readonly().optional(),
-      tolerance: z
-        .strictObject({
-          diffRate: fraction().optional(),
-          errorRate: fraction().optional(),
-          contractRate: fraction().optional(),
-          medianMs: z.number().min(0).optional(),
-          p99Ms: z.number().min(0).optional(),
-        })
-        .optional(),
-      scoreThresholds: z
-        .strictObject({
-          pass: z.number().min(0).max(100).optional(),
-          marginal: z.number().min(0).max(100).optional(),
-        })
-        .optional(),
-    },
-    { error: notAnObject('must be true, false or an object') },
-  )
-  .superRefine((value, ctx) => {
-    const steps = value.steps ?? [];
-    let previous: [number, number] | undefined;
-    steps.forEach((step, i) => {
-      const key = stepKey(step);
-      if (key === undefined) return;
-      if (key[0] === STAGES.indexOf('split') && !(key[1] > 0 && key[1] < 100)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i],
-          input: step,
-          message: 'a split step needs a weight above 0 and below 100 (0 is local, 100 is the service)',
-        });
-        return;
-      }
-      if (
-        previous !== undefined &&
-        (key[0] < previous[0] || (key[0] === previous[0] && key[1] <= previous[1]))
-      )
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i],
-          input: step,
-          message:
-            'steps must move forward: each a later mode than the one before, or a split with a higher weight',
-        });
-      previous = key;
-    });
-    const t = value.scoreThresholds;
-    if (t?.pass !== undefined && t.marginal !== undefined && t.marginal > t.pass)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['scoreThresholds', 'marginal'],
-        input: t.marginal,
-        message: `must not be above pass (${t.pass})`,
-      });
+const promotionShape = v.strictObject(
+  {
+    steps: v.optional(v.pipe(v.array(promotionStepSchema), v.minLength(1))),
+    holdMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
+    minSamples: v.optional(positiveInt()),
+    confidence: v.optional(
+      v.pipe(
+        v.number('must be a number from 0.5 to 0.9999'),
+        v.minValue(0.5, 'must be a number from 0.5 to 0.9999'),
+        v.maxValue(0.9999, 'must be a number from 0.5 to 0.9999'),
+      ),
+    ),
+    confirm: v.optional(v.union([v.boolean(), v.array(v.picklist(PROMOTION_MODES))])),
+    critical: v.optional(v.array(v.picklist(GATE_NAMES))),
+    tolerance: v.optional(
+      v.strictObject({
+        diffRate: v.optional(fraction()),
+        errorRate: v.optional(fraction()),
+        contractRate: v.optional(fraction()),
+        medianMs: v.optional(v.pipe(v.number(), v.minValue(0))),
+        p99Ms: v.optional(v.pipe(v.number(), v.minValue(0))),
+      }),
+    ),
+    scoreThresholds: v.optional(
+      v.strictObject({
+        pass: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
+        marginal: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
+      }),
+    ),
+  },
+  notAnObject('must be true, false or an object'),
+);
+
+/**
+ * The checks of a promotion as a whole: steps in order, thresholds in order. On the input as given
+ * (each step that has its shape, each threshold that is a number), so they are reported with every
+ * other problem of the route.
+ */
+function promotionProblems(value: unknown, report: CrossCheckReport): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const o = value as Record<string, unknown>;
+  const steps: unknown[] = Array.isArray(o.steps) ? o.steps : [];
+  let previous: [number, number] | undefined;
+  steps.forEach((step, i) => {
+    if (!v.is(promotionStepSchema, step)) return; // the step's own problem is reported by its schema
+    const key = stepKey(step);
+    if (key === undefined) return;
+    if (key[0] === STAGES.indexOf('split') && !(key[1] > 0 && key[1] < 100)) {
+      report(
+        ['steps', i],
+        'a split step needs a weight above 0 and below 100 (0 is local, 100 is the service)',
+      );
+      return;
+    }
+    if (previous !== undefined && (key[0] < previous[0] || (key[0] === previous[0] && key[1] <= previous[1])))
+      report(
+        ['steps', i],
+        'steps must move forward: each a later mode than the one before, or a split with a higher weight',
+      );
+    previous = key;
   });
+  const t = o.scoreThresholds as { pass?: unknown; marginal?: unknown } | undefined;
+  if (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.pass === 'number' &&
+    typeof t.marginal === 'number' &&
+    t.marginal > t.pass
+  )
+    report(['scoreThresholds', 'marginal'], `must not be above pass (${t.pass})`);
+}
+
+/** Gated promotion of a route (`promotion`), checked as a whole: steps in order, thresholds in order. */
+export const promotionSpecSchema = withCrossCheck(promotionShape, promotionProblems);
 
 /** An API version (`'2'`, `2`, `'2026-01-15'`) or a baseline (`'2+'`), as `@gatehousejs/versioning` reads them. */
-const versionRange = z
-  .union([z.string(), z.number()])
-  .refine((value) => parseVersionRange(value) !== undefined, {
-    error: "expected a version ('2', '1.2', '2026-01-15') or a baseline ('2+')",
-  });
+const versionRange = v.pipe(
+  v.union([v.string(), v.number()]),
+  v.check(
+    (value) => parseVersionRange(value) !== undefined,
+    "expected a version ('2', '1.2', '2026-01-15') or a baseline ('2+')",
+  ),
+);
 
 /** One route of the table, as users write it in code, YAML, JSON or etcd. */
-export const routeSpecSchema = z.strictObject(
+export const routeSpecSchema = v.strictObject(
   {
-    name: z
-      .string()
-      .regex(NAME, {
-        error: "must start with a letter or digit and hold only letters, digits, '.', '_', '-'",
-      })
-      .optional(),
-    path: z.union(
+    name: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(NAME, "must start with a letter or digit and hold only letters, digits, '.', '_', '-'"),
+      ),
+    ),
+    path: v.union(
       [
         pathPatternOption(),
-        z.array(pathPatternOption()).min(1, { error: 'must list at least one path pattern' }).readonly(),
+        v.pipe(v.array(pathPatternOption()), v.minLength(1, 'must list at least one path pattern')),
       ],
-      { error: 'must be a path pattern or a list of them (a group of paths that moves as one)' },
+      'must be a path pattern or a list of them (a group of paths that moves as one)',
     ),
-    methods: z
-      .array(method, { error: 'must be an array of upper-case HTTP methods' })
-      .min(1, { error: 'must list at least one method (leave it out for every method)' })
-      .readonly()
-      .optional(),
-    host: z
-      .union(
+    methods: v.optional(
+      v.pipe(
+        v.array(method, 'must be an array of upper-case HTTP methods'),
+        v.minLength(1, 'must list at least one method (leave it out for every method)'),
+      ),
+    ),
+    host: v.optional(
+      v.union(
         [
           hostPattern,
-          z
-            .array(hostPattern)
-            .min(1, { error: 'must list at least one host (leave it out for every host)' })
-            .readonly(),
+          v.pipe(
+            v.array(hostPattern),
+            v.minLength(1, 'must list at least one host (leave it out for every host)'),
+          ),
         ],
-        { error: 'must be a host pattern or a list of them' },
-      )
-      .optional(),
-    headers: matchMap(headerName).optional(),
-    query: matchMap(z.string()).optional(),
-    version: z
-      .union(
+        'must be a host pattern or a list of them',
+      ),
+    ),
+    headers: v.optional(matchMap(headerName)),
+    query: v.optional(matchMap(v.string())),
+    version: v.optional(
+      v.union(
         [
           versionRange,
-          z
-            .array(versionRange)
-            .min(1, { error: 'must list at least one version (leave it out for every request)' })
-            .readonly(),
+          v.pipe(
+            v.array(versionRange),
+            v.minLength(1, 'must list at least one version (leave it out for every request)'),
+          ),
         ],
-        { error: "must be a version ('2'), a baseline ('2+') or a list of them" },
-      )
-      .optional(),
-    service: z.string().min(1).optional(),
-    mode: z.enum(MODE_NAMES).optional(),
-    weight: z
-      .number({ error: 'must be a percentage from 0 to 100' })
-      .min(0, { error: 'must be a percentage from 0 to 100' })
-      .max(100, { error: 'must be a percentage from 0 to 100' })
-      .optional(),
-    rearm: z
-      .union([z.string().min(1).max(200), z.number()], {
-        error: 'must be a string or a number (change it to re-arm the route)',
-      })
-      .optional(),
-    sticky: z
-      .union(
+        "must be a version ('2'), a baseline ('2+') or a list of them",
+      ),
+    ),
+    service: v.optional(v.pipe(v.string(), v.minLength(1))),
+    mode: v.optional(v.picklist(MODE_NAMES)),
+    weight: v.optional(
+      v.pipe(
+        v.number('must be a percentage from 0 to 100'),
+        v.minValue(0, 'must be a percentage from 0 to 100'),
+        v.maxValue(100, 'must be a percentage from 0 to 100'),
+      ),
+    ),
+    rearm: v.optional(
+      v.union(
+        [v.pipe(v.string(), v.minLength(1), v.maxLength(200)), v.number()],
+        'must be a string or a number (change it to re-arm the route)',
+      ),
+    ),
+    sticky: v.optional(
+      v.union(
         [
-          z.enum(['principal', 'ip', 'none']),
-          z.strictObject({ cookie: z.string().min(1) }),
-          z.strictObject({ header: headerName }),
+          v.picklist(['principal', 'ip', 'none']),
+          // The two objects in a union of their own: the key given chooses which one a problem is about.
+          v.union([
+            v.strictObject({ cookie: v.pipe(v.string(), v.minLength(1)) }),
+            v.strictObject({ header: headerName }),
+          ]),
         ],
-        { error: "must be 'principal', 'ip', 'none', { cookie: name } or { header: name }" },
-      )
-      .optional(),
-    rewrite: z
-      .strictObject(
-        { from: prefix, to: prefix },
-        { error: notAnObject("must be { from: '/prefix', to: '/other' }") },
-      )
-      .optional(),
-    requestHeaders: headerChanges('request').optional(),
-    responseHeaders: headerChanges('response').optional(),
-    timeoutMs: positiveInt().optional(),
-    bodyTimeoutMs: positiveInt().optional(),
-    internalHosts: z.array(hostPattern).readonly().optional(),
-    shadow: shadowSpecSchema.optional(),
-    diff: diffOptionsSchema.optional(),
-    fallback: z
-      .strictObject(
+        "must be 'principal', 'ip', 'none', { cookie: name } or { header: name }",
+      ),
+    ),
+    rewrite: v.optional(
+      v.strictObject({ from: prefix, to: prefix }, notAnObject("must be { from: '/prefix', to: '/other' }")),
+    ),
+    requestHeaders: v.optional(headerChanges('request')),
+    responseHeaders: v.optional(headerChanges('response')),
+    timeoutMs: v.optional(positiveInt()),
+    bodyTimeoutMs: v.optional(positiveInt()),
+    internalHosts: v.optional(v.array(hostPattern)),
+    shadow: v.optional(shadowSpecSchema),
+    diff: v.optional(diffOptionsSchema),
+    fallback: v.optional(
+      v.strictObject(
         {
-          on: z.array(z.enum(REASONS)).readonly().optional(),
-          nonIdempotentOn: z.array(z.enum(REASONS)).readonly().optional(),
-          maxReplayBytes: positiveInt().optional(),
+          on: v.optional(v.array(v.picklist(REASONS))),
+          nonIdempotentOn: v.optional(v.array(v.picklist(REASONS))),
+          maxReplayBytes: v.optional(positiveInt()),
         },
-        { error: notAnObject('must be an object') },
-      )
-      .optional(),
-    gates: gateSpecSchema.optional(),
-    promotion: z
-      .union([z.boolean(), promotionSpecSchema], { error: 'must be true, false or an object' })
-      .optional(),
-    websocket: z.boolean().optional(),
-    cache: z.boolean().optional(),
+        notAnObject('must be an object'),
+      ),
+    ),
+    gates: v.optional(gateSpecSchema),
+    promotion: v.optional(v.union([v.boolean(), promotionSpecSchema], 'must be true, false or an object')),
+    websocket: v.optional(v.boolean()),
+    cache: v.optional(v.boolean()),
   },
-  { error: notAnObject("must be an object with at least 'path'") },
+  notAnObject("must be an object with at least 'path'"),
 );
 
 /** The document a routes file or etcd key holds. */
-export const routeTableSchema = z.strictObject({ routes: z.array(routeSpecSchema).readonly() });
+export const routeTableSchema = v.strictObject({ routes: v.array(routeSpecSchema) });
 
 /** Options of `fileSource()` (and `gw.routes({ watch })`). */
-export const fileSourceOptionsSchema = z.strictObject({
-  intervalMs: positiveInt().optional(),
-  debounceMs: positiveInt().optional(),
+export const fileSourceOptionsSchema = v.strictObject({
+  intervalMs: v.optional(positiveInt()),
+  debounceMs: v.optional(positiveInt()),
 });
 
-const etcdHost = z
-  .string()
-  .regex(/^https?:\/\/[^/\s]+\/?$/, { error: 'must be http(s)://host:port, such as http://127.0.0.1:2379' });
+const etcdHost = v.pipe(
+  v.string(),
+  v.regex(/^https?:\/\/[^/\s]+\/?$/, 'must be http(s)://host:port, such as http://127.0.0.1:2379'),
+);
 
 /** Options of `etcdSource()` (and `gw.routes({ etcd })`). */
-export const etcdSourceOptionsSchema = z.strictObject({
-  hosts: z.union([etcdHost, z.array(etcdHost).min(1)]),
-  key: z.string().min(1),
-  dialTimeoutMs: positiveInt().optional(),
-  auth: z.strictObject({ username: z.string(), password: z.string() }).optional(),
+export const etcdSourceOptionsSchema = v.strictObject({
+  hosts: v.union([etcdHost, v.pipe(v.array(etcdHost), v.minLength(1))]),
+  key: v.pipe(v.string(), v.minLength(1)),
+  dialTimeoutMs: v.optional(positiveInt()),
+  auth: v.optional(v.strictObject({ username: v.string(), password: v.string() })),
 });
 
 /** The per-request override header for testers. */
-export const overrideOptionsSchema = z.strictObject({
-  header: headerName.optional(),
-  scopes: z.array(z.string().min(1)).readonly().optional(),
-  roles: z.array(z.string().min(1)).readonly().optional(),
-  allow: functionOption<(exchange: Exchange) => boolean>('a function of the exchange').optional(),
+export const overrideOptionsSchema = v.strictObject({
+  header: v.optional(headerName),
+  scopes: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  roles: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  allow: v.optional(functionOption<(exchange: Exchange) => boolean>('a function of the exchange')),
 });
 
 /** Options of `gw.routes()`. */
 export const routesOptionsSchema = withCrossCheck(
-  z.strictObject({
-    name: z.string().min(1).optional(),
+  v.strictObject({
+    name: v.optional(v.pipe(v.string(), v.minLength(1))),
     // The table itself is checked by compileTable (it also needs the gateway's services).
-    table: z
-      .custom<RouteSpec[] | { routes: RouteSpec[] }>(
+    table: v.optional(
+      v.custom<RouteSpec[] | { routes: RouteSpec[] }>(
         (value) => Array.isArray(value) || (typeof value === 'object' && value !== null),
-        { params: { expected: 'an array of routes or { routes: [...] }' } },
-      )
-      .optional(),
-    file: z.string().min(1).optional(),
-    watch: fileSourceOptionsSchema.optional(),
-    etcd: etcdSourceOptionsSchema.optional(),
-    source: objectOption<TableSource>('a table source (an object with start() and close())', [
-      'start',
-      'close',
-    ]).optional(),
-    override: z.union([z.literal(false), overrideOptionsSchema]).optional(),
-    gateIntervalMs: positiveInt().optional(),
+        'expected an array of routes or { routes: [...] }',
+      ),
+    ),
+    file: v.optional(v.pipe(v.string(), v.minLength(1))),
+    watch: v.optional(fileSourceOptionsSchema),
+    etcd: v.optional(etcdSourceOptionsSchema),
+    source: v.optional(
+      objectOption<TableSource>('a table source (an object with start() and close())', ['start', 'close']),
+    ),
+    override: v.optional(v.union([v.literal(false), overrideOptionsSchema])),
+    gateIntervalMs: v.optional(positiveInt()),
   }),
   (value, report) => {
     if (typeof value !== 'object' || value === null) return;
@@ -526,17 +547,29 @@ export const routesOptionsSchema = withCrossCheck(
 );
 
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
-// in step: what the types allow, the schemas accept, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// in step: what the types allow, the schemas accept, and the other way round. The schemas' arrays are
+// mutable where the types' are read-only: both sides are compared without `readonly`.
+type Mutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends ReadonlyArray<infer U>
+    ? Mutable<U>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: Mutable<T[K]> }
+      : T;
+type Agree<A, B> = [Mutable<A>] extends [Mutable<B>]
+  ? [Mutable<B>] extends [Mutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof diffOptionsSchema>, DiffOptions>,
-  Agree<z.input<typeof shadowSpecSchema>, ShadowSpec>,
-  Agree<z.input<typeof gateSpecSchema>, GateSpec>,
-  Agree<z.input<typeof promotionSpecSchema>, PromotionSpec>,
-  Agree<z.input<typeof routeSpecSchema>, RouteSpec>,
-  Agree<z.input<typeof fileSourceOptionsSchema>, FileSourceOptions>,
-  Agree<z.input<typeof etcdSourceOptionsSchema>, EtcdSourceOptions>,
-  Agree<z.input<typeof overrideOptionsSchema>, OverrideOptions>,
-  Agree<Omit<z.input<typeof routesOptionsSchema>, 'table'>, Omit<RoutesOptions, 'table'>>,
+  Agree<v.InferInput<typeof diffOptionsSchema>, DiffOptions>,
+  Agree<v.InferInput<typeof shadowSpecSchema>, ShadowSpec>,
+  Agree<v.InferInput<typeof gateSpecSchema>, GateSpec>,
+  Agree<v.InferInput<typeof promotionSpecSchema>, PromotionSpec>,
+  Agree<v.InferInput<typeof routeSpecSchema>, RouteSpec>,
+  Agree<v.InferInput<typeof fileSourceOptionsSchema>, FileSourceOptions>,
+  Agree<v.InferInput<typeof etcdSourceOptionsSchema>, EtcdSourceOptions>,
+  Agree<v.InferInput<typeof overrideOptionsSchema>, OverrideOptions>,
+  Agree<Omit<v.InferInput<typeof routesOptionsSchema>, 'table'>, Omit<RoutesOptions, 'table'>>,
 ] = [true, true, true, true, true, true, true, true, true];
 void typesAgree;

@@ -12,7 +12,7 @@ import {
   unknownKeys,
 } from '@gatehousejs/core';
 import { type ApiVersion, parseVersionRange } from '@gatehousejs/versioning';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { DiffOptions } from './diff.js';
 import { type HostPattern, parseHostPattern, routeSpecSchema } from './options.js';
 import { type CompiledPromotion, compilePromotion } from './promotion.js';
@@ -359,7 +359,7 @@ export interface TableContext {
   readonly pathPolicy: Pick<PathPolicy, 'caseSensitive'>;
 }
 
-const routeListSchema = z.array(routeSpecSchema);
+const routeListSchema = v.array(routeSpecSchema);
 
 /**
  * Validates a route table (a parsed document or the object API) and compiles it. Throws one

@@ -1,9 +1,9 @@
-// The options of tracing(), its metrics and accessLog() as zod schemas (exported for a
+// The options of tracing(), its metrics and accessLog() as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean.
 import { isHeaderName, objectOption, withCrossCheck } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { AccessLogger, AccessLogOptions } from './access-log.js';
 import type { MetricsOptions } from './metrics.js';
 import type { PropagatorName, TracingOptions } from './tracing.js';
@@ -16,46 +16,51 @@ const PROPAGATOR_NAMES = [
 ] as const satisfies readonly PropagatorName[];
 
 /** Options of the gateway's metrics (`tracing({ metrics })`). */
-export const metricsOptionsSchema = z.strictObject({
-  meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
-  prometheus: z.boolean().optional(),
+export const metricsOptionsSchema = v.strictObject({
+  meterProvider: v.optional(objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter'])),
+  prometheus: v.optional(v.boolean()),
 });
 
 /** Options of `tracing()` / `gw.tracing()` / `tracingFor()`. */
-export const tracingOptionsSchema = z.strictObject({
-  propagators: withCrossCheck(z.array(z.enum(PROPAGATOR_NAMES)).readonly(), (names, report) => {
-    if (!Array.isArray(names)) return;
-    const first = new Map<unknown, number>();
-    for (const [i, name] of (names as unknown[]).entries()) {
-      const earlier = first.get(name);
-      if (earlier === undefined) first.set(name, i);
-      else report([i], `'${String(name)}' is listed twice (already at [${earlier}])`);
-    }
-    if (first.has('b3') && first.has('b3multi'))
-      report(
-        [],
-        "choose one of 'b3' (the single b3 header) and 'b3multi' (X-B3-* headers): both read either",
-      );
-  }).optional(),
-  traceResponseHeader: z.boolean().optional(),
-  metrics: metricsOptionsSchema.optional(),
+export const tracingOptionsSchema = v.strictObject({
+  propagators: v.optional(
+    withCrossCheck(v.array(v.picklist(PROPAGATOR_NAMES)), (names, report) => {
+      if (!Array.isArray(names)) return;
+      const first = new Map<unknown, number>();
+      for (const [i, name] of (names as unknown[]).entries()) {
+        const earlier = first.get(name);
+        if (earlier === undefined) first.set(name, i);
+        else report([i], `'${String(name)}' is listed twice (already at [${earlier}])`);
+      }
+      if (first.has('b3') && first.has('b3multi'))
+        report(
+          [],
+          "choose one of 'b3' (the single b3 header) and 'b3multi' (X-B3-* headers): both read either",
+        );
+    }),
+  ),
+  traceResponseHeader: v.optional(v.boolean()),
+  metrics: v.optional(metricsOptionsSchema),
 });
 
-const headerName = z.string().refine(isHeaderName, { error: 'expected a header name' });
+const headerName = v.pipe(v.string(), v.check(isHeaderName, 'expected a header name'));
 
 /** Options of `accessLog()` / `gw.accessLog()`. */
 export const accessLogOptionsSchema = withCrossCheck(
-  z.strictObject({
-    logger: objectOption<AccessLogger>('a logger with an info(obj, msg) method (pino, for one)', [
-      'info',
-    ]).optional(),
-    destination: z
-      .union([z.string().min(1), z.int().min(0)], { error: 'expected a file path or a file descriptor' })
-      .optional(),
-    headers: z.array(headerName).readonly().optional(),
-    redact: z.array(z.string().min(1)).readonly().optional(),
-    queryParameters: z.array(z.string()).readonly().optional(),
-    message: z.string().optional(),
+  v.strictObject({
+    logger: v.optional(
+      objectOption<AccessLogger>('a logger with an info(obj, msg) method (pino, for one)', ['info']),
+    ),
+    destination: v.optional(
+      v.union(
+        [v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.safeInteger(), v.minValue(0))],
+        'expected a file path or a file descriptor',
+      ),
+    ),
+    headers: v.optional(v.array(headerName)),
+    redact: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    queryParameters: v.optional(v.array(v.string())),
+    message: v.optional(v.string()),
   }),
   (value, report) => {
     if (typeof value === 'object' && value !== null) {
@@ -67,11 +72,24 @@ export const accessLogOptionsSchema = withCrossCheck(
 );
 
 // The hand-written option types are what users read (with their TSDoc); these lines keep them and the
-// schemas in step: what the types allow, the schemas accept, and the other way round.
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+// schemas in step: what the types allow, the schemas accept, and the other way round. valibot infers
+// mutable arrays where the types say readonly (readonly is a type matter only), so both sides are
+// compared with readonly removed.
+type DeepMutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? DeepMutable<E>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+      : T;
+type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
+  ? [DeepMutable<B>] extends [DeepMutable<A>]
+    ? true
+    : never
+  : never;
 const typesAgree: [
-  Agree<z.input<typeof metricsOptionsSchema>, MetricsOptions>,
-  Agree<z.input<typeof tracingOptionsSchema>, TracingOptions>,
-  Agree<z.input<typeof accessLogOptionsSchema>, AccessLogOptions>,
+  Agree<v.InferInput<typeof metricsOptionsSchema>, MetricsOptions>,
+  Agree<v.InferInput<typeof tracingOptionsSchema>, TracingOptions>,
+  Agree<v.InferInput<typeof accessLogOptionsSchema>, AccessLogOptions>,
 ] = [true, true, true];
 void typesAgree;

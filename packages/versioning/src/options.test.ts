@@ -1,4 +1,5 @@
 import { ConfigError } from '@gatehousejs/core';
+import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { compileOptions, instantOf, type VersioningOptions, versioningOptionsSchema } from './options.js';
 
@@ -181,8 +182,8 @@ describe('checked when versioning() runs: every problem at once', () => {
   });
 
   test('the schema is exported for the configuration file', () => {
-    expect(versioningOptionsSchema.safeParse({ versions: ['1'], sources: ['path'] }).success).toBe(true);
-    expect(versioningOptionsSchema.safeParse({ versions: ['1', 'v1'] }).success).toBe(false);
+    expect(v.safeParse(versioningOptionsSchema, { versions: ['1'], sources: ['path'] }).success).toBe(true);
+    expect(v.safeParse(versioningOptionsSchema, { versions: ['1', 'v1'] }).success).toBe(false);
   });
 });
 

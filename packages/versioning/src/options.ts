@@ -1,17 +1,19 @@
-// VersioningOptions: the zod schema every problem is found with (shapes, then the checks across
+// VersioningOptions: the valibot schema every problem is found with (shapes, then the checks across
 // fields: versions unique and of one kind, sunset not before deprecation, a default that exists), and
 // their compilation into what the request path reads. Everything here runs once, when versioning()
 // is called.
 import {
+  type CrossCheckReport,
   createPathMatcher,
   type Exchange,
   functionOption,
   isHeaderName,
   objectOption,
   parseOptions,
+  withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { MediaTypeRule } from './media-type.js';
 import { type ApiVersion, compareVersions, parseVersion } from './version.js';
 
@@ -164,14 +166,22 @@ const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/(?:\*|[!#$%&'*+.^_`|~0-9A-Za-z
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
-const instant = z.union([z.string(), z.date()]);
-const pageLink = z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' });
+const instant = v.union([v.string(), v.date()]);
+// An http(s) URL written out with '://' (not 'https:example.com'); v.url() reports what does not parse.
+const pageLink = v.pipe(
+  v.string('expected an absolute http(s) URL'),
+  v.url('expected an absolute http(s) URL'),
+  v.check(
+    (value) => !URL.canParse(value) || /^https?:\/\//i.test(value.trim()),
+    'expected an absolute http(s) URL',
+  ),
+);
 
-const declarationSchema = z.strictObject({
-  version: z.union([z.string(), z.number()]),
-  deprecation: instant.optional(),
-  sunset: instant.optional(),
-  links: z.strictObject({ deprecation: pageLink.optional(), sunset: pageLink.optional() }).optional(),
+const declarationSchema = v.strictObject({
+  version: v.union([v.string(), v.number()]),
+  deprecation: v.optional(instant),
+  sunset: v.optional(instant),
+  links: v.optional(v.strictObject({ deprecation: v.optional(pageLink), sunset: v.optional(pageLink) })),
 });
 
 // One object schema for every kind of source (rather than a union discriminated by `from`), so that a
@@ -184,64 +194,63 @@ const SOURCE_KEYS: Readonly<Record<string, readonly string[]>> = {
   'media-type': ['in', 'parameter', 'vendor', 'types'],
 };
 
-const sourceObjectSchema = z.strictObject({
-  from: z.enum(['path', 'header', 'query', 'media-type']),
-  index: z.int().min(0).max(15).optional(),
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z_-]{0,16}$/, { error: 'expected up to 16 letters, `_` or `-` (or an empty string)' })
-    .optional(),
-  strip: z.boolean().optional(),
-  name: z.string().min(1).optional(),
-  in: z
-    .array(z.enum(['accept', 'content-type']))
-    .min(1)
-    .optional(),
-  parameter: z
-    .union([z.string().regex(TOKEN, { error: 'expected a parameter name (a token)' }), z.literal(false)])
-    .optional(),
-  vendor: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, { error: 'expected a vendor name such as acme' })
-    .optional(),
-  types: z
-    .array(z.string().regex(MEDIA_TYPE, { error: 'expected a media type such as application/json' }))
-    .optional(),
+const sourceObjectSchema = v.strictObject({
+  from: v.picklist(['path', 'header', 'query', 'media-type']),
+  index: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(15))),
+  prefix: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z_-]{0,16}$/, 'expected up to 16 letters, `_` or `-` (or an empty string)'),
+    ),
+  ),
+  strip: v.optional(v.boolean()),
+  name: v.optional(v.pipe(v.string(), v.minLength(1))),
+  in: v.optional(v.pipe(v.array(v.picklist(['accept', 'content-type'])), v.minLength(1))),
+  parameter: v.optional(
+    v.union([v.pipe(v.string(), v.regex(TOKEN, 'expected a parameter name (a token)')), v.literal(false)]),
+  ),
+  vendor: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'expected a vendor name such as acme')),
+  ),
+  types: v.optional(
+    v.array(v.pipe(v.string(), v.regex(MEDIA_TYPE, 'expected a media type such as application/json'))),
+  ),
 });
 
-const sourceSchema = z.union([
-  z.enum(['path', 'header', 'query', 'media-type']),
+const sourceSchema = v.union([
+  v.picklist(['path', 'header', 'query', 'media-type']),
   sourceObjectSchema,
   functionOption<CustomSource>('a function of the exchange'),
 ]);
 
 /**
- * The options of `versioning()` as a zod schema: shapes, and the checks across fields (versions
+ * The options of `versioning()` as a valibot schema: shapes, and the checks across fields (versions
  * parse, are unique and of one kind; sunset not before deprecation; `default` declared and not with
  * `required`; one path source; `neutral` patterns valid). Every problem is found in one pass.
  */
-export const versioningOptionsSchema = z
-  .strictObject({
-    versions: z.array(z.union([z.string(), z.number(), declarationSchema])).min(1),
-    sources: z.array(sourceSchema).min(1).optional(),
-    default: z.union([z.string(), z.number()]).optional(),
-    required: z.boolean().optional(),
-    neutral: z.array(z.string()).optional(),
-    afterSunset: z.enum(['serve', 'refuse']).optional(),
-    headers: z
-      .union([
-        z.boolean(),
-        z.strictObject({
-          report: z.boolean().optional(),
-          lifecycle: z.boolean().optional(),
-          vary: z.boolean().optional(),
+export const versioningOptionsSchema = withCrossCheck(
+  v.strictObject({
+    versions: v.pipe(v.array(v.union([v.string(), v.number(), declarationSchema])), v.minLength(1)),
+    sources: v.optional(v.pipe(v.array(sourceSchema), v.minLength(1))),
+    default: v.optional(v.union([v.string(), v.number()])),
+    required: v.optional(v.boolean()),
+    neutral: v.optional(v.array(v.string())),
+    afterSunset: v.optional(v.picklist(['serve', 'refuse'])),
+    headers: v.optional(
+      v.union([
+        v.boolean(),
+        v.strictObject({
+          report: v.optional(v.boolean()),
+          lifecycle: v.optional(v.boolean()),
+          vary: v.optional(v.boolean()),
         }),
-      ])
-      .optional(),
-    clock: functionOption<() => number>('a function returning epoch milliseconds').optional(),
-    meterProvider: objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter']).optional(),
-  })
-  .check(z.superRefine(crossCheck, { when: () => true }));
+      ]),
+    ),
+    clock: v.optional(functionOption<() => number>('a function returning epoch milliseconds')),
+    meterProvider: v.optional(objectOption<MeterProvider>('an OpenTelemetry MeterProvider', ['getMeter'])),
+  }),
+  crossCheck,
+);
 
 // The hand-written interfaces carry the documentation; this keeps them and the schema in step (the
 // schema's arrays are mutable where the interfaces' are read-only).
@@ -255,14 +264,15 @@ type Writable<T> = T extends (...args: never[]) => unknown
         ? { -readonly [K in keyof T]: Writable<T[K]> }
         : T;
 type Accepts<A, B> = [A] extends [B] ? true : never;
-const _inputMatches: Accepts<Writable<VersioningOptions>, z.input<typeof versioningOptionsSchema>> = true;
+const _inputMatches: Accepts<
+  Writable<VersioningOptions>,
+  v.InferInput<typeof versioningOptionsSchema>
+> = true;
 void _inputMatches;
 
 // ---------------------------------------------------------------------------------------------
 // Checks across fields (defensive: they run even when a field already failed its shape)
 // ---------------------------------------------------------------------------------------------
-
-type Ctx = z.core.$RefinementCtx<unknown>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
@@ -288,10 +298,8 @@ function versionOf(value: unknown): ApiVersion | undefined {
     : undefined;
 }
 
-function crossCheck(input: unknown, ctx: Ctx): void {
+function crossCheck(input: unknown, problem: CrossCheckReport): void {
   if (!isObject(input)) return;
-  const problem = (path: PropertyKey[], message: string) =>
-    ctx.addIssue({ code: 'custom', path, message, input: undefined });
 
   const seen = new Map<string, number>();
   let kind: ApiVersion['kind'] | undefined;

@@ -1,6 +1,7 @@
 // Gatehouse configuration: the typed object API, the same configuration from YAML or JSON files,
 // validated once at start-up with every problem reported, and the JSON Schema for editors.
 
+export { type FileJsonSchemaOptions, fileJsonSchema } from './json-schema.js';
 export {
   type ConfigSourceText,
   loadConfigFile,

@@ -17,7 +17,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Schema = { [key: string]: Json };
 
 /**
- * Just enough of JSON Schema 2020-12 to check the generated schema against zod: the keywords it
+ * Just enough of JSON Schema 2020-12 to check the generated schema against valibot: the keywords it
  * uses. Returns the paths where `value` fails.
  */
 function jsonSchemaErrors(schema: Schema, value: Json, path = '$'): string[] {
@@ -94,7 +94,7 @@ describe('configJsonSchema', () => {
     }
     expect(
       committed === generated,
-      `packages/core/gatehouse.schema.json is out of date with the zod schema; regenerate it with:\n  ${REGENERATE}\n`,
+      `packages/core/gatehouse.schema.json is out of date with the valibot schema; regenerate it with:\n  ${REGENERATE}\n`,
     ).toBe(true);
   });
 

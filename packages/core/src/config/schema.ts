@@ -1,10 +1,12 @@
-// The configuration's types, its zod schema (shape, defaults, per-field rules and messages) and the
-// JSON Schema for editors generated from it.
+// The configuration's types, its valibot schema (shape, defaults, per-field rules and messages) and
+// the JSON Schema for editors generated from it.
 
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as v from 'valibot';
+import { fileJsonSchema } from './json-schema.js';
 import { didYouMean } from './suggest.js';
+import { describeValue, quote } from './words.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types users write
@@ -259,48 +261,16 @@ export interface ResolvedConfig {
 // Messages
 // ---------------------------------------------------------------------------------------------
 
-/** `'text'`, escaped and shortened, for messages. */
-export function quote(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 77)}…` : text;
-  return `'${JSON.stringify(shown).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
-}
+export { describeValue, quote } from './words.js';
 
-/** What a value is, for "received …": `the string '5s'`, `the number 3`, `true`, `an array`. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
-  switch (typeof value) {
-    case 'undefined':
-      return 'nothing';
-    case 'string':
-      return `the string ${quote(value)}`;
-    case 'number':
-      return `the number ${value}`;
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return `the bigint ${value}n`;
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default: {
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) return 'an object';
-      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object';
-    }
-  }
-}
+type Issue = v.BaseIssue<unknown>;
 
-type RawIssue = z.core.$ZodRawIssue;
-
-/** An error map for one schema: "expected <what>, received <value>", or "required: expected …". */
-function expected(what: string, hint?: (input: unknown) => string): (issue: RawIssue) => string | undefined {
+/**
+ * A message for one schema: "expected <what>, received <value>", or "required: expected …". (An
+ * object's missing and unknown keys are worded by validate.ts, which reads the key's own schema.)
+ */
+function expected(what: string, hint?: (input: unknown) => string): (issue: Issue) => string {
   return (issue) => {
-    if (issue.code === 'unrecognized_keys' || issue.code === 'invalid_key') {
-      return undefined; // restated per key by validate.ts
-    }
     if (issue.input === undefined) return `required: expected ${what}`;
     return `expected ${what}, received ${describeValue(issue.input)}${hint?.(issue.input) ?? ''}`;
   };
@@ -308,7 +278,7 @@ function expected(what: string, hint?: (input: unknown) => string): (issue: RawI
 
 /** `"a", "b" or "c"` as `'a', 'b' or 'c'`. */
 function listOf(values: readonly string[], last = 'or'): string {
-  const quoted = values.map((v) => `'${v}'`);
+  const quoted = values.map((value) => `'${value}'`);
   return quoted.length <= 1
     ? (quoted[0] ?? '')
     : `${quoted.slice(0, -1).join(', ')} ${last} ${quoted.at(-1)}`;
@@ -406,37 +376,47 @@ function proxyEntryProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Adds a problem for every entry equal (by `key`) to an earlier one. Runs even if entries failed. */
-const uniqueChecks = new WeakSet<z.core.$ZodCheck<never>>();
+/** The duplicate checks, which the JSON Schema states as `uniqueItems`. */
+const uniqueChecks = new WeakSet<object>();
 
-function noDuplicates(noun: string, key: (value: string) => string = (v) => v) {
-  const check = z.superRefine<unknown>(
-    (value, ctx) => {
-      if (!Array.isArray(value)) return;
-      const seen = new Map<string, number>();
-      value.forEach((entry: unknown, i) => {
-        if (typeof entry !== 'string' && typeof entry !== 'number') return;
-        const k = key(String(entry));
-        const first = seen.get(k);
-        if (first === undefined) seen.set(k, i);
-        else
-          ctx.addIssue({
-            code: 'custom',
-            path: [i],
-            input: entry,
-            message: `duplicate ${noun} (already at [${first}])`,
-          });
-      });
-    },
-    { when: () => true },
-  );
-  uniqueChecks.add(check); // `uniqueItems` in the JSON Schema
+/** Adds a problem for every entry equal (by `key`) to an earlier one. Runs even if entries failed. */
+function noDuplicates<T extends string | number = string>(
+  noun: string,
+  key: (value: string) => string = (value) => value,
+) {
+  const check = v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    const value: unknown = dataset.value;
+    if (!Array.isArray(value)) return;
+    const seen = new Map<string, number>();
+    value.forEach((entry: unknown, i) => {
+      if (typeof entry !== 'string' && typeof entry !== 'number') return;
+      const k = key(String(entry));
+      const first = seen.get(k);
+      if (first === undefined) seen.set(k, i);
+      else
+        addIssue({
+          input: entry,
+          message: `duplicate ${noun} (already at [${first}])`,
+          path: [{ type: 'array', origin: 'value', input: value, key: i, value: entry }],
+        });
+    });
+  });
+  uniqueChecks.add(check);
   return check;
+}
+
+/** Custom issues keep their message; `check` returns one or undefined. One problem per value. */
+function rule(check: (value: string) => string | undefined) {
+  return v.rawCheck<string>(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.issues !== undefined) return;
+    const message = check(dataset.value);
+    if (message !== undefined) addIssue({ message });
+  });
 }
 
 function int(min: number, max: number, what: string) {
   const error = expected(`${what} from ${min} to ${max}`);
-  return z.int({ error }).min(min, { error }).max(max, { error });
+  return v.pipe(v.number(error), v.safeInteger(error), v.minValue(min, error), v.maxValue(max, error));
 }
 
 const WORDY_BOOLEANS: Record<string, string> = {
@@ -449,209 +429,218 @@ const WORDY_BOOLEANS: Record<string, string> = {
 };
 
 function bool() {
-  return z.boolean({
-    error: expected('true or false', (input) => {
+  return v.boolean(
+    expected('true or false', (input) => {
       const meant = typeof input === 'string' ? WORDY_BOOLEANS[input.toLowerCase()] : undefined;
       return meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
     }),
-  });
+  );
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, {
-    error: expected(`one of ${listOf(values)}`, (input) =>
+  return v.picklist(
+    values,
+    expected(`one of ${listOf(values)}`, (input) =>
       typeof input === 'string' ? didYouMean(input, values) : '',
     ),
-  });
+  );
+}
+
+/** A strict object; `what` names it in "expected …" messages. */
+function strict<const E extends v.ObjectEntries>(entries: E, what: string) {
+  return v.strictObject(entries, expected(what));
 }
 
 /** A list of socket peers (admin access). */
 function peersOption(description: string) {
-  return z
-    .array(proxyEntry, { error: expected('an array of addresses') })
-    .check(noDuplicates('entry'))
-    .default([])
-    .meta({ description, examples: [['loopback']] });
+  return v.optional(
+    v.pipe(
+      v.array(proxyEntry, expected('an array of addresses')),
+      noDuplicates('entry'),
+      v.description(description),
+      v.examples([['loopback']]),
+    ),
+    [],
+  );
 }
 
 /** A list of local ports (admin access). */
 function portsOption(description: string) {
-  return z
-    .array(int(1, 65_535, 'a port number'), { error: expected('an array of port numbers') })
-    .check(noDuplicates('port'))
-    .default([])
-    .meta({ description, examples: [[9090]] });
-}
-
-function section<T extends z.core.$ZodLooseShape>(shape: T, description: string) {
-  return z
-    .strictObject(shape, { error: expected('an object') })
-    .prefault({} as never) // every key is optional; the cast is for the generic shape
-    .meta({ description });
-}
-
-/** Custom issues keep their message; `check` returns one or undefined. */
-function rule(check: (value: string) => string | undefined) {
-  return z.superRefine<string>(
-    (value, ctx) => {
-      const message = check(value);
-      if (message !== undefined) ctx.addIssue({ code: 'custom', input: value, message });
-    },
-    { when: (payload) => payload.issues.length === 0 }, // one problem per value
-  );
-}
-
-const httpUrl = z
-  .string({ error: expected('an http(s) URL') })
-  .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\//, {
-    error: (issue) =>
-      typeof issue.input === 'string' && URL.canParse(issue.input)
-        ? `expected an http or https URL, received the scheme '${new URL(issue.input).protocol.slice(0, -1)}'`
-        : `expected an absolute http(s) URL, received ${describeValue(redactUserinfo(issue.input))}`,
-  })
-  .check(rule(httpUrlProblem));
-
-const serviceName = z
-  .string()
-  .regex(SERVICE_NAME, {
-    error: (issue) => {
-      const input = String(issue.input);
-      const fixed = input
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, '-')
-        .replace(/^[^a-z]+/, '');
-      const hint = SERVICE_NAME.test(fixed) && fixed !== 'local' ? ` — did you mean '${fixed}'?` : '';
-      return `invalid service name ${quote(input)}: use lower-case letters, digits and '-', starting with a letter${hint}`;
-    },
-  })
-  .check(
-    rule((name) =>
-      name === 'local' ? "'local' is reserved: routes use it for the application itself" : undefined,
+  return v.optional(
+    v.pipe(
+      v.array(int(1, 65_535, 'a port number'), expected('an array of port numbers')),
+      noDuplicates<number>('port'),
+      v.description(description),
+      v.examples([[9090]]),
     ),
+    [],
   );
+}
 
-const urlService = z
-  .strictObject({
-    url: httpUrl.meta({ description: 'Base URL, http or https.', examples: ['http://orders:8080'] }),
-  })
-  .meta({ title: 'Service at one URL' });
+/** A section: a strict object whose keys are all optional, so it defaults to `{}`. */
+function section<const E extends v.ObjectEntries>(entries: E, description: string) {
+  // The default is parsed like an input, which fills in the keys' defaults; the cast is for the
+  // generic entries.
+  return v.optional(v.pipe(strict(entries, 'an object'), v.description(description)), {} as never);
+}
 
-const endpointsService = z
-  .strictObject({
-    endpoints: z
-      .array(httpUrl, { error: expected('an array of http(s) URLs') })
-      .min(1, { error: 'must list at least one endpoint' })
-      .check(noDuplicates('endpoint', (v) => (URL.canParse(v) ? new URL(v).href : v)))
-      .meta({ description: 'Base URLs of interchangeable instances.', examples: [['http://10.0.0.5:8080']] }),
-  })
-  .meta({ title: 'Service with several endpoints' });
+const httpUrl = v.pipe(
+  v.string(expected('an http(s) URL')),
+  v.regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\//, (issue) =>
+    typeof issue.input === 'string' && URL.canParse(issue.input)
+      ? `expected an http or https URL, received the scheme '${new URL(issue.input).protocol.slice(0, -1)}'`
+      : `expected an absolute http(s) URL, received ${describeValue(redactUserinfo(issue.input))}`,
+  ),
+  rule(httpUrlProblem),
+);
+
+const serviceName = v.pipe(
+  v.string(),
+  v.regex(SERVICE_NAME, (issue) => {
+    const input = String(issue.input);
+    const fixed = input
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^[^a-z]+/, '');
+    const hint = SERVICE_NAME.test(fixed) && fixed !== 'local' ? ` — did you mean '${fixed}'?` : '';
+    return `invalid service name ${quote(input)}: use lower-case letters, digits and '-', starting with a letter${hint}`;
+  }),
+  rule((name) =>
+    name === 'local' ? "'local' is reserved: routes use it for the application itself" : undefined,
+  ),
+);
+
+const urlService = v.pipe(
+  strict(
+    {
+      url: v.pipe(httpUrl, v.description('Base URL, http or https.'), v.examples(['http://orders:8080'])),
+    },
+    'an object',
+  ),
+  v.title('Service at one URL'),
+);
+
+const endpointsService = v.pipe(
+  strict(
+    {
+      endpoints: v.pipe(
+        v.array(httpUrl, expected('an array of http(s) URLs')),
+        v.minLength(1, 'must list at least one endpoint'),
+        noDuplicates('endpoint', (url) => (URL.canParse(url) ? new URL(url).href : url)),
+        v.description('Base URLs of interchangeable instances.'),
+        v.examples([['http://10.0.0.5:8080']]),
+      ),
+    },
+    'an object',
+  ),
+  v.title('Service with several endpoints'),
+);
 
 /** The union validate.ts restates per branch, choosing the branch by the keys present. */
-export const serviceSchema = z.union([urlService, endpointsService], {
-  error: expected("an object with 'url' or 'endpoints'"),
-});
+export const serviceSchema = v.union(
+  [urlService, endpointsService],
+  expected("an object with 'url' or 'endpoints'"),
+);
 
-const routePath = z
-  .string({ error: expected("a path pattern such as '/orders/*'") })
-  .regex(/^\//, { error: (issue) => `invalid path ${quote(String(issue.input))}: must start with '/'` })
-  .check(
-    rule((path) => {
-      const problem = routePathProblem(path);
-      return problem === undefined ? undefined : `invalid path ${quote(path)}: ${problem}`;
-    }),
-  );
+const routePath = v.pipe(
+  v.string(expected("a path pattern such as '/orders/*'")),
+  v.regex(/^\//, (issue) => `invalid path ${quote(String(issue.input))}: must start with '/'`),
+  rule((path) => {
+    const problem = routePathProblem(path);
+    return problem === undefined ? undefined : `invalid path ${quote(path)}: ${problem}`;
+  }),
+);
 
-const method = z.string({ error: expected("an HTTP method such as 'GET'") }).regex(HTTP_METHOD, {
-  error: (issue) => {
+const method = v.pipe(
+  v.string(expected("an HTTP method such as 'GET'")),
+  v.regex(HTTP_METHOD, (issue) => {
     const input = String(issue.input);
     const upper = input.toUpperCase();
     const hint = upper !== input && HTTP_METHOD.test(upper) ? ` — did you mean '${upper}'?` : '';
     return `expected an upper-case HTTP method such as 'GET', received ${describeValue(input)}${hint}`;
-  },
-});
-
-const route = z.strictObject(
-  {
-    path: routePath.meta({
-      description: "Path pattern: '/x', '/x/*' (everything below /x) or '/x/:id' (one segment).",
-      examples: ['/orders/*', '/orders/:id'],
-    }),
-    to: z
-      .string({ error: expected("a service name or 'local'") })
-      .min(1, { error: expected("a service name or 'local'") })
-      .meta({
-        description: "A service name from 'services', or 'local' for the application's own handlers.",
-      }),
-    methods: z
-      .array(method, { error: expected('an array of HTTP methods') })
-      .min(1, { error: 'must list at least one method (leave it out for every method)' })
-      .check(noDuplicates('method'))
-      .optional()
-      .meta({ description: 'Upper-case HTTP methods. Default: every method.', examples: [['GET', 'HEAD']] }),
-  },
-  { error: expected("an object with 'path' and 'to'") },
+  }),
 );
 
-const proxyEntry = z
-  .string({ error: expected('an IP address, a CIDR range or a range name') })
-  .check(rule(proxyEntryProblem));
+const route = strict(
+  {
+    path: v.pipe(
+      routePath,
+      v.description("Path pattern: '/x', '/x/*' (everything below /x) or '/x/:id' (one segment)."),
+      v.examples(['/orders/*', '/orders/:id']),
+    ),
+    to: v.pipe(
+      v.string(expected("a service name or 'local'")),
+      v.minLength(1, expected("a service name or 'local'")),
+      v.description("A service name from 'services', or 'local' for the application's own handlers."),
+    ),
+    methods: v.optional(
+      v.pipe(
+        v.array(method, expected('an array of HTTP methods')),
+        v.minLength(1, 'must list at least one method (leave it out for every method)'),
+        noDuplicates('method'),
+        v.description('Upper-case HTTP methods. Default: every method.'),
+        v.examples([['GET', 'HEAD']]),
+      ),
+    ),
+  },
+  "an object with 'path' and 'to'",
+);
 
-const trustedProxies = z.union(
+const proxyEntry = v.pipe(
+  v.string(expected('an IP address, a CIDR range or a range name')),
+  rule(proxyEntryProblem),
+);
+
+const trustedProxies = v.union(
   [
-    z.literal(false),
+    v.literal(false),
     int(1, 32, 'a hop count'),
-    z.array(proxyEntry, { error: expected('an array of addresses') }).check(noDuplicates('entry')),
+    v.pipe(v.array(proxyEntry, expected('an array of addresses')), noDuplicates('entry')),
   ],
-  {
-    error: expected(
-      `false, a hop count from 1 to 32, or an array of IP addresses, CIDR ranges and ${listOf(PROXY_RANGE_NAMES)}`,
-      (input) => (input === true ? ' (trusting every proxy would let clients spoof their address)' : ''),
-    ),
-  },
+  expected(
+    `false, a hop count from 1 to 32, or an array of IP addresses, CIDR ranges and ${listOf(PROXY_RANGE_NAMES)}`,
+    (input) => (input === true ? ' (trusting every proxy would let clients spoof their address)' : ''),
+  ),
 );
 
-const headerName = z
-  .string({ error: expected('a header name') })
-  .regex(HEADER_NAME, { error: expected('a header name (letters, digits and -)') })
-  .overwrite((name) => name.toLowerCase());
+const headerName = v.pipe(
+  v.string(expected('a header name')),
+  v.regex(HEADER_NAME, expected('a header name (letters, digits and -)')),
+  v.toLowerCase(),
+);
 
-const headerPattern = z
-  .string({ error: expected("a header name, optionally ending in '*'") })
-  .regex(HEADER_PATTERN, {
-    error: expected("a header name, optionally ending in '*' (such as 'x-internal-*')"),
-  })
-  .overwrite((name) => name.toLowerCase());
+const headerPattern = v.pipe(
+  v.string(expected("a header name, optionally ending in '*'")),
+  v.regex(HEADER_PATTERN, expected("a header name, optionally ending in '*' (such as 'x-internal-*')")),
+  v.toLowerCase(),
+);
 
-const typeBase = z
-  .string({ error: expected('an absolute URI prefix') })
-  .regex(URI_SCHEME, { error: expected("an absolute URI prefix such as 'https://example.com/problems/'") })
-  .check(
-    rule((value) =>
-      URL.canParse(value) && !/\s/.test(value)
-        ? undefined
-        : `expected an absolute URI prefix such as 'https://example.com/problems/', received ${describeValue(value)}`,
-    ),
-  );
+const typeBase = v.pipe(
+  v.string(expected('an absolute URI prefix')),
+  v.regex(URI_SCHEME, expected("an absolute URI prefix such as 'https://example.com/problems/'")),
+  rule((value) =>
+    URL.canParse(value) && !/\s/.test(value)
+      ? undefined
+      : `expected an absolute URI prefix such as 'https://example.com/problems/', received ${describeValue(value)}`,
+  ),
+);
 
-const adminPrefix = z
-  .string({ error: expected("'' or a path such as '/_gatehouse'") })
-  .regex(/^(?:\/[^/]+)*$/, {
-    error: (issue) => {
-      const input = String(issue.input);
-      const hint =
-        input.endsWith('/') && input.length > 1 ? ` — did you mean ${quote(input.replace(/\/+$/, ''))}?` : '';
-      return `expected '' or a path that starts with '/' and does not end with '/', received ${describeValue(input)}${hint}`;
-    },
-  })
-  .check(
-    rule((prefix) => {
-      const segment = prefix
-        .split('/')
-        .slice(1)
-        .find((s) => !LITERAL_SEGMENT.test(s) || s === '.' || s === '..');
-      return segment === undefined ? undefined : `segment ${quote(segment)} is not allowed in a path prefix`;
-    }),
-  );
+const adminPrefix = v.pipe(
+  v.string(expected("'' or a path such as '/_gatehouse'")),
+  v.regex(/^(?:\/[^/]+)*$/, (issue) => {
+    const input = String(issue.input);
+    const hint =
+      input.endsWith('/') && input.length > 1 ? ` — did you mean ${quote(input.replace(/\/+$/, ''))}?` : '';
+    return `expected '' or a path that starts with '/' and does not end with '/', received ${describeValue(input)}${hint}`;
+  }),
+  rule((prefix) => {
+    const segment = prefix
+      .split('/')
+      .slice(1)
+      .find((s) => !LITERAL_SEGMENT.test(s) || s === '.' || s === '..');
+    return segment === undefined ? undefined : `segment ${quote(segment)} is not allowed in a path prefix`;
+  }),
+);
 
 /** Default request-id generator. */
 export const defaultGenerateRequestId: () => string = () => randomUUID();
@@ -660,196 +649,286 @@ export const defaultGenerateRequestId: () => string = () => randomUUID();
 // The whole configuration
 // ---------------------------------------------------------------------------------------------
 
-/** The zod schema of the configuration (object API; files additionally reject functions). */
-export const configSchema = z.strictObject(
-  {
-    $schema: z
-      .string({ error: expected('a string') })
-      .optional()
-      .meta({ description: 'The JSON Schema this file follows; ignored by Gatehouse.' }),
-    services: z
-      .record(serviceName, serviceSchema, { error: expected('an object mapping service names to services') })
-      .default({})
-      .meta({
-        description:
-          "Upstream services by name (lower-case letters, digits and '-'). Each has a 'url' or 'endpoints'.",
-        examples: [{ orders: { url: 'http://orders:8080' } }],
-      }),
-    routes: z
-      .array(route, { error: expected('an array of routes') })
-      .default([])
-      .meta({ description: 'Routes, matched in order. Each sends a path pattern to a service or to local.' }),
-    paths: section(
-      {
-        encodedSlashes: oneOf(['reject', 'decode', 'keep']).default('reject').meta({
-          description: 'Encoded slashes (%2F, %5C) in paths: reject with 400, decode, or keep encoded.',
-        }),
-        mergeSlashes: bool().default(true).meta({ description: "Merge repeated slashes ('//a' → '/a')." }),
-        trailingSlash: oneOf(['strip', 'keep'])
-          .default('strip')
-          .meta({ description: "Strip a trailing slash ('/a/' → '/a') or keep it." }),
-        pathParams: oneOf(['strip', 'reject', 'keep'])
-          .default('strip')
-          .meta({ description: "Path parameters ('/a;v=1'): strip, reject with 400, or keep." }),
-        caseSensitive: bool().default(false).meta({ description: 'Match routes case-sensitively.' }),
-        nonCanonical: oneOf(['rewrite', 'reject']).default('rewrite').meta({
-          description:
+const configEntries = {
+  $schema: v.optional(
+    v.pipe(
+      v.string(expected('a string')),
+      v.description('The JSON Schema this file follows; ignored by Gatehouse.'),
+    ),
+  ),
+  services: v.optional(
+    v.pipe(
+      v.record(serviceName, serviceSchema, expected('an object mapping service names to services')),
+      v.description(
+        "Upstream services by name (lower-case letters, digits and '-'). Each has a 'url' or 'endpoints'.",
+      ),
+      v.examples([{ orders: { url: 'http://orders:8080' } }]),
+    ),
+    {},
+  ),
+  routes: v.optional(
+    v.pipe(
+      v.array(route, expected('an array of routes')),
+      v.description('Routes, matched in order. Each sends a path pattern to a service or to local.'),
+    ),
+    [],
+  ),
+  paths: section(
+    {
+      encodedSlashes: v.optional(
+        v.pipe(
+          oneOf(['reject', 'decode', 'keep']),
+          v.description('Encoded slashes (%2F, %5C) in paths: reject with 400, decode, or keep encoded.'),
+        ),
+        'reject',
+      ),
+      mergeSlashes: v.optional(v.pipe(bool(), v.description("Merge repeated slashes ('//a' → '/a').")), true),
+      trailingSlash: v.optional(
+        v.pipe(oneOf(['strip', 'keep']), v.description("Strip a trailing slash ('/a/' → '/a') or keep it.")),
+        'strip',
+      ),
+      pathParams: v.optional(
+        v.pipe(
+          oneOf(['strip', 'reject', 'keep']),
+          v.description("Path parameters ('/a;v=1'): strip, reject with 400, or keep."),
+        ),
+        'strip',
+      ),
+      caseSensitive: v.optional(v.pipe(bool(), v.description('Match routes case-sensitively.')), false),
+      nonCanonical: v.optional(
+        v.pipe(
+          oneOf(['rewrite', 'reject']),
+          v.description(
             "A path not in canonical form ('/a/../b', '/%61dmin'): rewrite it for the router, or reject with 400.",
-        }),
-      },
-      'How request paths are normalised before routing.',
-    ),
-    clientIp: section(
-      {
-        trustedProxies: trustedProxies.default(false).meta({
-          description:
+          ),
+        ),
+        'rewrite',
+      ),
+    },
+    'How request paths are normalised before routing.',
+  ),
+  clientIp: section(
+    {
+      trustedProxies: v.optional(
+        v.pipe(
+          trustedProxies,
+          v.description(
             "false: trust no proxy. A number: trust that many hops (1-32). A list: trust these addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'.",
-          examples: [['loopback', '10.0.0.0/8'], 1],
-        }),
-        header: oneOf(['x-forwarded-for', 'forwarded', 'x-real-ip'])
-          .default('x-forwarded-for')
-          .meta({ description: 'The header trusted proxies report the client address in.' }),
-      },
-      'How the client IP address is resolved.',
-    ),
-    headers: section(
-      {
-        strip: z
-          .array(headerPattern, { error: expected('an array of header names') })
-          .check(noDuplicates('header', (v) => v.toLowerCase()))
-          .default([])
-          .meta({
-            description: "Header names to strip from forwarded requests; a trailing '*' matches a prefix.",
-          }),
-        stripDefaults: bool()
-          .default(true)
-          .meta({ description: "Also strip Gatehouse's built-in list of hop-by-hop and spoofable headers." }),
-      },
-      'Header hygiene on forwarded requests.',
-    ),
-    requestId: section(
-      {
-        header: headerName
-          .default('x-request-id')
-          .meta({ description: 'The header carrying the request id.' }),
-        trustIncoming: bool().default(true).meta({ description: 'Reuse a well-formed incoming request id.' }),
-        maxLength: int(8, 1024, 'an integer')
-          .default(128)
-          .meta({ description: 'The longest incoming request id accepted.' }),
-        generate: z
-          .custom<() => string>((value) => typeof value === 'function', { error: expected('a function') })
-          .optional(),
-      },
-      'Request ids.',
-    ),
-    problems: section(
-      {
-        typeBase: typeBase.default('urn:gatehouse:error:').meta({
-          description: 'Absolute URI prefix of problem types.',
-          examples: ['https://example.com/problems/'],
-        }),
-      },
-      'Problem details (RFC 9457) rendering.',
-    ),
-    admin: section(
-      {
-        prefix: adminPrefix.default('').meta({
-          description: "Path prefix of the admin endpoints: '' or '/x' without a trailing slash.",
-          examples: ['/_gatehouse'],
-        }),
-        access: section(
-          {
-            peers: peersOption(
-              "Socket peers that may use the admin endpoints (read and write): addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'. Forwarded headers are never used.",
-            ),
-            ports: portsOption(
-              'Local ports on which the admin endpoints answer anyone who can connect (a separate listener), reads and writes.',
-            ),
-            dangerouslyPublic: bool().default(false).meta({
-              description:
+          ),
+          v.examples([['loopback', '10.0.0.0/8'], 1]),
+        ),
+        false,
+      ),
+      header: v.optional(
+        v.pipe(
+          oneOf(['x-forwarded-for', 'forwarded', 'x-real-ip']),
+          v.description('The header trusted proxies report the client address in.'),
+        ),
+        'x-forwarded-for',
+      ),
+    },
+    'How the client IP address is resolved.',
+  ),
+  headers: section(
+    {
+      strip: v.optional(
+        v.pipe(
+          v.array(headerPattern, expected('an array of header names')),
+          noDuplicates('header', (name) => name.toLowerCase()),
+          v.description("Header names to strip from forwarded requests; a trailing '*' matches a prefix."),
+        ),
+        [],
+      ),
+      stripDefaults: v.optional(
+        v.pipe(
+          bool(),
+          v.description("Also strip Gatehouse's built-in list of hop-by-hop and spoofable headers."),
+        ),
+        true,
+      ),
+    },
+    'Header hygiene on forwarded requests.',
+  ),
+  requestId: section(
+    {
+      header: v.optional(
+        v.pipe(headerName, v.description('The header carrying the request id.')),
+        'x-request-id',
+      ),
+      trustIncoming: v.optional(
+        v.pipe(bool(), v.description('Reuse a well-formed incoming request id.')),
+        true,
+      ),
+      maxLength: v.optional(
+        v.pipe(int(8, 1024, 'an integer'), v.description('The longest incoming request id accepted.')),
+        128,
+      ),
+      // Functions exist only in the object API (and not in the JSON Schema).
+      generate: v.optional(
+        v.custom<() => string>((value) => typeof value === 'function', expected('a function')),
+      ),
+    },
+    'Request ids.',
+  ),
+  problems: section(
+    {
+      typeBase: v.optional(
+        v.pipe(
+          typeBase,
+          v.description('Absolute URI prefix of problem types.'),
+          v.examples(['https://example.com/problems/']),
+        ),
+        'urn:gatehouse:error:',
+      ),
+    },
+    'Problem details (RFC 9457) rendering.',
+  ),
+  admin: section(
+    {
+      prefix: v.optional(
+        v.pipe(
+          adminPrefix,
+          v.description("Path prefix of the admin endpoints: '' or '/x' without a trailing slash."),
+          v.examples(['/_gatehouse']),
+        ),
+        '',
+      ),
+      access: section(
+        {
+          peers: peersOption(
+            "Socket peers that may use the admin endpoints (read and write): addresses, CIDR ranges or 'loopback', 'private', 'linklocal', 'uniquelocal'. Forwarded headers are never used.",
+          ),
+          ports: portsOption(
+            'Local ports on which the admin endpoints answer anyone who can connect (a separate listener), reads and writes.',
+          ),
+          dangerouslyPublic: v.optional(
+            v.pipe(
+              bool(),
+              v.description(
                 'Everyone may read the admin endpoints, from anywhere. Never admits a write (see write).',
-            }),
-            write: z
-              .strictObject(
+              ),
+            ),
+            false,
+          ),
+          write: v.optional(
+            v.pipe(
+              strict(
                 {
                   peers: peersOption('Socket peers that may write.'),
                   ports: portsOption('Local ports on which anyone who can connect may write.'),
-                  dangerouslyPublic: bool()
-                    .default(false)
-                    .meta({ description: 'Everyone may write, from anywhere.' }),
+                  dangerouslyPublic: v.optional(
+                    v.pipe(bool(), v.description('Everyone may write, from anywhere.')),
+                    false,
+                  ),
                 },
-                { error: expected('an object') },
-              )
-              .optional()
-              .meta({
-                description:
-                  'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and an auth requirement above. Default: those (never dangerouslyPublic).',
-              }),
-          },
-          'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Default: nobody (403).',
-        ),
-        reveal: section(
-          {
-            filePaths: bool()
-              .default(false)
-              .meta({ description: "Show absolute file paths (otherwise only a file's name)." }),
-            requestData: bool().default(false).meta({
-              description:
+                'an object',
+              ),
+              v.description(
+                'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and an auth requirement above. Default: those (never dangerouslyPublic).',
+              ),
+            ),
+          ),
+        },
+        'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Default: nobody (403).',
+      ),
+      reveal: section(
+        {
+          filePaths: v.optional(
+            v.pipe(bool(), v.description("Show absolute file paths (otherwise only a file's name).")),
+            false,
+          ),
+          requestData: v.optional(
+            v.pipe(
+              bool(),
+              v.description(
                 "Show other callers' request data (paths, request ids, response values kept as diff evidence).",
-            }),
-          },
-          'What admin endpoints may show.',
+              ),
+            ),
+            false,
+          ),
+        },
+        'What admin endpoints may show.',
+      ),
+    },
+    'The admin endpoints.',
+  ),
+  limits: section(
+    {
+      maxHeaders: v.optional(
+        v.pipe(
+          int(1, 500, 'an integer'),
+          v.description('The most header fields a request may have; more is answered with 431.'),
         ),
-      },
-      'The admin endpoints.',
-    ),
-    limits: section(
-      {
-        maxHeaders: int(1, 500, 'an integer')
-          .default(100)
-          .meta({ description: 'The most header fields a request may have; more is answered with 431.' }),
-        headersTimeoutMs: int(1, 600_000, 'an integer').default(10_000).meta({
-          description:
+        100,
+      ),
+      headersTimeoutMs: v.optional(
+        v.pipe(
+          int(1, 600_000, 'an integer'),
+          v.description(
             'How long a client has to send the request head, in milliseconds (applied by serve()).',
-        }),
-        requestTimeoutMs: int(1, 3_600_000, 'an integer').default(60_000).meta({
-          description:
+          ),
+        ),
+        10_000,
+      ),
+      requestTimeoutMs: v.optional(
+        v.pipe(
+          int(1, 3_600_000, 'an integer'),
+          v.description(
             'How long a client has to send the whole request, in milliseconds (applied by serve()).',
-        }),
-        keepAliveTimeoutMs: int(1, 600_000, 'an integer').default(5_000).meta({
-          description:
+          ),
+        ),
+        60_000,
+      ),
+      keepAliveTimeoutMs: v.optional(
+        v.pipe(
+          int(1, 600_000, 'an integer'),
+          v.description(
             'How long an idle keep-alive connection stays open, in milliseconds (applied by serve()).',
-        }),
-      },
-      'Limits on every request, and the server timeouts serve() sets.',
-    ),
-    shutdown: section(
-      {
-        drainTimeoutMs: int(0, 600_000, 'an integer')
-          .default(10_000)
-          .meta({ description: 'How long shutdown waits for in-flight requests, in milliseconds.' }),
-        readinessGraceMs: int(0, 600_000, 'an integer').default(0).meta({
-          description:
+          ),
+        ),
+        5_000,
+      ),
+    },
+    'Limits on every request, and the server timeouts serve() sets.',
+  ),
+  shutdown: section(
+    {
+      drainTimeoutMs: v.optional(
+        v.pipe(
+          int(0, 600_000, 'an integer'),
+          v.description('How long shutdown waits for in-flight requests, in milliseconds.'),
+        ),
+        10_000,
+      ),
+      readinessGraceMs: v.optional(
+        v.pipe(
+          int(0, 600_000, 'an integer'),
+          v.description(
             'How long /ready answers 503 while connections are still accepted, before draining starts, in milliseconds.',
-        }),
-      },
-      'Graceful shutdown.',
-    ),
-  },
-  {
-    error: (issue) =>
-      issue.code === 'invalid_type'
-        ? `expected a configuration object, received ${describeValue(issue.input)}`
-        : undefined,
-  },
+          ),
+        ),
+        0,
+      ),
+    },
+    'Graceful shutdown.',
+  ),
+};
+
+/** The valibot schema of the configuration (object API; files additionally reject functions). */
+export const configSchema = v.strictObject(
+  configEntries,
+  (issue) => `expected a configuration object, received ${describeValue(issue.input)}`,
 );
 
 // The hand-written types above are what users read; these lines keep them in step with the schema.
 type Assignable<From, To> = [From] extends [To] ? true : never;
 const typesAgree: [
-  Assignable<z.input<typeof configSchema>, GatewayConfig>,
-  Assignable<Omit<z.output<typeof configSchema>, '$schema' | 'requestId'>, Omit<ResolvedConfig, 'requestId'>>,
-  Assignable<Omit<ResolvedConfig['requestId'], 'generate'>, z.output<typeof configSchema>['requestId']>,
+  Assignable<v.InferInput<typeof configSchema>, GatewayConfig>,
+  Assignable<
+    Omit<v.InferOutput<typeof configSchema>, '$schema' | 'requestId'>,
+    Omit<ResolvedConfig, 'requestId'>
+  >,
+  Assignable<Omit<ResolvedConfig['requestId'], 'generate'>, v.InferOutput<typeof configSchema>['requestId']>,
 ] = [true, true, true];
 void typesAgree;
 
@@ -869,24 +948,14 @@ function deepFreeze<T>(value: T): T {
 }
 
 function buildJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(configSchema, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-    override: ({ zodSchema, jsonSchema }) => {
-      // Functions exist only in the object API.
-      if (zodSchema instanceof z.ZodObject && 'generate' in zodSchema.shape)
-        delete jsonSchema.properties?.['generate'];
-      // What refinements check, where JSON Schema can say it too.
-      if (zodSchema instanceof z.ZodArray && zodSchema._zod.def.checks?.some((c) => uniqueChecks.has(c))) {
-        jsonSchema.uniqueItems = true;
-      }
-      const names = jsonSchema.propertyNames;
-      if (zodSchema instanceof z.ZodRecord && typeof names === 'object') {
-        jsonSchema.propertyNames = { ...names, not: { enum: ['local', ...FORBIDDEN_NAMES] } };
-      }
-    },
-  }) as Record<string, unknown>;
+  const generated = fileJsonSchema(configSchema, {
+    // The duplicate checks (noDuplicates) say what `uniqueItems` says.
+    overrideAction: (action, jsonSchema) =>
+      uniqueChecks.has(action) ? { ...jsonSchema, uniqueItems: true } : undefined,
+  });
+  const services = (generated['properties'] as Record<string, Record<string, unknown>>)['services']!;
+  const names = services['propertyNames'] as Record<string, unknown> | undefined;
+  services['propertyNames'] = { ...names, not: { enum: ['local', ...FORBIDDEN_NAMES] } };
   const { $schema, ...rest } = generated;
   return {
     $schema,

@@ -1,14 +1,20 @@
 // readConfigText + parseOptions({ source }): any schema checked against a file, problems placed at
 // their line and column (what @gatehousejs/gateway's whole-gateway configuration is built on).
+
+import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
-import { z } from 'zod';
 import { parseOptions } from '../options.js';
 import { readConfigText } from './load.js';
 import { ConfigError } from './validate.js';
 
-const schema = z.strictObject({
-  server: z.strictObject({ port: z.int().min(1).max(65_535), host: z.string().optional() }).optional(),
-  mode: z.enum(['local', 'shadow', 'remote']).optional(),
+const schema = v.strictObject({
+  server: v.optional(
+    v.strictObject({
+      port: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(65_535)),
+      host: v.optional(v.string()),
+    }),
+  ),
+  mode: v.optional(v.picklist(['local', 'shadow', 'remote'])),
 });
 
 function problemsOf(text: string, file = 'gatehouse.yaml') {

@@ -1,11 +1,22 @@
 // Validation of a configuration value: every problem at once, each with its path and, where
 // possible, a suggestion; the resolved result deeply frozen.
 
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ConfigInvalid, GatehouseError } from '../errors.js';
+import {
+  defaultMessage,
+  describeSchema,
+  isObjectSchema,
+  type OptionSchema,
+  objectKeys,
+  type Segment,
+  schemaAt,
+  unwrap,
+} from './introspect.js';
 import {
   configSchema,
   defaultGenerateRequestId,
+  describeValue,
   FORBIDDEN_NAMES,
   quote,
   type ResolvedConfig,
@@ -51,7 +62,7 @@ export function formatProblem(problem: ConfigProblem): string {
   return `${where}${path === '' ? '' : `${path}: `}${message}`;
 }
 
-export type Segment = string | number;
+export type { Segment };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -118,18 +129,20 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): R
     delete root['requestId']['generate'];
   }
 
-  const result = configSchema.safeParse(root);
+  const result = v.safeParse(configSchema, root, PARSE_CONFIG);
   if (!result.success) {
-    for (const issue of result.error.issues) translate(issue, [], configSchema, { root, findings });
+    for (const issue of result.issues) translate(issue, [], configSchema, { root, findings });
   }
+  withArraysForObjects(findings, arraysForObjects(configSchema, root));
   crossCheck(root, findings);
   limitsCheck(root, findings);
-  if (!result.success && findings.length === 0) findings.push({ path: [], message: result.error.message });
+  if (!result.success && findings.length === 0)
+    findings.push({ path: [], message: firstMessage(result.issues) });
 
-  if (findings.length > 0) {
+  if (findings.length > 0 || !result.success) {
     throw new ConfigError(placeFindings(findings, input, options));
   }
-  const { $schema: _ignored, ...data } = result.data!;
+  const { $schema: _ignored, ...data } = result.output;
   const resolved: ResolvedConfig = {
     ...data,
     requestId: { ...data.requestId, generate: data.requestId.generate ?? defaultGenerateRequestId },
@@ -139,15 +152,13 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): R
   return resolved;
 }
 
-/** How {@link validateAgainst} reports: under which name, with which default messages. */
+/** How {@link validateAgainst} reports: under which name, with which extra checks. */
 export interface ValidateAgainstOptions {
   /** The path every problem is placed under: `'auth'` gives `auth.rules[0].path`. */
   name: string;
-  /** Messages for issues whose schema sets none (see `parseOptions` in options.ts). */
-  error?: z.core.$ZodErrorMap;
   /**
-   * Problems found outside zod, on the input as given (checks across options, which zod skips once
-   * any value below has the wrong type), reported with the rest; duplicates of zod's are dropped.
+   * Problems found outside the schema, on the input as given (checks across options, which valibot
+   * skips once any value below has the wrong type), reported with the rest; duplicates are dropped.
    */
   more?: (input: unknown) => readonly Finding[];
   /**
@@ -168,28 +179,35 @@ export interface ConfigSourceInfo {
   findings?: readonly Finding[];
 }
 
+function firstMessage(issues: readonly v.BaseIssue<unknown>[]): string {
+  const message = issues[0]?.message;
+  return message === undefined || message === NO_MESSAGE ? 'not a valid value' : message;
+}
+
 /**
- * Validates `input` against any zod schema exactly as {@link validateConfig} validates the
- * configuration (the prototype-pollution guard, unknown keys with a suggestion, unions restated per
- * branch, every problem at once, in the input's order) and returns zod's output, or throws one
- * {@link ConfigError}. The engine behind `parseOptions`.
+ * Validates `input` against any valibot schema exactly as {@link validateConfig} validates the
+ * configuration (the prototype-pollution guard, every unknown key with a suggestion, unions restated
+ * per branch, every problem at once, in the input's order, Gatehouse's wording where the schema words
+ * nothing itself) and returns the schema's output, or throws one {@link ConfigError}. The engine
+ * behind `parseOptions`.
  */
-export function validateAgainst<S extends z.ZodType>(
+export function validateAgainst<S extends OptionSchema>(
   schema: S,
   input: unknown,
   options: ValidateAgainstOptions,
-): z.output<S> {
+): v.InferOutput<S> {
   const findings: Finding[] = [...(options.source?.findings ?? [])];
   const noun = options.source === undefined ? 'option' : 'key';
   // Options hold objects built in code (stores, providers) that must reach the factory as they are:
   // the guarded copy is parsed only when the guard found a forbidden key, to report it with the rest.
   const copy = guard(input, [], { findings, ancestors: new Set(), budget: 100_000 });
   const root = findings.length === 0 ? input : copy;
-  const result = schema.safeParse(root, options.error === undefined ? undefined : { error: options.error });
+  const result = v.safeParse(schema, root, PARSE_CONFIG);
   if (!result.success) {
-    for (const issue of result.error.issues) translate(issue, [], schema, { root, findings, noun });
-    if (findings.length === 0) findings.push({ path: [], message: result.error.message });
+    for (const issue of result.issues) translate(issue, [], schema, { root, findings, noun });
+    if (findings.length === 0) findings.push({ path: [], message: firstMessage(result.issues) });
   }
+  withArraysForObjects(findings, arraysForObjects(schema, root));
   if (options.more !== undefined) findings.push(...options.more(root));
   if (findings.length > 0) {
     const place =
@@ -200,7 +218,7 @@ export function validateAgainst<S extends z.ZodType>(
     }));
     throw new ConfigError(problems);
   }
-  return result.data as z.output<S>;
+  return result.output as v.InferOutput<S>;
 }
 
 /** `auth` + `rules[0].path` → `auth.rules[0].path`; `auth` + `[0]` → `auth[0]`. */
@@ -260,8 +278,23 @@ function guard(value: unknown, path: readonly Segment[], state: GuardState): unk
 }
 
 // ---------------------------------------------------------------------------------------------
-// zod issues → findings
+// valibot issues → findings
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Stands for "no message of its own": valibot gives it to every issue whose schema or action words
+ * none, so Gatehouse's default (introspect.ts) is used instead. The language is one no one registers
+ * messages for, so an application's own valibot settings (`setGlobalMessage`) never reach these.
+ */
+const NO_MESSAGE = '\u0000gatehouse:default';
+export const PARSE_CONFIG = { lang: 'x-gatehouse', message: NO_MESSAGE, abortEarly: false } as const;
+
+/** A message the schema worded (a message function may answer undefined: "use the default"). */
+function hasOwnMessage(issue: Issue): boolean {
+  return typeof issue.message === 'string' && issue.message !== NO_MESSAGE;
+}
+
+type Issue = v.BaseIssue<unknown>;
 
 interface TranslateContext {
   root: unknown;
@@ -272,61 +305,233 @@ interface TranslateContext {
   noun?: 'key' | 'option';
 }
 
-function translate(
-  issue: z.core.$ZodIssue,
-  prefix: readonly Segment[],
-  base: z.core.$ZodType,
-  ctx: TranslateContext,
-) {
-  const relative = issue.path.map(toSegment);
+const OBJECT_TYPES: ReadonlySet<string> = new Set(['strict_object', 'loose_object', 'object']);
+
+function relativePath(issue: Issue): Segment[] {
+  return (issue.path ?? []).map((item) => (typeof item.key === 'number' ? item.key : String(item.key)));
+}
+
+/** An object's key that its schema does not have (valibot reports the first one only). */
+function isUnknownKeyIssue(issue: Issue): boolean {
+  const last = issue.path?.at(-1);
+  return OBJECT_TYPES.has(issue.type) && last?.origin === 'key' && issue.expected === 'never';
+}
+
+/** The issue's own message, or Gatehouse's default for it (`schema`: the one at the issue's path). */
+function messageOf(issue: Issue, schema: OptionSchema | undefined): string {
+  if (hasOwnMessage(issue)) return issue.message;
+  return defaultMessage(issue, schema) ?? `not a valid value, received ${describeValue(issue.input)}`;
+}
+
+/** What a field's own schema says about nothing given: `required: expected a service name`. */
+function missingMessage(field: OptionSchema | undefined): string {
+  if (field !== undefined) {
+    const result = v.safeParse(field, undefined, PARSE_CONFIG);
+    const issue = result.issues?.[0];
+    if (issue !== undefined && (issue.path ?? []).length === 0) {
+      if (hasOwnMessage(issue)) return issue.message;
+      const what = describeSchema(field);
+      if (what !== undefined) return `required: expected ${what}`;
+    }
+  }
+  return 'required';
+}
+
+/** Adds `arrayed` to `findings`, dropping what valibot said at or below them (indices as keys). */
+function withArraysForObjects(findings: Finding[], arrayed: readonly Finding[]): void {
+  if (arrayed.length === 0) return;
+  const below = (path: readonly Segment[], prefix: readonly Segment[]) =>
+    path.length >= prefix.length && prefix.every((segment, i) => path[i] === segment);
+  const kept = findings.filter((f) => !arrayed.some((a) => below(f.path, a.path)));
+  findings.length = 0;
+  findings.push(...kept, ...arrayed);
+}
+
+const ARRAY_TYPES: ReadonlySet<string> = new Set([
+  'array',
+  'tuple',
+  'strict_tuple',
+  'loose_tuple',
+  'tuple_with_rest',
+]);
+const ANY_TYPES: ReadonlySet<string> = new Set(['unknown', 'any', 'custom']);
+
+/**
+ * valibot's object and record schemas take an array for an object (an array is an object to
+ * `typeof`); a configuration or an options object never means one. Every place where an array
+ * stands for an object is a problem, worded as the schema words a wrong type.
+ */
+function arraysForObjects(schema: OptionSchema, input: unknown): Finding[] {
+  const found: Finding[] = [];
+  const visit = (node: OptionSchema, value: unknown, path: Segment[], depth: number) => {
+    if (depth > 32 || typeof value !== 'object' || value === null) return;
+    const inner = unwrap(node) as unknown as {
+      type: string;
+      entries?: Record<string, OptionSchema>;
+      item?: OptionSchema;
+      value?: OptionSchema;
+      options?: readonly OptionSchema[];
+      message?: unknown;
+    };
+    const objectLike = isObjectSchema(inner as unknown as OptionSchema) || inner.type === 'record';
+    if (Array.isArray(value)) {
+      const refused =
+        objectLike ||
+        (inner.type === 'union' &&
+          (inner.options ?? []).some((o) => {
+            const t = (unwrap(o) as { type: string }).type;
+            return isObjectSchema(unwrap(o)) || t === 'record';
+          }) &&
+          !(inner.options ?? []).some((o) => {
+            const t = (unwrap(o) as { type: string }).type;
+            return ARRAY_TYPES.has(t) || ANY_TYPES.has(t);
+          }));
+      if (refused) {
+        const own = inner.message;
+        const issue = {
+          kind: 'schema',
+          type: inner.type,
+          input: value,
+          expected: 'Object',
+          received: 'Array',
+          message: '',
+        };
+        const worded: unknown = typeof own === 'function' ? own(issue) : own;
+        const message =
+          typeof worded === 'string'
+            ? worded
+            : (defaultMessage(issue, inner as unknown as OptionSchema) ??
+              `expected an object, received ${describeValue(value)}`);
+        found.push({ path, message });
+        return;
+      }
+      if (inner.type === 'array' && inner.item !== undefined) {
+        for (const [i, item] of value.entries()) visit(inner.item, item, [...path, i], depth + 1);
+      }
+      return;
+    }
+    if (inner.type === 'union') {
+      // The object branch that takes the value, if one does.
+      const taken = (inner.options ?? []).find(
+        (o) => isObjectSchema(unwrap(o)) && v.safeParse(o, value, PARSE_CONFIG).success,
+      );
+      if (taken !== undefined) visit(taken, value, path, depth + 1);
+      return;
+    }
+    if (isObjectSchema(inner as unknown as OptionSchema)) {
+      for (const [key, child] of Object.entries(inner.entries ?? {})) {
+        if (Object.hasOwn(value, key))
+          visit(child, (value as Record<string, unknown>)[key], [...path, key], depth + 1);
+      }
+    } else if (inner.type === 'record' && inner.value !== undefined) {
+      for (const [key, item] of Object.entries(value)) visit(inner.value, item, [...path, key], depth + 1);
+    }
+  };
+  visit(schema, input, [], 0);
+  return found;
+}
+
+/** How deep along `path` below `schema` the first union sits, or undefined when none does. */
+function unionDepth(schema: OptionSchema, path: readonly Segment[]): number | undefined {
+  for (let depth = 0; depth <= path.length; depth++) {
+    const at = schemaAt(schema, path.slice(0, depth));
+    if (at === undefined) return undefined;
+    if ((at as { type: string }).type === 'union') return depth;
+  }
+  return undefined;
+}
+
+/** A union's own message for `input` (a string, or a function of the issue), or NO_MESSAGE. */
+function unionMessage(union: OptionSchema, input: unknown): string {
+  const own = (union as { message?: unknown }).message;
+  if (typeof own === 'string') return own;
+  if (typeof own === 'function') {
+    const worded: unknown = own({
+      kind: 'schema',
+      type: 'union',
+      input,
+      expected: union.expects,
+      received: typeof input,
+      message: '',
+    });
+    if (typeof worded === 'string') return worded;
+  }
+  return NO_MESSAGE;
+}
+
+function translate(issue: Issue, prefix: readonly Segment[], base: OptionSchema, ctx: TranslateContext) {
+  const relative = relativePath(issue);
   const path = [...prefix, ...relative];
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const candidates = ctx.candidates ?? objectKeys(schemaAt(base, relative));
-      for (const key of issue.keys) {
+  const last = issue.path?.at(-1);
+  // valibot answers a union with the issues of its one branch of the right type, without a word of
+  // the union: the union is judged here as a whole, as for any failed union.
+  // A check's own words (a check across options reporting here) stand as they are.
+  const worded = (issue.type === 'check' || issue.type === 'raw_check') && hasOwnMessage(issue);
+  const depth = last?.origin === 'key' || worded ? undefined : unionDepth(base, relative);
+  const unionPath = depth === undefined ? [] : relative.slice(0, depth);
+  const union = depth === undefined ? undefined : schemaAt(base, unionPath);
+  const input = union === undefined ? undefined : valueAt(ctx.root, [...prefix, ...unionPath]);
+  if (
+    union !== undefined &&
+    !(issue.type === 'union' && depth === relative.length) &&
+    // A check of a parent reporting here, or one piped on the union: a branch takes the value.
+    !(union as unknown as { options: readonly OptionSchema[] }).options.some(
+      (option) => v.safeParse(option, input, PARSE_CONFIG).success && !isArrayForObject(option, input),
+    )
+  ) {
+    const whole = { kind: 'schema', type: 'union', input, message: unionMessage(union, input) } as Issue;
+    translateUnion(whole, [...prefix, ...unionPath], union, ctx);
+    return;
+  }
+  if (issue.kind === 'schema' && OBJECT_TYPES.has(issue.type) && last?.origin === 'key') {
+    const objectPath = relative.slice(0, -1);
+    const objectSchema = schemaAt(base, objectPath);
+    const entries = (objectSchema as { entries?: Record<string, OptionSchema> } | undefined)?.entries ?? {};
+    if (isUnknownKeyIssue(issue)) {
+      // Every unknown key of that object, not only the first.
+      const candidates = ctx.candidates ?? objectKeys(objectSchema);
+      const value = valueAt(ctx.root, [...prefix, ...objectPath]);
+      const keys = isPlainObject(value)
+        ? Object.keys(value).filter((key) => !Object.hasOwn(entries, key))
+        : [String(last.key)];
+      for (const key of keys) {
         ctx.findings.push({
-          path: [...path, key],
+          path: [...prefix, ...objectPath, key],
           at: 'key',
           message: unknownKeyMessage(key, candidates, ctx.noun ?? 'key'),
         });
       }
       return;
     }
-    case 'invalid_union': {
-      const union = schemaAt(base, relative);
-      if (union instanceof z.ZodUnion) translateUnion(issue, path, union, ctx);
-      else ctx.findings.push({ path, message: issue.message });
-      return;
-    }
-    case 'invalid_key': {
-      for (const keyIssue of issue.issues) ctx.findings.push({ path, at: 'key', message: keyIssue.message });
-      // zod skips the value of a bad key; check it anyway so nothing is left for a second round.
-      const record = schemaAt(base, relative.slice(0, -1));
-      if (record instanceof z.ZodRecord) {
-        const valueSchema = record.valueType as z.ZodType;
-        const checked = valueSchema.safeParse(valueAt(ctx.root, path));
-        if (!checked.success) {
-          for (const sub of checked.error.issues)
-            translate(sub, path, valueSchema, { ...ctx, candidates: undefined });
-        }
-      }
-      return;
-    }
-    default:
-      ctx.findings.push({ path, message: issue.message });
+    ctx.findings.push({ path, message: missingMessage(entries[String(last.key)]) });
+    return;
   }
+  if (issue.kind === 'schema' && issue.type === 'union') {
+    const union = schemaAt(base, relative);
+    if (union !== undefined && (union as { type: string }).type === 'union')
+      translateUnion(issue, path, union, ctx);
+    else ctx.findings.push({ path, message: messageOf(issue, union) });
+    return;
+  }
+  if (last?.origin === 'key') {
+    // A record's key that its key schema refuses.
+    const record = schemaAt(base, relative.slice(0, -1)) as { type: string; key?: OptionSchema } | undefined;
+    ctx.findings.push({
+      path,
+      at: 'key',
+      message: messageOf(issue, record?.type === 'record' ? record.key : undefined),
+    });
+    return;
+  }
+  ctx.findings.push({ path, message: messageOf(issue, schemaAt(base, relative)) });
 }
 
-function translateUnion(
-  issue: z.core.$ZodIssueInvalidUnion,
-  path: readonly Segment[],
-  union: z.ZodUnion,
-  ctx: TranslateContext,
-) {
-  const options = union.options as readonly z.core.$ZodType[];
-  const branches = issue.errors;
+function translateUnion(issue: Issue, path: readonly Segment[], union: OptionSchema, ctx: TranslateContext) {
+  const options = (union as unknown as { options: readonly OptionSchema[] }).options;
   const input = valueAt(ctx.root, path);
-  const recurse = (index: number, keep: (sub: z.core.$ZodIssue) => boolean = () => true) => {
+  // valibot lists the branches' issues in one array; each branch is checked again for its own.
+  const branches = options.map((option) => v.safeParse(option, input, PARSE_CONFIG).issues ?? []);
+  const recurse = (index: number, keep: (sub: Issue) => boolean = () => true) => {
     const option = options[index];
     if (option === undefined) return;
     const candidates = options.flatMap((o) => objectKeys(o));
@@ -336,7 +541,7 @@ function translateUnion(
   };
 
   // A union of objects (a service: 'url' or 'endpoints'): the keys present choose the branch.
-  if (isPlainObject(input) && options.every((o) => o instanceof z.ZodObject)) {
+  if (isPlainObject(input) && options.every((o) => isObjectSchema(unwrap(o)))) {
     const shapes = options.map((o) => objectKeys(o));
     const present = Object.keys(input);
     const chosen = shapes.flatMap((keys, i) => (keys.some((k) => present.includes(k)) ? [i] : []));
@@ -356,25 +561,33 @@ function translateUnion(
     }
     ctx.findings.push({ path, message: `set only one of ${names}, not both` });
     for (const index of chosen)
-      recurse(index, (sub) => sub.code !== 'unrecognized_keys' || sub.path.length > 0);
+      recurse(index, (sub) => !isUnknownKeyIssue(sub) || (sub.path?.length ?? 0) > 1);
     return;
   }
 
   // Otherwise the branch whose type the input has; if none (or several), the union's own message.
   const matching = branches.flatMap((branch, i) =>
-    branch.some((sub) => sub.path.length === 0 && isTypeMismatch(sub)) ? [] : [i],
+    branch.some((sub) => isTypeMismatch(sub)) || isArrayForObject(options[i]!, input) ? [] : [i],
   );
   if (matching.length === 1) recurse(matching[0]!);
-  else ctx.findings.push({ path, message: issue.message });
+  else ctx.findings.push({ path, message: messageOf(issue, union) });
+}
+
+/** An array given where `schema` wants an object (valibot's objects and records take arrays). */
+function isArrayForObject(schema: OptionSchema, input: unknown): boolean {
+  if (!Array.isArray(input)) return false;
+  const inner = unwrap(schema);
+  return isObjectSchema(inner) || (inner as { type: string }).type === 'record';
 }
 
 /**
  * The input is not of the branch's type at all: a wrong type, a wrong literal, or a custom check that
- * says what it expected (`params.expected`, as the option schemas' function and object checks do).
+ * says what it expected (the option schemas' function and object checks), at the branch's own level.
  */
-function isTypeMismatch(issue: z.core.$ZodIssue): boolean {
-  if (issue.code === 'invalid_type' || issue.code === 'invalid_value') return true;
-  return issue.code === 'custom' && typeof issue.params?.['expected'] === 'string';
+function isTypeMismatch(issue: Issue): boolean {
+  if ((issue.path?.length ?? 0) > 0) return false;
+  // A fraction where an integer belongs is a wrong type, as JSON Schema's `integer` has it.
+  return issue.kind === 'schema' || issue.type === 'integer' || issue.type === 'safe_integer';
 }
 
 /**
@@ -388,51 +601,6 @@ function unknownKeyMessage(key: string, candidates: readonly string[], noun: 'ke
   return candidates.length === 0
     ? 'unknown option'
     : `unknown option; expected one of ${candidates.join(', ')}`;
-}
-
-function toSegment(key: PropertyKey): Segment {
-  return typeof key === 'number' ? key : String(key);
-}
-
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  for (;;) {
-    if (
-      current instanceof z.ZodOptional ||
-      current instanceof z.ZodDefault ||
-      current instanceof z.ZodPrefault ||
-      current instanceof z.ZodNullable ||
-      current instanceof z.ZodReadonly
-    ) {
-      current = current.unwrap() as z.core.$ZodType;
-    } else if (current instanceof z.ZodPipe) {
-      current = current.in as z.core.$ZodType;
-    } else {
-      return current;
-    }
-  }
-}
-
-/** The schema at a path below `schema` (through objects, records and arrays). */
-function schemaAt(schema: z.core.$ZodType, path: readonly Segment[]): z.core.$ZodType | undefined {
-  let current: z.core.$ZodType | undefined = unwrap(schema);
-  for (const segment of path) {
-    if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.core.$ZodType>)[segment];
-    else if (current instanceof z.ZodRecord) current = current.valueType as z.core.$ZodType;
-    else if (current instanceof z.ZodArray) current = current.element as z.core.$ZodType;
-    else return undefined;
-    if (current === undefined) return undefined;
-    current = unwrap(current);
-  }
-  return current;
-}
-
-/** The keys an object schema (or a union of them) allows. */
-function objectKeys(schema: z.core.$ZodType | undefined): string[] {
-  const inner = schema === undefined ? undefined : unwrap(schema);
-  if (inner instanceof z.ZodObject) return Object.keys(inner.shape);
-  if (inner instanceof z.ZodUnion) return (inner.options as readonly z.core.$ZodType[]).flatMap(objectKeys);
-  return [];
 }
 
 function valueAt(root: unknown, path: readonly Segment[]): unknown {

@@ -1,90 +1,27 @@
-// The JSON Schema (draft 2020-12) of the whole configuration, generated from the zod schema the
+// The JSON Schema (draft 2020-12) of the whole configuration, generated from the valibot schema the
 // validator uses (schema.ts), for editors: completion, hover text and checks of every key. What only
 // code can give (functions, objects built in code, Buffers, Dates) is left out, so an editor flags it
 // where the validator would refuse it too. Checks a JSON Schema cannot state (a service a route names
 // exists, cycles between calls, a route that can never match) are the validator's alone.
-import { isCodeOnlyOption } from '@gatehousejs/core';
-import { z } from 'zod';
+import { fileJsonSchema } from '@gatehousejs/core';
 import { keyDoc } from './descriptions.js';
 import { gatehouseConfigSchema } from './schema.js';
 
 /** Where the published schema lives; `$id` of {@link configJsonSchema}. */
 export const GATEHOUSE_SCHEMA_ID = 'https://unpkg.com/@gatehousejs/gateway/gatehouse.schema.json';
 
-const UNREPRESENTABLE = new Set(['custom', 'date', 'function', 'symbol', 'promise', 'map', 'set', 'bigint']);
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'nonoptional', 'catch']);
-
-/** Only code can give it: a function, an object built in code, a Buffer, a Date. */
-function codeOnly(schema: z.core.$ZodType): boolean {
-  if (isCodeOnlyOption(schema)) return true;
-  let current = schema;
-  for (let i = 0; i < 16; i++) {
-    const def = current._zod.def as z.core.$ZodTypeDef & {
-      innerType?: z.core.$ZodType;
-      in?: z.core.$ZodType;
-    };
-    if (WRAPPERS.has(def.type) && def.innerType !== undefined) current = def.innerType;
-    else if (def.type === 'pipe' && def.in !== undefined) current = def.in;
-    else return UNREPRESENTABLE.has(def.type);
-  }
-  return false;
-}
-
 type Json = Record<string, unknown>;
 
-/** The formats of JSON Schema 2020-12 (editors and validators know them). */
-const STANDARD_FORMATS = new Set([
-  'date-time',
-  'date',
-  'time',
-  'duration',
-  'email',
-  'hostname',
-  'ipv4',
-  'ipv6',
-  'uri',
-  'uri-reference',
-  'uuid',
-  'regex',
-]);
-
 function build(): Json {
-  const generated = z.toJSONSchema(gatehouseConfigSchema, {
-    target: 'draft-2020-12',
-    io: 'input',
-    unrepresentable: 'any',
-    override: ({ zodSchema, jsonSchema }) => {
-      const def = zodSchema._zod.def as z.core.$ZodTypeDef & {
-        shape?: Record<string, z.core.$ZodType>;
-        options?: readonly z.core.$ZodType[];
-      };
-      // zod names its string checks as formats (starts_with, …) beside the pattern that states them.
-      if (typeof jsonSchema.format === 'string' && !STANDARD_FORMATS.has(jsonSchema.format))
-        delete jsonSchema.format;
-      if (def.type === 'object' && def.shape !== undefined) {
-        const properties = jsonSchema.properties as Json | undefined;
-        for (const [key, child] of Object.entries(def.shape)) {
-          if (!codeOnly(child)) continue;
-          delete properties?.[key];
-          if (Array.isArray(jsonSchema.required))
-            jsonSchema.required = jsonSchema.required.filter((k) => k !== key);
-        }
-      }
-      if (def.type === 'union' && def.options !== undefined && Array.isArray(jsonSchema.anyOf)) {
-        const kept = jsonSchema.anyOf.filter((_, i) => !codeOnly(def.options![i]!));
-        if (kept.length === 1 && Object.keys(jsonSchema).length === 1) {
-          delete jsonSchema.anyOf;
-          Object.assign(jsonSchema, kept[0]);
-        } else jsonSchema.anyOf = kept;
-      }
-    },
-  }) as Json;
+  const generated = fileJsonSchema(gatehouseConfigSchema);
   describe(generated, []);
-  // Service names core reserves or refuses (the record's key schema checks them in a refinement).
+  // Service names core reserves or refuses (the record's key schema checks them in a check).
   const services = (generated.properties as Json).services as Json;
+  const names = services.propertyNames as Json;
+  const reserved = { enum: ['local', '__proto__', 'constructor', 'prototype'] };
   services.propertyNames = {
-    ...(services.propertyNames as Json),
-    not: { enum: ['local', '__proto__', 'constructor', 'prototype'] },
+    ...names,
+    not: names.not === undefined ? reserved : { anyOf: [names.not, reserved] },
   };
   const { $schema, ...rest } = generated;
   return {

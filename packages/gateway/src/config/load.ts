@@ -22,6 +22,7 @@ import {
   resolveConfig,
 } from '@gatehousejs/core';
 import { defaultRouteName } from '@gatehousejs/routes';
+import * as v from 'valibot';
 import { configText, isPlainObject } from './code-values.js';
 import { unreachableRoutes } from './reachable.js';
 import { AUTH_METHODS, type GatehouseConfig, gatehouseConfigSchema, RESTART_ONLY } from './schema.js';
@@ -483,9 +484,9 @@ function aggregateChecks(value: unknown, known: ReadonlySet<string>, found: Conf
   if (!Array.isArray(value)) return;
   const names = new Map<string, number>();
   value.forEach((entry: unknown, index) => {
-    const parsed = aggregateOptionsSchema.safeParse(entry);
+    const parsed = v.safeParse(aggregateOptionsSchema, entry);
     if (!parsed.success) return; // the schema reported it
-    const name = parsed.data.name;
+    const name = parsed.output.name;
     const first = names.get(name);
     if (first !== undefined)
       found.push({
@@ -494,7 +495,7 @@ function aggregateChecks(value: unknown, known: ReadonlySet<string>, found: Conf
       });
     else names.set(name, index);
     try {
-      compileComposition(parsed.data, (service) => known.has(service), `aggregate[${index}]`);
+      compileComposition(parsed.output, (service) => known.has(service), `aggregate[${index}]`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       for (const problem of error.problems) {

@@ -1,4 +1,4 @@
-// docs/configuration.md, generated from the JSON Schema (itself generated from the validator's zod
+// docs/configuration.md, generated from the JSON Schema (itself generated from the validator's valibot
 // schemas, with descriptions.ts for what they leave out): every key with its type, allowed values,
 // default and description, section by section, so that the reference cannot drift from what the
 // gateway accepts. A default in words (what an absent key means) comes from descriptions.ts alone.

@@ -705,7 +705,7 @@ export class ConfigRuntime extends EventEmitter implements GatewayConfiguration 
         authInstance = found.middleware as Auth;
       }
       // The admin first: its endpoints answer before auth and limits apply to the rest.
-      // zod's output of the extended admin schema is the options gw.admin() takes.
+      // The extended admin schema's output is the options gw.admin() takes.
       const admin = (config.admin ?? {}) as GatewayAdminOptions;
       chain.push(
         gw.adminMiddleware(

@@ -1,4 +1,4 @@
-// The whole gateway's configuration as ONE zod schema, composed from the schemas every package exports
+// The whole gateway's configuration as ONE valibot schema, composed from the schemas every package exports
 // and checks its own options against (core's sections, the route table, auth, rate limits, tracing,
 // the client, discovery, versioning, OpenAPI, aggregation, the response cache). A file is checked by
 // exactly the definitions the factories use; the JSON Schema for editors is generated from it
@@ -30,44 +30,46 @@ import {
 import { overrideOptionsSchema, routeSpecSchema } from '@gatehousejs/routes';
 import { accessLogOptionsSchema, tracingOptionsSchema } from '@gatehousejs/tracing';
 import { versioningOptionsSchema } from '@gatehousejs/versioning';
-import { z } from 'zod';
+import * as v from 'valibot';
+
+// A positive integer as zod's `z.int().positive()` was: a safe integer above 0 (so the default message
+// is still `expected an integer > 0`).
+const positiveInt = () => v.pipe(v.number(), v.safeInteger(), v.gtValue(0));
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The inner schema of `.optional()` / `.default()` / `.prefault()` wrappers. */
-function inner(schema: z.core.$ZodType): z.core.$ZodType {
-  let current = schema;
-  for (let i = 0; i < 8; i++) {
-    const def = current._zod.def as { innerType?: z.core.$ZodType };
-    if (def.innerType === undefined) return current;
-    current = def.innerType;
-  }
-  return current;
+/** A schema without its `v.optional()` / `v.nullable()` / … wrappers. */
+type Unwrapped<S> = S extends { readonly wrapped: infer W } ? Unwrapped<W> : S;
+
+/** The inner schema of `v.optional()` / `v.nullable()` / … wrappers (a default included). */
+function inner<S extends v.GenericSchema>(schema: S): Unwrapped<S> {
+  let current: v.GenericSchema = schema;
+  for (let i = 0; i < 8 && 'wrapped' in current; i++) current = current.wrapped as v.GenericSchema;
+  return current as Unwrapped<S>;
 }
 
-const core = coreSchema.shape;
+const core = coreSchema.entries;
 
 // ---------------------------------------------------------------------------------------------
 // Services: core's url / endpoints, or discovery (DNS, etcd), with the mesh client's options
 // ---------------------------------------------------------------------------------------------
 
-const servicesRecord = inner(core.services) as z.ZodRecord;
-const serviceName = servicesRecord.keyType as z.ZodType<string, string>;
-const [urlService, endpointsService] = serviceSchema.options as unknown as [z.ZodObject, z.ZodObject];
-const client = clientOptionsSchema.shape;
+const serviceName = inner(core.services).key;
+const [urlService, endpointsService] = serviceSchema.options;
+const client = clientOptionsSchema.entries;
 
 /** What a service may be found by: exactly one of these. */
 export const SERVICE_SOURCES = ['url', 'endpoints', 'dns', 'etcd'] as const;
 
 /** One service: where its instances are, and how the mesh client calls them. */
 export const serviceFileSchema = withCrossCheck(
-  z
-    .strictObject({
-      url: (urlService.shape.url as z.ZodType<string, string>).optional(),
-      endpoints: (endpointsService.shape.endpoints as z.ZodType<string[], string[]>).optional(),
-      dns: dnsResolverOptionsSchema.optional(),
-      etcd: etcdResolverOptionsSchema.optional(),
+  v.pipe(
+    v.strictObject({
+      url: v.optional(urlService.entries.url),
+      endpoints: v.optional(endpointsService.entries.endpoints),
+      dns: v.optional(dnsResolverOptionsSchema),
+      etcd: v.optional(etcdResolverOptionsSchema),
       balancer: client.balancer,
       zone: client.zone,
       connections: client.connections,
@@ -80,11 +82,11 @@ export const serviceFileSchema = withCrossCheck(
       healthCheck: client.healthCheck,
       tls: client.tls,
       deadlineHeader: client.deadlineHeader,
-    })
-    .meta({
-      description:
-        "A service: exactly one of 'url', 'endpoints', 'dns' or 'etcd' says where its instances are; the other keys configure the mesh client that calls it (see @gatehousejs/client).",
     }),
+    v.description(
+      "A service: exactly one of 'url', 'endpoints', 'dns' or 'etcd' says where its instances are; the other keys configure the mesh client that calls it (see @gatehousejs/client).",
+    ),
+  ),
   (service, report) => {
     if (!isObject(service)) return;
     const given = SERVICE_SOURCES.filter((key) => service[key] !== undefined);
@@ -100,40 +102,47 @@ export const serviceFileSchema = withCrossCheck(
 
 /** A route of the table, as `@gatehousejs/routes` reads it, plus the deprecated `to`. */
 export const routeFileSchema = extendOptions(routeSpecSchema, {
-  to: z.string().min(1).optional().meta({
-    deprecated: true,
-    description:
-      "Deprecated (core's first route format): 'local' reads as mode: local; a service name as service: <name>, mode: remote. Write 'service' and 'mode' instead.",
-  }),
+  to: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.metadata({
+        deprecated: true,
+        description:
+          "Deprecated (core's first route format): 'local' reads as mode: local; a service name as service: <name>, mode: remote. Write 'service' and 'mode' instead.",
+      }),
+    ),
+  ),
 });
 
 /** Options of the routes controller that are not the table. */
-export const routingFileSchema = z
-  .strictObject({
-    override: z.union([z.literal(false), overrideOptionsSchema]).optional(),
-    gateIntervalMs: z.int().positive().optional(),
-  })
-  .meta({ description: 'The migration controller: the per-request override header, how often gates run.' });
+export const routingFileSchema = v.pipe(
+  v.strictObject({
+    override: v.optional(v.union([v.literal(false), overrideOptionsSchema])),
+    gateIntervalMs: v.optional(positiveInt()),
+  }),
+  v.description('The migration controller: the per-request override header, how often gates run.'),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Auth: the methods, which code builds as objects, described declaratively
 // ---------------------------------------------------------------------------------------------
 
-const ms = () => z.int().positive();
+const text = () => v.pipe(v.string(), v.minLength(1));
 /** A key in a file: PEM text, a JWK object. */
-const keyText = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+const keyText = v.union([text(), v.record(v.string(), v.unknown())]);
 
 /**
  * API keys as `@gatehousejs/auth` takes them, with Redis described by its URL (the authenticator's
  * `redis.client` is built in code): the gateway makes the client.
  */
 const apiKeyFileSchema = extendOptions(apiKeyOptionsSchema, {
-  redis: z
-    .strictObject({
-      url: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }),
-      prefix: z.string().min(1).optional(),
-    })
-    .optional(),
+  redis: v.optional(
+    v.strictObject({
+      url: v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')),
+      prefix: v.optional(text()),
+    }),
+  ),
 });
 
 /** The shortest secret each HMAC algorithm takes, in bytes (RFC 7518 §3.2: at least the hash size). */
@@ -146,8 +155,8 @@ const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48,
  */
 const identityFileSchema = withCrossCheck(
   extendOptions(identityAuthenticatorOptionsSchema, {
-    key: identityAuthenticatorOptionsSchema.shape.key.optional(),
-    secret: z.string().min(1).optional(),
+    key: v.optional(identityAuthenticatorOptionsSchema.entries.key),
+    secret: v.optional(text()),
   }),
   (identity, report) => {
     if (!isObject(identity)) return;
@@ -175,18 +184,18 @@ export const AUTH_METHODS = {
 
 /** One authentication method: exactly one key, naming its kind. */
 export const authMethodFileSchema = withCrossCheck(
-  z
-    .strictObject({
-      jwt: jwtOptionsSchema.optional(),
-      apiKey: apiKeyFileSchema.optional(),
-      introspection: introspectionOptionsSchema.optional(),
-      mtls: mtlsOptionsSchema.optional(),
-      identity: identityFileSchema.optional(),
-    })
-    .meta({
-      description:
-        "One method, by kind: { jwt: {…} }, { apiKey: {…} }, { introspection: {…} }, { mtls: {…} } or { identity: {…} }. Rules name it 'jwt', 'api-key', 'introspection', 'mtls' or 'identity'.",
+  v.pipe(
+    v.strictObject({
+      jwt: v.optional(jwtOptionsSchema),
+      apiKey: v.optional(apiKeyFileSchema),
+      introspection: v.optional(introspectionOptionsSchema),
+      mtls: v.optional(mtlsOptionsSchema),
+      identity: v.optional(identityFileSchema),
     }),
+    v.description(
+      "One method, by kind: { jwt: {…} }, { apiKey: {…} }, { introspection: {…} }, { mtls: {…} } or { identity: {…} }. Rules name it 'jwt', 'api-key', 'introspection', 'mtls' or 'identity'.",
+    ),
+  ),
   (method, report) => {
     if (!isObject(method)) return;
     const kinds = Object.keys(AUTH_METHODS).filter((k) => method[k] !== undefined);
@@ -195,42 +204,46 @@ export const authMethodFileSchema = withCrossCheck(
   },
 );
 
-const forwardFileSchema = z.strictObject({
-  token: withCrossCheck(
-    z.strictObject({
-      key: keyText
-        .optional()
-        .meta({ description: 'The private signing key: PEM (PKCS#8) or a private JWK.' }),
-      secret: z
-        .string()
-        .min(32)
-        .optional()
-        .meta({ description: 'The shared secret for HS256/HS384/HS512, at least 32 bytes.' }),
-      alg: z.enum(['HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256', 'PS256']),
-      kid: z.string().min(1).optional(),
-      header: z.string().min(1).optional(),
-      ttlSec: ms().optional(),
-      issuer: z.string().min(1).optional(),
-      audience: z.string().min(1).optional(),
-    }),
-    (token, report) => {
-      if (isObject(token) && (token.key === undefined) === (token.secret === undefined))
-        report([], "give exactly one of 'key' (EdDSA, ES*, RS*, PS*) or 'secret' (HS*)");
-    },
-  ).optional(),
-  headers: forwardOptionsSchema.shape.headers,
+const forwardFileSchema = v.strictObject({
+  token: v.optional(
+    withCrossCheck(
+      v.strictObject({
+        key: v.optional(
+          v.pipe(keyText, v.description('The private signing key: PEM (PKCS#8) or a private JWK.')),
+        ),
+        secret: v.optional(
+          v.pipe(
+            v.string(),
+            v.minLength(32),
+            v.description('The shared secret for HS256/HS384/HS512, at least 32 bytes.'),
+          ),
+        ),
+        alg: v.picklist(['HS256', 'HS384', 'HS512', 'EdDSA', 'ES256', 'ES384', 'RS256', 'PS256']),
+        kid: v.optional(text()),
+        header: v.optional(text()),
+        ttlSec: v.optional(positiveInt()),
+        issuer: v.optional(text()),
+        audience: v.optional(text()),
+      }),
+      (token, report) => {
+        if (isObject(token) && (token.key === undefined) === (token.secret === undefined))
+          report([], "give exactly one of 'key' (EdDSA, ES*, RS*, PS*) or 'secret' (HS*)");
+      },
+    ),
+  ),
+  headers: forwardOptionsSchema.entries.headers,
 });
 
-const auth = authOptionsSchema.shape;
+const auth = authOptionsSchema.entries;
 
 /** `auth`: the same rules, requirements and options as `gw.auth()`, with methods described. */
-export const authFileSchema = z.strictObject({
-  methods: z.array(authMethodFileSchema).readonly(),
+export const authFileSchema = v.strictObject({
+  methods: v.array(authMethodFileSchema),
   combine: auth.combine,
   rules: auth.rules,
   default: auth.default,
   realm: auth.realm,
-  forward: forwardFileSchema.optional(),
+  forward: v.optional(forwardFileSchema),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -238,123 +251,169 @@ export const authFileSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 
 /** Where limiter counters live: this process, or Redis shared by a fleet. */
-export const limiterStoreFileSchema = z.union([
-  z.literal('memory'),
-  z.strictObject({ memory: memoryStoreOptionsSchema }),
-  z.strictObject({ redis: redisStoreOptionsSchema }),
+export const limiterStoreFileSchema = v.union([
+  v.literal('memory'),
+  v.strictObject({ memory: memoryStoreOptionsSchema }),
+  v.strictObject({ redis: redisStoreOptionsSchema }),
 ]);
 
 /** One limiter: `gw.rateLimit()`'s options, with `store` described. */
 export const rateLimitFileSchema = extendOptions(rateLimitOptionsSchema, {
-  store: limiterStoreFileSchema.optional(),
+  store: v.optional(limiterStoreFileSchema),
 });
 
 // ---------------------------------------------------------------------------------------------
 // Admin: core's, and a requirement on the principal gw.auth() found
 // ---------------------------------------------------------------------------------------------
 
-const coreAdmin = core.admin.unwrap();
-const coreAccess = coreAdmin.shape.access.unwrap();
-const coreWrite = coreAccess.shape.write.unwrap();
+const coreAdmin = inner(core.admin);
+const coreAccess = inner(coreAdmin.entries.access);
+const coreWrite = inner(coreAccess.entries.write);
 const requireOption = (who: string) =>
-  requirementSchema.optional().meta({
-    description: `${who} meeting this requirement on the principal gw.auth() finds (roles, scopes) are admitted; others get auth's 401/403.`,
-  });
+  v.optional(
+    v.pipe(
+      requirementSchema,
+      v.description(
+        `${who} meeting this requirement on the principal gw.auth() finds (roles, scopes) are admitted; others get auth's 401/403.`,
+      ),
+    ),
+  );
 
-export const adminFileSchema = extendOptions(coreAdmin, {
-  dashboard: z
-    .union([z.boolean(), dashboardOptionsSchema], { error: 'must be true, false or an object' })
-    .optional()
-    .meta({
-      description:
-        'The migration dashboard (@gatehousejs/dashboard, gw.dashboard()) at {prefix}/dashboard, behind admin.access (its buttons are writes): true for the defaults, or its options. Cannot change at run time (restart).',
-      default: false,
-    }),
-  access: extendOptions(coreAccess, {
-    require: requireOption('Callers'),
-    write: extendOptions(coreWrite, { require: requireOption('Writers') })
-      .optional()
-      .meta({
-        description:
-          'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and require above. Default: those (never dangerouslyPublic).',
-      }),
-  })
-    .optional()
-    .meta({
-      description:
-        'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Writes are admitted by peers, ports and require (or write), never by dangerouslyPublic. Default: nobody (403).',
-    }),
-}).meta({
-  description:
+export const adminFileSchema = v.pipe(
+  extendOptions(coreAdmin, {
+    dashboard: v.optional(
+      v.pipe(
+        v.union([v.boolean(), dashboardOptionsSchema], 'must be true, false or an object'),
+        v.metadata({
+          description:
+            'The migration dashboard (@gatehousejs/dashboard, gw.dashboard()) at {prefix}/dashboard, behind admin.access (its buttons are writes): true for the defaults, or its options. Cannot change at run time (restart).',
+          default: false,
+        }),
+      ),
+    ),
+    access: v.optional(
+      v.pipe(
+        extendOptions(coreAccess, {
+          require: requireOption('Callers'),
+          write: v.optional(
+            v.pipe(
+              extendOptions(coreWrite, { require: requireOption('Writers') }),
+              v.description(
+                'Who may write (POST and DELETE: the admin write API, /config/reload, /cache/purge) instead of peers, ports and require above. Default: those (never dangerouslyPublic).',
+              ),
+            ),
+          ),
+        }),
+        v.description(
+          'Who may use the admin endpoints besides /health and /ready; any one entry grants access. Writes are admitted by peers, ports and require (or write), never by dangerouslyPublic. Default: nobody (403).',
+        ),
+      ),
+    ),
+  }),
+  v.description(
     'The admin endpoints: /health, /ready, /routes, /migration, /config, /metrics and the write API.',
-});
+  ),
+);
 
 /** The listener `gw.listen()` opens. */
-export const serverFileSchema = z
-  .strictObject({
-    port: z
-      .int()
-      .min(0)
-      .max(65_535)
-      .optional()
-      .meta({ description: 'TCP port; 0 picks a free one.', default: 8080 }),
-    host: z.string().min(1).optional().meta({ description: 'Address to listen on.' }),
-  })
-  .meta({ description: 'The listener gw.listen() opens (cannot change at run time).' });
+export const serverFileSchema = v.pipe(
+  v.strictObject({
+    port: v.optional(
+      v.pipe(
+        v.number(),
+        v.safeInteger(),
+        v.minValue(0),
+        v.maxValue(65_535),
+        v.metadata({ description: 'TCP port; 0 picks a free one.', default: 8080 }),
+      ),
+    ),
+    host: v.optional(v.pipe(v.string(), v.minLength(1), v.description('Address to listen on.'))),
+  }),
+  v.description('The listener gw.listen() opens (cannot change at run time).'),
+);
 
 // ---------------------------------------------------------------------------------------------
 // The whole configuration
 // ---------------------------------------------------------------------------------------------
 
 /** The whole gateway's configuration, as a file (YAML or JSON) or an etcd key holds it. */
-export const gatehouseConfigSchema = z
-  .strictObject({
-    $schema: z.string().optional().meta({ description: 'The JSON Schema this file follows; ignored.' }),
-    server: serverFileSchema.optional(),
-    services: z.record(serviceName, serviceFileSchema).optional().meta({
-      description:
-        "Upstream services by name (lower-case letters, digits and '-'): where their instances are and how the mesh client calls them.",
-    }),
-    routes: z.array(routeFileSchema).readonly().optional().meta({
-      description:
-        'The route table (@gatehousejs/routes): where matching requests go and how far their migration is (local, shadow, split, fallback, remote). Matched in order.',
-    }),
-    routing: routingFileSchema.optional(),
-    tracing: tracingOptionsSchema.optional().meta({
-      description: 'Server spans, trace propagation and metrics (gw.tracing()). Mounted first when present.',
-    }),
-    accessLog: z
-      .union([z.literal(true), accessLogOptionsSchema])
-      .optional()
-      .meta({ description: 'One JSON line per request (gw.accessLog()); true for the defaults.' }),
-    auth: authFileSchema
-      .optional()
-      .meta({ description: 'Authentication methods, per-route rules and identity forwarding (gw.auth()).' }),
-    rateLimit: z
-      .union([rateLimitFileSchema, z.array(rateLimitFileSchema).min(1).readonly()])
-      .optional()
-      .meta({
-        description:
+export const gatehouseConfigSchema = v.pipe(
+  v.strictObject({
+    $schema: v.optional(v.pipe(v.string(), v.description('The JSON Schema this file follows; ignored.'))),
+    server: v.optional(serverFileSchema),
+    services: v.optional(
+      v.pipe(
+        v.record(serviceName, serviceFileSchema),
+        v.description(
+          "Upstream services by name (lower-case letters, digits and '-'): where their instances are and how the mesh client calls them.",
+        ),
+      ),
+    ),
+    routes: v.optional(
+      v.pipe(
+        v.array(routeFileSchema),
+        v.description(
+          'The route table (@gatehousejs/routes): where matching requests go and how far their migration is (local, shadow, split, fallback, remote). Matched in order.',
+        ),
+      ),
+    ),
+    routing: v.optional(routingFileSchema),
+    tracing: v.optional(
+      v.pipe(
+        tracingOptionsSchema,
+        v.description(
+          'Server spans, trace propagation and metrics (gw.tracing()). Mounted first when present.',
+        ),
+      ),
+    ),
+    accessLog: v.optional(
+      v.pipe(
+        v.union([v.literal(true), accessLogOptionsSchema]),
+        v.description('One JSON line per request (gw.accessLog()); true for the defaults.'),
+      ),
+    ),
+    auth: v.optional(
+      v.pipe(
+        authFileSchema,
+        v.description('Authentication methods, per-route rules and identity forwarding (gw.auth()).'),
+      ),
+    ),
+    rateLimit: v.optional(
+      v.pipe(
+        v.union([rateLimitFileSchema, v.pipe(v.array(rateLimitFileSchema), v.minLength(1))]),
+        v.description(
           'Rate limits (gw.rateLimit()): one limiter, or several in order, each with its own name.',
-      }),
-    deadline: z
-      .union([z.literal(true), deadlineOptionsSchema])
-      .optional()
-      .meta({ description: 'Honour an incoming x-deadline-ms (gw.deadline()); true for the defaults.' }),
-    versioning: versioningOptionsSchema.optional().meta({ description: 'API versioning (gw.version()).' }),
-    openapi: openapiOptionsSchema.optional().meta({
-      description:
-        "OpenAPI request and response validation (gw.validate()); 'document' is a path relative to this file.",
-    }),
-    aggregate: z
-      .array(aggregateOptionsSchema)
-      .readonly()
-      .optional()
-      .meta({ description: 'BFF compositions (gw.aggregate()), each answering its own path.' }),
-    cache: cacheOptionsSchema.optional().meta({
-      description: 'The RFC 9111 response cache used by cache: true routes, clients and compositions.',
-    }),
-    admin: adminFileSchema.optional(),
+        ),
+      ),
+    ),
+    deadline: v.optional(
+      v.pipe(
+        v.union([v.literal(true), deadlineOptionsSchema]),
+        v.description('Honour an incoming x-deadline-ms (gw.deadline()); true for the defaults.'),
+      ),
+    ),
+    versioning: v.optional(v.pipe(versioningOptionsSchema, v.description('API versioning (gw.version()).'))),
+    openapi: v.optional(
+      v.pipe(
+        openapiOptionsSchema,
+        v.description(
+          "OpenAPI request and response validation (gw.validate()); 'document' is a path relative to this file.",
+        ),
+      ),
+    ),
+    aggregate: v.optional(
+      v.pipe(
+        v.array(aggregateOptionsSchema),
+        v.description('BFF compositions (gw.aggregate()), each answering its own path.'),
+      ),
+    ),
+    cache: v.optional(
+      v.pipe(
+        cacheOptionsSchema,
+        v.description('The RFC 9111 response cache used by cache: true routes, clients and compositions.'),
+      ),
+    ),
+    admin: v.optional(adminFileSchema),
     paths: core.paths,
     clientIp: core.clientIp,
     headers: core.headers,
@@ -362,16 +421,17 @@ export const gatehouseConfigSchema = z
     problems: core.problems,
     limits: core.limits,
     shutdown: core.shutdown,
-  })
-  .meta({ title: 'Gatehouse configuration' });
+  }),
+  v.title('Gatehouse configuration'),
+);
 
 /** A configuration as written (YAML or JSON), before defaults. */
-export type GatehouseConfigInput = z.input<typeof gatehouseConfigSchema>;
-/** A configuration after checking (zod's output: defaults of the package schemas filled in). */
-export type GatehouseConfig = z.output<typeof gatehouseConfigSchema>;
+export type GatehouseConfigInput = v.InferInput<typeof gatehouseConfigSchema>;
+/** A configuration after checking (the schema's output: defaults of the package schemas filled in). */
+export type GatehouseConfig = v.InferOutput<typeof gatehouseConfigSchema>;
 
 /** The top-level keys, in the order of the schema (and of `gatehouse init`'s file). */
-export const CONFIG_KEYS = Object.keys(gatehouseConfigSchema.shape) as readonly (keyof GatehouseConfig)[];
+export const CONFIG_KEYS = Object.keys(gatehouseConfigSchema.entries) as readonly (keyof GatehouseConfig)[];
 
 /**
  * What cannot change while the gateway runs: a reload that changes them keeps the running value and

@@ -1,0 +1,4 @@
+// cache-body-floor: see lib/aggregate-apps.mjs.
+import { startAggregateBench } from '../lib/aggregate-apps.mjs';
+
+await startAggregateBench('cache-body-floor');
