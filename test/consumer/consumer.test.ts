@@ -47,6 +47,8 @@ const TYPICAL = [
   '@gatehousejs/auth',
   '@gatehousejs/rate-limit',
   '@gatehousejs/tracing',
+  // gw.routes(): the proxy, the mesh client and discovery come with it (18.3 MB on disk with zod).
+  '@gatehousejs/routes',
 ];
 const BUDGET = { packages: 25, bytes: 15 * MB, disk: 15 * MB };
 /** What a typical app installs of Gatehouse (the adapters bring these); the rest are optional peers. */
