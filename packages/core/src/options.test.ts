@@ -323,3 +323,49 @@ describe('the Gateway', () => {
     );
   });
 });
+
+describe('what valibot alone would take', () => {
+  const numbers = v.strictObject({
+    ratio: v.optional(v.number()),
+    weight: v.optional(v.pipe(v.number('must be a percentage'), v.maxValue(100, 'must be a percentage'))),
+    either: v.optional(v.union([v.string(), v.number()])),
+    nested: v.optional(v.strictObject({ a: v.optional(v.string()) })),
+    table: v.optional(v.record(v.string(), v.string())),
+  });
+
+  it('refuses Infinity for a number, once, in the option’s own words when it has them', () => {
+    expect(() => parseOptions(numbers, { ratio: Number.POSITIVE_INFINITY }, { name: 'n' })).toThrow(
+      'n.ratio: expected a finite number, received the number Infinity',
+    );
+    let thrown: unknown;
+    try {
+      parseOptions(
+        numbers,
+        { weight: Number.POSITIVE_INFINITY, either: Number.NEGATIVE_INFINITY },
+        { name: 'n' },
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'n.weight: must be a percentage',
+      'n.either: expected a finite number, received the number -Infinity',
+    ]);
+  });
+
+  it('refuses an array where an object or a record belongs, and reports every unknown key', () => {
+    let thrown: unknown;
+    try {
+      parseOptions(numbers, { nested: ['x'], table: [] }, { name: 'n' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'n.nested: expected an object, received an array',
+      'n.table: expected an object, received an empty array',
+    ]);
+    expect(() => parseOptions(numbers, { ratoi: 1, wieght: 2 }, { name: 'n' })).toThrow(
+      /n\.ratoi: unknown option; did you mean 'ratio'\?\n {2}- n\.wieght: unknown option; did you mean 'weight'\?/,
+    );
+  });
+});

@@ -337,8 +337,26 @@ function missingMessage(field: OptionSchema | undefined): string {
   return 'required';
 }
 
-/** Adds `arrayed` to `findings`, dropping what valibot said at or below them (indices as keys). */
-function withArraysForObjects(findings: Finding[], arrayed: readonly Finding[]): void {
+/** A number schema, or a union with one, which a non-finite number reaches. */
+function takesNumber(schema: OptionSchema): boolean {
+  const inner = unwrap(schema) as unknown as { type: string; options?: readonly OptionSchema[] };
+  if (inner.type === 'number') return true;
+  if (inner.type !== 'union') return false;
+  const types = (inner.options ?? []).map((o) => (unwrap(o) as { type: string }).type);
+  return types.includes('number') && !types.some((t) => ANY_TYPES.has(t));
+}
+
+/**
+ * Adds `arrayed` to `findings`, dropping what valibot said at or below them (indices as keys); a
+ * non-finite number only where nothing else was said of it (a range check may have worded it).
+ */
+function withArraysForObjects(findings: Finding[], gaps: readonly (Finding & { finite?: boolean })[]): void {
+  const said = new Set(findings.map((f) => JSON.stringify(f.path)));
+  const arrayed: Finding[] = [];
+  for (const { finite, ...gap } of gaps) {
+    if (finite !== true) arrayed.push(gap);
+    else if (!said.has(JSON.stringify(gap.path))) findings.push(gap);
+  }
   if (arrayed.length === 0) return;
   const below = (path: readonly Segment[], prefix: readonly Segment[]) =>
     path.length >= prefix.length && prefix.every((segment, i) => path[i] === segment);
@@ -361,9 +379,18 @@ const ANY_TYPES: ReadonlySet<string> = new Set(['unknown', 'any', 'custom']);
  * `typeof`); a configuration or an options object never means one. Every place where an array
  * stands for an object is a problem, worded as the schema words a wrong type.
  */
-function arraysForObjects(schema: OptionSchema, input: unknown): Finding[] {
-  const found: Finding[] = [];
+function arraysForObjects(schema: OptionSchema, input: unknown): (Finding & { finite?: boolean })[] {
+  const found: (Finding & { finite?: boolean })[] = [];
   const visit = (node: OptionSchema, value: unknown, path: Segment[], depth: number) => {
+    if (typeof value === 'number' && !Number.isFinite(value) && takesNumber(node)) {
+      // valibot's numbers take Infinity (not NaN); no option means it.
+      found.push({
+        path,
+        message: `expected a finite number, received ${describeValue(value)}`,
+        finite: true,
+      });
+      return;
+    }
     if (depth > 32 || typeof value !== 'object' || value === null) return;
     const inner = unwrap(node) as unknown as {
       type: string;
