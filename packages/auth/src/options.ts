@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The options of auth() and its per-route requirements as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean. The authentication methods' schemas sit
@@ -194,21 +195,9 @@ export const authOptionsSchema = withCrossCheck(
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
 // in step: what the types allow, the schemas accept, and the other way round. valibot's arrays are
 // never readonly, so both sides are compared with readonly taken off their arrays.
-type Mutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer U)[]
-    ? Mutable<U>[]
-    : T extends object
-      ? { -readonly [K in keyof T]: Mutable<T[K]> }
-      : T;
-type Agree<A, B> = [Mutable<A>] extends [Mutable<B>]
-  ? [Mutable<B>] extends [Mutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof requirementSchema>, Requirement>,
-  Agree<v.InferInput<typeof authRuleSchema>, AuthRule>,
-  Agree<v.InferInput<typeof authOptionsSchema>, AuthOptions>,
+  TypesAgree<v.InferInput<typeof requirementSchema>, Requirement>,
+  TypesAgree<v.InferInput<typeof authRuleSchema>, AuthRule>,
+  TypesAgree<v.InferInput<typeof authOptionsSchema>, AuthOptions>,
 ] = [true, true, true];
 void typesAgree;

@@ -1,6 +1,7 @@
 // Deadline propagation: a call tells its callee how much time is left (a header, as gRPC's
 // grpc-timeout), and a service that receives one makes its own outbound calls within it.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TypesAgree } from '@gatehousejs/core';
 import { type Exchange, type Middleware, parseOptions } from '@gatehousejs/core';
 import * as v from 'valibot';
 
@@ -48,8 +49,7 @@ export const deadlineOptionsSchema = v.strictObject({
   maxMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0))),
 });
 
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<v.InferInput<typeof deadlineOptionsSchema>, DeadlineOptions> = true;
+const typesAgree: TypesAgree<v.InferInput<typeof deadlineOptionsSchema>, DeadlineOptions> = true;
 void typesAgree;
 
 /**

@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The client's options as one valibot schema (exported for a configuration-wide JSON Schema), checked
 // once by createClient() through core's parseOptions: every problem, at every depth, in one
 // ConfigError with its path and a did-you-mean. The request path only reads what this resolved.
@@ -201,26 +202,12 @@ export const clientOptionsSchema = withCrossCheck(
 // The hand-written option types are what users read (with their TSDoc); these lines keep them and the
 // schema in step: what the types allow, the schema accepts, and the other way round. valibot infers
 // arrays as mutable where the types say `readonly T[]`, so both sides are compared without readonly.
-type DeepMutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer E)[]
-    ? DeepMutable<E>[]
-    : T extends Buffer
-      ? T
-      : T extends object
-        ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
-        : T;
-type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
-  ? [DeepMutable<B>] extends [DeepMutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof breakerOptionsSchema>, BreakerOptions>,
-  Agree<v.InferInput<typeof retryBudgetOptionsSchema>, RetryBudgetOptions>,
-  Agree<v.InferInput<typeof outlierOptionsSchema>, OutlierOptions>,
-  Agree<v.InferInput<typeof healthCheckOptionsSchema>, HealthCheckOptions>,
-  Agree<v.InferInput<typeof clientOptionsSchema>, ClientOptions>,
+  TypesAgree<v.InferInput<typeof breakerOptionsSchema>, BreakerOptions>,
+  TypesAgree<v.InferInput<typeof retryBudgetOptionsSchema>, RetryBudgetOptions>,
+  TypesAgree<v.InferInput<typeof outlierOptionsSchema>, OutlierOptions>,
+  TypesAgree<v.InferInput<typeof healthCheckOptionsSchema>, HealthCheckOptions>,
+  TypesAgree<v.InferInput<typeof clientOptionsSchema>, ClientOptions>,
 ] = [true, true, true, true, true];
 void typesAgree;
 

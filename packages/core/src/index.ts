@@ -122,6 +122,7 @@ export {
   pathPatternOption,
   pathPatternProblem,
   positiveInt,
+  type TypesAgree,
   unknownKeys,
   withCrossCheck,
 } from './options.js';

@@ -75,6 +75,29 @@ export function parseOptions<S extends OptionSchema>(
   });
 }
 
+/** What valibot's inference keeps of a type: readonly is a type matter only (arrays, properties). */
+type Mutable<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends Uint8Array
+    ? T
+    : T extends readonly (infer E)[]
+      ? Mutable<E>[]
+      : T extends object
+        ? { -readonly [K in keyof T]: Mutable<T[K]> }
+        : T;
+
+/**
+ * `true` when a hand-written option type and a schema's input type accept the same values, readonly
+ * aside (valibot infers mutable arrays where the types say `readonly T[]`); `never` otherwise, so a
+ * `const check: TypesAgree<v.InferInput<typeof schema>, Options> = true` fails to compile when they
+ * drift apart.
+ */
+export type TypesAgree<A, B> = [Mutable<A>] extends [Mutable<B>]
+  ? [Mutable<B>] extends [Mutable<A>]
+    ? true
+    : never
+  : never;
+
 // ---------------------------------------------------------------------------------------------
 // Checks across options
 // ---------------------------------------------------------------------------------------------

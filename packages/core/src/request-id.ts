@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import type { Middleware } from './middleware.js';
-import { functionOption, parseOptions } from './options.js';
+import { functionOption, parseOptions, type TypesAgree } from './options.js';
 
 /** Options of {@link requestId}; the gateway's `requestId` configuration supplies the defaults. */
 export interface RequestIdOptions {
@@ -32,8 +32,7 @@ export const requestIdOptionsSchema = v.strictObject({
   generate: v.optional(functionOption<() => string>('a function returning a new id')),
 });
 
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<v.InferInput<typeof requestIdOptionsSchema>, RequestIdOptions> = true;
+const typesAgree: TypesAgree<v.InferInput<typeof requestIdOptionsSchema>, RequestIdOptions> = true;
 void typesAgree;
 
 /**

@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The dashboard's options as a valibot schema (exported: the configuration-wide JSON Schema can take it),
 // checked through core's parseOptions: every problem in one ConfigError with its path.
 import * as v from 'valibot';
@@ -38,6 +39,5 @@ export const dashboardOptionsSchema = v.strictObject({
   maxClients: v.optional(v.pipe(v.number(), v.safeInteger(), v.gtValue(0), v.maxValue(10_000))),
 });
 
-type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const typesAgree: Agree<v.InferInput<typeof dashboardOptionsSchema>, DashboardOptions> = true;
+const typesAgree: TypesAgree<v.InferInput<typeof dashboardOptionsSchema>, DashboardOptions> = true;
 void typesAgree;

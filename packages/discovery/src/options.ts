@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The options of every resolver (static, DNS, etcd), of etcd self-registration and of endpoints as
 // valibot schemas (exported for a configuration-wide JSON Schema), checked once through core's
 // parseOptions: every problem, at every depth, in one ConfigError with its path and a did-you-mean.
@@ -275,24 +276,12 @@ export const dnsResolverOptionsSchema = withCrossCheck(
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
 // in step: what the types allow, the schemas accept, and the other way round. valibot infers arrays as
 // mutable where the types say `readonly T[]`, so both sides are compared without readonly.
-type DeepMutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer E)[]
-    ? DeepMutable<E>[]
-    : T extends object
-      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
-      : T;
-type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
-  ? [DeepMutable<B>] extends [DeepMutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof endpointInputSchema>, EndpointInput>,
-  Agree<v.InferInput<typeof endpointSpecSchema>, EndpointSpec>,
-  Agree<v.InferInput<typeof dnsResolverOptionsSchema>, DnsResolverOptions>,
-  Agree<v.InferInput<typeof etcdResolverOptionsSchema>, EtcdResolverOptions>,
-  Agree<v.InferInput<typeof etcdRegistrationOptionsSchema>, EtcdRegistrationOptions>,
-  Agree<Pick<v.InferInput<typeof etcdResolverOptionsSchema>, 'client' | 'hosts'>, EtcdConnectionOptions>,
+  TypesAgree<v.InferInput<typeof endpointInputSchema>, EndpointInput>,
+  TypesAgree<v.InferInput<typeof endpointSpecSchema>, EndpointSpec>,
+  TypesAgree<v.InferInput<typeof dnsResolverOptionsSchema>, DnsResolverOptions>,
+  TypesAgree<v.InferInput<typeof etcdResolverOptionsSchema>, EtcdResolverOptions>,
+  TypesAgree<v.InferInput<typeof etcdRegistrationOptionsSchema>, EtcdRegistrationOptions>,
+  TypesAgree<Pick<v.InferInput<typeof etcdResolverOptionsSchema>, 'client' | 'hosts'>, EtcdConnectionOptions>,
 ] = [true, true, true, true, true, true];
 void typesAgree;

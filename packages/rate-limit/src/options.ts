@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // RateLimitOptions as one valibot schema (exported for a configuration-wide JSON Schema), checked once by
 // rateLimit() through core's parseOptions — every problem, at every depth, in one ConfigError with its
 // path and a did-you-mean — then compiled. Everything here runs once, when rateLimit() is called: the
@@ -551,26 +552,14 @@ export const redisStoreOptionsSchema = withCrossCheck(
 // in step: what the types allow, the schemas accept, and the other way round. valibot infers mutable
 // arrays and objects where the types say readonly (readonly is a type matter only), so both sides are
 // compared with readonly removed.
-type DeepMutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer E)[]
-    ? DeepMutable<E>[]
-    : T extends object
-      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
-      : T;
-type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
-  ? [DeepMutable<B>] extends [DeepMutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof limitWindowSchema>, LimitWindow>,
-  Agree<v.InferInput<typeof exemptOptionsSchema>, ExemptOptions>,
-  Agree<v.InferInput<typeof routeLimitSchema>, RouteLimit>,
-  Agree<v.InferInput<typeof rateLimitOptionsSchema>, RateLimitOptions>,
-  Agree<v.InferInput<typeof outboundLimiterOptionsSchema>, OutboundLimiterOptions>,
-  Agree<v.InferInput<typeof memoryStoreOptionsSchema>, MemoryStoreOptions>,
-  Agree<v.InferInput<typeof redisStoreOptionsSchema>, RedisStoreOptions>,
+  TypesAgree<v.InferInput<typeof limitWindowSchema>, LimitWindow>,
+  TypesAgree<v.InferInput<typeof exemptOptionsSchema>, ExemptOptions>,
+  TypesAgree<v.InferInput<typeof routeLimitSchema>, RouteLimit>,
+  TypesAgree<v.InferInput<typeof rateLimitOptionsSchema>, RateLimitOptions>,
+  TypesAgree<v.InferInput<typeof outboundLimiterOptionsSchema>, OutboundLimiterOptions>,
+  TypesAgree<v.InferInput<typeof memoryStoreOptionsSchema>, MemoryStoreOptions>,
+  TypesAgree<v.InferInput<typeof redisStoreOptionsSchema>, RedisStoreOptions>,
 ] = [true, true, true, true, true, true, true];
 void typesAgree;
 

@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The route table and the routes package's options as valibot schemas (exported: the route table is a
 // file format, and a configuration-wide JSON Schema is generated from these same definitions),
 // checked through core's parseOptions: every problem, at every depth, in one ConfigError with its
@@ -549,27 +550,15 @@ export const routesOptionsSchema = withCrossCheck(
 // The hand-written types are what users read (with their TSDoc); these lines keep them and the schemas
 // in step: what the types allow, the schemas accept, and the other way round. The schemas' arrays are
 // mutable where the types' are read-only: both sides are compared without `readonly`.
-type Mutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends ReadonlyArray<infer U>
-    ? Mutable<U>[]
-    : T extends object
-      ? { -readonly [K in keyof T]: Mutable<T[K]> }
-      : T;
-type Agree<A, B> = [Mutable<A>] extends [Mutable<B>]
-  ? [Mutable<B>] extends [Mutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof diffOptionsSchema>, DiffOptions>,
-  Agree<v.InferInput<typeof shadowSpecSchema>, ShadowSpec>,
-  Agree<v.InferInput<typeof gateSpecSchema>, GateSpec>,
-  Agree<v.InferInput<typeof promotionSpecSchema>, PromotionSpec>,
-  Agree<v.InferInput<typeof routeSpecSchema>, RouteSpec>,
-  Agree<v.InferInput<typeof fileSourceOptionsSchema>, FileSourceOptions>,
-  Agree<v.InferInput<typeof etcdSourceOptionsSchema>, EtcdSourceOptions>,
-  Agree<v.InferInput<typeof overrideOptionsSchema>, OverrideOptions>,
-  Agree<Omit<v.InferInput<typeof routesOptionsSchema>, 'table'>, Omit<RoutesOptions, 'table'>>,
+  TypesAgree<v.InferInput<typeof diffOptionsSchema>, DiffOptions>,
+  TypesAgree<v.InferInput<typeof shadowSpecSchema>, ShadowSpec>,
+  TypesAgree<v.InferInput<typeof gateSpecSchema>, GateSpec>,
+  TypesAgree<v.InferInput<typeof promotionSpecSchema>, PromotionSpec>,
+  TypesAgree<v.InferInput<typeof routeSpecSchema>, RouteSpec>,
+  TypesAgree<v.InferInput<typeof fileSourceOptionsSchema>, FileSourceOptions>,
+  TypesAgree<v.InferInput<typeof etcdSourceOptionsSchema>, EtcdSourceOptions>,
+  TypesAgree<v.InferInput<typeof overrideOptionsSchema>, OverrideOptions>,
+  TypesAgree<Omit<v.InferInput<typeof routesOptionsSchema>, 'table'>, Omit<RoutesOptions, 'table'>>,
 ] = [true, true, true, true, true, true, true, true, true];
 void typesAgree;

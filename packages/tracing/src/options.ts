@@ -1,3 +1,4 @@
+import type { TypesAgree } from '@gatehousejs/core';
 // The options of tracing(), its metrics and accessLog() as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean.
@@ -75,21 +76,9 @@ export const accessLogOptionsSchema = withCrossCheck(
 // schemas in step: what the types allow, the schemas accept, and the other way round. valibot infers
 // mutable arrays where the types say readonly (readonly is a type matter only), so both sides are
 // compared with readonly removed.
-type DeepMutable<T> = T extends (...args: never[]) => unknown
-  ? T
-  : T extends readonly (infer E)[]
-    ? DeepMutable<E>[]
-    : T extends object
-      ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
-      : T;
-type Agree<A, B> = [DeepMutable<A>] extends [DeepMutable<B>]
-  ? [DeepMutable<B>] extends [DeepMutable<A>]
-    ? true
-    : never
-  : never;
 const typesAgree: [
-  Agree<v.InferInput<typeof metricsOptionsSchema>, MetricsOptions>,
-  Agree<v.InferInput<typeof tracingOptionsSchema>, TracingOptions>,
-  Agree<v.InferInput<typeof accessLogOptionsSchema>, AccessLogOptions>,
+  TypesAgree<v.InferInput<typeof metricsOptionsSchema>, MetricsOptions>,
+  TypesAgree<v.InferInput<typeof tracingOptionsSchema>, TracingOptions>,
+  TypesAgree<v.InferInput<typeof accessLogOptionsSchema>, AccessLogOptions>,
 ] = [true, true, true];
 void typesAgree;
