@@ -4,7 +4,7 @@
 export const name = 'cache-hit-proxy';
 export const target = 0.9;
 export const description =
-  'Express 5 answering GET /hello: a handler writing a buffer held in memory (baseline) vs gw.routes() with a cache: true remote route whose answer (public, max-age=3600) is in the memory cache (candidate; it refuses to start unless its second answer is a hit).';
+  'Express 5 answering GET /hello: a handler writing from memory the same bytes a hit answers — the stored body and headers plus age and cache-status computed per request (baseline) — vs gw.routes() with a cache: true remote route whose answer (public, max-age=3600) is in the memory cache (candidate; it refuses to start unless its second answer is a hit).';
 export const baseline = '../servers/cache-hit-floor.mjs';
 export const candidate = '../servers/cache-hit-gatehouse.mjs';
 export const requests = [{ method: 'GET', path: '/hello' }];
