@@ -1,4 +1,3 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The options of auth() and its per-route requirements as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean. The authentication methods' schemas sit
@@ -10,6 +9,7 @@ import {
   functionOption,
   objectOption,
   pathPatternOption,
+  type TypesAgree,
   withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';

@@ -1,8 +1,7 @@
 // Deadline propagation: a call tells its callee how much time is left (a header, as gRPC's
 // grpc-timeout), and a service that receives one makes its own outbound calls within it.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { TypesAgree } from '@gatehousejs/core';
-import { type Exchange, type Middleware, parseOptions } from '@gatehousejs/core';
+import { type Exchange, type Middleware, parseOptions, type TypesAgree } from '@gatehousejs/core';
 import * as v from 'valibot';
 
 /**

@@ -1,8 +1,7 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The client's options as one valibot schema (exported for a configuration-wide JSON Schema), checked
 // once by createClient() through core's parseOptions: every problem, at every depth, in one
 // ConfigError with its path and a did-you-mean. The request path only reads what this resolved.
-import { objectOption, parseOptions, withCrossCheck } from '@gatehousejs/core';
+import { objectOption, parseOptions, type TypesAgree, withCrossCheck } from '@gatehousejs/core';
 import type { Resolver } from '@gatehousejs/discovery';
 import type { MeterProvider } from '@opentelemetry/api';
 import * as v from 'valibot';

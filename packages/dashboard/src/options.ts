@@ -1,6 +1,6 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The dashboard's options as a valibot schema (exported: the configuration-wide JSON Schema can take it),
 // checked through core's parseOptions: every problem in one ConfigError with its path.
+import type { TypesAgree } from '@gatehousejs/core';
 import * as v from 'valibot';
 
 /** Options of {@link addDashboard}. */

@@ -1,4 +1,3 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The options of every resolver (static, DNS, etcd), of etcd self-registration and of endpoints as
 // valibot schemas (exported for a configuration-wide JSON Schema), checked once through core's
 // parseOptions: every problem, at every depth, in one ConfigError with its path and a did-you-mean.
@@ -9,6 +8,7 @@ import {
   objectOption,
   Problems,
   peerInstalled,
+  type TypesAgree,
   withCrossCheck,
 } from '@gatehousejs/core';
 import * as v from 'valibot';

@@ -1,4 +1,3 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // RateLimitOptions as one valibot schema (exported for a configuration-wide JSON Schema), checked once by
 // rateLimit() through core's parseOptions — every problem, at every depth, in one ConfigError with its
 // path and a did-you-mean — then compiled. Everything here runs once, when rateLimit() is called: the
@@ -14,6 +13,7 @@ import {
   objectOption,
   parseOptions,
   pathPatternOption,
+  type TypesAgree,
   withCrossCheck,
 } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';

@@ -26,6 +26,12 @@ function problemsOf(make: () => unknown): string[] {
 }
 
 describe('gw.routes() options', () => {
+  it('says what a table is when it is something else', () => {
+    expect(problemsOf(() => new Routes({ table: 'routes.yaml' } as never, context))).toEqual([
+      "routes.table: expected an array of routes or { routes: [...] }, received the string 'routes.yaml'",
+    ]);
+  });
+
   it('reports unknown keys and wrong types at every depth in one ConfigError', () => {
     expect(
       problemsOf(

@@ -1,20 +1,20 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The route table and the routes package's options as valibot schemas (exported: the route table is a
 // file format, and a configuration-wide JSON Schema is generated from these same definitions),
 // checked through core's parseOptions: every problem, at every depth, in one ConfigError with its
 // path and a did-you-mean. What needs the gateway around the table (known services, duplicate names)
 // is checked in table.ts and reported in the same ConfigError.
-
 import { isIP } from 'node:net';
 import type { Exchange } from '@gatehousejs/core';
 import {
   type CrossCheckReport,
+  describeValue,
   functionOption,
   HOP_BY_HOP,
   isHeaderName,
   isSafeHeaderValue,
   objectOption,
   pathPatternOption,
+  type TypesAgree,
   withCrossCheck,
 } from '@gatehousejs/core';
 import { parseVersionRange } from '@gatehousejs/versioning';
@@ -522,7 +522,7 @@ export const routesOptionsSchema = withCrossCheck(
     table: v.optional(
       v.custom<RouteSpec[] | { routes: RouteSpec[] }>(
         (value) => Array.isArray(value) || (typeof value === 'object' && value !== null),
-        'expected an array of routes or { routes: [...] }',
+        (issue) => `expected an array of routes or { routes: [...] }, received ${describeValue(issue.input)}`,
       ),
     ),
     file: v.optional(v.pipe(v.string(), v.minLength(1))),

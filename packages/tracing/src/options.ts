@@ -1,8 +1,7 @@
-import type { TypesAgree } from '@gatehousejs/core';
 // The options of tracing(), its metrics and accessLog() as valibot schemas (exported for a
 // configuration-wide JSON Schema), checked once through core's parseOptions: every problem, at every
 // depth, in one ConfigError with its path and a did-you-mean.
-import { isHeaderName, objectOption, withCrossCheck } from '@gatehousejs/core';
+import { isHeaderName, objectOption, type TypesAgree, withCrossCheck } from '@gatehousejs/core';
 import type { MeterProvider } from '@opentelemetry/api';
 import * as v from 'valibot';
 import type { AccessLogger, AccessLogOptions } from './access-log.js';

@@ -39,3 +39,4 @@ export {
   type Locate as ConfigLocate,
   type Segment as ConfigPathSegment,
 } from './validate.js';
+export { describeValue, quote } from './words.js';
