@@ -1229,11 +1229,14 @@ export class Routes extends EventEmitter implements Middleware {
     if (held !== undefined) {
       res.end(held);
       state.remote.record(performance.now() - started, status >= 500);
-      this.#observe(state, state.mode, exchange, {
-        status,
-        headers: response.headers,
-        body: Buffer.isBuffer(held) ? held : Buffer.from(held.buffer, held.byteOffset, held.byteLength),
-      });
+      // The sample is made only for someone to see it (most hits have no observer).
+      if (remoteObservers(this.#context.core).length > 0) {
+        this.#observe(state, state.mode, exchange, {
+          status,
+          headers: response.headers,
+          body: Buffer.isBuffer(held) ? held : Buffer.from(held.buffer, held.byteOffset, held.byteLength),
+        });
+      }
       return;
     }
     const type = headers['content-type'];
