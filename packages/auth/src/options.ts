@@ -7,6 +7,7 @@ import {
   didYouMean,
   type Exchange,
   functionOption,
+  httpMethodsOption,
   objectOption,
   pathPatternOption,
   type TypesAgree,
@@ -72,8 +73,6 @@ export const queryOption = () => v.union([v.pipe(v.string(), v.minLength(1)), v.
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
-
 const words = () => v.array(v.pipe(v.string(), v.minLength(1), v.regex(/^\S+$/, 'must not contain spaces')));
 
 const requirementShape = {
@@ -114,21 +113,7 @@ export const authRuleSchema = withCrossCheck(
   v.strictObject({
     ...requirementShape,
     path: pathPatternOption(),
-    httpMethods: v.optional(
-      v.pipe(
-        v.array(
-          v.pipe(
-            v.string(),
-            v.regex(METHOD, (issue) => {
-              const input = String(issue.input);
-              const upper = input.toUpperCase();
-              return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
-            }),
-          ),
-        ),
-        v.minLength(1, 'must be a non-empty array of upper-case method names'),
-      ),
-    ),
+    httpMethods: v.optional(httpMethodsOption()),
   }),
   checkRequirement,
 );

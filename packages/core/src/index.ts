@@ -112,6 +112,7 @@ export {
   type CrossCheckReport,
   extendOptions,
   functionOption,
+  httpMethodsOption,
   isCodeOnlyOption,
   nonEmptyString,
   type OptionSchema,

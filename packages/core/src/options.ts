@@ -11,6 +11,7 @@ import {
   isObjectSchema,
   layers,
   type OptionSchema,
+  partsOf,
   unwrap,
 } from './config/introspect.js';
 import { suggest } from './config/suggest.js';
@@ -223,13 +224,7 @@ function runCrossChecks(schema: OptionSchema, input: unknown): Finding[] {
         // A check confused by a value of the wrong type: that type is reported by the schema already.
       }
     }
-    const current = unwrap(node) as unknown as {
-      type: string;
-      entries?: Record<string, OptionSchema>;
-      item?: OptionSchema;
-      value?: OptionSchema;
-      options?: readonly OptionSchema[];
-    };
+    const current = partsOf(node);
     if (typeof value !== 'object' || value === null) return;
     if (current.type === 'union') {
       // Every branch of the value's shape (an object's checks for an object): a check that does not
@@ -331,6 +326,30 @@ export function pathPatternProblem(pattern: string): string | undefined {
     return (error as Error).message;
   }
   return undefined;
+}
+
+const HTTP_METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
+
+/**
+ * A non-empty list of upper-case HTTP method names (an auth rule's `httpMethods`, a rate-limit route's
+ * `methods`): `'get'` is refused with a suggestion (`— did you mean 'GET'?`), as paths and methods are
+ * matched exactly.
+ */
+export function httpMethodsOption(): v.GenericSchema<string[]> {
+  return v.pipe(
+    v.array(
+      v.pipe(
+        v.string(),
+        v.regex(HTTP_METHOD, (issue) => {
+          const input = String(issue.input);
+          const upper = input.toUpperCase();
+          const hint = upper !== input && HTTP_METHOD.test(upper) ? ` — did you mean '${upper}'?` : '';
+          return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${hint}`;
+        }),
+      ),
+    ),
+    v.minLength(1, 'must be a non-empty array of upper-case method names'),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   createPathMatcher,
   type Exchange,
   functionOption,
+  httpMethodsOption,
   isHeaderName,
   objectOption,
   parseOptions,
@@ -234,7 +235,6 @@ export interface Resolved {
 const PERIODS = ['hour', 'day', 'week', 'month'] as const satisfies readonly CalendarPeriod[];
 // A Structured Field token, so names can be sent as sf-strings without escaping.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Z-]+$/;
 const TEXT_DURATION = /^[1-9]\d*[smhd]$/;
 
 const token = () =>
@@ -371,21 +371,7 @@ export const exemptOptionsSchema = v.strictObject({
 export const routeLimitSchema = withCrossCheck(
   v.strictObject({
     path: pathPatternOption(),
-    methods: v.optional(
-      v.pipe(
-        v.array(
-          v.pipe(
-            v.string(),
-            v.regex(METHOD, (issue) => {
-              const input = String(issue.input);
-              const upper = input.toUpperCase();
-              return `must be an upper-case method name, received ${JSON.stringify(issue.input)}${upper !== input && METHOD.test(upper) ? ` — did you mean '${upper}'?` : ''}`;
-            }),
-          ),
-        ),
-        v.minLength(1, 'must be a non-empty array of upper-case method names'),
-      ),
-    ),
+    methods: v.optional(httpMethodsOption()),
     limits: v.optional(windowsSchema),
     tiers: v.optional(tiersSchema),
     key: v.optional(keySpecSchema),

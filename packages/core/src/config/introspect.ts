@@ -5,28 +5,29 @@
 // with a suggestion when one is close, the same for factory options and configuration files.
 import type * as v from 'valibot';
 import { didYouMean } from './suggest.js';
-import { describeValue, quote } from './words.js';
+import { booleanHint, describeValue, quote } from './words.js';
 
 /** Any valibot schema, as Gatehouse's option and configuration schemas are written. */
 export type OptionSchema = v.GenericSchema;
 
-/** The parts of a schema object this module reads (valibot keeps them as plain properties). */
-interface Node {
+/** The parts of a schema object Gatehouse reads (valibot keeps them as plain properties). */
+export interface SchemaNode {
   readonly type: string;
   readonly kind?: string;
   readonly message?: unknown;
-  readonly wrapped?: Node;
-  readonly entries?: Readonly<Record<string, Node>>;
-  readonly item?: Node;
-  readonly key?: Node;
-  readonly value?: Node;
-  readonly options?: readonly (Node | unknown)[];
+  readonly wrapped?: SchemaNode;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+  readonly item?: SchemaNode;
+  readonly key?: SchemaNode;
+  readonly value?: SchemaNode;
+  readonly options?: readonly (SchemaNode | unknown)[];
   readonly literal?: unknown;
   readonly class?: { name?: string };
   readonly pipe?: readonly { kind: string; type: string; requirement?: unknown }[];
 }
 
-const node = (schema: unknown): Node => schema as Node;
+/** A schema's parts, to read. */
+export const node = (schema: unknown): SchemaNode => schema as SchemaNode;
 
 /** Wrappers whose inner schema is `wrapped`: optional values, defaults, nullables. */
 const WRAPPERS: ReadonlySet<string> = new Set([
@@ -51,15 +52,28 @@ export function unwrap(schema: OptionSchema): OptionSchema {
 
 /** The schemas a wrapper or pipe leads to, outermost first (for registries keyed by schema object). */
 export function* layers(schema: OptionSchema): Generator<OptionSchema> {
-  let current: Node | undefined = node(schema);
+  let current: SchemaNode | undefined = node(schema);
   for (let i = 0; i < 16 && current !== undefined; i++) {
     yield current as unknown as OptionSchema;
     if (WRAPPERS.has(current.type)) current = current.wrapped;
     else if (current.pipe !== undefined && current.pipe[0] !== (current as unknown)) {
-      current = current.pipe[0] as unknown as Node;
+      current = current.pipe[0] as unknown as SchemaNode;
     } else current = undefined;
   }
 }
+
+/** What walks below a schema read of it, under its wrappers: its kind and its children. */
+export interface SchemaParts {
+  readonly type: string;
+  readonly entries?: Readonly<Record<string, OptionSchema>>;
+  readonly item?: OptionSchema;
+  readonly value?: OptionSchema;
+  readonly options?: readonly OptionSchema[];
+  readonly message?: unknown;
+}
+
+/** `schema` under its optional/nullable wrappers, as {@link SchemaParts}. */
+export const partsOf = (schema: OptionSchema): SchemaParts => unwrap(schema) as unknown as SchemaParts;
 
 export const isObjectSchema = (schema: OptionSchema | undefined): boolean =>
   schema !== undefined &&
@@ -141,15 +155,6 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   strict_tuple: 'an array',
 };
 
-const WORDY_BOOLEANS: Readonly<Record<string, string>> = {
-  yes: 'true',
-  on: 'true',
-  true: 'true',
-  no: 'false',
-  off: 'false',
-  false: 'false',
-};
-
 function shown(value: unknown): string {
   return typeof value === 'string' ? quote(value) : typeof value === 'bigint' ? `${value}n` : String(value);
 }
@@ -182,7 +187,7 @@ function unionStrings(schema: OptionSchema | undefined): string[] {
   );
 }
 
-const isInteger = (n: Node): boolean =>
+const isInteger = (n: SchemaNode): boolean =>
   n.pipe?.some((a) => a.type === 'integer' || a.type === 'safe_integer') === true;
 
 /** What a schema accepts, in words (`an integer`, `'a' or 'b'`, `a function`), or undefined. */
@@ -253,9 +258,7 @@ export function defaultMessage(issue: IssueLike, schema: OptionSchema | undefine
       const hint = typeof input === 'string' ? didYouMean(input, strings) : '';
       return `expected ${what}, ${received(input)}${hint}`;
     }
-    const meant =
-      issue.type === 'boolean' && typeof input === 'string' ? WORDY_BOOLEANS[input.toLowerCase()] : undefined;
-    const hint = meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
+    const hint = issue.type === 'boolean' ? booleanHint(input) : '';
     return `expected ${what}, ${received(input)}${hint}`;
   }
   const requirement = issue.requirement;

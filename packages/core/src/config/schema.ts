@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { fileJsonSchema } from './json-schema.js';
 import { didYouMean } from './suggest.js';
-import { describeValue, quote } from './words.js';
+import { booleanHint, describeValue, quote } from './words.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types users write
@@ -419,22 +419,8 @@ function int(min: number, max: number, what: string) {
   return v.pipe(v.number(error), v.safeInteger(error), v.minValue(min, error), v.maxValue(max, error));
 }
 
-const WORDY_BOOLEANS: Record<string, string> = {
-  yes: 'true',
-  on: 'true',
-  true: 'true',
-  no: 'false',
-  off: 'false',
-  false: 'false',
-};
-
 function bool() {
-  return v.boolean(
-    expected('true or false', (input) => {
-      const meant = typeof input === 'string' ? WORDY_BOOLEANS[input.toLowerCase()] : undefined;
-      return meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
-    }),
-  );
+  return v.boolean(expected('true or false', booleanHint));
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {

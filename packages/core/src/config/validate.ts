@@ -9,6 +9,7 @@ import {
   isObjectSchema,
   type OptionSchema,
   objectKeys,
+  partsOf,
   type Segment,
   schemaAt,
   unwrap,
@@ -133,7 +134,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): R
   if (!result.success) {
     for (const issue of result.issues) translate(issue, [], configSchema, { root, findings });
   }
-  withArraysForObjects(findings, arraysForObjects(configSchema, root));
+  withLaxValues(findings, laxValues(configSchema, root));
   crossCheck(root, findings);
   limitsCheck(root, findings);
   if (!result.success && findings.length === 0)
@@ -207,7 +208,7 @@ export function validateAgainst<S extends OptionSchema>(
     for (const issue of result.issues) translate(issue, [], schema, { root, findings, noun });
     if (findings.length === 0) findings.push({ path: [], message: firstMessage(result.issues) });
   }
-  withArraysForObjects(findings, arraysForObjects(schema, root));
+  withLaxValues(findings, laxValues(schema, root));
   if (options.more !== undefined) findings.push(...options.more(root));
   if (findings.length > 0) {
     const place =
@@ -350,7 +351,7 @@ function takesNumber(schema: OptionSchema): boolean {
  * Adds `arrayed` to `findings`, dropping what valibot said at or below them (indices as keys); a
  * non-finite number only where nothing else was said of it (a range check may have worded it).
  */
-function withArraysForObjects(findings: Finding[], gaps: readonly (Finding & { finite?: boolean })[]): void {
+function withLaxValues(findings: Finding[], gaps: readonly (Finding & { finite?: boolean })[]): void {
   const said = new Set(findings.map((f) => JSON.stringify(f.path)));
   const arrayed: Finding[] = [];
   for (const { finite, ...gap } of gaps) {
@@ -379,7 +380,7 @@ const ANY_TYPES: ReadonlySet<string> = new Set(['unknown', 'any', 'custom']);
  * `typeof`); a configuration or an options object never means one. Every place where an array
  * stands for an object is a problem, worded as the schema words a wrong type.
  */
-function arraysForObjects(schema: OptionSchema, input: unknown): (Finding & { finite?: boolean })[] {
+function laxValues(schema: OptionSchema, input: unknown): (Finding & { finite?: boolean })[] {
   const found: (Finding & { finite?: boolean })[] = [];
   const visit = (node: OptionSchema, value: unknown, path: Segment[], depth: number) => {
     if (typeof value === 'number' && !Number.isFinite(value) && takesNumber(node)) {
@@ -392,14 +393,7 @@ function arraysForObjects(schema: OptionSchema, input: unknown): (Finding & { fi
       return;
     }
     if (depth > 32 || typeof value !== 'object' || value === null) return;
-    const inner = unwrap(node) as unknown as {
-      type: string;
-      entries?: Record<string, OptionSchema>;
-      item?: OptionSchema;
-      value?: OptionSchema;
-      options?: readonly OptionSchema[];
-      message?: unknown;
-    };
+    const inner = partsOf(node);
     const objectLike = isObjectSchema(inner as unknown as OptionSchema) || inner.type === 'record';
     if (Array.isArray(value)) {
       const refused =

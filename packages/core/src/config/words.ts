@@ -33,3 +33,18 @@ export function describeValue(value: unknown): string {
     }
   }
 }
+
+const WORDY_BOOLEANS: Readonly<Record<string, string>> = {
+  yes: 'true',
+  on: 'true',
+  true: 'true',
+  no: 'false',
+  off: 'false',
+  false: 'false',
+};
+
+/** ` — did you mean true (without quotes)?` for `'yes'`, `'off'`, …; '' for anything else. */
+export function booleanHint(input: unknown): string {
+  const meant = typeof input === 'string' ? WORDY_BOOLEANS[input.toLowerCase()] : undefined;
+  return meant === undefined ? '' : ` — did you mean ${meant} (without quotes)?`;
+}
